@@ -1,0 +1,210 @@
+//! The `downscale` binary end to end: bad input gives one clear line and a non-zero exit, a killed writer leaves
+//! nothing under the final name, `validate` catches damage, and calendar conversion gives the documented lengths.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary, with HDF5 file locking off: this test process writes NetCDF4 files while other tests spawn
+/// children, and a child can inherit (and keep) the HDF5 library's lock on a file this process already closed.
+fn downscale() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_downscale"));
+    command.env("HDF5_USE_FILE_LOCKING", "FALSE");
+    command
+}
+
+fn sample(relative: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples").join(relative).to_string_lossy().to_string()
+}
+
+fn run(args: &[&str]) -> Output {
+    downscale().args(args).output().expect("the binary runs")
+}
+
+/// A failure is one line on stderr, starting with `error:`, naming `file` and saying `what`; never a panic.
+fn assert_clean_failure(output: &Output, file: &str, what: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "should fail: {stderr}");
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line expected, got: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    assert!(lines[0].contains(file), "names the file {file}: {stderr}");
+    assert!(lines[0].contains(what), "says '{what}': {stderr}");
+}
+
+/// A small NetCDF file holding ten real days of ANUSPLIN tasmax, with the `units` of tasmax and the `calendar` of
+/// time set by the caller: realistic input with one thing wrong. (Written afresh because the sample files are in
+/// the classic data model, where attributes cannot be enlarged in place.)
+fn anusplin_with(dir: &Path, units: &str, calendar: &str) -> String {
+    let source = netcdf::open(sample("nunavut_climdown/tiny_obs.nc")).unwrap();
+    let path = dir.join(format!("tasmax-{units}-{calendar}.nc"));
+    let mut file = netcdf::create(&path).unwrap();
+    for (name, len) in [("time", 10), ("lat", 26), ("lon", 26)] {
+        file.add_dimension(name, len).unwrap();
+    }
+    for name in ["lat", "lon"] {
+        let values = source.variable(name).unwrap().get_values::<f64, _>(..).unwrap();
+        let mut var = file.add_variable::<f64>(name, &[name]).unwrap();
+        var.put_attribute("units", if name == "lat" { "degrees_north" } else { "degrees_east" }).unwrap();
+        var.put_values(&values, ..).unwrap();
+    }
+    let times = source.variable("time").unwrap().get_values::<f64, _>(..10).unwrap();
+    let mut time = file.add_variable::<f64>("time", &["time"]).unwrap();
+    time.put_attribute("units", "days since 1950-01-01").unwrap();
+    time.put_attribute("calendar", calendar).unwrap();
+    time.put_values(&times, ..).unwrap();
+    let values = source.variable("tasmax").unwrap().get_values::<f32, _>((..10, .., ..)).unwrap();
+    let mut tasmax = file.add_variable::<f32>("tasmax", &["time", "lat", "lon"]).unwrap();
+    tasmax.put_attribute("units", units).unwrap();
+    tasmax.put_values(&values, ..).unwrap();
+    path.to_string_lossy().to_string()
+}
+
+#[test]
+fn bad_input_gives_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.zarr");
+    let out = out.to_str().unwrap();
+
+    assert_clean_failure(&run(&["inspect", "/no/such/file.nc"]), "/no/such/file.nc", "not found");
+
+    let readme = sample("README.md");
+    assert_clean_failure(&run(&["inspect", &readme]), &readme, "not a NetCDF or Zarr dataset");
+
+    let bytes = std::fs::read(sample("nunavut_climdown/tiny_obs.nc")).unwrap();
+    let truncated4 = dir.path().join("truncated4.nc");
+    std::fs::write(&truncated4, &bytes[..bytes.len() / 3]).unwrap();
+    let truncated4 = truncated4.to_str().unwrap();
+    assert_clean_failure(&run(&["inspect", truncated4]), truncated4, "cannot read");
+
+    let bytes = std::fs::read(sample("nunavut_climdown/tiny_gcm.nc")).unwrap();
+    let truncated3 = dir.path().join("truncated3.nc");
+    std::fs::write(&truncated3, &bytes[..bytes.len() / 2]).unwrap();
+    let truncated3 = truncated3.to_str().unwrap();
+    assert_clean_failure(
+        &run(&["convert", "--in", truncated3, "--var", "tasmax", "--out", out]),
+        truncated3,
+        "truncated",
+    );
+
+    let gcm = sample("nunavut_climdown/tiny_gcm.nc");
+    assert_clean_failure(
+        &run(&["convert", "--in", &gcm, "--var", "tsamax", "--out", out]),
+        &gcm,
+        "variable 'tsamax' not found",
+    );
+
+    let good = anusplin_with(dir.path(), "degC", "standard");
+    assert!(
+        run(&["convert", "--in", &good, "--var", "tasmax", "--out", out]).status.success(),
+        "the fixture itself is valid"
+    );
+    std::fs::remove_dir_all(out).unwrap();
+
+    let furlongs = anusplin_with(dir.path(), "furlongs", "standard");
+    assert_clean_failure(
+        &run(&["convert", "--in", &furlongs, "--var", "tasmax", "--out", out]),
+        &furlongs,
+        "unknown units 'furlongs'",
+    );
+
+    let martian = anusplin_with(dir.path(), "degC", "martian");
+    assert_clean_failure(&run(&["inspect", &martian]), &martian, "martian");
+
+    assert!(!Path::new(out).exists(), "no output from failed conversions");
+}
+
+#[test]
+fn killed_writer_leaves_nothing_under_the_final_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pr.zarr");
+    let input = sample("quebec_nrcan/nrcan_canada_daily_pr_1990.nc");
+    // One-day, 10x10-cell chunks: ~50,000 chunk files, so the writer is still busy when it is killed.
+    let args = [
+        "convert",
+        "--in",
+        &input,
+        "--var",
+        "pr",
+        "--out",
+        out.to_str().unwrap(),
+        "--layout",
+        "full-space",
+        "--chunk-bytes",
+        "400",
+    ];
+    let mut child = downscale().args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let staging = loop {
+        let partial = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".pr.zarr.partial-")));
+        if let Some(staging) = partial
+            && staging.join("pr/c").exists()
+        {
+            break staging;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "writer finished before it could be killed");
+        assert!(Instant::now() < deadline, "no staging directory appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!out.exists(), "a killed writer must not leave a store under the final name");
+    assert!(staging.exists(), "the partial store stays hidden under its temporary name");
+
+    // Re-running completes and publishes a complete store.
+    let done =
+        downscale().args(["convert", "--in", &input, "--var", "pr", "--out", out.to_str().unwrap()]).output().unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert_eq!(String::from_utf8_lossy(&done.stdout).trim(), out.to_str().unwrap());
+    let validate = run(&["validate", out.to_str().unwrap()]);
+    assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stdout));
+}
+
+#[test]
+fn validate_exits_non_zero_on_a_deleted_chunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tas.zarr");
+    let out = out.to_str().unwrap();
+    let input = sample("zarr/tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.zarr");
+    let convert = run(&["convert", "--in", &input, "--out", out, "--layout", "full-space", "--chunk-bytes", "100000"]);
+    assert!(convert.status.success(), "{}", String::from_utf8_lossy(&convert.stderr));
+    let ok = run(&["validate", out]);
+    assert!(ok.status.success());
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("complete"));
+
+    std::fs::remove_file(Path::new(out).join("tas/c/7/0/0")).unwrap();
+    let damaged = run(&["validate", out]);
+    assert_eq!(damaged.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&damaged.stdout);
+    assert!(stdout.contains("1 of 40 chunks missing") && stdout.contains("tas/c/7/0/0"), "{stdout}");
+}
+
+fn converted_length(input: &str, var: &str, extra: &[&str]) -> (usize, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.zarr");
+    let mut args =
+        vec!["convert", "--in", input, "--var", var, "--out", out.to_str().unwrap(), "--to-standard-calendar"];
+    args.extend_from_slice(extra);
+    let convert = run(&args);
+    assert!(convert.status.success(), "{}", String::from_utf8_lossy(&convert.stderr));
+    let array = downscale_data::read_variable(out.to_str().unwrap(), var).unwrap();
+    let time = array.time.unwrap();
+    assert_eq!(time.calendar, downscale_data::calendar::Calendar::Standard);
+    let last = time.dates.last().unwrap().to_string();
+    (time.dates.len(), last)
+}
+
+#[test]
+fn calendar_conversion_gives_the_documented_lengths() {
+    let hadgem = sample("cmip_misc/tasmax_day_HadGEM2-CC_rcp85_r1i1p1_na10kgrid_qm-moving-50bins-detrend_2095.nc");
+    // A 360-day year becomes a whole standard year under both alignments.
+    assert_eq!(converted_length(&hadgem, "tasmax", &[]), (365, "2095-12-31".to_string()));
+    assert_eq!(converted_length(&hadgem, "tasmax", &["--align-360", "date"]), (365, "2095-12-31".to_string()));
+    // noleap 1965-01-01 .. 1975-01-01 gains Feb 29 of 1968 and 1972.
+    let bnu = sample("nunavut_climdown/tiny_gcm.nc");
+    assert_eq!(converted_length(&bnu, "tasmax", &[]), (3653, "1975-01-01 12:00:00".to_string()));
+}

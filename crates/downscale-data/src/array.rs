@@ -1,0 +1,128 @@
+//! The labelled array: one decoded variable with named dimensions, coordinates, CF attributes and a calendar-aware
+//! time axis — the unit every reader produces and every writer and method consumes.
+
+use ndarray::{ArrayD, Axis};
+
+use crate::attrs::Attributes;
+use crate::calendar::{Calendar, CfDateTime, TimeUnits};
+
+/// Values of a coordinate. Station files label points with strings; everything else is numeric.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CoordValues {
+    Numbers(Vec<f64>),
+    Labels(Vec<String>),
+}
+
+impl CoordValues {
+    pub fn len(&self) -> usize {
+        match self {
+            CoordValues::Numbers(v) => v.len(),
+            CoordValues::Labels(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn numbers(&self) -> Option<&[f64]> {
+        match self {
+            CoordValues::Numbers(v) => Some(v),
+            CoordValues::Labels(_) => None,
+        }
+    }
+
+    /// The values at `order` (used to reorder a coordinate together with its data).
+    pub(crate) fn reordered(&self, order: &[usize]) -> CoordValues {
+        match self {
+            CoordValues::Numbers(v) => CoordValues::Numbers(order.iter().map(|&i| v[i]).collect()),
+            CoordValues::Labels(v) => CoordValues::Labels(order.iter().map(|&i| v[i].clone()).collect()),
+        }
+    }
+}
+
+/// A coordinate variable: a dimension coordinate (`lat(lat)`), an auxiliary one (`lat(location)`) or a scalar
+/// (`height`, `plev`: no dims, one value).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coordinate {
+    pub name: String,
+    pub dims: Vec<String>,
+    pub values: CoordValues,
+    pub attrs: Attributes,
+}
+
+/// A decoded time axis: what the numbers meant (units, calendar) and the dates they decode to.
+///
+/// The original system replaced time axes with a contiguous date range and so lost gaps and calendars; keeping the
+/// calendar next to real dates is what lets calendar conversion be explicit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeAxis {
+    pub calendar: Calendar,
+    /// The encoding found in the source file (kept for provenance; writers choose their own).
+    pub units: TimeUnits,
+    pub dates: Vec<CfDateTime>,
+}
+
+/// One variable, decoded: `data` is float32 with NaN for missing values, packed values unpacked, latitude ascending
+/// and longitude in [-180, 180) ascending; the time dimension, when there is one, comes first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataArray {
+    pub name: String,
+    /// The file or store it was read from (or will be written to), for error messages and provenance.
+    pub source: String,
+    pub dims: Vec<String>,
+    pub data: ArrayD<f32>,
+    /// Coordinates other than time (time lives in `time`).
+    pub coords: Vec<Coordinate>,
+    pub time: Option<TimeAxis>,
+    /// Variable attributes, minus the encoding ones the decoder consumed (`_FillValue`, `scale_factor`, ...).
+    pub attrs: Attributes,
+    /// Global attributes of the file the variable came from.
+    pub global_attrs: Attributes,
+}
+
+impl DataArray {
+    pub fn shape(&self) -> &[usize] {
+        self.data.shape()
+    }
+
+    pub fn axis_of(&self, dim: &str) -> Option<usize> {
+        self.dims.iter().position(|d| d == dim)
+    }
+
+    pub fn coord(&self, name: &str) -> Option<&Coordinate> {
+        self.coords.iter().find(|c| c.name == name)
+    }
+
+    pub fn time_dim(&self) -> Option<&str> {
+        self.time.as_ref().map(|_| self.dims[0].as_str())
+    }
+
+    pub fn units(&self) -> Option<&str> {
+        self.attrs.get("units").and_then(|v| v.as_text())
+    }
+
+    /// Number and share of missing (NaN) values.
+    pub fn missing(&self) -> (usize, f64) {
+        let missing = self.data.iter().filter(|x| x.is_nan()).count();
+        let share = if self.data.is_empty() { 0.0 } else { missing as f64 / self.data.len() as f64 };
+        (missing, share)
+    }
+
+    /// Mean over all non-missing values (f64 accumulation: a year of a 1/12° field has ~5e6 values).
+    pub fn valid_mean(&self) -> Option<f64> {
+        let (sum, count) =
+            self.data.iter().filter(|x| !x.is_nan()).fold((0.0f64, 0usize), |(s, n), &x| (s + f64::from(x), n + 1));
+        (count > 0).then(|| sum / count as f64)
+    }
+
+    /// Keeps the time steps at `indices` (in that order).
+    pub fn select_time(&self, indices: &[usize]) -> DataArray {
+        let mut out = self.clone();
+        out.data = self.data.select(Axis(0), indices);
+        if let Some(time) = &mut out.time {
+            time.dates = indices.iter().map(|&i| time.dates[i]).collect();
+        }
+        out
+    }
+}

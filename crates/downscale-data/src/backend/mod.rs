@@ -1,0 +1,128 @@
+//! Format backends. A backend only lists variables and hands out raw arrays and attributes; every CF rule (fill
+//! values, packing, time, coordinate order) lives once in `decode`, so a NetCDF file and its Zarr twin cannot decode
+//! differently.
+
+mod netcdf_file;
+mod zarr_store;
+
+use std::sync::LazyLock;
+
+use ndarray::ArrayD;
+
+use crate::attrs::Attributes;
+use crate::error::{DataError, Result};
+use crate::location::Location;
+
+pub use netcdf_file::NetcdfFile;
+pub use zarr_store::ZarrStore;
+pub(crate) use zarr_store::zarr_storage;
+
+/// The storage type of a variable, coarsened to what decoding needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawKind {
+    Float32,
+    Float64,
+    Integer,
+    Text,
+    /// Compound, opaque, char arrays...: listed by `inspect`, never decoded.
+    Other,
+}
+
+/// A variable as stored: no CF interpretation yet.
+#[derive(Debug, Clone)]
+pub struct RawVariable {
+    pub name: String,
+    pub dims: Vec<String>,
+    pub shape: Vec<usize>,
+    pub kind: RawKind,
+    /// Attributes as stored, including encoding ones (`_FillValue`, `scale_factor`, `units`, `calendar`).
+    pub attrs: Attributes,
+}
+
+/// An opened dataset of either format.
+pub trait RawDataset {
+    fn location(&self) -> &Location;
+    fn format_name(&self) -> &'static str;
+    fn global_attrs(&self) -> &Attributes;
+    fn variables(&self) -> &[RawVariable];
+    /// Values converted to f32 (float32 data read as is).
+    fn read_f32(&self, name: &str) -> Result<ArrayD<f32>>;
+    /// Values converted to f64 (coordinates, time, packed integers).
+    fn read_f64(&self, name: &str) -> Result<ArrayD<f64>>;
+    /// String labels of a one-dimensional text variable (station names).
+    fn read_labels(&self, name: &str) -> Result<Vec<String>>;
+
+    fn variable(&self, name: &str) -> Result<&RawVariable> {
+        self.variables().iter().find(|v| v.name == name).ok_or_else(|| DataError::MissingVariable {
+            path: self.location().display.clone(),
+            variable: name.to_string(),
+            available: self.variables().iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", "),
+        })
+    }
+}
+
+/// One runtime for the object-store I/O of the whole process: `object_store` is async, our readers are not.
+pub(crate) static IO_RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("downscale-io")
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot start the I/O runtime: {e}"))
+});
+
+/// The on-disk format, recognised from content rather than file names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Netcdf,
+    Zarr,
+}
+
+/// Opens a NetCDF file or a Zarr store (v2 or v3), recognising the format from its content.
+pub fn open(location: &Location) -> Result<Box<dyn RawDataset>> {
+    match detect_format(location)? {
+        Format::Zarr => Ok(Box::new(ZarrStore::open(location)?)),
+        Format::Netcdf => Ok(Box::new(NetcdfFile::open(location)?)),
+    }
+}
+
+/// NetCDF classic files start with `CDF\x01|\x02|\x05`, NetCDF4 files with the HDF5 signature; Zarr stores are
+/// prefixes holding `zarr.json` (v3) or `.zgroup`/`.zarray` (v2).
+pub fn detect_format(location: &Location) -> Result<Format> {
+    use object_store::ObjectStoreExt;
+    let store = location.store.clone();
+    let key = location.key.clone();
+    IO_RUNTIME.block_on(async move {
+        for marker in ["zarr.json", ".zgroup", ".zarray"] {
+            if store.head(&key.clone().join(marker)).await.is_ok() {
+                return Ok(Format::Zarr);
+            }
+        }
+        let head = match store.get_range(&key, 0..8).await {
+            Ok(bytes) => bytes,
+            Err(object_store::Error::NotFound { .. }) => {
+                return Err(DataError::NotFound { path: location.display.clone() });
+            }
+            Err(e) => {
+                // A directory with no Zarr metadata reads as an error on the local store, not as "not found".
+                if location.local_path.as_ref().is_some_and(|p| p.is_dir()) {
+                    return Err(DataError::UnknownFormat {
+                        path: location.display.clone(),
+                        detail: "a directory without zarr.json, .zgroup or .zarray".into(),
+                    });
+                }
+                return Err(DataError::read(&location.display, e));
+            }
+        };
+        let is_classic = head.len() >= 4 && &head[..3] == b"CDF" && matches!(head[3], 1 | 2 | 5);
+        let is_hdf5 = head.len() >= 8 && &head[..8] == b"\x89HDF\r\n\x1a\n";
+        if is_classic || is_hdf5 {
+            Ok(Format::Netcdf)
+        } else {
+            Err(DataError::UnknownFormat {
+                path: location.display.clone(),
+                detail: "expected a NetCDF3/NetCDF4 file or a Zarr store".into(),
+            })
+        }
+    })
+}

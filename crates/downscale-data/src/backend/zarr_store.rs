@@ -1,0 +1,214 @@
+//! Zarr v2 and v3 stores through `zarrs`, with every byte moving through `object_store`.
+
+use std::sync::Arc;
+
+use ndarray::ArrayD;
+use object_store::ObjectStore;
+use object_store::prefix::PrefixStore;
+use serde_json::Value;
+use zarrs::array::Array;
+use zarrs::group::Group;
+use zarrs::storage::ReadableWritableListableStorage;
+use zarrs::storage::storage_adapter::async_to_sync::{AsyncToSyncBlockOn, AsyncToSyncStorageAdapter};
+use zarrs_object_store::AsyncObjectStore;
+
+use super::{IO_RUNTIME, RawDataset, RawKind, RawVariable};
+use crate::attrs::{AttrValue, Attributes};
+use crate::error::{DataError, Result};
+use crate::location::Location;
+
+/// Runs zarrs' synchronous API on top of the async object store.
+pub(crate) struct BlockOnIoRuntime;
+
+impl AsyncToSyncBlockOn for BlockOnIoRuntime {
+    fn block_on<F: core::future::Future>(&self, future: F) -> F::Output {
+        IO_RUNTIME.block_on(future)
+    }
+}
+
+/// A zarrs storage rooted at the store's prefix.
+pub(crate) fn zarr_storage(location: &Location) -> ReadableWritableListableStorage {
+    let prefixed: PrefixStore<Arc<dyn ObjectStore>> = PrefixStore::new(location.store.clone(), location.key.clone());
+    Arc::new(AsyncToSyncStorageAdapter::new(Arc::new(AsyncObjectStore::new(prefixed)), BlockOnIoRuntime))
+}
+
+struct ZarrVariable {
+    raw: RawVariable,
+    array: Array<dyn zarrs::storage::ReadableWritableListableStorageTraits>,
+    /// The stored element type as zarr spells it (`float32` in v3, `<f4` in v2).
+    data_type: String,
+}
+
+pub struct ZarrStore {
+    location: Location,
+    global_attrs: Attributes,
+    variables: Vec<ZarrVariable>,
+    raw_variables: Vec<RawVariable>,
+}
+
+impl ZarrStore {
+    pub fn open(location: &Location) -> Result<Self> {
+        let read_err = |e: &dyn std::fmt::Display| DataError::read(&location.display, e);
+        let storage = zarr_storage(location);
+        let group = Group::open(storage.clone(), "/").map_err(|e| read_err(&e))?;
+        let global_attrs = json_attrs(group.attributes());
+        let mut variables = Vec::new();
+        for array in group.child_arrays().map_err(|e| read_err(&e))? {
+            let metadata = serde_json::to_value(array.metadata()).map_err(|e| read_err(&e))?;
+            let name = array.path().as_str().trim_start_matches('/').to_string();
+            let mut attrs = json_attrs(array.attributes());
+            let dims = dimension_names(&metadata, &mut attrs, array.shape().len(), &name);
+            let data_type = metadata
+                .get("data_type")
+                .or_else(|| metadata.get("dtype"))
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .to_string();
+            normalise_fill_value(&metadata, &mut attrs, &data_type);
+            let raw = RawVariable {
+                name,
+                dims,
+                shape: array.shape().iter().map(|&n| n as usize).collect(),
+                kind: kind_of(&data_type),
+                attrs,
+            };
+            variables.push(ZarrVariable { raw, array, data_type });
+        }
+        variables.sort_by(|a, b| a.raw.name.cmp(&b.raw.name));
+        let raw_variables = variables.iter().map(|v| v.raw.clone()).collect();
+        Ok(ZarrStore { location: location.clone(), global_attrs, variables, raw_variables })
+    }
+
+    fn zarr_variable(&self, name: &str) -> Result<&ZarrVariable> {
+        self.variable(name)?;
+        self.variables.iter().find(|v| v.raw.name == name).ok_or_else(|| DataError::read(&self.location.display, name))
+    }
+
+    fn retrieve<T: zarrs::array::ElementOwned>(&self, var: &ZarrVariable) -> Result<ArrayD<T>> {
+        var.array.retrieve_array_subset::<ArrayD<T>>(&var.array.subset_all()).map_err(|e| {
+            DataError::bad_variable(&self.location.display, &var.raw.name, format!("cannot read values: {e}"))
+        })
+    }
+}
+
+fn json_attrs(map: &serde_json::Map<String, Value>) -> Attributes {
+    map.iter().filter_map(|(k, v)| AttrValue::from_json(v).map(|v| (k.clone(), v))).collect()
+}
+
+/// v3 has `dimension_names`; v2 stores written by xarray carry `_ARRAY_DIMENSIONS`. Unnamed dims get `dim_<i>`.
+fn dimension_names(metadata: &Value, attrs: &mut Attributes, ndim: usize, name: &str) -> Vec<String> {
+    let from_attr = match attrs.remove("_ARRAY_DIMENSIONS") {
+        Some(AttrValue::Texts(names)) => Some(names),
+        _ => None,
+    };
+    let from_metadata = metadata.get("dimension_names").and_then(Value::as_array).map(|names| {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| n.as_str().map_or_else(|| format!("{name}_dim_{i}"), str::to_string))
+            .collect()
+    });
+    from_metadata
+        .or(from_attr)
+        .filter(|names: &Vec<String>| names.len() == ndim)
+        .unwrap_or_else(|| (0..ndim).map(|i| format!("{name}_dim_{i}")).collect())
+}
+
+/// Presents the missing-value marker the way xarray interprets each format: Zarr v2's `fill_value` masks data
+/// (xarray's default for v2), while in v3 only a `_FillValue` attribute does — which xarray writes base64-encoded.
+fn normalise_fill_value(metadata: &Value, attrs: &mut Attributes, data_type: &str) {
+    if let Some(AttrValue::Text(encoded)) = attrs.get("_FillValue")
+        && let Some(value) = decode_base64_float(encoded)
+    {
+        attrs.insert("_FillValue".into(), AttrValue::Number(value));
+    }
+    let is_v2 = metadata.get("zarr_format").and_then(Value::as_u64) == Some(2);
+    if is_v2
+        && !attrs.contains_key("_FillValue")
+        && kind_of(data_type) != RawKind::Text
+        && let Some(value) = metadata.get("fill_value").and_then(|v| AttrValue::from_json(v)?.as_number())
+    {
+        attrs.insert("_FillValue".into(), AttrValue::Number(value));
+    }
+}
+
+fn decode_base64_float(encoded: &str) -> Option<f64> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+    match bytes.len() {
+        8 => Some(f64::from_le_bytes(bytes.try_into().ok()?)),
+        4 => Some(f64::from(f32::from_le_bytes(bytes.try_into().ok()?))),
+        _ => None,
+    }
+}
+
+fn kind_of(data_type: &str) -> RawKind {
+    let t = data_type.trim_start_matches(['<', '>', '|', '=']);
+    match t {
+        "float32" | "f4" => RawKind::Float32,
+        "float64" | "f8" => RawKind::Float64,
+        "int8" | "int16" | "int32" | "int64" | "uint8" | "uint16" | "uint32" | "uint64" | "i1" | "i2" | "i4" | "i8"
+        | "u1" | "u2" | "u4" | "u8" => RawKind::Integer,
+        "string" | "O" => RawKind::Text,
+        _ if t.starts_with('U') || t.starts_with('S') => RawKind::Text,
+        _ => RawKind::Other,
+    }
+}
+
+fn cast<T: Copy, U>(a: ArrayD<T>, f: impl Fn(T) -> U) -> ArrayD<U> {
+    a.mapv(f)
+}
+
+impl RawDataset for ZarrStore {
+    fn location(&self) -> &Location {
+        &self.location
+    }
+
+    fn format_name(&self) -> &'static str {
+        "Zarr"
+    }
+
+    fn global_attrs(&self) -> &Attributes {
+        &self.global_attrs
+    }
+
+    fn variables(&self) -> &[RawVariable] {
+        &self.raw_variables
+    }
+
+    fn read_f32(&self, name: &str) -> Result<ArrayD<f32>> {
+        let var = self.zarr_variable(name)?;
+        match var.raw.kind {
+            RawKind::Float32 => self.retrieve::<f32>(var),
+            _ => Ok(cast(self.read_f64(name)?, |x| x as f32)),
+        }
+    }
+
+    fn read_f64(&self, name: &str) -> Result<ArrayD<f64>> {
+        let var = self.zarr_variable(name)?;
+        let t = var.data_type.trim_start_matches(['<', '>', '|', '=']);
+        match t {
+            "float64" | "f8" => self.retrieve::<f64>(var),
+            "float32" | "f4" => Ok(cast(self.retrieve::<f32>(var)?, f64::from)),
+            "int8" | "i1" => Ok(cast(self.retrieve::<i8>(var)?, f64::from)),
+            "int16" | "i2" => Ok(cast(self.retrieve::<i16>(var)?, f64::from)),
+            "int32" | "i4" => Ok(cast(self.retrieve::<i32>(var)?, f64::from)),
+            "int64" | "i8" => Ok(cast(self.retrieve::<i64>(var)?, |x| x as f64)),
+            "uint8" | "u1" => Ok(cast(self.retrieve::<u8>(var)?, f64::from)),
+            "uint16" | "u2" => Ok(cast(self.retrieve::<u16>(var)?, f64::from)),
+            "uint32" | "u4" => Ok(cast(self.retrieve::<u32>(var)?, f64::from)),
+            "uint64" | "u8" => Ok(cast(self.retrieve::<u64>(var)?, |x| x as f64)),
+            other => Err(DataError::bad_variable(
+                &self.location.display,
+                name,
+                format!("data type '{other}' is not numeric"),
+            )),
+        }
+    }
+
+    fn read_labels(&self, name: &str) -> Result<Vec<String>> {
+        let var = self.zarr_variable(name)?;
+        let values = self.retrieve::<String>(var)?;
+        Ok(values.into_iter().collect())
+    }
+}

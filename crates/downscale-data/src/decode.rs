@@ -1,0 +1,279 @@
+//! CF decoding, shared by every backend: missing values, packing, time, coordinate order.
+
+use ndarray::{ArrayD, Axis, IxDyn};
+
+use crate::array::{CoordValues, Coordinate, DataArray, TimeAxis};
+use crate::attrs::AttrValue;
+use crate::backend::{RawDataset, RawKind, RawVariable};
+use crate::calendar::{Calendar, TimeUnits};
+use crate::error::{DataError, Result};
+
+/// Attributes that describe the encoding on disk, consumed by decoding and not carried to the decoded array.
+const ENCODING_ATTRS: [&str; 5] = ["_FillValue", "missing_value", "scale_factor", "add_offset", "coordinates"];
+
+/// Role of a variable in a dataset, for listing and for choosing what to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A physical quantity: numeric, has dimensions, and carries `units` or `standard_name`.
+    Data,
+    /// A coordinate (dimension coordinate, named in a `coordinates` attribute, or a scalar like `height`).
+    Coordinate,
+    /// Cell bounds named by a `bounds` attribute.
+    Bounds,
+    /// Anything else (e.g. NRCan's `time_vectors` helper array): listed, never treated as data.
+    Auxiliary,
+}
+
+/// Classifies every variable of the dataset.
+pub fn roles(ds: &dyn RawDataset) -> Vec<(String, Role)> {
+    let vars = ds.variables();
+    let referenced = |attr: &str| -> Vec<String> {
+        vars.iter()
+            .filter_map(|v| v.attrs.get(attr).and_then(AttrValue::as_text))
+            .flat_map(|s| s.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+            .collect()
+    };
+    let coordinates = referenced("coordinates");
+    let bounds = referenced("bounds");
+    vars.iter()
+        .map(|v| {
+            let role = if bounds.contains(&v.name) {
+                Role::Bounds
+            } else if v.dims.len() == 1 && v.dims[0] == v.name || coordinates.contains(&v.name) || v.dims.is_empty() {
+                Role::Coordinate
+            } else if matches!(v.kind, RawKind::Float32 | RawKind::Float64 | RawKind::Integer)
+                && (v.attrs.contains_key("units") || v.attrs.contains_key("standard_name"))
+            {
+                Role::Data
+            } else {
+                Role::Auxiliary
+            };
+            (v.name.clone(), role)
+        })
+        .collect()
+}
+
+/// The data variables of a dataset, in file order.
+pub fn data_variables(ds: &dyn RawDataset) -> Vec<String> {
+    roles(ds).into_iter().filter(|(_, r)| *r == Role::Data).map(|(n, _)| n).collect()
+}
+
+/// Decodes one variable into a [`DataArray`].
+pub fn decode_variable(ds: &dyn RawDataset, name: &str) -> Result<DataArray> {
+    let path = ds.location().display.as_str();
+    let raw = ds.variable(name)?;
+    if !matches!(raw.kind, RawKind::Float32 | RawKind::Float64 | RawKind::Integer) {
+        return Err(DataError::bad_variable(path, name, "is not numeric"));
+    }
+    let data = read_unpacked(ds, raw)?;
+
+    let mut time = None;
+    let mut coords = Vec::new();
+    for dim in &raw.dims {
+        let Some(coord_var) = ds.variables().iter().find(|v| &v.name == dim && v.dims.len() == 1) else {
+            continue;
+        };
+        if is_time(coord_var) {
+            time = Some(decode_time(ds, coord_var)?);
+        } else {
+            coords.push(read_coordinate(ds, coord_var)?);
+        }
+    }
+    for aux in raw.attrs.get("coordinates").and_then(AttrValue::as_text).unwrap_or("").split_whitespace() {
+        if raw.dims.iter().any(|d| d == aux) {
+            continue;
+        }
+        // A `coordinates` entry naming an absent variable is a metadata slip, not a reason to refuse the data.
+        if let Some(var) = ds.variables().iter().find(|v| v.name == aux)
+            && !is_time(var)
+        {
+            coords.push(read_coordinate(ds, var)?);
+        }
+    }
+    for scalar in ds.variables().iter().filter(|v| v.dims.is_empty() && matches!(v.name.as_str(), "height" | "plev")) {
+        if !coords.iter().any(|c| c.name == scalar.name) {
+            coords.push(read_coordinate(ds, scalar)?);
+        }
+    }
+
+    let mut attrs = raw.attrs.clone();
+    for key in ENCODING_ATTRS {
+        attrs.remove(key);
+    }
+    let mut array = DataArray {
+        name: name.to_string(),
+        source: path.to_string(),
+        dims: raw.dims.clone(),
+        data,
+        coords,
+        time: None,
+        attrs,
+        global_attrs: ds.global_attrs().clone(),
+    };
+    if let Some(time) = time {
+        let time_dim = raw.dims.iter().find(|d| ds.variables().iter().any(|v| &v.name == *d && is_time(v)));
+        if let Some(time_dim) = time_dim.cloned() {
+            move_axis_first(&mut array, &time_dim);
+        }
+        array.time = Some(time);
+    }
+    normalise_latitude(&mut array);
+    normalise_longitude(&mut array);
+    Ok(array)
+}
+
+/// A variable is a time coordinate when its units read `<unit> since <date>`.
+fn is_time(var: &RawVariable) -> bool {
+    var.attrs.get("units").and_then(AttrValue::as_text).is_some_and(|u| u.contains(" since "))
+}
+
+fn decode_time(ds: &dyn RawDataset, var: &RawVariable) -> Result<TimeAxis> {
+    let path = ds.location().display.as_str();
+    let calendar_error = |source| DataError::Calendar { path: path.to_string(), variable: var.name.clone(), source };
+    let units_text = var.attrs.get("units").and_then(AttrValue::as_text).unwrap_or_default();
+    let units = TimeUnits::parse(units_text).map_err(calendar_error)?;
+    // CF: a missing calendar attribute means the standard calendar.
+    let calendar = match var.attrs.get("calendar").and_then(AttrValue::as_text) {
+        Some(name) => Calendar::parse(name).map_err(calendar_error)?,
+        None => Calendar::Standard,
+    };
+    let values = ds.read_f64(&var.name)?;
+    let dates =
+        values.iter().map(|&v| calendar.decode(&units, v)).collect::<Result<Vec<_>, _>>().map_err(calendar_error)?;
+    Ok(TimeAxis { calendar, units, dates })
+}
+
+fn read_coordinate(ds: &dyn RawDataset, var: &RawVariable) -> Result<Coordinate> {
+    let values = if var.kind == RawKind::Text {
+        CoordValues::Labels(ds.read_labels(&var.name)?)
+    } else {
+        CoordValues::Numbers(read_unpacked_f64(ds, var)?.iter().copied().collect())
+    };
+    let mut attrs = var.attrs.clone();
+    for key in ENCODING_ATTRS {
+        attrs.remove(key);
+    }
+    Ok(Coordinate { name: var.name.clone(), dims: var.dims.clone(), values, attrs })
+}
+
+fn fill_values(var: &RawVariable) -> Vec<f64> {
+    ["_FillValue", "missing_value"]
+        .iter()
+        .filter_map(|k| var.attrs.get(*k))
+        .flat_map(|v| match v {
+            AttrValue::Numbers(list) => list.clone(),
+            other => other.as_number().into_iter().collect(),
+        })
+        .collect()
+}
+
+/// Reads data as float32 with missing values as NaN. Packed data (`scale_factor`/`add_offset`) and integers are
+/// read as f64 first: the fill value must be compared with the stored value, before unpacking.
+fn read_unpacked(ds: &dyn RawDataset, var: &RawVariable) -> Result<ArrayD<f32>> {
+    let packed = var.attrs.contains_key("scale_factor") || var.attrs.contains_key("add_offset");
+    if var.kind == RawKind::Float32 && !packed {
+        let fills: Vec<f32> = fill_values(var).into_iter().map(|f| f as f32).collect();
+        let mut data = ds.read_f32(&var.name)?;
+        if !fills.is_empty() {
+            data.mapv_inplace(|x| if fills.contains(&x) { f32::NAN } else { x });
+        }
+        return Ok(data);
+    }
+    Ok(read_unpacked_f64(ds, var)?.mapv(|x| x as f32))
+}
+
+fn read_unpacked_f64(ds: &dyn RawDataset, var: &RawVariable) -> Result<ArrayD<f64>> {
+    let path = ds.location().display.as_str();
+    let number = |key: &str, default: f64| -> Result<f64> {
+        match var.attrs.get(key) {
+            None => Ok(default),
+            Some(v) => {
+                v.as_number().ok_or_else(|| DataError::bad_variable(path, &var.name, format!("{key} is not a number")))
+            }
+        }
+    };
+    let scale = number("scale_factor", 1.0)?;
+    let offset = number("add_offset", 0.0)?;
+    let fills = fill_values(var);
+    let mut data = ds.read_f64(&var.name)?;
+    data.mapv_inplace(|x| if fills.contains(&x) || x.is_nan() { f64::NAN } else { x * scale + offset });
+    Ok(data)
+}
+
+fn move_axis_first(array: &mut DataArray, dim: &str) {
+    let Some(axis) = array.axis_of(dim) else { return };
+    if axis == 0 {
+        return;
+    }
+    let mut order: Vec<usize> = (0..array.dims.len()).collect();
+    order.remove(axis);
+    order.insert(0, axis);
+    let data = std::mem::take(&mut array.data);
+    array.data = data.permuted_axes(IxDyn(&order)).as_standard_layout().into_owned();
+    array.dims = order.iter().map(|&i| array.dims[i].clone()).collect();
+}
+
+fn is_axis(coord: &Coordinate, names: &[&str], standard_name: &str, units: &str) -> bool {
+    let text = |k: &str| coord.attrs.get(k).and_then(AttrValue::as_text).unwrap_or("");
+    names.contains(&coord.name.as_str()) || text("standard_name") == standard_name || text("units") == units
+}
+
+/// The dimension coordinate for latitude or longitude, if the array has one.
+fn dimension_axis(array: &DataArray, names: &[&str], standard_name: &str, units: &str) -> Option<(usize, usize)> {
+    array.coords.iter().enumerate().find_map(|(ci, c)| {
+        let is_dim = c.dims.len() == 1 && c.dims[0] == c.name;
+        let axis = array.axis_of(&c.name)?;
+        (is_dim && is_axis(c, names, standard_name, units)).then_some((ci, axis))
+    })
+}
+
+fn reorder_axis(array: &mut DataArray, coord_index: usize, axis: usize, order: &[usize]) {
+    array.data = array.data.select(Axis(axis), order);
+    let coord = &mut array.coords[coord_index];
+    coord.values = coord.values.reordered(order);
+}
+
+/// North→south latitudes (ERA5, NRCan) are flipped so every grid is ascending.
+fn normalise_latitude(array: &mut DataArray) {
+    let Some((ci, axis)) = dimension_axis(array, &["lat", "latitude"], "latitude", "degrees_north") else { return };
+    let Some(values) = array.coords[ci].values.numbers() else { return };
+    if values.len() > 1 && values[0] > values[values.len() - 1] {
+        let order: Vec<usize> = (0..values.len()).rev().collect();
+        reorder_axis(array, ci, axis, &order);
+    }
+}
+
+/// 0–360 longitudes (CMIP models) move to [-180, 180) and are sorted, the convention of the observations.
+fn normalise_longitude(array: &mut DataArray) {
+    let names = ["lon", "longitude"];
+    if let Some((ci, axis)) = dimension_axis(array, &names, "longitude", "degrees_east") {
+        let Some(values) = array.coords[ci].values.numbers() else { return };
+        let wrapped: Vec<f64> = values.iter().map(|&x| wrap_longitude(x)).collect();
+        let mut order: Vec<usize> = (0..wrapped.len()).collect();
+        order.sort_by(|&a, &b| wrapped[a].total_cmp(&wrapped[b]));
+        array.coords[ci].values = CoordValues::Numbers(wrapped);
+        if order.iter().enumerate().any(|(i, &o)| i != o) {
+            reorder_axis(array, ci, axis, &order);
+        }
+    }
+    // Auxiliary longitudes (station coordinates) are wrapped in place; nothing to sort.
+    for coord in array.coords.iter_mut().filter(|c| !(c.dims.len() == 1 && c.dims[0] == c.name)) {
+        if is_axis(coord, &names, "longitude", "degrees_east")
+            && let CoordValues::Numbers(values) = &mut coord.values
+        {
+            values.iter_mut().for_each(|x| *x = wrap_longitude(*x));
+        }
+    }
+}
+
+/// Maps a longitude to [-180, 180).
+pub fn wrap_longitude(lon: f64) -> f64 {
+    (lon + 180.0).rem_euclid(360.0) - 180.0
+}
+
+/// Convenience: open `location` (path or URL) and decode `variable`.
+pub fn read_variable(location: &str, variable: &str) -> Result<DataArray> {
+    let location = crate::location::Location::parse(location)?;
+    let ds = crate::backend::open(&location)?;
+    decode_variable(ds.as_ref(), variable)
+}

@@ -1,0 +1,24 @@
+//! The data layer of `downscale`: labelled arrays, CF time and calendars, units, reading NetCDF and Zarr, and
+//! writing CF Zarr atomically.
+
+pub mod array;
+pub mod attrs;
+pub mod backend;
+pub mod calendar;
+pub mod calendar_convert;
+pub mod chunking;
+pub mod decode;
+pub mod error;
+pub mod inspect;
+pub mod location;
+pub mod time_convert;
+pub mod units;
+pub mod validate;
+pub mod zarr_write;
+
+pub use array::{CoordValues, Coordinate, DataArray, TimeAxis};
+pub use attrs::{AttrValue, Attributes};
+pub use decode::read_variable;
+pub use error::{DataError, Result};
+pub use location::Location;
+pub use zarr_write::{Provenance, WriteOptions, write_zarr};

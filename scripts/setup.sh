@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what building and testing downscale need on Debian 12: the NetCDF/HDF5 C libraries (the `netcdf` crate
+# links Debian's libnetcdf), and a Python venv with the reference tools the interop and oracle tests compare
+# against (xarray + zarr-python read our stores; cftime is the calendar oracle). Safe to run repeatedly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(pkg-config libnetcdf-dev libhdf5-dev netcdf-bin)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import xarray, zarr, netCDF4, cftime" 2>/dev/null; then
+  echo "creating the Python venv .venv (xarray, zarr, netCDF4, cftime)" >&2
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-oracles.txt
+fi
