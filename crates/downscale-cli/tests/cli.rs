@@ -208,3 +208,29 @@ fn calendar_conversion_gives_the_documented_lengths() {
     let bnu = sample("nunavut_climdown/tiny_gcm.nc");
     assert_eq!(converted_length(&bnu, "tasmax", &[]), (3653, "1975-01-01 12:00:00".to_string()));
 }
+
+#[test]
+fn inspect_reports_what_a_user_needs_first() {
+    let nrcan = sample("quebec_nrcan/nrcan_canada_daily_pr_1990.nc");
+    let gcm = sample("nunavut_climdown/tiny_gcm.nc");
+    let zarr = sample("zarr/tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.zarr");
+    let output = run(&["inspect", &nrcan, &gcm, &zarr]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        // NRCan: north->south latitudes, the ignored helper array, units, missing share, calendar and span.
+        "(NetCDF)",
+        "flipped to ascending on read",
+        "time_vectors (time=365, ts=3, lon=156, lat=84) [no units] auxiliary (ignored)",
+        "pr         (time=365, lat=84, lon=156) [mm s-1]  missing 28.8%",
+        "standard calendar, 1990-01-01 .. 1990-12-31 (365 steps)",
+        // BNU-ESM: 0-360 longitudes and the noleap calendar at noon.
+        "0-360: moved to [-180, 180) on read",
+        "noleap calendar, 1965-01-01 12:00:00 .. 1975-01-01 12:00:00 (3651 steps)",
+        // The Zarr twin of E-OBS: format, units, 40% sea.
+        "(Zarr)",
+        "[degC]  missing 40.1%",
+    ] {
+        assert!(text.contains(expected), "missing '{expected}' in:\n{text}");
+    }
+}

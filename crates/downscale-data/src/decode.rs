@@ -182,7 +182,7 @@ fn read_unpacked(ds: &dyn RawDataset, var: &RawVariable) -> Result<ArrayD<f32>> 
     Ok(read_unpacked_f64(ds, var)?.mapv(|x| x as f32))
 }
 
-fn read_unpacked_f64(ds: &dyn RawDataset, var: &RawVariable) -> Result<ArrayD<f64>> {
+pub(crate) fn read_unpacked_f64(ds: &dyn RawDataset, var: &RawVariable) -> Result<ArrayD<f64>> {
     let path = ds.location().display.as_str();
     let number = |key: &str, default: f64| -> Result<f64> {
         match var.attrs.get(key) {

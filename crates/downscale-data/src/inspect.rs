@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use crate::attrs::AttrValue;
-use crate::backend::{RawDataset, RawKind};
-use crate::decode::{Role, decode_variable, roles};
+use crate::backend::{RawDataset, RawKind, RawVariable};
+use crate::decode::{Role, decode_variable, read_unpacked_f64, roles};
 use crate::error::Result;
 
 /// Summary of a dataset, printable with `Display`.
@@ -48,7 +48,7 @@ pub fn summarise(ds: &dyn RawDataset) -> Result<DatasetSummary> {
     for (raw, (_, role)) in ds.variables().iter().zip(&roles) {
         let units = text(raw.attrs.get("units"));
         if *role == Role::Coordinate && raw.dims.len() == 1 && raw.dims[0] == raw.name {
-            coordinates.push(describe_coordinate(ds, &raw.name, raw.shape[0], units.unwrap_or_default(), raw.kind)?);
+            coordinates.push(describe_coordinate(ds, raw)?);
             continue;
         }
         let (missing_share, time) = if *role == Role::Data {
@@ -85,22 +85,18 @@ pub fn summarise(ds: &dyn RawDataset) -> Result<DatasetSummary> {
     })
 }
 
-fn describe_coordinate(
-    ds: &dyn RawDataset,
-    name: &str,
-    length: usize,
-    units: String,
-    kind: RawKind,
-) -> Result<CoordinateSummary> {
-    let description = if kind == RawKind::Text {
+fn describe_coordinate(ds: &dyn RawDataset, raw: &RawVariable) -> Result<CoordinateSummary> {
+    let name = raw.name.as_str();
+    let units = raw.attrs.get("units").and_then(AttrValue::as_text).unwrap_or_default().to_string();
+    let description = if raw.kind == RawKind::Text {
         let labels = ds.read_labels(name)?;
         format!("labels: {}", labels.join(", "))
     } else if units.contains(" since ") {
         "time (see variables)".to_string()
     } else {
-        let values = ds.read_f64(name)?;
-        let values: Vec<f64> = values.iter().copied().collect();
+        let values: Vec<f64> = read_unpacked_f64(ds, raw)?.iter().copied().collect();
         match (values.first(), values.last()) {
+            _ if values.iter().all(|x| x.is_nan()) => "all missing".to_string(),
             (Some(&first), Some(&last)) => {
                 let direction = if values.len() < 2 {
                     "single value"
@@ -126,7 +122,7 @@ fn describe_coordinate(
             _ => "empty".to_string(),
         }
     };
-    Ok(CoordinateSummary { name: name.to_string(), length, units, description })
+    Ok(CoordinateSummary { name: name.to_string(), length: raw.shape[0], units, description })
 }
 
 impl std::fmt::Display for DatasetSummary {

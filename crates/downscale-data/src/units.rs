@@ -88,3 +88,38 @@ fn has_daily_steps(array: &DataArray) -> bool {
         same_time_of_day && matches!((day(&w[0]), day(&w[1])), (Some(a), Some(b)) if b > a)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_covers_the_spellings_in_real_files() {
+        let k = |u: &str| conversion_for(u).map(|c| (c.canonical, c.scale, c.offset, c.needs_daily_steps));
+        assert_eq!(k("K"), Some(("K", 1.0, 0.0, false)));
+        for celsius in ["degC", "Celsius", "deg_C", "degrees_Celsius"] {
+            assert_eq!(k(celsius), Some(("K", 1.0, 273.15, false)), "{celsius}");
+        }
+        for flux in ["kg m-2 s-1", "kg m**-2 s**-1", "kg m^-2 s^-1", "kg/m2/s", "mm s-1", "mm/s"] {
+            assert_eq!(k(flux), Some(("mm day-1", 86_400.0, 0.0, false)), "{flux}");
+        }
+        for rate in ["mm day-1", "mm/day", "mm d-1"] {
+            assert_eq!(k(rate), Some(("mm day-1", 1.0, 0.0, false)), "{rate}");
+        }
+        assert_eq!(k("mm"), Some(("mm day-1", 1.0, 0.0, true)));
+        assert_eq!(k("Pa"), Some(("Pa", 1.0, 0.0, false)));
+        assert_eq!(k("kg kg-1"), Some(("kg kg-1", 1.0, 0.0, false)));
+    }
+
+    #[test]
+    fn unknown_units_are_not_guessed() {
+        for unknown in ["furlongs", "degF", "inches", "mm/hr", "kg m-2", ""] {
+            if unknown == "kg m-2" {
+                // A daily amount in kg m-2 is a daily amount in mm: known, but only for daily series.
+                assert!(conversion_for(unknown).is_some_and(|c| c.needs_daily_steps));
+            } else {
+                assert_eq!(conversion_for(unknown), None, "{unknown}");
+            }
+        }
+    }
+}

@@ -180,21 +180,22 @@ fn write_store(array: &DataArray, location: &Location, options: &WriteOptions) -
         attrs.insert("standard_name".into(), AttrValue::Text("time".into()));
         attrs.insert("long_name".into(), AttrValue::Text("time".into()));
         attrs.insert("axis".into(), AttrValue::Text("T".into()));
-        let n = values.len();
-        let time_array = ArrayBuilder::new(vec![n as u64], vec![n.max(1) as u64], data_type::int64(), 0i64)
-            .dimension_names(Some([array.dims[0].clone()]))
-            .attributes(json_attrs(&attrs))
-            .build(storage.clone(), &format!("/{}", array.dims[0]))
-            .map_err(|e| err(&e))?;
-        time_array.store_metadata().map_err(|e| err(&e))?;
-        written.push((array.dims[0].clone(), time_array.metadata().clone()));
-        let values = ArrayD::from_shape_vec(vec![n], values).map_err(|e| err(&e))?;
-        time_array.store_array_subset_opt(&time_array.subset_all(), values, &codec_options).map_err(|e| err(&e))?;
+        let dims = [array.dims[0].clone()];
+        let time_array = SmallArray {
+            path: &format!("/{}", array.dims[0]),
+            shape: vec![values.len() as u64],
+            dims: &dims,
+            attrs: &attrs,
+        };
+        let metadata =
+            time_array.write(&storage, data_type::int64(), 0i64, values, &codec_options).map_err(|e| err(&e))?;
+        written.push((array.dims[0].clone(), metadata));
     }
 
     // Other coordinates.
     for coord in &array.coords {
-        let metadata = write_coordinate(&storage, coord, &codec_options).map_err(|e| err(&e))?;
+        let shape = coordinate_shape(array, coord).map_err(|e| err(&e))?;
+        let metadata = write_coordinate(&storage, coord, shape, &codec_options).map_err(|e| err(&e))?;
         written.push((coord.name.clone(), metadata));
     }
 
@@ -247,37 +248,73 @@ fn axis_attributes(coord: &Coordinate) -> Attributes {
     attrs
 }
 
+/// A coordinate's shape: the lengths of its dimensions in the data array (a 1-D coordinate on a dimension the data
+/// lacks keeps its own length). Multi-dimensional coordinates (curvilinear lat/lon) need the array's lengths.
+fn coordinate_shape(array: &DataArray, coord: &Coordinate) -> std::result::Result<Vec<u64>, String> {
+    let shape: Vec<u64> = coord
+        .dims
+        .iter()
+        .map(|dim| match array.axis_of(dim) {
+            Some(axis) => array.shape()[axis] as u64,
+            None => coord.values.len() as u64,
+        })
+        .collect();
+    let elements: u64 = shape.iter().product();
+    if elements != coord.values.len() as u64 {
+        return Err(format!("coordinate '{}' has {} values for shape {shape:?}", coord.name, coord.values.len()));
+    }
+    Ok(shape)
+}
+
 fn write_coordinate(
     storage: &ReadableWritableListableStorage,
     coord: &Coordinate,
+    shape: Vec<u64>,
     codec_options: &CodecOptions,
 ) -> std::result::Result<ArrayMetadata, Box<dyn std::error::Error>> {
-    let shape: Vec<u64> = vec![coord.values.len() as u64; coord.dims.len()];
-    let chunks: Vec<u64> = shape.iter().map(|&n| n.max(1)).collect();
     let path = format!("/{}", coord.name);
-    let attrs = json_attrs(&axis_attributes(coord));
+    let attrs = axis_attributes(coord);
     match &coord.values {
         CoordValues::Numbers(values) => {
-            let array = ArrayBuilder::new(shape.clone(), chunks, data_type::float64(), f64::NAN)
-                .dimension_names(Some(coord.dims.clone()))
-                .attributes(attrs)
-                .build(storage.clone(), &path)?;
-            array.store_metadata()?;
-            let shape: Vec<usize> = shape.iter().map(|&n| n as usize).collect();
-            let values = ArrayD::from_shape_vec(shape, values.clone())?;
-            array.store_array_subset_opt(&array.subset_all(), values, codec_options)?;
-            Ok(array.metadata().clone())
+            let array = SmallArray { path: &path, shape, dims: &coord.dims, attrs: &attrs };
+            array.write(storage, data_type::float64(), f64::NAN, values.clone(), codec_options)
         }
         CoordValues::Labels(labels) => {
-            let array = ArrayBuilder::new(shape, chunks, data_type::string(), "")
-                .dimension_names(Some(coord.dims.clone()))
-                .attributes(attrs)
-                .build(storage.clone(), &path)?;
-            array.store_metadata()?;
-            let values = ArrayD::from_shape_vec(vec![labels.len()], labels.clone())?;
-            array.store_array_subset_opt(&array.subset_all(), values, codec_options)?;
-            Ok(array.metadata().clone())
+            let array = SmallArray { path: &path, shape, dims: &coord.dims, attrs: &attrs };
+            array.write(storage, data_type::string(), "", labels.clone(), codec_options)
         }
+    }
+}
+
+/// A coordinate-sized array (time, lat, lon, labels), stored uncompressed in one chunk.
+struct SmallArray<'a> {
+    path: &'a str,
+    shape: Vec<u64>,
+    dims: &'a [String],
+    attrs: &'a Attributes,
+}
+
+impl SmallArray<'_> {
+    fn write<T>(
+        &self,
+        storage: &ReadableWritableListableStorage,
+        data_type: zarrs::array::DataType,
+        fill_value: impl Into<zarrs::array::builder::ArrayBuilderFillValue>,
+        values: Vec<T>,
+        codec_options: &CodecOptions,
+    ) -> std::result::Result<ArrayMetadata, Box<dyn std::error::Error>>
+    where
+        ArrayD<T>: zarrs::array::IntoArrayBytes<'static>,
+    {
+        let chunks: Vec<u64> = self.shape.iter().map(|&n| n.max(1)).collect();
+        let array = ArrayBuilder::new(self.shape.clone(), chunks, data_type, fill_value)
+            .dimension_names(Some(self.dims.to_vec()))
+            .attributes(json_attrs(self.attrs))
+            .build(storage.clone(), self.path)?;
+        array.store_metadata()?;
+        let shape: Vec<usize> = self.shape.iter().map(|&n| n as usize).collect();
+        array.store_array_subset_opt(&array.subset_all(), ArrayD::from_shape_vec(shape, values)?, codec_options)?;
+        Ok(array.metadata().clone())
     }
 }
 

@@ -186,3 +186,31 @@ fn era5_hourly_int32_hours_since_1900() {
     assert_eq!(t2m.time.as_ref().unwrap().dates.len(), 744);
     assert_exact(value_at(&t2m, ymd_h(2019, 3, 13, 12), 56.75, -7.75), 280.9234619140625);
 }
+
+#[test]
+fn celsius_becomes_kelvin_and_daily_rates_stay() {
+    let mut tas =
+        read_variable(&sample("iberia/obs_E-OBS/tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.nc"), "tas")
+            .unwrap();
+    to_canonical(&mut tas).unwrap();
+    assert_eq!(tas.units(), Some("K"));
+    // 3.48 degC (xarray: 3.4800000190734863) + 273.15, rounded once to f32.
+    assert_eq!(value_at(&tas, CfDateTime::ymd(1983, 12, 11), 40.25, -3.75), (3.4800000190734863_f64 + 273.15) as f32);
+
+    let (mut pr, before) =
+        station_value("stations_sdba/ahccd_1950-2013.nc", "pr", CfDateTime::ymd(1983, 10, 28), "Amos");
+    to_canonical(&mut pr).unwrap();
+    assert_eq!(pr.units(), Some("mm day-1"));
+    let t = common::time_index(&pr, CfDateTime::ymd(1983, 10, 28));
+    assert_eq!(pr.data[[t, 2]], before);
+}
+
+#[test]
+fn an_amount_per_hour_is_not_a_daily_rate() {
+    let mut t2m =
+        read_variable(&sample("era5_british_isles/t2m_1hr_ERA5_british-isles_0.25deg_2019030100-2019033123.nc"), "t2m")
+            .unwrap();
+    t2m.attrs.insert("units".into(), downscale_data::AttrValue::Text("mm".into()));
+    let error = to_canonical(&mut t2m).unwrap_err().to_string();
+    assert!(error.contains("t2m_1hr_ERA5") && error.contains("only daily series"), "{error}");
+}

@@ -58,12 +58,7 @@ impl ZarrStore {
             let name = array.path().as_str().trim_start_matches('/').to_string();
             let mut attrs = json_attrs(array.attributes());
             let dims = dimension_names(&metadata, &mut attrs, array.shape().len(), &name);
-            let data_type = metadata
-                .get("data_type")
-                .or_else(|| metadata.get("dtype"))
-                .and_then(Value::as_str)
-                .unwrap_or("unknown")
-                .to_string();
+            let data_type = data_type_name(&metadata);
             normalise_fill_value(&metadata, &mut attrs, &data_type);
             let raw = RawVariable {
                 name,
@@ -89,6 +84,15 @@ impl ZarrStore {
             DataError::bad_variable(&self.location.display, &var.raw.name, format!("cannot read values: {e}"))
         })
     }
+}
+
+/// The element type as zarr spells it: v3 `"float32"` or `{"name": "fixed_length_utf32", ...}`, v2 `"<f4"`.
+fn data_type_name(metadata: &Value) -> String {
+    let data_type = metadata.get("data_type").or_else(|| metadata.get("dtype"));
+    data_type
+        .and_then(|t| t.as_str().or_else(|| t.get("name").and_then(Value::as_str)))
+        .unwrap_or("unknown")
+        .to_string()
 }
 
 fn json_attrs(map: &serde_json::Map<String, Value>) -> Attributes {
@@ -149,7 +153,7 @@ fn kind_of(data_type: &str) -> RawKind {
         "float64" | "f8" => RawKind::Float64,
         "int8" | "int16" | "int32" | "int64" | "uint8" | "uint16" | "uint32" | "uint64" | "i1" | "i2" | "i4" | "i8"
         | "u1" | "u2" | "u4" | "u8" => RawKind::Integer,
-        "string" | "O" => RawKind::Text,
+        "string" | "O" | "fixed_length_utf32" => RawKind::Text,
         _ if t.starts_with('U') || t.starts_with('S') => RawKind::Text,
         _ => RawKind::Other,
     }
@@ -208,6 +212,14 @@ impl RawDataset for ZarrStore {
 
     fn read_labels(&self, name: &str) -> Result<Vec<String>> {
         let var = self.zarr_variable(name)?;
+        if var.data_type == "fixed_length_utf32" {
+            // numpy's `<U` strings, as xarray writes them to v3: NUL-padded code points.
+            let values = self.retrieve::<Vec<char>>(var)?;
+            return Ok(values
+                .into_iter()
+                .map(|chars| chars.into_iter().take_while(|&c| c != '\0').collect())
+                .collect());
+        }
         let values = self.retrieve::<String>(var)?;
         Ok(values.into_iter().collect())
     }
