@@ -7,9 +7,18 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Downscale and bias-correct climate model output into high-resolution CF-compliant Zarr.
 #[derive(Parser)]
-#[command(name = "downscale", version, about, long_about = None)]
+#[command(
+    name = "downscale",
+    version,
+    about = "Downscale and bias-correct climate model output into high-resolution, CF-compliant Zarr",
+    after_help = "Examples:\n  \
+        downscale inspect tas_day_CNRM-CM5_historical_r1i1p1_iberia.nc\n  \
+        downscale convert --in pr_day_E-OBS_iberia.nc --var pr --out pr_E-OBS.zarr\n  \
+        downscale convert --in tasmax_day_HadGEM2-CC_2095.nc --to-standard-calendar --out tasmax.zarr\n  \
+        downscale validate pr_E-OBS.zarr\n\n\
+        Files and stores are local paths or URLs (file://; object-store URLs through the same layer)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: commands::Command,

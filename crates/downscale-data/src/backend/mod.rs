@@ -2,6 +2,7 @@
 //! values, packing, time, coordinate order) lives once in `decode`, so a NetCDF file and its Zarr twin cannot decode
 //! differently.
 
+mod hdf5_quiet;
 mod netcdf_file;
 mod zarr_store;
 

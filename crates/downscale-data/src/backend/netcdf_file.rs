@@ -29,6 +29,7 @@ impl NetcdfFile {
                 (temp.path().to_path_buf(), Some(temp))
             }
         };
+        super::hdf5_quiet::silence_on_this_thread();
         let file = netcdf::open(&path).map_err(|e| DataError::read(&location.display, e))?;
         check_classic_size(&path, &file).map_err(|detail| DataError::read(&location.display, detail))?;
         let global_attrs = convert_attrs(file.attributes(), &location.display)?;
@@ -54,6 +55,8 @@ impl NetcdfFile {
     }
 
     fn nc_variable(&self, name: &str) -> Result<netcdf::Variable<'_>> {
+        // Reads may run on other threads than the one that opened the file.
+        super::hdf5_quiet::silence_on_this_thread();
         self.variable(name)?;
         self.file.variable(name).ok_or_else(|| DataError::read(&self.location.display, name))
     }
