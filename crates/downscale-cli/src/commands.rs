@@ -147,7 +147,9 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 for problem in &report.problems {
                     println!("  problem: {problem}");
                 }
-                eprintln!("error: {}: incomplete store ({} problems)", report.store, report.problems.len());
+                let count = report.problems.len();
+                let plural = if count == 1 { "" } else { "s" };
+                eprintln!("error: {}: incomplete store ({count} problem{plural})", report.store);
                 Ok(ExitCode::from(1))
             }
         }

@@ -1,11 +1,11 @@
 //! Completeness checks for a published store: the failure the original system kept shipping (metadata present,
 //! chunks missing or never written) is found here, not by a user months later.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde_json::Value;
 use zarrs::array::Array;
-use zarrs::group::Group;
+use zarrs::group::{Group, GroupMetadata};
 use zarrs::storage::{ListableStorageTraits, StorePrefix};
 
 use crate::backend::zarr_storage;
@@ -45,12 +45,6 @@ impl ValidationReport {
 pub fn validate_store(location: &Location) -> Result<ValidationReport> {
     let read_err = |e: &dyn std::fmt::Display| DataError::read(&location.display, e);
     let storage = zarr_storage(location);
-    let group = Group::open(storage.clone(), "/").map_err(|e| read_err(&e))?;
-    let mut problems = Vec::new();
-    let consolidated = group.consolidated_metadata();
-    if consolidated.is_none() && group.metadata().to_string().contains("\"zarr_format\":3") {
-        problems.push("root zarr.json has no consolidated metadata (the store was not finalised)".to_string());
-    }
     let present: HashSet<String> = storage
         .list_prefix(&StorePrefix::root())
         .map_err(|e| read_err(&e))?
@@ -58,10 +52,45 @@ pub fn validate_store(location: &Location) -> Result<ValidationReport> {
         .map(|k| k.as_str().to_string())
         .collect();
 
+    if present.is_empty() {
+        return Err(DataError::NotFound { path: location.display.clone() });
+    }
+    if !present.contains("zarr.json") && !present.contains(".zgroup") {
+        // What a writer killed on object storage leaves: chunks and array metadata, but no root written last.
+        return Ok(ValidationReport {
+            store: location.display.clone(),
+            arrays: Vec::new(),
+            problems: vec!["no root zarr.json or .zgroup: the store was never finalised".to_string()],
+        });
+    }
+    let group = Group::open(storage.clone(), "/").map_err(|e| read_err(&e))?;
+    let mut problems = Vec::new();
+    let consolidated = group.consolidated_metadata();
+    if consolidated.is_none() && matches!(group.metadata(), GroupMetadata::V3(_)) {
+        problems.push("root zarr.json has no consolidated metadata (the store was not finalised)".to_string());
+    }
+    // Arrays are found from the keys actually stored, not from the consolidated metadata (which zarrs would
+    // otherwise trust): an array whose own metadata file is lost must show up as a problem.
+    let metadata_file = if matches!(group.metadata(), GroupMetadata::V3(_)) { "zarr.json" } else { ".zarray" };
+    let mut names: BTreeSet<String> = present
+        .iter()
+        .filter_map(|key| key.strip_suffix(&format!("/{metadata_file}")))
+        .filter(|name| !name.contains('/'))
+        .map(str::to_string)
+        .collect();
+    if let Some(consolidated) = &consolidated {
+        names.extend(consolidated.metadata.keys().cloned());
+    }
+
     let mut dim_lengths: BTreeMap<String, (u64, String)> = BTreeMap::new();
     let mut arrays = Vec::new();
-    for array in group.child_arrays().map_err(|e| read_err(&e))? {
-        let name = array.path().as_str().trim_start_matches('/').to_string();
+    for name in names {
+        let key = format!("{name}/{metadata_file}");
+        if !present.contains(&key) {
+            problems.push(format!("array '{name}': its metadata file {key} is missing"));
+            continue;
+        }
+        let array = Array::open(storage.clone(), &format!("/{name}")).map_err(|e| read_err(&e))?;
         if let Some(consolidated) = &consolidated {
             check_consolidated(&array, &name, consolidated, &mut problems);
         }

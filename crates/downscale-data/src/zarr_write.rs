@@ -15,10 +15,10 @@ use std::sync::Arc;
 use ndarray::ArrayD;
 use object_store::ObjectStoreExt;
 use serde_json::{Map, Value};
-use zarrs::array::ArrayMetadata;
 use zarrs::array::codec::api::CodecOptions;
 use zarrs::array::codec::{BloscCodec, BloscCompressionLevel, BloscCompressor, BloscShuffleMode};
 use zarrs::array::{ArrayBuilder, data_type};
+use zarrs::array::{ArrayMetadata, ArrayMetadataOptions};
 use zarrs::group::GroupBuilder;
 use zarrs::metadata::NodeMetadata;
 use zarrs::metadata_ext::group::consolidated_metadata::ConsolidatedMetadata;
@@ -166,8 +166,8 @@ fn write_store(array: &DataArray, location: &Location, options: &WriteOptions) -
         .attributes(json_attrs(&attrs))
         .build(storage.clone(), &format!("/{}", array.name))
         .map_err(|e| err(&e))?;
-    data_array.store_metadata().map_err(|e| err(&e))?;
-    let mut written = vec![(array.name.clone(), data_array.metadata().clone())];
+    data_array.store_metadata_opt(&metadata_options()).map_err(|e| err(&e))?;
+    let mut written = vec![(array.name.clone(), data_array.metadata_opt(&metadata_options()))];
     let data: ArrayD<f32> = array.data.as_standard_layout().into_owned();
     data_array.store_array_subset_opt(&data_array.subset_all(), data, &codec_options).map_err(|e| err(&e))?;
 
@@ -211,6 +211,13 @@ fn write_store(array: &DataArray, location: &Location, options: &WriteOptions) -
     group.set_consolidated_metadata(Some(consolidated));
     group.store_metadata().map_err(|e| err(&e))?;
     Ok(())
+}
+
+/// Array metadata exactly as stored and as consolidated: without zarrs' own `_zarrs` attribute, which would
+/// otherwise appear as a variable attribute in xarray and make each array's `zarr.json` differ from its
+/// consolidated copy.
+fn metadata_options() -> ArrayMetadataOptions {
+    ArrayMetadataOptions::default().with_include_zarrs_metadata(false)
 }
 
 fn to_u64(shape: &[usize]) -> Vec<u64> {
@@ -311,10 +318,10 @@ impl SmallArray<'_> {
             .dimension_names(Some(self.dims.to_vec()))
             .attributes(json_attrs(self.attrs))
             .build(storage.clone(), self.path)?;
-        array.store_metadata()?;
+        array.store_metadata_opt(&metadata_options())?;
         let shape: Vec<usize> = self.shape.iter().map(|&n| n as usize).collect();
         array.store_array_subset_opt(&array.subset_all(), ArrayD::from_shape_vec(shape, values)?, codec_options)?;
-        Ok(array.metadata().clone())
+        Ok(array.metadata_opt(&metadata_options()))
     }
 }
 

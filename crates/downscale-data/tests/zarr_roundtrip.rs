@@ -148,3 +148,28 @@ fn all_nan_chunks_are_materialised() {
     let data = report.arrays.iter().find(|a| a.name == "tas").unwrap();
     assert_eq!(data.nan_count, Some(data.element_count));
 }
+
+#[test]
+fn validate_flags_lost_metadata_and_unfinalised_stores() {
+    let tas = read_variable(
+        &sample("iberia/gcm_CNRM-CM5/tas_day_CNRM-CM5_historical_r1i1p1_iberia_DJF_19821201-20020228.nc"),
+        "tas",
+    )
+    .unwrap();
+    let (_dir, out, _) = write_and_read_back(&tas, &WriteOptions::default());
+    let location = Location::parse(&out).unwrap();
+    assert!(validate_store(&location).unwrap().is_complete());
+
+    // An array whose own zarr.json is lost, although the consolidated copy survives.
+    std::fs::remove_file(std::path::Path::new(&out).join("tas/zarr.json")).unwrap();
+    let report = validate_store(&location).unwrap();
+    assert_eq!(report.problems, ["array 'tas': its metadata file tas/zarr.json is missing"]);
+
+    // No root metadata: what a writer killed on object storage leaves behind.
+    std::fs::remove_file(std::path::Path::new(&out).join("zarr.json")).unwrap();
+    let report = validate_store(&location).unwrap();
+    assert_eq!(report.problems, ["no root zarr.json or .zgroup: the store was never finalised"]);
+
+    let missing = validate_store(&Location::parse(&format!("{out}-absent")).unwrap()).unwrap_err();
+    assert!(missing.to_string().ends_with("-absent: file not found"), "{missing}");
+}
