@@ -74,7 +74,7 @@ pub fn decode_variable(ds: &dyn RawDataset, name: &str) -> Result<DataArray> {
             continue;
         };
         if is_time(coord_var) {
-            time = Some(decode_time(ds, coord_var)?);
+            time = Some((dim.clone(), decode_time(ds, coord_var)?));
         } else {
             coords.push(read_coordinate(ds, coord_var)?);
         }
@@ -110,11 +110,8 @@ pub fn decode_variable(ds: &dyn RawDataset, name: &str) -> Result<DataArray> {
         attrs,
         global_attrs: ds.global_attrs().clone(),
     };
-    if let Some(time) = time {
-        let time_dim = raw.dims.iter().find(|d| ds.variables().iter().any(|v| &v.name == *d && is_time(v)));
-        if let Some(time_dim) = time_dim.cloned() {
-            move_axis_first(&mut array, &time_dim);
-        }
+    if let Some((time_dim, time)) = time {
+        move_axis_first(&mut array, &time_dim);
         array.time = Some(time);
     }
     normalise_latitude(&mut array);
