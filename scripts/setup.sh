@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing downscale need on Debian 12: the NetCDF/HDF5 C libraries (the `netcdf` crate
-# links Debian's libnetcdf), and a Python venv with the reference tools the interop and oracle tests compare
-# against (xarray + zarr-python read our stores; cftime is the calendar oracle). Safe to run repeatedly.
+# links Debian's libnetcdf), cdo (the oracle the regridding tests compare against), and a Python venv with the
+# reference tools the interop and oracle tests compare against (xarray + zarr-python read our stores; cftime is the
+# calendar oracle). Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pkg-config libnetcdf-dev libhdf5-dev netcdf-bin)
+packages=(pkg-config libnetcdf-dev libhdf5-dev netcdf-bin cdo)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

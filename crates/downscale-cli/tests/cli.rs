@@ -1,36 +1,17 @@
 //! The `downscale` binary end to end: bad input gives one clear line and a non-zero exit, a killed writer leaves
 //! nothing under the final name, `validate` catches damage, and calendar conversion gives the documented lengths.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::path::Path;
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The binary, with HDF5 file locking off: this test process writes NetCDF4 files while other tests spawn
-/// children, and a child can inherit (and keep) the HDF5 library's lock on a file this process already closed.
-fn downscale() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_downscale"));
-    command.env("HDF5_USE_FILE_LOCKING", "FALSE");
-    command
-}
+use common::{assert_one_line_error, downscale, run, sample};
 
-fn sample(relative: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples").join(relative).to_string_lossy().to_string()
-}
-
-fn run(args: &[&str]) -> Output {
-    downscale().args(args).output().expect("the binary runs")
-}
-
-/// A failure is one line on stderr, starting with `error:`, naming `file` and saying `what`; never a panic.
+/// A failure naming `file` and saying `what`.
 fn assert_clean_failure(output: &Output, file: &str, what: &str) {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "should fail: {stderr}");
-    assert!(!stderr.contains("panicked"), "panic: {stderr}");
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line expected, got: {stderr}");
-    assert!(lines[0].starts_with("error: "), "{stderr}");
-    assert!(lines[0].contains(file), "names the file {file}: {stderr}");
-    assert!(lines[0].contains(what), "says '{what}': {stderr}");
+    assert_one_line_error(output, &[file, what]);
 }
 
 /// A small NetCDF file holding ten real days of ANUSPLIN tasmax, with the `units` of tasmax and the `calendar` of

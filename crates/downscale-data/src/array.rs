@@ -49,6 +49,9 @@ pub struct Coordinate {
     pub dims: Vec<String>,
     pub values: CoordValues,
     pub attrs: Attributes,
+    /// Cell bounds `[lower, upper]` per value, when the file provides them (`lat_bnds`): regridding needs true
+    /// cell edges, which midpoints only approximate on Gaussian grids.
+    pub bounds: Option<Vec<[f64; 2]>>,
 }
 
 /// A decoded time axis: what the numbers meant (units, calendar) and the dates they decode to.

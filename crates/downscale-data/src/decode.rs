@@ -150,7 +150,23 @@ fn read_coordinate(ds: &dyn RawDataset, var: &RawVariable) -> Result<Coordinate>
     for key in ENCODING_ATTRS {
         attrs.remove(key);
     }
-    Ok(Coordinate { name: var.name.clone(), dims: var.dims.clone(), values, attrs })
+    let bounds = read_bounds(ds, var)?;
+    if bounds.is_some() {
+        attrs.remove("bounds");
+    }
+    Ok(Coordinate { name: var.name.clone(), dims: var.dims.clone(), values, attrs, bounds })
+}
+
+/// Cell bounds of a 1-D coordinate, from the variable its `bounds` attribute names, when that variable exists and
+/// has shape `(n, 2)`. A dangling `bounds` attribute (CanESM5's `time_bnds`) is ignored, like xarray does.
+fn read_bounds(ds: &dyn RawDataset, var: &RawVariable) -> Result<Option<Vec<[f64; 2]>>> {
+    let Some(name) = var.attrs.get("bounds").and_then(AttrValue::as_text) else { return Ok(None) };
+    let Some(bounds_var) = ds.variables().iter().find(|v| v.name == name) else { return Ok(None) };
+    if var.dims.len() != 1 || bounds_var.shape.len() != 2 || bounds_var.shape != [var.shape[0], 2] {
+        return Ok(None);
+    }
+    let values = read_unpacked_f64(ds, bounds_var)?;
+    Ok(Some(values.rows().into_iter().map(|row| [row[0], row[1]]).collect()))
 }
 
 fn fill_values(var: &RawVariable) -> Vec<f64> {
@@ -225,9 +241,13 @@ fn dimension_axis(array: &DataArray, names: &[&str], standard_name: &str, units:
 }
 
 fn reorder_axis(array: &mut DataArray, coord_index: usize, axis: usize, order: &[usize]) {
-    array.data = array.data.select(Axis(axis), order);
+    // `select` may return a non-C-ordered array; keep decoded data row-major for every consumer.
+    array.data = array.data.select(Axis(axis), order).as_standard_layout().into_owned();
     let coord = &mut array.coords[coord_index];
     coord.values = coord.values.reordered(order);
+    if let Some(bounds) = &coord.bounds {
+        coord.bounds = Some(order.iter().map(|&i| bounds[i]).collect());
+    }
 }
 
 /// North→south latitudes (ERA5, NRCan) are flipped so every grid is ascending.
@@ -244,10 +264,16 @@ fn normalise_latitude(array: &mut DataArray) {
 fn normalise_longitude(array: &mut DataArray) {
     let names = ["lon", "longitude"];
     if let Some((ci, axis)) = dimension_axis(array, &names, "longitude", "degrees_east") {
-        let Some(values) = array.coords[ci].values.numbers() else { return };
+        let Some(values) = array.coords[ci].values.numbers().map(<[f64]>::to_vec) else { return };
         let wrapped: Vec<f64> = values.iter().map(|&x| wrap_longitude(x)).collect();
         let mut order: Vec<usize> = (0..wrapped.len()).collect();
         order.sort_by(|&a, &b| wrapped[a].total_cmp(&wrapped[b]));
+        // Bounds move with their centre, so a cell straddling the date line keeps its width.
+        if let Some(bounds) = &mut array.coords[ci].bounds {
+            for (cell, (&old, &new)) in bounds.iter_mut().zip(values.iter().zip(&wrapped)) {
+                cell.iter_mut().for_each(|b| *b += new - old);
+            }
+        }
         array.coords[ci].values = CoordValues::Numbers(wrapped);
         if order.iter().enumerate().any(|(i, &o)| i != o) {
             reorder_axis(array, ci, axis, &order);

@@ -27,21 +27,10 @@ use zarrs::storage::ReadableWritableListableStorage;
 use crate::array::{CoordValues, Coordinate, DataArray};
 use crate::attrs::{AttrValue, Attributes};
 use crate::backend::zarr_storage;
-use crate::calendar::{Calendar, CfDateTime, TimeUnit, TimeUnits};
+use crate::cf_encode::{Provenance, axis_attributes, encode_time, global_attributes};
 use crate::chunking::{ChunkLayout, DEFAULT_CHUNK_BYTES, chunk_shape};
 use crate::error::{DataError, Result};
 use crate::location::Location;
-
-/// CF global attributes every output carries; values from the source file are kept where these are `None`.
-#[derive(Debug, Clone, Default)]
-pub struct Provenance {
-    pub title: Option<String>,
-    pub institution: Option<String>,
-    pub source: Option<String>,
-    pub references: Option<String>,
-    /// What produced this store (a command line or a task name); prepended to `history` with a UTC time stamp.
-    pub history_entry: String,
-}
 
 #[derive(Debug, Clone)]
 pub struct WriteOptions {
@@ -228,33 +217,6 @@ fn json_attrs(attrs: &Attributes) -> Map<String, Value> {
     attrs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()
 }
 
-/// CF axis attributes for latitude and longitude, which xarray and plotting tools rely on.
-fn axis_attributes(coord: &Coordinate) -> Attributes {
-    let mut attrs = coord.attrs.clone();
-    let mut set = |k: &str, v: &str| {
-        attrs.entry(k.to_string()).or_insert_with(|| AttrValue::Text(v.to_string()));
-    };
-    let standard_name = coord.attrs.get("standard_name").and_then(AttrValue::as_text).unwrap_or("");
-    if matches!(coord.name.as_str(), "lat" | "latitude") || standard_name == "latitude" {
-        set("standard_name", "latitude");
-        set("units", "degrees_north");
-        set("long_name", "latitude");
-        if coord.dims.len() == 1 && coord.dims[0] == coord.name {
-            set("axis", "Y");
-        }
-    } else if matches!(coord.name.as_str(), "lon" | "longitude") || standard_name == "longitude" {
-        set("standard_name", "longitude");
-        set("units", "degrees_east");
-        set("long_name", "longitude");
-        if coord.dims.len() == 1 && coord.dims[0] == coord.name {
-            set("axis", "X");
-        }
-    }
-    // Bounds variables are not carried; a `bounds` attribute naming one would dangle.
-    attrs.remove("bounds");
-    attrs
-}
-
 /// A coordinate's shape: the lengths of its dimensions in the data array (a 1-D coordinate on a dimension the data
 /// lacks keeps its own length). Multi-dimensional coordinates (curvilinear lat/lon) need the array's lengths.
 fn coordinate_shape(array: &DataArray, coord: &Coordinate) -> std::result::Result<Vec<u64>, String> {
@@ -322,64 +284,5 @@ impl SmallArray<'_> {
         let shape: Vec<usize> = self.shape.iter().map(|&n| n as usize).collect();
         array.store_array_subset_opt(&array.subset_all(), ArrayD::from_shape_vec(shape, values)?, codec_options)?;
         Ok(array.metadata_opt(&metadata_options()))
-    }
-}
-
-/// Chooses `<unit> since <first day, 00:00>` with the coarsest unit that represents every time exactly as an
-/// integer (days for daily means stamped at midnight, hours for the 12:00 stamps of CMIP models).
-pub fn encode_time(calendar: Calendar, dates: &[CfDateTime]) -> std::result::Result<(TimeUnits, Vec<i64>), String> {
-    let reference = dates.first().map_or(CfDateTime::ymd(1970, 1, 1), |d| CfDateTime::ymd(d.year, d.month, d.day));
-    for unit in [TimeUnit::Days, TimeUnit::Hours, TimeUnit::Minutes, TimeUnit::Seconds, TimeUnit::Microseconds] {
-        let units = TimeUnits { unit, reference };
-        let encoded = dates
-            .iter()
-            .map(|d| calendar.encode(&units, d))
-            .collect::<std::result::Result<Vec<f64>, _>>()
-            .map_err(|e| e.to_string())?;
-        if encoded.iter().all(|x| x.fract() == 0.0 && x.abs() < 9.0e18) {
-            return Ok((units, encoded.into_iter().map(|x| x as i64).collect()));
-        }
-    }
-    Err("times cannot be encoded as integers".into())
-}
-
-/// The CF global attributes: the source's own, then ours on top.
-fn global_attributes(array: &DataArray, provenance: &Provenance) -> Attributes {
-    let mut attrs = array.global_attrs.clone();
-    let text = |s: &str| AttrValue::Text(s.to_string());
-    let ours = [
-        ("title", &provenance.title, array.name.as_str()),
-        ("institution", &provenance.institution, "unknown"),
-        ("source", &provenance.source, "downscale"),
-        ("references", &provenance.references, "https://cfconventions.org/"),
-    ];
-    for (key, value, default) in ours {
-        match value {
-            Some(v) => {
-                attrs.insert(key.into(), text(v));
-            }
-            None => {
-                attrs.entry(key.into()).or_insert_with(|| text(default));
-            }
-        }
-    }
-    attrs.insert("Conventions".into(), text("CF-1.8"));
-    attrs.insert("version".into(), text(env!("CARGO_PKG_VERSION")));
-    let stamp = utc_now();
-    let entry = format!("{stamp}: {}", provenance.history_entry);
-    let history = match attrs.get("history").and_then(AttrValue::as_text) {
-        Some(previous) if !previous.is_empty() => format!("{entry}\n{previous}"),
-        _ => entry,
-    };
-    attrs.insert("history".into(), text(&history));
-    attrs
-}
-
-/// Current UTC time as `YYYY-MM-DDTHH:MM:SSZ`, through our own calendar (no date crate needed for one stamp).
-fn utc_now() -> String {
-    let micros = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64);
-    match Calendar::ProlepticGregorian.add_microseconds(&CfDateTime::ymd(1970, 1, 1), micros) {
-        Ok(d) => format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", d.year, d.month, d.day, d.hour, d.minute, d.second),
-        Err(_) => "unknown time".into(),
     }
 }

@@ -1,0 +1,84 @@
+//! The subcommands, one module each; this module dispatches and holds what they share.
+
+mod bench;
+mod convert;
+mod inspect;
+mod regrid;
+mod validate;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Subcommand;
+use downscale_data::decode::{data_variables, decode_variable};
+use downscale_data::{DataArray, Location, Provenance, backend};
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Show variables, dimensions, coordinate ranges and direction, calendar, units and missing values of NetCDF
+    /// files or Zarr stores.
+    Inspect(inspect::Args),
+    /// Convert a variable of a NetCDF file or Zarr store to a CF-1.8 Zarr store, written atomically.
+    Convert(convert::Args),
+    /// Regrid a variable onto the grid of another file (bilinear, conservative or nearest) and write it as NetCDF
+    /// or Zarr.
+    Regrid(regrid::Args),
+    /// Time the heavy operations on real data, next to reference tools doing the same work.
+    Bench(bench::Args),
+    /// Check that a Zarr store is complete (every chunk present, metadata consistent) and count missing values.
+    /// Exits with 1 when the store is incomplete.
+    Validate(validate::Args),
+}
+
+pub fn run(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Bench(args) => bench::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Convert(args) => convert::run(args),
+        Command::Regrid(args) => regrid::run(args),
+        Command::Validate(args) => validate::run(args),
+    }
+}
+
+/// The variable a command reads.
+#[derive(clap::Args)]
+struct Input {
+    /// Input NetCDF file or Zarr store (path or URL).
+    #[arg(long = "in", value_name = "FILE")]
+    input: String,
+    /// Variable to read (default: the only data variable).
+    #[arg(long)]
+    var: Option<String>,
+}
+
+impl Input {
+    fn read(&self) -> Result<DataArray> {
+        read_input(&self.input, self.var.as_deref())
+    }
+}
+
+/// Opens `input` and decodes `var`, or its only data variable when `var` is not given.
+fn read_input(input: &str, var: Option<&str>) -> Result<DataArray> {
+    let location = Location::parse(input)?;
+    let dataset = backend::open(&location)?;
+    let name = match var {
+        Some(v) => v.to_string(),
+        None => {
+            let names = data_variables(dataset.as_ref());
+            match names.as_slice() {
+                [one] => one.clone(),
+                _ => anyhow::bail!(
+                    "{}: choose a variable with --var (data variables: {})",
+                    location.display,
+                    names.join(", ")
+                ),
+            }
+        }
+    };
+    Ok(decode_variable(dataset.as_ref(), &name)?)
+}
+
+/// Provenance recording the command line that produced an output.
+fn command_line_provenance() -> Provenance {
+    Provenance { history_entry: std::env::args().collect::<Vec<_>>().join(" "), ..Provenance::default() }
+}

@@ -1,0 +1,116 @@
+//! Regridding weights as a sparse matrix, and their application to fields.
+//!
+//! Row `i` of the matrix holds the weights of every source cell that contributes to target cell `i` (cells
+//! numbered row-major, latitude slowest). Application is NaN-aware: a target value is the weighted mean of its
+//! *valid* source values, renormalised by their weights, and NaN when none is valid. Renormalising is what keeps
+//! coastlines and regional edges from pulling values towards zero.
+
+use ndarray::{Array3, ArrayView3, Axis};
+use rayon::prelude::*;
+use sprs::{CsMat, TriMat};
+
+use crate::error::{RegridError, Result};
+
+/// How weights were made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// Bilinear inside the source hull; outside it, the nearest source cell (xESMF's `nearest_s2d`) when
+    /// extrapolation is allowed.
+    Bilinear,
+    /// First-order conservative: area-weighted mean of the overlapping source cells.
+    Conservative,
+    /// The nearest source cell centre on the sphere.
+    Nearest,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Bilinear => "bilinear",
+            Method::Conservative => "conservative",
+            Method::Nearest => "nearest",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Method> {
+        match name {
+            "bilinear" => Some(Method::Bilinear),
+            "conservative" => Some(Method::Conservative),
+            "nearest" | "nearest_s2d" => Some(Method::Nearest),
+            _ => None,
+        }
+    }
+}
+
+/// A weight matrix between two grids of known shapes.
+#[derive(Debug, Clone)]
+pub struct Weights {
+    pub method: Method,
+    /// `(lat, lon)` sizes of the source grid.
+    pub source_shape: (usize, usize),
+    /// `(lat, lon)` sizes of the target grid.
+    pub target_shape: (usize, usize),
+    /// `target cells × source cells`, compressed rows.
+    pub matrix: CsMat<f64>,
+}
+
+impl Weights {
+    /// Builds weights from `(target, source, weight)` triplets; repeated pairs are summed.
+    pub fn from_triplets(
+        method: Method,
+        source_shape: (usize, usize),
+        target_shape: (usize, usize),
+        triplets: &[(usize, usize, f64)],
+    ) -> Weights {
+        let rows = target_shape.0 * target_shape.1;
+        let cols = source_shape.0 * source_shape.1;
+        let mut tri = TriMat::with_capacity((rows, cols), triplets.len());
+        for &(row, col, w) in triplets {
+            tri.add_triplet(row, col, w);
+        }
+        Weights { method, source_shape, target_shape, matrix: tri.to_csr() }
+    }
+
+    /// Number of stored weights.
+    pub fn nnz(&self) -> usize {
+        self.matrix.nnz()
+    }
+
+    /// Regrids a `(time, lat, lon)` block of the source grid; time steps are processed in parallel.
+    pub fn apply(&self, data: ArrayView3<'_, f32>) -> Result<Array3<f32>> {
+        let (_, ny, nx) = data.dim();
+        if (ny, nx) != self.source_shape {
+            return Err(RegridError::Other {
+                what: format!("{} weights", self.method.name()),
+                detail: format!("data of shape {ny}x{nx} given to weights for a {:?} source grid", self.source_shape),
+            });
+        }
+        let steps = data.len_of(Axis(0));
+        let (ty, tx) = self.target_shape;
+        let mut out = Array3::<f32>::zeros((steps, ty, tx));
+        let indptr = self.matrix.indptr();
+        let indptr = indptr.raw_storage();
+        let indices = self.matrix.indices();
+        let weights = self.matrix.data();
+        out.axis_iter_mut(Axis(0)).into_par_iter().zip(data.axis_iter(Axis(0)).into_par_iter()).for_each(
+            |(mut target, source)| {
+                let source = source.as_standard_layout();
+                let source = source.as_slice().unwrap_or(&[]);
+                let target = target.as_slice_mut();
+                let Some(target) = target else { return };
+                for (row, value) in target.iter_mut().enumerate() {
+                    let (mut sum, mut weight_sum) = (0.0f64, 0.0f64);
+                    for k in indptr[row]..indptr[row + 1] {
+                        let x = source[indices[k]];
+                        if !x.is_nan() {
+                            sum += weights[k] * f64::from(x);
+                            weight_sum += weights[k];
+                        }
+                    }
+                    *value = if weight_sum > 0.0 { (sum / weight_sum) as f32 } else { f32::NAN };
+                }
+            },
+        );
+        Ok(out)
+    }
+}
