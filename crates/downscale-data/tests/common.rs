@@ -41,3 +41,8 @@ pub fn value_at(array: &DataArray, date: CfDateTime, lat: f64, lon: f64) -> f32 
     let x = nearest_index(array, "lon", lon);
     array.data[[t, y, x]]
 }
+
+/// How many values differ, bit for bit, with NaN equal to NaN: decoding and encoding must not change one value.
+pub fn count_differing<'a>(a: impl IntoIterator<Item = &'a f32>, b: impl IntoIterator<Item = &'a f32>) -> usize {
+    a.into_iter().zip(b).filter(|(x, y)| x.to_bits() != y.to_bits() && !(x.is_nan() && y.is_nan())).count()
+}

@@ -11,13 +11,8 @@ use downscale_data::{AttrValue, DataArray, Location, WriteOptions, read_variable
 /// Bitwise equality with NaN == NaN: decoding must not change a single value.
 fn assert_same_data(a: &DataArray, b: &DataArray) {
     assert_eq!(a.shape(), b.shape());
-    let differing = a
-        .data
-        .iter()
-        .zip(b.data.iter())
-        .filter(|(x, y)| x.to_bits() != y.to_bits() && !(x.is_nan() && y.is_nan()))
-        .count();
-    assert_eq!(differing, 0, "{} values differ", differing);
+    let differing = common::count_differing(&a.data, &b.data);
+    assert_eq!(differing, 0, "{differing} values differ");
 }
 
 fn assert_same_grid_and_time(a: &DataArray, b: &DataArray) {
