@@ -7,39 +7,24 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{assert_one_line_error, downscale, run, sample};
+use common::{Altered, altered_copy, assert_one_line_error, downscale, run, sample};
 
 /// A failure naming `file` and saying `what`.
 fn assert_clean_failure(output: &Output, file: &str, what: &str) {
     assert_one_line_error(output, &[file, what]);
 }
 
-/// A small NetCDF file holding ten real days of ANUSPLIN tasmax, with the `units` of tasmax and the `calendar` of
-/// time set by the caller: realistic input with one thing wrong. (Written afresh because the sample files are in
-/// the classic data model, where attributes cannot be enlarged in place.)
+/// Ten real days of ANUSPLIN tasmax with the given `units` and `calendar`.
 fn anusplin_with(dir: &Path, units: &str, calendar: &str) -> String {
-    let source = netcdf::open(sample("nunavut_climdown/tiny_obs.nc")).unwrap();
-    let path = dir.join(format!("tasmax-{units}-{calendar}.nc"));
-    let mut file = netcdf::create(&path).unwrap();
-    for (name, len) in [("time", 10), ("lat", 26), ("lon", 26)] {
-        file.add_dimension(name, len).unwrap();
-    }
-    for name in ["lat", "lon"] {
-        let values = source.variable(name).unwrap().get_values::<f64, _>(..).unwrap();
-        let mut var = file.add_variable::<f64>(name, &[name]).unwrap();
-        var.put_attribute("units", if name == "lat" { "degrees_north" } else { "degrees_east" }).unwrap();
-        var.put_values(&values, ..).unwrap();
-    }
-    let times = source.variable("time").unwrap().get_values::<f64, _>(..10).unwrap();
-    let mut time = file.add_variable::<f64>("time", &["time"]).unwrap();
-    time.put_attribute("units", "days since 1950-01-01").unwrap();
-    time.put_attribute("calendar", calendar).unwrap();
-    time.put_values(&times, ..).unwrap();
-    let values = source.variable("tasmax").unwrap().get_values::<f32, _>((..10, .., ..)).unwrap();
-    let mut tasmax = file.add_variable::<f32>("tasmax", &["time", "lat", "lon"]).unwrap();
-    tasmax.put_attribute("units", units).unwrap();
-    tasmax.put_values(&values, ..).unwrap();
-    path.to_string_lossy().to_string()
+    let spec = Altered {
+        file: "nunavut_climdown/tiny_obs.nc",
+        var: "tasmax",
+        days: 10,
+        units,
+        calendar,
+        swap_latitudes: None,
+    };
+    altered_copy(dir, &format!("tasmax-{units}-{calendar}.nc"), &spec)
 }
 
 #[test]

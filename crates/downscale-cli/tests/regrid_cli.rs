@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{assert_one_line_error, run, sample};
+use common::{Altered, altered_copy, assert_one_line_error, run, sample};
 
 const CNRM: &str = "iberia/gcm_CNRM-CM5/tas_day_CNRM-CM5_historical_r1i1p1_iberia_DJF_19821201-20020228.nc";
 const EOBS: &str = "iberia/obs_E-OBS/tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.nc";
@@ -46,33 +46,6 @@ fn regrid_writes_netcdf_and_zarr_and_reuses_cached_weights() {
     assert!(run(&["validate", zarr.to_str().unwrap()]).status.success());
 }
 
-/// A copy of E-OBS tas (first 3 days) with its latitudes permuted: a grid whose coordinate is not monotonic.
-fn shuffled_latitudes(dir: &Path) -> String {
-    let source = netcdf::open(sample(EOBS)).unwrap();
-    let path = dir.join("shuffled.nc");
-    let mut file = netcdf::create(&path).unwrap();
-    for (name, len) in [("time", 3), ("lat", 19), ("lon", 29)] {
-        file.add_dimension(name, len).unwrap();
-    }
-    let mut lat = source.variable("lat").unwrap().get_values::<f64, _>(..).unwrap();
-    lat.swap(3, 11);
-    let lon = source.variable("lon").unwrap().get_values::<f64, _>(..).unwrap();
-    for (name, values, units) in [("lat", lat, "degrees_north"), ("lon", lon, "degrees_east")] {
-        let mut var = file.add_variable::<f64>(name, &[name]).unwrap();
-        var.put_attribute("units", units).unwrap();
-        var.put_values(&values, ..).unwrap();
-    }
-    let times = source.variable("time").unwrap().get_values::<f64, _>(..3).unwrap();
-    let mut time = file.add_variable::<f64>("time", &["time"]).unwrap();
-    time.put_attribute("units", "days since 1950-01-01").unwrap();
-    time.put_values(&times, ..).unwrap();
-    let values = source.variable("tas").unwrap().get_values::<f32, _>((..3, .., ..)).unwrap();
-    let mut tas = file.add_variable::<f32>("tas", &["time", "lat", "lon"]).unwrap();
-    tas.put_attribute("units", "degC").unwrap();
-    tas.put_values(&values, ..).unwrap();
-    path.to_string_lossy().to_string()
-}
-
 #[test]
 fn bad_grids_and_weight_files_give_one_line_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -92,7 +65,9 @@ fn bad_grids_and_weight_files_give_one_line_errors() {
     );
 
     // Non-monotonic latitudes.
-    let shuffled = shuffled_latitudes(dir.path());
+    let spec =
+        Altered { file: EOBS, var: "tas", days: 3, units: "degC", calendar: "standard", swap_latitudes: Some((3, 11)) };
+    let shuffled = altered_copy(dir.path(), "shuffled.nc", &spec);
     assert_one_line_error(
         &regrid(&shuffled, &sample(EOBS), &["--method", "bilinear"]),
         &[&shuffled, "lat coordinate is not strictly ascending"],

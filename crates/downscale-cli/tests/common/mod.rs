@@ -34,3 +34,48 @@ pub fn assert_one_line_error(output: &Output, what: &[&str]) {
         assert!(lines[0].contains(w), "'{w}' missing from: {stderr}");
     }
 }
+
+/// What to change in a copy of the first days of a real `(time, lat, lon)` sample file.
+pub struct Altered<'a> {
+    /// Sample file and its variable.
+    pub file: &'a str,
+    pub var: &'a str,
+    pub days: usize,
+    /// The variable's `units` and the time axis' `calendar` in the copy.
+    pub units: &'a str,
+    pub calendar: &'a str,
+    /// Two latitude rows whose coordinate values trade places (a non-monotonic grid).
+    pub swap_latitudes: Option<(usize, usize)>,
+}
+
+/// Writes a small NetCDF file with real values and one thing wrong, returning its path. (Written afresh because the
+/// sample files are in the classic data model, where attributes cannot be enlarged in place.)
+pub fn altered_copy(dir: &std::path::Path, name: &str, spec: &Altered) -> String {
+    let source = netcdf::open(sample(spec.file)).unwrap();
+    let path = dir.join(name);
+    let mut file = netcdf::create(&path).unwrap();
+    let mut lat = source.variable("lat").unwrap().get_values::<f64, _>(..).unwrap();
+    let lon = source.variable("lon").unwrap().get_values::<f64, _>(..).unwrap();
+    if let Some((a, b)) = spec.swap_latitudes {
+        lat.swap(a, b);
+    }
+    for (dim, len) in [("time", spec.days), ("lat", lat.len()), ("lon", lon.len())] {
+        file.add_dimension(dim, len).unwrap();
+    }
+    for (dim, values, units) in [("lat", lat, "degrees_north"), ("lon", lon, "degrees_east")] {
+        let mut var = file.add_variable::<f64>(dim, &[dim]).unwrap();
+        var.put_attribute("units", units).unwrap();
+        var.put_values(&values, ..).unwrap();
+    }
+    let times = source.variable("time").unwrap().get_values::<f64, _>(..spec.days).unwrap();
+    let time_units = source.variable("time").unwrap().attribute_value("units").unwrap().unwrap();
+    let mut time = file.add_variable::<f64>("time", &["time"]).unwrap();
+    time.put_attribute("units", String::try_from(time_units).unwrap()).unwrap();
+    time.put_attribute("calendar", spec.calendar).unwrap();
+    time.put_values(&times, ..).unwrap();
+    let values = source.variable(spec.var).unwrap().get_values::<f32, _>((..spec.days, .., ..)).unwrap();
+    let mut var = file.add_variable::<f32>(spec.var, &["time", "lat", "lon"]).unwrap();
+    var.put_attribute("units", spec.units).unwrap();
+    var.put_values(&values, ..).unwrap();
+    path.to_string_lossy().to_string()
+}
