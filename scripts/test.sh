@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it: set-up, formatting, lints, the cftime golden file check, and every
-# test (including the xarray interop tests against the venv's real xarray/zarr).
+# test (including the xarray interop tests against the venv's real xarray/zarr, and the bias-correction oracle tests
+# against fixtures generated here from the real scikit-downscale and xsdba packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 export DOWNSCALE_PYTHON="$PWD/.venv/bin/python"
+scripts/oracles/generate.sh target/oracles
+export DOWNSCALE_ORACLES="$PWD/target/oracles"
 # The full internal sample corpus, when it sits beside the checkout, is decoded too (the repository ships a subset).
 if [ -d ../shared/data ]; then
   DOWNSCALE_CORPUS="$(cd ../shared/data && pwd)"

@@ -1,5 +1,7 @@
 //! The subcommands, one module each; this module dispatches and holds what they share.
 
+mod adjust;
+mod adjust_inputs;
 mod bench;
 mod convert;
 mod inspect;
@@ -23,6 +25,9 @@ pub enum Command {
     /// Regrid a variable onto the grid of another file (bilinear, conservative or nearest) and write it as NetCDF
     /// or Zarr.
     Regrid(regrid::Args),
+    /// Bias-correct a variable against observations with one of the quantile-mapping methods (scikit-downscale's
+    /// and xsdba's algorithms, reproduced exactly), every point independently and in parallel.
+    Adjust(Box<adjust::Args>),
     /// Time the heavy operations on real data, next to reference tools doing the same work.
     Bench(bench::Args),
     /// Check that a Zarr store is complete (every chunk present, metadata consistent) and count missing values.
@@ -32,6 +37,7 @@ pub enum Command {
 
 pub fn run(command: Command) -> Result<ExitCode> {
     match command {
+        Command::Adjust(args) => adjust::run(*args),
         Command::Bench(args) => bench::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Convert(args) => convert::run(args),

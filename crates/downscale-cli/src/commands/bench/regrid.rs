@@ -5,46 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+use super::time;
+
 use anyhow::{Context, Result};
 use downscale_data::{CoordValues, Coordinate, DataArray, read_variable};
 use downscale_regrid::{Grid, Method, WeightOptions, compute_weights};
 use ndarray::{Array3, ArrayD};
-
-#[derive(clap::Args)]
-pub struct Args {
-    #[command(subcommand)]
-    what: What,
-}
-
-#[derive(clap::Subcommand)]
-enum What {
-    /// Weight generation (global 1 degree -> ERA5 0.25 degree, and CNRM-CM5 -> E-OBS over Iberia) and weight
-    /// application throughput.
-    Regrid {
-        /// Directory of the sample data (default: `data/samples` of this checkout).
-        #[arg(long, value_name = "DIR")]
-        samples: Option<PathBuf>,
-        /// Days of global data to regrid when timing application.
-        #[arg(long, default_value_t = 8)]
-        days: usize,
-    },
-}
-
-pub fn run(args: Args) -> Result<ExitCode> {
-    match args.what {
-        What::Regrid { samples, days } => bench_regrid(&samples.unwrap_or_else(default_samples), days),
-    }
-}
-
-fn default_samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples")
-}
-
-fn time<T>(f: impl FnOnce() -> Result<T>) -> Result<(T, Duration)> {
-    let start = Instant::now();
-    let value = f()?;
-    Ok((value, start.elapsed()))
-}
 
 /// ERA5's 0.25 degree grid: 721 latitudes from pole to pole, 1440 longitudes from -180.
 fn era5_grid() -> Result<Grid> {
@@ -96,7 +62,7 @@ struct Row {
     detail: String,
 }
 
-fn bench_regrid(samples: &Path, days: usize) -> Result<ExitCode> {
+pub fn run(samples: &Path, days: usize) -> Result<ExitCode> {
     let temporary = tempfile::tempdir()?;
     let dir = temporary.path().to_path_buf();
     let cnrm = samples.join("iberia/gcm_CNRM-CM5/tas_day_CNRM-CM5_historical_r1i1p1_iberia_DJF_19821201-20020228.nc");

@@ -1,0 +1,57 @@
+//! `downscale bench`: timings of the heavy operations on real data, next to the reference tools doing the same work
+//! in the same run.
+
+mod adjust;
+mod regrid;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(clap::Subcommand)]
+enum What {
+    /// Weight generation (global 1 degree -> ERA5 0.25 degree, and CNRM-CM5 -> E-OBS over Iberia) and weight
+    /// application throughput.
+    Regrid {
+        /// Directory of the sample data (default: `data/samples` of this checkout).
+        #[arg(long, value_name = "DIR")]
+        samples: Option<PathBuf>,
+        /// Days of global data to regrid when timing application.
+        #[arg(long, default_value_t = 8)]
+        days: usize,
+    },
+    /// Bias correction of a 48x48-point tile of daily tasmax (30 training + 30 predicted years): EQM, DQM and QDM
+    /// (20 quantiles, grouped by time and by month) and BCSD temperature, on 1 and 2 threads, next to xsdba on the
+    /// whole tile and scikit-downscale applied point by point (on a subset of points).
+    Adjust(adjust::Args),
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    match args.what {
+        What::Regrid { samples, days } => regrid::run(&samples.unwrap_or_else(default_samples), days),
+        What::Adjust(args) => adjust::run(args),
+    }
+}
+
+fn default_samples() -> PathBuf {
+    workspace().join("data/samples")
+}
+
+/// The checkout this binary was built from (for its sample data and reference-tool venvs).
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn time<T>(f: impl FnOnce() -> Result<T>) -> Result<(T, Duration)> {
+    let start = Instant::now();
+    let value = f()?;
+    Ok((value, start.elapsed()))
+}

@@ -1,0 +1,245 @@
+//! One entry point for every bias-correction method: [`Method`] names a method with its options, and
+//! [`adjust_points`] applies it independently to every point of `(time, point)` arrays, in parallel.
+//!
+//! The three inputs follow xsdba's naming: `reference` (observations over the training period), `hist` (the model
+//! over the training period) and `sim` (the model series to adjust). Methods that the references define without a
+//! model-historical sample use what they need and say so: scikit-downscale's `QuantileMapper` maps `sim` onto the
+//! reference using `sim`'s own ranks (methods.md §0 item 1), so it ignores `hist`.
+
+use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
+
+use crate::bcsd::{BcsdPrecipitation, BcsdTemperature, FitOrder};
+use crate::edcdfm::{DryPolicy, EdcdfmKind, EquidistantCdfMatcher};
+use crate::error::{MethodError, Result};
+use crate::qm_rank::QuantileMapper;
+use crate::qm_regressor::{Extrapolate, QuantileMappingRegressor, TrendAwareQuantileMappingRegressor};
+use crate::series::{TimeFacts, TimeSeries};
+use crate::xsdba::{
+    AdjustOptions, DetrendedQuantileMapping, EmpiricalQuantileMapping, QuantileDeltaMapping, SeededUniform,
+    TrainOptions, jitter_under_threshold,
+};
+
+/// How a scikit-downscale model is grouped in time. (The xsdba methods carry their grouping in [`TrainOptions`].)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesGrouping {
+    /// One model over all time steps (the references' behaviour).
+    Time,
+    /// An independent model per calendar month: fit on the training steps of month m, applied to the steps of m.
+    Month,
+}
+
+/// Options shared by the xsdba methods when applied to many points.
+#[derive(Debug, Clone)]
+pub struct XsdbaSettings {
+    pub train: TrainOptions,
+    pub adjust: AdjustOptions,
+    /// xsdba's `jitter_under_thresh`: values below this threshold in all three inputs are replaced by uniform
+    /// random values in (0, threshold) before training, so dry days do not tie.
+    pub jitter_under: Option<f64>,
+    /// Seed of the random draws (jitter, frequency adaptation); each point derives its own stream from it, so a
+    /// result does not depend on the number of threads.
+    pub seed: u64,
+}
+
+/// A bias-correction method and its options.
+#[derive(Debug, Clone)]
+pub enum Method {
+    /// scikit-downscale `QuantileMapper` (QM-RANK): `sim` mapped onto the reference by its own ranks.
+    QuantileMapper { detrend: bool, grouping: SeriesGrouping },
+    /// scikit-downscale `QuantileMappingReressor` (hist CDF → reference CDF), or with `trend_aware` its
+    /// `TrendAwareQuantileMappingRegressor` wrapper.
+    QuantileMappingRegressor { extrapolate: Extrapolate, trend_aware: bool, grouping: SeriesGrouping },
+    /// scikit-downscale `EquidistantCdfMatcher` (EDCDFm, MACA's bias correction).
+    EquidistantCdfMatcher { kind: EdcdfmKind, dry_policy: DryPolicy, grouping: SeriesGrouping },
+    /// scikit-downscale `BcsdTemperature(return_anoms=False)`; monthly by construction.
+    BcsdTemperature { order: FitOrder },
+    /// scikit-downscale `BcsdPrecipitation(return_anoms=False)`; monthly by construction.
+    BcsdPrecipitation { order: FitOrder },
+    /// xsdba `EmpiricalQuantileMapping`.
+    Eqm(XsdbaSettings),
+    /// xsdba `DetrendedQuantileMapping`.
+    Dqm(XsdbaSettings),
+    /// xsdba `QuantileDeltaMapping`.
+    Qdm(XsdbaSettings),
+}
+
+impl Method {
+    /// The name used on the command line and in output attributes.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::QuantileMapper { .. } => "quantile-mapper",
+            Method::QuantileMappingRegressor { .. } => "qm-regressor",
+            Method::EquidistantCdfMatcher { .. } => "edcdfm",
+            Method::BcsdTemperature { .. } => "bcsd-temperature",
+            Method::BcsdPrecipitation { .. } => "bcsd-precipitation",
+            Method::Eqm(_) => "eqm",
+            Method::Dqm(_) => "dqm",
+            Method::Qdm(_) => "qdm",
+        }
+    }
+
+    /// Adjusts one point. A point whose reference, hist or sim values are all missing gives all-NaN output:
+    /// sea cells of a land-only observation grid are the common case, and they must not stop a run.
+    pub fn adjust_point(
+        &self,
+        reference: TimeSeries,
+        hist: TimeSeries,
+        sim: TimeSeries,
+        point_seed: u64,
+    ) -> Result<Vec<f64>> {
+        let all_missing = |s: &TimeSeries| s.values.iter().all(|v| v.is_nan());
+        if all_missing(&reference) || all_missing(&hist) || all_missing(&sim) {
+            return Ok(vec![f64::NAN; sim.len()]);
+        }
+        match self {
+            Method::QuantileMapper { detrend, grouping } => by_group(*grouping, reference, hist, sim, |r, _, s| {
+                QuantileMapper { detrend: *detrend }.fit(r.values)?.transform(s.values)
+            }),
+            Method::QuantileMappingRegressor { extrapolate, trend_aware, grouping } => {
+                let inner = QuantileMappingRegressor { extrapolate: *extrapolate };
+                by_group(*grouping, reference, hist, sim, |r, h, s| {
+                    if *trend_aware {
+                        TrendAwareQuantileMappingRegressor { inner }.fit(h.values, r.values)?.predict(s.values)
+                    } else {
+                        inner.fit(h.values, r.values)?.predict(s.values)
+                    }
+                })
+            }
+            Method::EquidistantCdfMatcher { kind, dry_policy, grouping } => {
+                let matcher = EquidistantCdfMatcher { kind: *kind, dry_policy: *dry_policy };
+                by_group(*grouping, reference, hist, sim, |r, h, s| matcher.fit(h.values, r.values)?.predict(s.values))
+            }
+            Method::BcsdTemperature { order } => {
+                let (x, y) = order.fit_arguments(hist, reference);
+                BcsdTemperature::default().fit(x, y)?.predict(sim)
+            }
+            Method::BcsdPrecipitation { order } => {
+                let (x, y) = order.fit_arguments(hist, reference);
+                BcsdPrecipitation::default().fit(x, y)?.predict(sim)
+            }
+            Method::Eqm(settings) => with_jitter(settings, reference, hist, sim, point_seed, |r, h, s, random| {
+                EmpiricalQuantileMapping::train(&settings.train, r, h, random)?.adjust(s, &settings.adjust)
+            }),
+            Method::Dqm(settings) => with_jitter(settings, reference, hist, sim, point_seed, |r, h, s, random| {
+                DetrendedQuantileMapping::train(&settings.train, r, h, random)?.adjust(s, &settings.adjust)
+            }),
+            Method::Qdm(settings) => with_jitter(settings, reference, hist, sim, point_seed, |r, h, s, random| {
+                QuantileDeltaMapping::train(&settings.train, r, h, random)?.adjust(s, &settings.adjust)
+            }),
+        }
+    }
+}
+
+/// Runs a scikit-downscale model once over all steps, or once per calendar month.
+fn by_group(
+    grouping: SeriesGrouping,
+    reference: TimeSeries,
+    hist: TimeSeries,
+    sim: TimeSeries,
+    model: impl Fn(TimeSeries, TimeSeries, TimeSeries) -> Result<Vec<f64>>,
+) -> Result<Vec<f64>> {
+    match grouping {
+        SeriesGrouping::Time => model(reference, hist, sim),
+        SeriesGrouping::Month => {
+            let mut out = vec![f64::NAN; sim.len()];
+            for month in 1..=12u8 {
+                let sim_steps = sim.month_indices(month);
+                if sim_steps.is_empty() {
+                    continue;
+                }
+                let (r_values, r_facts) = reference.select(&reference.month_indices(month));
+                let (h_values, h_facts) = hist.select(&hist.month_indices(month));
+                let (s_values, s_facts) = sim.select(&sim_steps);
+                let adjusted = model(r_facts.series(&r_values), h_facts.series(&h_values), s_facts.series(&s_values))?;
+                for (&step, value) in sim_steps.iter().zip(adjusted) {
+                    out[step] = value;
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// Applies xsdba's jitter to all three inputs (when asked) before running an xsdba method.
+fn with_jitter(
+    settings: &XsdbaSettings,
+    reference: TimeSeries,
+    hist: TimeSeries,
+    sim: TimeSeries,
+    point_seed: u64,
+    method: impl Fn(TimeSeries, TimeSeries, TimeSeries, &mut SeededUniform) -> Result<Vec<f64>>,
+) -> Result<Vec<f64>> {
+    let mut random = SeededUniform::new(point_seed);
+    let Some(threshold) = settings.jitter_under else {
+        return method(reference, hist, sim, &mut random);
+    };
+    let mut jittered = [reference.values.to_vec(), hist.values.to_vec(), sim.values.to_vec()];
+    for values in &mut jittered {
+        jitter_under_threshold(values, threshold, &mut random);
+    }
+    let [r, h, s] = &jittered;
+    method(reference.with_values(r), hist.with_values(h), sim.with_values(s), &mut random)
+}
+
+/// The inputs of a many-point adjustment: `(time, point)` arrays with each one's calendar facts.
+pub struct PointInputs<'a> {
+    pub reference: ArrayView2<'a, f32>,
+    pub reference_time: &'a TimeFacts,
+    pub hist: ArrayView2<'a, f32>,
+    pub hist_time: &'a TimeFacts,
+    pub sim: ArrayView2<'a, f32>,
+    pub sim_time: &'a TimeFacts,
+}
+
+/// A method failed at one point.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("point {point}: {error}")]
+pub struct PointError {
+    /// Index of the point (column) in the flattened non-time dimensions.
+    pub point: usize,
+    pub error: MethodError,
+}
+
+/// Adjusts every point (column) of `inputs` independently and in parallel on the current rayon pool, computing in
+/// f64 and returning float32 `(sim time, point)`. The first failing point (lowest index) is reported.
+pub fn adjust_points(method: &Method, inputs: &PointInputs, seed: u64) -> std::result::Result<Array2<f32>, PointError> {
+    let points = inputs.sim.ncols();
+    assert_eq!(inputs.reference.ncols(), points, "reference and sim must have the same points");
+    assert_eq!(inputs.hist.ncols(), points, "hist and sim must have the same points");
+    let column = |array: &ArrayView2<f32>, point: usize| -> Vec<f64> {
+        array.index_axis(Axis(1), point).iter().map(|&v| f64::from(v)).collect()
+    };
+    let columns: Vec<std::result::Result<Vec<f64>, PointError>> = (0..points)
+        .into_par_iter()
+        .map(|point| {
+            let reference = column(&inputs.reference, point);
+            let hist = column(&inputs.hist, point);
+            let sim = column(&inputs.sim, point);
+            method
+                .adjust_point(
+                    inputs.reference_time.series(&reference),
+                    inputs.hist_time.series(&hist),
+                    inputs.sim_time.series(&sim),
+                    point_seed(seed, point),
+                )
+                .map_err(|error| PointError { point, error })
+        })
+        .collect();
+    let mut out = Array2::<f32>::from_elem((inputs.sim.nrows(), points), f32::NAN);
+    for (point, column) in columns.into_iter().enumerate() {
+        for (cell, value) in out.index_axis_mut(Axis(1), point).iter_mut().zip(column?) {
+            *cell = value as f32;
+        }
+    }
+    Ok(out)
+}
+
+/// A per-point seed (SplitMix64 of the run seed and the point index): streams are independent of thread count and
+/// of the order points are processed in.
+fn point_seed(seed: u64, point: usize) -> u64 {
+    let mut z = seed ^ (point as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}

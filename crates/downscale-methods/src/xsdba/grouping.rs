@@ -1,0 +1,143 @@
+//! Which time steps form each group, and the samples a group trains on.
+//!
+//! Groups are visited in ascending key order (xsdba's `groupby` order), which fixes the order of random draws.
+//! With a day-of-year window, xsdba's `Grouper("time.dayofyear", window)` builds a centred rolling window over the
+//! *time steps* (`rolling(center=True).construct("window")`, NaN beyond either end of the series) and then groups
+//! the steps by their day of year, so the training sample of day `d` is, for every step of day `d` in time order, the
+//! `window` steps around it. [`pool_into`] lays the sample out in that (step, offset) order, NaN padding included,
+//! because frequency adaptation draws one random number per element of exactly that array.
+
+use super::Grouping;
+use super::statistics::nan_mean;
+use crate::series::TimeSeries;
+
+/// The group key of every group: 0 for [`Grouping::Time`], the calendar month, or the day of year.
+pub(crate) type GroupKey = u16;
+
+/// The members (step indices, ascending) of each group of one series, by ascending key.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Groups {
+    pub(crate) keys: Vec<GroupKey>,
+    pub(crate) members: Vec<Vec<usize>>,
+}
+
+impl Groups {
+    pub(crate) fn of(series: &TimeSeries, grouping: Grouping) -> Groups {
+        let n = series.len();
+        match grouping {
+            Grouping::Time if n == 0 => Groups::default(),
+            Grouping::Time => Groups { keys: vec![0], members: vec![(0..n).collect()] },
+            Grouping::Month => bucket(n, |i| GroupKey::from(series.months[i])),
+            Grouping::DayOfYear { .. } => bucket(n, |i| series.days_of_year[i]),
+        }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (GroupKey, &[usize])> {
+        self.keys.iter().copied().zip(self.members.iter().map(Vec::as_slice))
+    }
+
+    pub(crate) fn members_of(&self, key: GroupKey) -> &[usize] {
+        match self.keys.binary_search(&key) {
+            Ok(index) => &self.members[index],
+            Err(_) => &[],
+        }
+    }
+}
+
+fn bucket(n: usize, key_of: impl Fn(usize) -> GroupKey) -> Groups {
+    let mut buckets: Vec<Vec<usize>> = Vec::new();
+    for i in 0..n {
+        let key = usize::from(key_of(i));
+        if key >= buckets.len() {
+            buckets.resize_with(key + 1, Vec::new);
+        }
+        buckets[key].push(i);
+    }
+    let (keys, members) = buckets
+        .into_iter()
+        .enumerate()
+        .filter(|(_, members)| !members.is_empty())
+        .map(|(key, members)| (key as GroupKey, members))
+        .unzip();
+    Groups { keys, members }
+}
+
+/// The window (in time steps) a grouping pools over: 1 except for a day-of-year window.
+pub(crate) fn window_length(grouping: Grouping) -> usize {
+    match grouping {
+        Grouping::DayOfYear { window } => window.max(1),
+        Grouping::Time | Grouping::Month => 1,
+    }
+}
+
+/// The offsets of a centred rolling window of `window` steps, as xarray's `rolling(center=True)` places it: from
+/// `-(window / 2)` to `window - 1 - window / 2` (so an even window reaches one step further back than forward).
+fn window_offsets(window: usize) -> std::ops::Range<isize> {
+    let start = -((window / 2) as isize);
+    start..start + window as isize
+}
+
+/// The training sample of one group: for each member step in time order, the `window` values around it (NaN beyond
+/// the ends of the series). With a window of 1 it is just the members' values.
+pub(crate) fn pool_into(values: &[f64], members: &[usize], window: usize, out: &mut Vec<f64>) {
+    out.clear();
+    if window <= 1 {
+        out.extend(members.iter().map(|&i| values[i]));
+        return;
+    }
+    out.reserve(members.len() * window);
+    for &member in members {
+        for offset in window_offsets(window) {
+            let position = member as isize + offset;
+            out.push(if position >= 0 { values.get(position as usize).copied().unwrap_or(f64::NAN) } else { f64::NAN });
+        }
+    }
+}
+
+/// The mean of the valid values in the centred window around every step (NaN when none is valid): the series that
+/// xsdba's `PolyDetrend` fits per group when the grouping has a window (it averages the window dimension away before
+/// fitting in time), summed as numpy does over the padded window. With a window of 1 this is the series itself.
+pub(crate) fn window_means(values: &[f64], window: usize) -> Vec<f64> {
+    if window <= 1 {
+        return values.to_vec();
+    }
+    let mut padded = Vec::with_capacity(window);
+    (0..values.len())
+        .map(|step| {
+            pool_into(values, &[step], window, &mut padded);
+            nan_mean(&padded)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_follow_xarray_rolling_center() {
+        assert_eq!(window_offsets(3), -1..2);
+        assert_eq!(window_offsets(4), -2..2);
+        assert_eq!(window_offsets(31), -15..16);
+        let values = [0.0, 1.0, 2.0, 3.0, 4.0];
+        let mut pool = Vec::new();
+        pool_into(&values, &[0, 4], 3, &mut pool);
+        let expected = [f64::NAN, 0.0, 1.0, 3.0, 4.0, f64::NAN];
+        assert!(pool.iter().zip(expected).all(|(a, b)| a == &b || (a.is_nan() && b.is_nan())));
+        pool_into(&values, &[1, 3], 1, &mut pool);
+        assert_eq!(pool, vec![1.0, 3.0]);
+        assert_eq!(window_means(&[1.0, f64::NAN, 5.0], 3), vec![1.0, 3.0, 5.0]);
+    }
+
+    #[test]
+    fn groups_are_in_ascending_key_order() {
+        let months = [3u8, 1, 3, 2];
+        let facts = crate::series::TimeFacts { months: months.to_vec(), days_of_year: vec![1; 4], days: vec![0.0; 4] };
+        let values = [0.0; 4];
+        let groups = Groups::of(&facts.series(&values), Grouping::Month);
+        assert_eq!(groups.keys, vec![1, 2, 3]);
+        assert_eq!(groups.members, vec![vec![1], vec![3], vec![0, 2]]);
+        assert_eq!(groups.members_of(3), &[0, 2]);
+        assert!(groups.members_of(4).is_empty());
+    }
+}
