@@ -112,12 +112,7 @@ impl FittedBcsdTemperature {
     /// the month (fewer at the ends; NaN left out), `shift = R - climatology_x`, and the output is
     /// `shift + QM-RANK(x - shift)`. NaN stays NaN; a month of `x` without valid values gives NaN.
     pub fn predict(&self, x: TimeSeries) -> Result<Vec<f64>> {
-        let mut out = vec![f64::NAN; x.len()];
-        for (month, steps) in month_groups(&x)?.iter().enumerate() {
-            let values: Vec<f64> = steps.iter().map(|&i| x.values[i]).collect();
-            if values.iter().all(|v| v.is_nan()) {
-                continue;
-            }
+        map_by_month(&x, |month, values| {
             let mapper = self.monthly.mapper(month, "BcsdTemperature")?;
             let climatology = self.x_climatology[month];
             if climatology.is_nan() {
@@ -128,16 +123,12 @@ impl FittedBcsdTemperature {
                     method: "BcsdTemperature",
                 });
             }
-            let shifts: Vec<f64> = centred_rolling_mean(&values).into_iter().map(|mean| mean - climatology).collect();
+            let shifts: Vec<f64> = centred_rolling_mean(values).into_iter().map(|mean| mean - climatology).collect();
             let without_shift: Vec<f64> = values.iter().zip(&shifts).map(|(value, shift)| value - shift).collect();
             let mapped = mapper.transform(&without_shift)?;
             let anomaly_base = if self.return_anoms { self.monthly.y_climatology[month] } else { 0.0 };
-            for ((&step, shift), mapped) in steps.iter().zip(&shifts).zip(&mapped) {
-                let value = shift + mapped;
-                out[step] = if self.return_anoms { value - anomaly_base } else { value };
-            }
-        }
-        Ok(out)
+            Ok(shifts.iter().zip(mapped).map(|(shift, mapped)| shift + mapped - anomaly_base).collect())
+        })
     }
 }
 
@@ -167,19 +158,11 @@ impl BcsdPrecipitation {
 impl FittedBcsdPrecipitation {
     /// Bias-corrects `x` by per-month QM-RANK. NaN stays NaN; a month of `x` without valid values gives NaN.
     pub fn predict(&self, x: TimeSeries) -> Result<Vec<f64>> {
-        let mut out = vec![f64::NAN; x.len()];
-        for (month, steps) in month_groups(&x)?.iter().enumerate() {
-            let values: Vec<f64> = steps.iter().map(|&i| x.values[i]).collect();
-            if values.iter().all(|v| v.is_nan()) {
-                continue;
-            }
-            let mapped = self.monthly.mapper(month, "BcsdPrecipitation")?.transform(&values)?;
+        map_by_month(&x, |month, values| {
+            let mapped = self.monthly.mapper(month, "BcsdPrecipitation")?.transform(values)?;
             let climatology = self.monthly.y_climatology[month];
-            for (&step, mapped) in steps.iter().zip(mapped) {
-                out[step] = if self.return_anoms { mapped / climatology } else { mapped };
-            }
-        }
-        Ok(out)
+            Ok(if self.return_anoms { mapped.into_iter().map(|v| v / climatology).collect() } else { mapped })
+        })
     }
 }
 
@@ -227,6 +210,22 @@ impl MonthlyMappers {
 }
 
 /// The steps of each calendar month (index 0 = January), in time order.
+/// Applies `map` to the values of each calendar month of `x` (0-based month, values in time order), skipping
+/// months without a valid value, and puts its results back on that month's steps; every other step is NaN.
+fn map_by_month(x: &TimeSeries, mut map: impl FnMut(usize, &[f64]) -> Result<Vec<f64>>) -> Result<Vec<f64>> {
+    let mut out = vec![f64::NAN; x.len()];
+    for (month, steps) in month_groups(x)?.iter().enumerate() {
+        let values: Vec<f64> = steps.iter().map(|&i| x.values[i]).collect();
+        if values.iter().all(|v| v.is_nan()) {
+            continue;
+        }
+        for (&step, value) in steps.iter().zip(map(month, &values)?) {
+            out[step] = value;
+        }
+    }
+    Ok(out)
+}
+
 fn month_groups(series: &TimeSeries) -> Result<[Vec<usize>; MONTHS]> {
     if series.months.len() != series.values.len() {
         return Err(MethodError::InvalidOption {

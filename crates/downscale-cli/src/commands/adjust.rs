@@ -226,7 +226,6 @@ fn method_from(args: &Args, inputs: &AdjustInputs) -> Result<Method> {
             },
         },
         jitter_under: args.jitter_under_thresh.map(|t| inputs.threshold_to_working_units(t)),
-        seed: args.seed.unwrap_or(0),
     };
     Ok(match args.method {
         MethodName::QuantileMapper => Method::QuantileMapper { detrend: args.detrend, grouping },
