@@ -18,6 +18,51 @@ pub(crate) struct FactorCurve {
     /// First and last non-NaN factor, in node order: the constant extrapolation values.
     first: f64,
     last: f64,
+    /// Where 'nearest' lookups start: see [`MidpointGuide`].
+    guide: MidpointGuide,
+}
+
+/// Equal cells spanning `[x_first, x_last]`, each with the number of midpoints in the cells before it, so that a
+/// 'nearest' lookup starts a step or two short of its answer instead of comparing against every midpoint. A cell is
+/// found by a monotone computation (subtraction, multiplication by a positive constant, truncation), so every
+/// midpoint in an earlier cell than a value is below that value and the start is never past the answer.
+#[derive(Debug, Clone, PartialEq)]
+struct MidpointGuide {
+    origin: f64,
+    scale: f64,
+    below: Vec<u32>,
+}
+
+/// Cells per guide: a few per node for the usual 20–100 nodes.
+const GUIDE_CELLS: usize = 256;
+
+impl MidpointGuide {
+    fn new(x: &[f64], midpoints: &[f64]) -> MidpointGuide {
+        let (origin, range) = match (x.first(), x.last()) {
+            (Some(&first), Some(&last)) => (first, last - first),
+            _ => (0.0, 0.0),
+        };
+        // A degenerate or infinite range gets one cell: lookups then walk from the first midpoint.
+        let scale = if range > 0.0 && range.is_finite() { GUIDE_CELLS as f64 / range } else { 0.0 };
+        let mut guide = MidpointGuide { origin, scale, below: vec![0; GUIDE_CELLS + 1] };
+        for &midpoint in midpoints {
+            let cell = guide.cell(midpoint);
+            guide.below[cell + 1] += 1;
+        }
+        for cell in 1..guide.below.len() {
+            guide.below[cell] += guide.below[cell - 1];
+        }
+        guide
+    }
+
+    fn cell(&self, value: f64) -> usize {
+        (((value - self.origin) * self.scale) as usize).min(GUIDE_CELLS - 1)
+    }
+
+    /// A lower bound of the number of midpoints below `value`.
+    fn start(&self, value: f64) -> usize {
+        self.below[self.cell(value)] as usize
+    }
 }
 
 impl FactorCurve {
@@ -34,8 +79,9 @@ impl FactorCurve {
         // order in every case.
         nodes.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (x, factors): (Vec<f64>, Vec<f64>) = nodes.into_iter().unzip();
-        let midpoints = x.windows(2).map(|pair| pair[1] / 2.0 + pair[0] / 2.0).collect();
-        FactorCurve { x, factors, midpoints, first, last }
+        let midpoints: Vec<f64> = x.windows(2).map(|pair| pair[1] / 2.0 + pair[0] / 2.0).collect();
+        let guide = MidpointGuide::new(&x, &midpoints);
+        FactorCurve { x, factors, midpoints, first, last, guide }
     }
 
     /// The factor at `value`: NaN for a NaN value or when no node is left; outside `[x_first, x_last]` the first or
@@ -64,14 +110,13 @@ impl FactorCurve {
 
 impl FactorCurve {
     /// How many midpoints lie strictly below `value` (numpy's `searchsorted(side='left')` on the sorted midpoints):
-    /// the index of the nearest node. For the usual tens of nodes, counting every comparison (no branches, no
-    /// dependency chain, vectorised) beats a binary search.
+    /// the index of the nearest node. Starts from the guide's lower bound and walks up.
     fn nodes_below(&self, value: f64) -> usize {
-        if self.midpoints.len() <= 64 {
-            self.midpoints.iter().map(|&m| usize::from(m < value)).sum()
-        } else {
-            self.midpoints.partition_point(|&m| m < value)
+        let mut count = self.guide.start(value);
+        while count < self.midpoints.len() && self.midpoints[count] < value {
+            count += 1;
         }
+        count
     }
 }
 
@@ -93,6 +138,18 @@ mod tests {
         assert_eq!(curve.factor(3.0, Interp::Linear, Extrapolation::Nan), 13.0);
         assert_eq!(curve.factor(2.0, Interp::Linear, Extrapolation::Constant), 12.0);
         assert!(nearest(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn guided_lookup_equals_a_full_search() {
+        // Skewed nodes (most of them close together, one far), ties, and values at and around every midpoint.
+        let x: Vec<f64> = (0..30).map(|k| if k == 29 { 1e4 } else { (k / 2) as f64 * 0.1 }).collect();
+        let curve = FactorCurve::new(&x, &vec![1.0; x.len()]);
+        let mut values: Vec<f64> = curve.midpoints.iter().flat_map(|&m| [m.next_down(), m, m.next_up()]).collect();
+        values.extend((0..=1000).map(|k| k as f64 * 10.0));
+        for value in values.into_iter().filter(|v| (x[0]..=x[29]).contains(v)) {
+            assert_eq!(curve.nodes_below(value), curve.midpoints.partition_point(|&m| m < value), "{value}");
+        }
     }
 
     #[test]

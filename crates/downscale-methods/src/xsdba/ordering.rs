@@ -17,6 +17,8 @@ pub(crate) struct OrderScratch {
     /// Per bucket, where its next value goes in `gathered` (`u32::MAX` for buckets that are not wanted).
     cursors: Vec<u32>,
     gathered: Vec<f64>,
+    /// The bucket of each (valid) value, in order, computed once by the counting pass for the passes after it.
+    bucket_of: Vec<u32>,
 }
 
 /// The number of buckets for `n` values: a few values per bucket, within cache-friendly bounds.
@@ -47,12 +49,16 @@ impl Buckets {
         (((value - self.min) * self.scale) as usize).min(self.count - 1)
     }
 
-    /// Prefix sums of the bucket sizes of `values` into `starts` (bucket `b` holds ranks `starts[b]..starts[b + 1]`).
-    fn count_into<'a>(&self, values: impl Iterator<Item = &'a f64>, starts: &mut Vec<u32>) {
+    /// Prefix sums of the bucket sizes of `values` into `starts` (bucket `b` holds ranks `starts[b]..starts[b + 1]`),
+    /// and each value's bucket, in order, into `bucket_of`.
+    fn count_into<'a>(&self, values: impl Iterator<Item = &'a f64>, starts: &mut Vec<u32>, bucket_of: &mut Vec<u32>) {
         starts.clear();
         starts.resize(self.count + 1, 0);
+        bucket_of.clear();
         for &value in values {
-            starts[self.of(value) + 1] += 1;
+            let bucket = self.of(value);
+            starts[bucket + 1] += 1;
+            bucket_of.push(bucket as u32);
         }
         for b in 1..=self.count {
             starts[b] += starts[b - 1];
@@ -71,7 +77,7 @@ pub(crate) fn order_statistics(values: &[f64], positions: &[usize], scratch: &mu
         out.extend(positions.iter().map(|&p| scratch.gathered[p]));
         return;
     };
-    buckets.count_into(values.iter(), &mut scratch.starts);
+    buckets.count_into(values.iter(), &mut scratch.starts, &mut scratch.bucket_of);
     let starts = &scratch.starts;
     // The buckets holding wanted ranks get consecutive room in `gathered`.
     scratch.cursors.clear();
@@ -86,8 +92,8 @@ pub(crate) fn order_statistics(values: &[f64], positions: &[usize], scratch: &mu
     }
     scratch.gathered.clear();
     scratch.gathered.resize(room as usize, 0.0);
-    for &value in values {
-        let cursor = &mut scratch.cursors[buckets.of(value)];
+    for (&value, &bucket) in values.iter().zip(&scratch.bucket_of) {
+        let cursor = &mut scratch.cursors[bucket as usize];
         if *cursor != u32::MAX {
             scratch.gathered[*cursor as usize] = value;
             *cursor += 1;
@@ -117,25 +123,41 @@ const RANK_WINDOW: usize = 8;
 /// number of values of its bucket below it (and equal to it, for the tie block), so nothing is sorted unless a bucket
 /// is large (many ties).
 pub(crate) fn average_ranks(values: &[f64], scratch: &mut OrderScratch, ranks: &mut Vec<f64>) -> usize {
-    let valid = || values.iter().filter(|v| !v.is_nan());
-    let valid_count = valid().count();
+    let valid_count = values.iter().filter(|v| !v.is_nan()).count();
+    // Without missing values the passes run over the plain slice, which the compiler vectorises.
+    if valid_count == values.len() {
+        ranks_of_valid(values, values.iter(), valid_count, scratch, ranks);
+    } else {
+        ranks_of_valid(values, values.iter().filter(|v| !v.is_nan()), valid_count, scratch, ranks);
+    }
+    valid_count
+}
+
+/// [`average_ranks`] given an iterator over the `valid_count` valid values of `values`.
+fn ranks_of_valid<'a>(
+    values: &[f64],
+    valid: impl Iterator<Item = &'a f64> + Clone,
+    valid_count: usize,
+    scratch: &mut OrderScratch,
+    ranks: &mut Vec<f64>,
+) {
     ranks.clear();
     let gathered = &mut scratch.gathered;
     gathered.clear();
-    let Some(buckets) = Buckets::new(valid(), bucket_count(valid_count, 2)) else {
+    let Some(buckets) = Buckets::new(valid.clone(), bucket_count(valid_count, 2)) else {
         // All values equal, or an infinite range: one sorted copy and binary searches.
-        gathered.extend(valid());
+        gathered.extend(valid);
         gathered.sort_unstable_by(f64::total_cmp);
         ranks.extend(values.iter().map(|&v| if v.is_nan() { f64::NAN } else { average_rank(0, gathered, v) }));
-        return valid_count;
+        return;
     };
-    buckets.count_into(valid(), &mut scratch.starts);
+    buckets.count_into(valid.clone(), &mut scratch.starts, &mut scratch.bucket_of);
     let starts = &scratch.starts;
     gathered.resize(valid_count + RANK_WINDOW, f64::INFINITY);
     scratch.cursors.clear();
     scratch.cursors.extend_from_slice(&starts[..buckets.count]);
-    for &value in valid() {
-        let cursor = &mut scratch.cursors[buckets.of(value)];
+    for (&value, &bucket) in valid.zip(&scratch.bucket_of) {
+        let cursor = &mut scratch.cursors[bucket as usize];
         gathered[*cursor as usize] = value;
         *cursor += 1;
     }
@@ -145,11 +167,12 @@ pub(crate) fn average_ranks(values: &[f64], scratch: &mut OrderScratch, ranks: &
             bucket.sort_unstable_by(f64::total_cmp);
         }
     }
+    let mut bucket_of = scratch.bucket_of.iter();
     ranks.extend(values.iter().map(|&v| {
         if v.is_nan() {
             return f64::NAN;
         }
-        let bucket = buckets.of(v);
+        let bucket = *bucket_of.next().expect("one bucket per valid value") as usize;
         let (start, end) = (starts[bucket] as usize, starts[bucket + 1] as usize);
         match gathered[start..].first_chunk::<RANK_WINDOW>() {
             Some(window) if end - start <= RANK_WINDOW => {
@@ -160,7 +183,6 @@ pub(crate) fn average_ranks(values: &[f64], scratch: &mut OrderScratch, ranks: &
             _ => average_rank(start, &gathered[start..end], v),
         }
     }));
-    valid_count
 }
 
 /// The average rank of `value` among the ascending `sorted` values, which hold ranks `offset + 1 ..`.
