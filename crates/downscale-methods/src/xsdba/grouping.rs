@@ -14,11 +14,14 @@ use crate::series::TimeSeries;
 /// The group key of every group: 0 for [`Grouping::Time`], the calendar month, or the day of year.
 pub(crate) type GroupKey = u16;
 
-/// The members (step indices, ascending) of each group of one series, by ascending key.
+/// The members (step indices, ascending) of each group of one series, by ascending key. Stored flat, group after
+/// group (a counting sort by key), so building it is two passes and two allocations whatever the number of groups.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Groups {
     pub(crate) keys: Vec<GroupKey>,
-    pub(crate) members: Vec<Vec<usize>>,
+    /// Group `g`'s members are `members[starts[g]..starts[g + 1]]`.
+    starts: Vec<usize>,
+    members: Vec<usize>,
 }
 
 impl Groups {
@@ -26,40 +29,55 @@ impl Groups {
         let n = series.len();
         match grouping {
             Grouping::Time if n == 0 => Groups::default(),
-            Grouping::Time => Groups { keys: vec![0], members: vec![(0..n).collect()] },
-            Grouping::Month => bucket(n, |i| GroupKey::from(series.months[i])),
-            Grouping::DayOfYear { .. } => bucket(n, |i| series.days_of_year[i]),
+            Grouping::Time => Groups { keys: vec![0], starts: vec![0, n], members: (0..n).collect() },
+            Grouping::Month => counting_sort(n, |i| GroupKey::from(series.months[i])),
+            Grouping::DayOfYear { .. } => counting_sort(n, |i| series.days_of_year[i]),
         }
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (GroupKey, &[usize])> {
-        self.keys.iter().copied().zip(self.members.iter().map(Vec::as_slice))
+        self.keys.iter().copied().enumerate().map(|(group, key)| (key, self.group(group)))
     }
 
     pub(crate) fn members_of(&self, key: GroupKey) -> &[usize] {
         match self.keys.binary_search(&key) {
-            Ok(index) => &self.members[index],
+            Ok(group) => self.group(group),
             Err(_) => &[],
         }
     }
+
+    fn group(&self, group: usize) -> &[usize] {
+        &self.members[self.starts[group]..self.starts[group + 1]]
+    }
 }
 
-fn bucket(n: usize, key_of: impl Fn(usize) -> GroupKey) -> Groups {
-    let mut buckets: Vec<Vec<usize>> = Vec::new();
+fn counting_sort(n: usize, key_of: impl Fn(usize) -> GroupKey) -> Groups {
+    let mut counts: Vec<usize> = Vec::new();
     for i in 0..n {
         let key = usize::from(key_of(i));
-        if key >= buckets.len() {
-            buckets.resize_with(key + 1, Vec::new);
+        if key >= counts.len() {
+            counts.resize(key + 1, 0);
         }
-        buckets[key].push(i);
+        counts[key] += 1;
     }
-    let (keys, members) = buckets
-        .into_iter()
-        .enumerate()
-        .filter(|(_, members)| !members.is_empty())
-        .map(|(key, members)| (key as GroupKey, members))
-        .unzip();
-    Groups { keys, members }
+    let keys: Vec<GroupKey> = (0..counts.len()).filter(|&key| counts[key] > 0).map(|key| key as GroupKey).collect();
+    // Where each key's next member goes, and where each non-empty group starts.
+    let mut next = vec![0; counts.len()];
+    let mut starts = Vec::with_capacity(keys.len() + 1);
+    let mut offset = 0;
+    for &key in &keys {
+        starts.push(offset);
+        next[usize::from(key)] = offset;
+        offset += counts[usize::from(key)];
+    }
+    starts.push(offset);
+    let mut members = vec![0; n];
+    for i in 0..n {
+        let slot = &mut next[usize::from(key_of(i))];
+        members[*slot] = i;
+        *slot += 1;
+    }
+    Groups { keys, starts, members }
 }
 
 /// The window (in time steps) a grouping pools over: 1 except for a day-of-year window.
@@ -136,7 +154,8 @@ mod tests {
         let values = [0.0; 4];
         let groups = Groups::of(&facts.series(&values), Grouping::Month);
         assert_eq!(groups.keys, vec![1, 2, 3]);
-        assert_eq!(groups.members, vec![vec![1], vec![3], vec![0, 2]]);
+        let members: Vec<&[usize]> = groups.iter().map(|(_, members)| members).collect();
+        assert_eq!(members, vec![&[1][..], &[3], &[0, 2]]);
         assert_eq!(groups.members_of(3), &[0, 2]);
         assert!(groups.members_of(4).is_empty());
     }

@@ -197,10 +197,19 @@ fn tie_block_rank(below: usize, not_above: usize) -> f64 {
     (below + 1 + not_above) as f64 / 2.0
 }
 
+/// Slices up to this length are sorted rather than selected in.
+const SORT_WHOLE_BELOW: usize = 20;
+
 /// Reorders `values` so that every index in `positions` (ascending, unique, offset by `base`) holds the order
 /// statistic of that rank, by recursive selection around the middle wanted position.
 fn select_positions(values: &mut [f64], base: usize, positions: &[usize]) {
     if positions.is_empty() || values.len() < 2 {
+        return;
+    }
+    // A bucket of a few values is ordered faster whole (the standard library's small-sort network) than by
+    // repeated selection.
+    if values.len() <= SORT_WHOLE_BELOW {
+        values.sort_unstable_by(f64::total_cmp);
         return;
     }
     let middle = positions.len() / 2;
