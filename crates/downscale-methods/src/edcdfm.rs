@@ -152,10 +152,7 @@ impl FittedEquidistantCdfMatcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ramp(n: usize, offset: f64, scale: f64) -> Vec<f64> {
-        (0..n).map(|i| offset + scale * i as f64).collect()
-    }
+    use crate::stats::ramp;
 
     #[test]
     fn difference_shifts_by_the_quantile_bias() {

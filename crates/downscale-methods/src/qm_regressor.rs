@@ -260,10 +260,7 @@ fn detrend(values: &[f64]) -> (Vec<f64>, Option<f64>) {
 mod tests {
     use super::*;
     use crate::qm_rank::cunnane_position;
-
-    fn ramp(n: usize, offset: f64, scale: f64) -> Vec<f64> {
-        (0..n).map(|i| offset + scale * i as f64).collect()
-    }
+    use crate::stats::ramp;
 
     #[test]
     fn identical_samples_map_values_to_themselves_inside_the_range() {
