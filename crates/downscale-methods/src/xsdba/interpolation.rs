@@ -56,7 +56,9 @@ impl MidpointGuide {
     }
 
     fn cell(&self, value: f64) -> usize {
-        (((value - self.origin) * self.scale) as usize).min(GUIDE_CELLS - 1)
+        // Clamped in floating point first, so the conversion is a plain signed one (a value below the origin
+        // takes cell 0).
+        ((value - self.origin) * self.scale).clamp(0.0, (GUIDE_CELLS - 1) as f64) as i32 as usize
     }
 
     /// A lower bound of the number of midpoints below `value`.

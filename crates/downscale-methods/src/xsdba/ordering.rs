@@ -46,7 +46,10 @@ impl Buckets {
     }
 
     fn of(&self, value: f64) -> usize {
-        (((value - self.min) * self.scale) as usize).min(self.count - 1)
+        // Clamped in floating point first, so the conversion is a plain signed one (no unsigned or 64-bit range
+        // fix-ups): `count` is at most 2^14 and the clamped value is in [0, count - 1].
+        let last = (self.count - 1) as f64;
+        ((value - self.min) * self.scale).clamp(0.0, last) as i32 as usize
     }
 
     /// Prefix sums of the bucket sizes of `values` into `starts` (bucket `b` holds ranks `starts[b]..starts[b + 1]`),
@@ -55,10 +58,9 @@ impl Buckets {
         starts.clear();
         starts.resize(self.count + 1, 0);
         bucket_of.clear();
-        for &value in values {
-            let bucket = self.of(value);
-            starts[bucket + 1] += 1;
-            bucket_of.push(bucket as u32);
+        bucket_of.extend(values.map(|&value| self.of(value) as u32));
+        for &bucket in bucket_of.iter() {
+            starts[bucket as usize + 1] += 1;
         }
         for b in 1..=self.count {
             starts[b] += starts[b - 1];
