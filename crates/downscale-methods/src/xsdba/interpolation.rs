@@ -96,17 +96,47 @@ impl FactorCurve {
         if value.is_nan() {
             return f64::NAN;
         }
-        if value < lowest || value > highest {
-            return match extrapolation {
-                Extrapolation::Nan => f64::NAN,
-                Extrapolation::Constant if value < lowest => self.first,
-                Extrapolation::Constant => self.last,
-            };
-        }
         match interp {
-            Interp::Nearest => self.factors[self.nodes_below(value)],
+            Interp::Nearest => self.piece_factor(self.nearest_piece(value), extrapolation),
+            Interp::Linear if value < lowest || value > highest => {
+                self.piece_factor(if value < lowest { 0 } else { self.x.len() + 1 }, extrapolation)
+            }
             Interp::Linear => stats::interp(value, &self.x, &self.factors),
         }
+    }
+
+    /// The number of pieces of the 'nearest' step function: below the range, one per node, above the range.
+    pub(crate) fn piece_count(&self) -> usize {
+        self.x.len() + 2
+    }
+
+    /// Which piece of the 'nearest' step function a non-NaN `value` of a non-empty curve falls in: 0 below
+    /// `x_first`, `1 + k` for node `k`, `piece_count() - 1` above `x_last`. Monotone in `value`, which QDM's
+    /// threshold lookup relies on.
+    pub(crate) fn nearest_piece(&self, value: f64) -> usize {
+        if value < self.x[0] {
+            0
+        } else if value > self.x[self.x.len() - 1] {
+            self.x.len() + 1
+        } else {
+            1 + self.nodes_below(value)
+        }
+    }
+
+    /// The factor of a piece of the 'nearest' step function (the ends extrapolate).
+    pub(crate) fn piece_factor(&self, piece: usize, extrapolation: Extrapolation) -> f64 {
+        match (piece, extrapolation) {
+            (0, Extrapolation::Constant) => self.first,
+            (p, Extrapolation::Constant) if p > self.x.len() => self.last,
+            (0, Extrapolation::Nan) => f64::NAN,
+            (p, Extrapolation::Nan) if p > self.x.len() => f64::NAN,
+            (p, _) => self.factors[p - 1],
+        }
+    }
+
+    /// Whether the curve has no node left (every factor is then NaN).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.x.is_empty()
     }
 }
 

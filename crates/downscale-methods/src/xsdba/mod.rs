@@ -40,6 +40,7 @@ mod grouping;
 mod interpolation;
 mod ordering;
 mod qdm;
+mod rank_steps;
 mod statistics;
 
 use std::borrow::Cow;

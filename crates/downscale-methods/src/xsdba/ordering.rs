@@ -19,6 +19,8 @@ pub(crate) struct OrderScratch {
     gathered: Vec<f64>,
     /// The bucket of each (valid) value, in order, computed once by the counting pass for the passes after it.
     bucket_of: Vec<u32>,
+    /// The valid values of a sample with missing values.
+    valid: Vec<f64>,
 }
 
 /// The number of buckets for `n` values: a few values per bucket, within cache-friendly bounds.
@@ -36,29 +38,35 @@ struct Buckets {
 }
 
 impl Buckets {
-    fn new<'a>(values: impl Iterator<Item = &'a f64>, count: usize) -> Option<Buckets> {
+    fn new(values: &[f64], count: usize) -> Option<Buckets> {
         // Plain comparisons (the values are NaN-free), cheaper than `f64::min`'s NaN handling.
-        let (min, max) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+        let (min, max) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
             (if v < lo { v } else { lo }, if v > hi { v } else { hi })
         });
         let range = max - min;
         (range > 0.0 && range.is_finite()).then(|| Buckets { min, scale: count as f64 / range, count })
     }
 
-    fn of(&self, value: f64) -> usize {
-        // Clamped in floating point first, so the conversion is a plain signed one (no unsigned or 64-bit range
-        // fix-ups): `count` is at most 2^14 and the clamped value is in [0, count - 1].
-        let last = (self.count - 1) as f64;
-        ((value - self.min) * self.scale).clamp(0.0, last) as i32 as usize
-    }
-
-    /// Prefix sums of the bucket sizes of `values` into `starts` (bucket `b` holds ranks `starts[b]..starts[b + 1]`),
-    /// and each value's bucket, in order, into `bucket_of`.
-    fn count_into<'a>(&self, values: impl Iterator<Item = &'a f64>, starts: &mut Vec<u32>, bucket_of: &mut Vec<u32>) {
+    /// Prefix sums of the bucket sizes of `values` (the sample the buckets were made from) into `starts` (bucket
+    /// `b` holds ranks `starts[b]..starts[b + 1]`), and each value's bucket, in order, into `bucket_of`.
+    fn count_into(&self, values: &[f64], starts: &mut Vec<u32>, bucket_of: &mut Vec<u32>) {
         starts.clear();
         starts.resize(self.count + 1, 0);
         bucket_of.clear();
-        bucket_of.extend(values.map(|&value| self.of(value) as u32));
+        bucket_of.resize(values.len(), 0);
+        // Clamped in floating point first, so the conversion is a plain signed one (no unsigned or 64-bit range
+        // fix-ups): `count` is at most 2^14 and the clamped value is in [0, count - 1].
+        let last = (self.count - 1) as f64;
+        for (bucket, &value) in bucket_of.iter_mut().zip(values) {
+            let scaled = (value - self.min) * self.scale;
+            *bucket = if scaled < 0.0 {
+                0.0
+            } else if scaled > last {
+                last
+            } else {
+                scaled
+            } as i32 as u32;
+        }
         for &bucket in bucket_of.iter() {
             starts[bucket as usize + 1] += 1;
         }
@@ -72,14 +80,14 @@ impl Buckets {
 /// `values.len()`), written to `out` in the same order.
 pub(crate) fn order_statistics(values: &[f64], positions: &[usize], scratch: &mut OrderScratch, out: &mut Vec<f64>) {
     out.clear();
-    let Some(buckets) = Buckets::new(values.iter(), bucket_count(values.len(), 4)) else {
+    let Some(buckets) = Buckets::new(values, bucket_count(values.len(), 4)) else {
         scratch.gathered.clear();
         scratch.gathered.extend_from_slice(values);
         select_positions(&mut scratch.gathered, 0, positions);
         out.extend(positions.iter().map(|&p| scratch.gathered[p]));
         return;
     };
-    buckets.count_into(values.iter(), &mut scratch.starts, &mut scratch.bucket_of);
+    buckets.count_into(values, &mut scratch.starts, &mut scratch.bucket_of);
     let starts = &scratch.starts;
     // The buckets holding wanted ranks get consecutive room in `gathered`.
     scratch.cursors.clear();
@@ -126,39 +134,38 @@ const RANK_WINDOW: usize = 8;
 /// is large (many ties).
 pub(crate) fn average_ranks(values: &[f64], scratch: &mut OrderScratch, ranks: &mut Vec<f64>) -> usize {
     let valid_count = values.iter().filter(|v| !v.is_nan()).count();
-    // Without missing values the passes run over the plain slice, which the compiler vectorises.
     if valid_count == values.len() {
-        ranks_of_valid(values, values.iter(), valid_count, scratch, ranks);
+        ranks_of_valid(values, values, scratch, ranks);
     } else {
-        ranks_of_valid(values, values.iter().filter(|v| !v.is_nan()), valid_count, scratch, ranks);
+        // The passes run over a plain slice of the valid values, which the compiler vectorises.
+        let mut valid = std::mem::take(&mut scratch.valid);
+        valid.clear();
+        valid.extend(values.iter().copied().filter(|v| !v.is_nan()));
+        ranks_of_valid(values, &valid, scratch, ranks);
+        scratch.valid = valid;
     }
     valid_count
 }
 
-/// [`average_ranks`] given an iterator over the `valid_count` valid values of `values`.
-fn ranks_of_valid<'a>(
-    values: &[f64],
-    valid: impl Iterator<Item = &'a f64> + Clone,
-    valid_count: usize,
-    scratch: &mut OrderScratch,
-    ranks: &mut Vec<f64>,
-) {
+/// [`average_ranks`] given the valid values of `values`, in order.
+fn ranks_of_valid(values: &[f64], valid: &[f64], scratch: &mut OrderScratch, ranks: &mut Vec<f64>) {
     ranks.clear();
+    let valid_count = valid.len();
     let gathered = &mut scratch.gathered;
     gathered.clear();
-    let Some(buckets) = Buckets::new(valid.clone(), bucket_count(valid_count, 2)) else {
+    let Some(buckets) = Buckets::new(valid, bucket_count(valid_count, 2)) else {
         // All values equal, or an infinite range: one sorted copy and binary searches.
-        gathered.extend(valid);
+        gathered.extend_from_slice(valid);
         gathered.sort_unstable_by(f64::total_cmp);
         ranks.extend(values.iter().map(|&v| if v.is_nan() { f64::NAN } else { average_rank(0, gathered, v) }));
         return;
     };
-    buckets.count_into(valid.clone(), &mut scratch.starts, &mut scratch.bucket_of);
+    buckets.count_into(valid, &mut scratch.starts, &mut scratch.bucket_of);
     let starts = &scratch.starts;
     gathered.resize(valid_count + RANK_WINDOW, f64::INFINITY);
     scratch.cursors.clear();
     scratch.cursors.extend_from_slice(&starts[..buckets.count]);
-    for (&value, &bucket) in valid.zip(&scratch.bucket_of) {
+    for (&value, &bucket) in valid.iter().zip(&scratch.bucket_of) {
         let cursor = &mut scratch.cursors[bucket as usize];
         gathered[*cursor as usize] = value;
         *cursor += 1;
@@ -195,7 +202,7 @@ fn average_rank(offset: usize, sorted: &[f64], value: f64) -> f64 {
 }
 
 /// The mean of the 1-based ranks `below + 1 ..= not_above` shared by a tie block.
-fn tie_block_rank(below: usize, not_above: usize) -> f64 {
+pub(crate) fn tie_block_rank(below: usize, not_above: usize) -> f64 {
     (below + 1 + not_above) as f64 / 2.0
 }
 

@@ -3,8 +3,9 @@
 //! between hist and sim is kept quantile by quantile.
 
 use super::grouping::Groups;
+use super::rank_steps::{RankStepScratch, adjust_by_rank_thresholds};
 use super::statistics::{Scratch, average_ranks_into, rescale_percentage_ranks};
-use super::{AdjustOptions, Method, TrainOptions, TrainedModel, UniformSource, train_model, trained_api};
+use super::{AdjustOptions, Interp, Method, TrainOptions, TrainedModel, UniformSource, train_model, trained_api};
 use crate::error::Result;
 use crate::series::TimeSeries;
 
@@ -35,18 +36,33 @@ impl TrainedQuantileDeltaMapping {
     fn adjust_prepared(&self, _sim: &TimeSeries, values: &[f64], groups: &Groups, options: &AdjustOptions) -> Vec<f64> {
         let kind = self.model.kind;
         let mut out = vec![f64::NAN; values.len()];
-        let (mut group_values, mut scratch, mut ranks) = (Vec::new(), Scratch::default(), Vec::new());
+        let (mut group_values, mut adjusted) = (Vec::new(), Vec::new());
+        let (mut scratch, mut rank_steps, mut ranks) = (Scratch::default(), RankStepScratch::default(), Vec::new());
         for (key, members) in groups.iter() {
             let Some(group) = self.model.group(key) else {
                 continue;
             };
             group_values.clear();
             group_values.extend(members.iter().map(|&i| values[i]));
-            let valid = average_ranks_into(&group_values, &mut scratch, &mut ranks);
-            rescale_percentage_ranks(&mut ranks, valid);
-            for ((&i, &value), &quantile) in members.iter().zip(&group_values).zip(&ranks) {
-                let factor = group.curve.factor(quantile, options.interp, options.extrapolation);
-                out[i] = kind.apply(value, factor);
+            let by_thresholds = options.interp == Interp::Nearest
+                && adjust_by_rank_thresholds(
+                    &group_values,
+                    &group.curve,
+                    options.extrapolation,
+                    kind,
+                    &mut rank_steps,
+                    &mut adjusted,
+                );
+            if !by_thresholds {
+                let valid = average_ranks_into(&group_values, &mut scratch, &mut ranks);
+                rescale_percentage_ranks(&mut ranks, valid);
+                adjusted.clear();
+                adjusted.extend(group_values.iter().zip(&ranks).map(|(&value, &quantile)| {
+                    kind.apply(value, group.curve.factor(quantile, options.interp, options.extrapolation))
+                }));
+            }
+            for (&i, &value) in members.iter().zip(&adjusted) {
+                out[i] = value;
             }
         }
         out
