@@ -22,11 +22,13 @@ use clap::Parser;
 struct Cli {
     #[command(subcommand)]
     command: commands::Command,
+    #[command(flatten)]
+    config: commands::ConfigArgs,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match commands::run(cli.command) {
+    match commands::run(cli.command, &cli.config) {
         Ok(code) => code,
         Err(error) => {
             // One line, naming the file and the problem: long jobs over many files are debugged from logs.

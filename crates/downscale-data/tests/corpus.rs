@@ -48,8 +48,8 @@ fn check_corpus(root: &Path) -> usize {
 #[test]
 fn every_shipped_sample_decodes() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples");
-    // 15 NetCDF files and 2 Zarr stores are shipped.
-    assert_eq!(check_corpus(&root), 17);
+    // 27 NetCDF files and 2 Zarr stores are shipped.
+    assert_eq!(check_corpus(&root), 29);
 }
 
 #[test]

@@ -3,8 +3,10 @@
 mod adjust;
 mod adjust_inputs;
 mod bench;
+mod config;
 mod convert;
 mod inspect;
+mod params;
 mod regrid;
 mod validate;
 
@@ -30,19 +32,46 @@ pub enum Command {
     Adjust(Box<adjust::Args>),
     /// Time the heavy operations on real data, next to reference tools doing the same work.
     Bench(bench::Args),
+    /// Check or generate run parameter files.
+    #[command(subcommand)]
+    Params(params::Command),
+    /// Show the effective configuration.
+    #[command(subcommand)]
+    Config(config::Command),
     /// Check that a Zarr store is complete (every chunk present, metadata consistent) and count missing values.
     /// Exits with 1 when the store is incomplete.
     Validate(validate::Args),
 }
 
-pub fn run(command: Command) -> Result<ExitCode> {
+pub fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
     match command {
+        Command::Params(command) => params::run(command, config),
+        Command::Config(command) => config::run(command, config),
         Command::Adjust(args) => adjust::run(*args),
         Command::Bench(args) => bench::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Convert(args) => convert::run(args),
         Command::Regrid(args) => regrid::run(args),
         Command::Validate(args) => validate::run(args),
+    }
+}
+
+/// The configuration layers given on the command line, on top of the files and the environment.
+#[derive(clap::Args)]
+pub struct ConfigArgs {
+    /// A YAML configuration file, above the system, user and $DOWNSCALE_CONFIG files (repeatable; later wins).
+    #[arg(long = "config", id = "config_files", global = true, value_name = "FILE")]
+    config_files: Vec<std::path::PathBuf>,
+    /// Set a configuration key, e.g. --set run_options.use_cache=false (repeatable; the highest layer).
+    #[arg(long = "set", id = "config_overrides", global = true, value_name = "KEY=VALUE")]
+    config_overrides: Vec<String>,
+}
+
+impl ConfigArgs {
+    /// The configuration as it is now: read when a command needs it, never earlier.
+    pub fn load(&self) -> Result<downscale_config::Config> {
+        let sources = downscale_config::Sources::from_process(self.config_files.clone(), self.config_overrides.clone());
+        Ok(downscale_config::load(&sources)?)
     }
 }
 

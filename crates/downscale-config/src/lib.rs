@@ -1,0 +1,47 @@
+//! Layered configuration of the `downscale` tool.
+//!
+//! Layers, lowest priority first, in the manner of Python's donfig:
+//!
+//! 1. built-in defaults;
+//! 2. YAML files: every `*.yaml`/`*.yml` in `/etc/downscale/`, then in
+//!    `$XDG_CONFIG_HOME/downscale/` (default `$HOME/.config/downscale/`), each
+//!    directory in file-name order; then `$DOWNSCALE_CONFIG`; then each
+//!    `--config FILE`;
+//! 3. environment variables `DOWNSCALE_A__B=value` for key `a.b`;
+//! 4. `--set a.b=value` from the command line;
+//! 5. scoped overrides from [`set`], innermost first.
+//!
+//! Keys treat `-` and `_` alike. Nested keys merge, so a file that sets
+//! `storage.results.uri` keeps the default `storage.intermediate`. Unknown
+//! keys and wrong types are errors that name the source and suggest the
+//! nearest valid key. Nothing is cached: [`load`] reads files and the
+//! environment each time, so a changed file is seen by the next load.
+//!
+//! `$VAR` references in strings are expanded only when a value is used
+//! ([`Config::expand`]), so secrets can live in the environment alone, and
+//! [`Config::show_text`] / [`Config::show_json`] redact secret-looking keys.
+
+mod config;
+mod env;
+mod error;
+mod expand;
+mod layers;
+mod memory;
+mod redact;
+mod schema;
+mod scoped;
+mod settings;
+mod show;
+mod sources;
+mod tree;
+
+pub use config::{Config, Entry, Source, load};
+pub use env::{CONFIG_FILE_VAR, ENV_PREFIX, IgnoredVariable};
+pub use error::ConfigError;
+pub use memory::{MemoryLimit, MemoryLimitError};
+pub use scoped::{ScopeGuard, set};
+pub use settings::{
+    DaskRuntime, DataCatalog, LocalRuntime, RunOptions, RuntimeKind, Runtimes, Settings, SlurmRuntime, Storage,
+    StorageLocation,
+};
+pub use sources::{SYSTEM_DIR, Sources};

@@ -1,0 +1,291 @@
+//! The typed view of the merged configuration.
+//!
+//! Every fixed section denies unknown fields, so a key that the built-in
+//! defaults list but these types do not (or the reverse) fails the crate's own
+//! tests instead of being silently dropped. String values are kept raw:
+//! `$VAR` references are expanded only when a value is used, through
+//! [`Config::expand`](crate::Config::expand), so a secret never sits in a
+//! `Settings` that might be logged.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+use crate::memory::{MemoryLimit, absolute_bytes};
+use crate::redact::{hide_uri_password, shown_text};
+
+/// The whole configuration, as the rest of the tool consumes it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Which runtime to run on; `None` leaves the choice to the caller.
+    pub runtime: Option<RuntimeKind>,
+    /// Where pipeline outputs go.
+    pub storage: Storage,
+    /// Where the intake-esm catalogs are.
+    pub data_catalog: DataCatalog,
+    /// Switches that change how a run behaves.
+    pub run_options: RunOptions,
+    /// Per-runtime resources.
+    pub runtimes: Runtimes,
+}
+
+/// The runtimes the tool knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeKind {
+    /// This machine, all cores by default.
+    Local,
+    /// This machine with the small footprint of a CI runner.
+    Ci,
+    /// Jobs submitted to a Slurm cluster.
+    Slurm,
+    /// A dask distributed cluster.
+    Dask,
+}
+
+impl RuntimeKind {
+    /// Every runtime, in the order error messages list them.
+    pub const ALL: [RuntimeKind; 4] = [RuntimeKind::Local, RuntimeKind::Ci, RuntimeKind::Slurm, RuntimeKind::Dask];
+
+    /// The name used in configuration (`local`, `ci`, `slurm`, `dask`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuntimeKind::Local => "local",
+            RuntimeKind::Ci => "ci",
+            RuntimeKind::Slurm => "slurm",
+            RuntimeKind::Dask => "dask",
+        }
+    }
+}
+
+impl fmt::Display for RuntimeKind {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Hand-written so that a wrong value is reported as "expected one of local,
+/// ci, slurm, dask" rather than serde's wording about variant identifiers.
+impl<'de> Deserialize<'de> for RuntimeKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KindVisitor;
+        impl Visitor<'_> for KindVisitor {
+            type Value = RuntimeKind;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                let names: Vec<&str> = RuntimeKind::ALL.iter().map(|kind| kind.as_str()).collect();
+                write!(f, "one of {}", names.join(", "))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<RuntimeKind, E> {
+                RuntimeKind::ALL
+                    .into_iter()
+                    .find(|kind| kind.as_str() == text)
+                    .ok_or_else(|| E::invalid_value(de::Unexpected::Str(text), &self))
+            }
+        }
+        deserializer.deserialize_str(KindVisitor)
+    }
+}
+
+/// The three storage areas of a run.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    /// Intermediate products that later steps reuse (the cache).
+    pub intermediate: StorageLocation,
+    /// Final downscaled outputs.
+    pub results: StorageLocation,
+    /// Throw-away working space.
+    pub scratch: StorageLocation,
+}
+
+/// An object-store location with its backend options.
+///
+/// Its `Debug` output hides secrets the way `show` does, since options may
+/// hold literal credentials and `Debug` output ends up in logs.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageLocation {
+    /// A local path or a URL such as `s3://bucket/prefix`; raw, see
+    /// [`Config::expand`](crate::Config::expand).
+    pub uri: String,
+    /// Object-store backend options (`aws_endpoint`, `allow_http`, ...),
+    /// free-form; raw, see [`Config::expand_options`](crate::Config::expand_options).
+    #[serde(deserialize_with = "string_map")]
+    pub options: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for StorageLocation {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let options: BTreeMap<&str, String> =
+            self.options.iter().map(|(key, value)| (key.as_str(), shown_text(key, value))).collect();
+        f.debug_struct("StorageLocation")
+            .field("uri", &hide_uri_password(&self.uri))
+            .field("options", &options)
+            .finish()
+    }
+}
+
+/// The intake-esm collections to read inputs from.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataCatalog {
+    /// Climate-model collection: a path or URL of its JSON description.
+    pub model: String,
+    /// Observation collection: a path or URL of its JSON description.
+    pub obs: String,
+}
+
+/// Switches that change how a run behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunOptions {
+    /// Reuse intermediate products already in storage.
+    pub use_cache: bool,
+    /// Also write multi-resolution pyramids for web maps.
+    pub generate_pyramids: bool,
+    /// Reproduce the original system where it departs from the documented algorithm (BCSD fits its point model
+    /// with the arguments swapped), for comparison with its published outputs.
+    pub carbonplan_compat: bool,
+}
+
+/// Resources of each runtime.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Runtimes {
+    /// This machine.
+    pub local: LocalRuntime,
+    /// This machine inside CI: same shape as `local`, smaller defaults.
+    pub ci: LocalRuntime,
+    /// A Slurm cluster.
+    pub slurm: SlurmRuntime,
+    /// A dask distributed cluster.
+    pub dask: DaskRuntime,
+}
+
+/// A runtime on the current machine.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalRuntime {
+    /// Worker threads; 0 means one per core.
+    pub threads: u32,
+    /// How much memory the run may use.
+    pub memory_limit: MemoryLimit,
+}
+
+/// Slurm job parameters.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlurmRuntime {
+    /// `--partition`, if any.
+    #[serde(deserialize_with = "lenient_optional_string")]
+    pub partition: Option<String>,
+    /// `--account`, if any; numeric account names are common, hence lenient.
+    #[serde(deserialize_with = "lenient_optional_string")]
+    pub account: Option<String>,
+    /// `--cpus-per-task`.
+    pub cpus_per_task: u32,
+    /// `--mem`, in bytes (written like `16GiB`).
+    #[serde(deserialize_with = "absolute_bytes")]
+    pub memory: u64,
+    /// `--time`, in any form Slurm accepts (`02:00:00`, `90`, `1-00:00`).
+    #[serde(deserialize_with = "lenient_string")]
+    pub time_limit: String,
+    /// Extra `sbatch` arguments, passed through unchanged.
+    pub extra_args: Vec<String>,
+}
+
+/// Dask distributed cluster parameters.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaskRuntime {
+    /// Address of an existing scheduler; `None` starts a local cluster.
+    pub scheduler_address: Option<String>,
+    /// Number of workers.
+    pub n_workers: u32,
+    /// Threads per worker.
+    pub threads_per_worker: u32,
+    /// Memory limit of each worker.
+    pub memory_limit: MemoryLimit,
+}
+
+/// Accepts any scalar and keeps its text: YAML reads `allow_http: true` as a
+/// boolean and `time_limit: 90` as an integer, while the consumers (object
+/// store options, `sbatch --time`) want the text.
+struct LenientString;
+
+impl Visitor<'_> for LenientString {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string, number or boolean")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+}
+
+fn lenient_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    deserializer.deserialize_any(LenientString)
+}
+
+fn lenient_optional_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    struct OptionVisitor;
+    impl<'de> Visitor<'de> for OptionVisitor {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string, number, boolean or null")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Option<String>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Option<String>, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<String>, D::Error> {
+            lenient_string(deserializer).map(Some)
+        }
+    }
+    deserializer.deserialize_option(OptionVisitor)
+}
+
+fn string_map<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error> {
+    struct MapVisitor;
+    impl<'de> Visitor<'de> for MapVisitor {
+        type Value = BTreeMap<String, String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a mapping of option names to values")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut options = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let value = map.next_value_seed(LenientSeed)?;
+                options.insert(key, value);
+            }
+            Ok(options)
+        }
+    }
+    deserializer.deserialize_map(MapVisitor)
+}
+
+struct LenientSeed;
+
+impl<'de> de::DeserializeSeed<'de> for LenientSeed {
+    type Value = String;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        lenient_string(deserializer)
+    }
+}

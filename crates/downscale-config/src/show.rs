@@ -1,0 +1,60 @@
+//! Showing the configuration to a person (`show_text`) or a program
+//! (`show_json`), with secrets redacted in both.
+
+use serde_json::{Value as Json, json};
+
+use crate::config::Config;
+use crate::env::IgnoredVariable;
+use crate::redact::shown_value;
+
+impl Config {
+    /// One line per key, `key = value    # source`, values as compact JSON,
+    /// then one comment line per ignored `DOWNSCALE_*` variable.
+    pub fn show_text(&self) -> String {
+        let assignments: Vec<String> = self
+            .entries()
+            .iter()
+            .map(|entry| format!("{} = {}", entry.key, shown_value(&entry.key, &entry.value)))
+            .collect();
+        let width = assignments.iter().map(|line| line.chars().count()).max().unwrap_or(0);
+        let mut text = String::new();
+        for (assignment, entry) in assignments.iter().zip(self.entries()) {
+            let pad = width - assignment.chars().count();
+            text.push_str(&format!("{assignment}{:pad$}    # {}\n", "", entry.source));
+        }
+        for ignored in self.ignored_environment() {
+            text.push_str(&format!("# ignored environment variable {}\n", describe_ignored(ignored)));
+        }
+        text
+    }
+
+    /// `{"keys": [{"key", "value", "source"}], "ignored_environment": [{"name", "suggestion"}]}`.
+    pub fn show_json(&self) -> Json {
+        let keys: Vec<Json> = self
+            .entries()
+            .iter()
+            .map(|entry| {
+                json!({
+                    "key": entry.key,
+                    "value": shown_value(&entry.key, &entry.value),
+                    "source": entry.source.to_string(),
+                })
+            })
+            .collect();
+        let ignored: Vec<Json> = self
+            .ignored_environment()
+            .iter()
+            .map(|ignored| json!({"name": ignored.name, "suggestion": ignored.suggestion}))
+            .collect();
+        json!({"keys": keys, "ignored_environment": ignored})
+    }
+}
+
+/// `DOWNSCALE_RUNTIM: not a configuration key (did you mean `runtime`?)`;
+/// the value is never shown, since an unrecognised variable may be a secret.
+fn describe_ignored(ignored: &IgnoredVariable) -> String {
+    match &ignored.suggestion {
+        Some(key) => format!("{}: not a configuration key (did you mean `{key}`?)", ignored.name),
+        None => format!("{}: not a configuration key", ignored.name),
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests of `downscale-config`, one binary with a module per theme.
+
+mod errors;
+mod expansion;
+mod fixture;
+mod precedence;
+mod robustness;
+mod scoped;
+mod show;

@@ -1,0 +1,103 @@
+//! Data coverage answered by the two intake-esm catalogs the tool reads: models keyed like CMIP, observations by
+//! product and variable.
+
+use downscale_catalog::{Catalog, CatalogKind, Entry, ModelKey, ObsKey};
+
+use crate::coverage::{Coverage, DataCoverage, ModelData};
+use crate::generate::Experiment;
+
+/// A model catalog and an observation catalog.
+pub struct CatalogCoverage {
+    pub model: Catalog,
+    pub obs: Catalog,
+}
+
+impl CatalogCoverage {
+    /// Checks that each catalog has the columns of its kind.
+    pub fn new(model: Catalog, obs: Catalog) -> Result<CatalogCoverage, downscale_catalog::CatalogError> {
+        model.expect_kind(CatalogKind::Model)?;
+        obs.expect_kind(CatalogKind::Observation)?;
+        Ok(CatalogCoverage { model, obs })
+    }
+
+    /// Every (model, member, experiment, table, grid) the model catalog holds.
+    pub fn experiments(&self) -> Vec<Experiment> {
+        let mut experiments: Vec<Experiment> = self
+            .model
+            .entries()
+            .filter_map(|entry| {
+                Some(Experiment {
+                    source_id: entry.get("source_id")?.to_owned(),
+                    member_id: entry.get("member_id")?.to_owned(),
+                    experiment_id: entry.get("experiment_id")?.to_owned(),
+                    table_id: entry.get("table_id")?.to_owned(),
+                    grid_label: entry.get("grid_label")?.to_owned(),
+                })
+            })
+            .collect();
+        experiments.sort();
+        experiments.dedup();
+        experiments
+    }
+}
+
+/// The years of a dataset split over several entries (CMIP files are split in time): the span of them all when
+/// every entry says its years and they leave no gap, unknown when one does not say.
+fn coverage_of(entries: &[Entry<'_>]) -> Result<Coverage, String> {
+    if entries.is_empty() {
+        return Ok(Coverage::Missing);
+    }
+    let mut spans = Vec::with_capacity(entries.len());
+    for entry in entries {
+        match entry.years() {
+            Some(years) => spans.push(years),
+            None => return Ok(Coverage::Present(None)),
+        }
+    }
+    spans.sort_unstable();
+    let (first, mut last) = spans[0];
+    for &(start, end) in &spans[1..] {
+        if start > last + 1 {
+            return Err(format!(
+                "the data have a gap between {last} and {start} ({} and {})",
+                entries[0].place(),
+                entries[entries.len() - 1].place()
+            ));
+        }
+        last = last.max(end);
+    }
+    Ok(Coverage::Present(Some((first, last))))
+}
+
+impl DataCoverage for CatalogCoverage {
+    fn model(&self, data: &ModelData<'_>) -> Result<Coverage, String> {
+        let key = ModelKey::new(data.source_id, data.experiment_id, data.variable_id)
+            .member(data.member_id)
+            .table(data.table_id)
+            .grid(data.grid_label);
+        let entries = self.model.search(&key.query()).map_err(|e| e.to_string())?;
+        coverage_of(&entries)
+    }
+
+    fn obs(&self, source_id: &str, variable_id: &str) -> Result<Coverage, String> {
+        let key = ObsKey::new(source_id, variable_id);
+        let entries = self.obs.search(&key.query()).map_err(|e| e.to_string())?;
+        coverage_of(&entries)
+    }
+
+    fn models(&self) -> Vec<String> {
+        self.model.unique_values("source_id").unwrap_or_default()
+    }
+
+    fn obs_products(&self) -> Vec<String> {
+        self.obs.unique_values("source_id").unwrap_or_default()
+    }
+
+    fn model_source(&self) -> String {
+        format!("the model catalog {}", self.model.path().display())
+    }
+
+    fn obs_source(&self) -> String {
+        format!("the observation catalog {}", self.obs.path().display())
+    }
+}

@@ -1,0 +1,29 @@
+//! Run parameter files.
+//!
+//! Users drive every flow with a JSON parameter file in the original system's schema, whose types are loose
+//! (numbers and years as strings, booleans as `"True"`/`"False"`, bias-correction options flat or per feature,
+//! older `train_period`/`predict_period` keys). This crate accepts all of that, and reports every problem of a file
+//! at once, each naming the file and the key.
+
+mod catalogs;
+mod coverage;
+mod format;
+mod generate;
+mod loose;
+mod method;
+mod parameters;
+mod problem;
+mod run_id;
+mod schema;
+pub mod variables;
+
+pub use catalogs::CatalogCoverage;
+pub use coverage::{Coverage, DataCoverage, ModelData, check_coverage};
+pub use format::to_pretty_json;
+pub use generate::{Experiment, Plan, Skipped, generate};
+pub use loose::python_str;
+pub use method::{BIAS_CORRECTIONS, GARD_MODEL_TYPES, Method};
+pub use parameters::{BBox, BiasCorrectionKwargs, Coordinate, PeriodKeys, RunParameters, Year, YearRange};
+pub use problem::{Problem, Problems};
+pub use run_id::str_to_hash;
+pub use schema::{KEYS, is_scenario};

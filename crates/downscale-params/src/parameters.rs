@@ -1,0 +1,399 @@
+//! The run parameters of one flow run, read from the original system's loose JSON.
+
+use serde_json::{Map, Value};
+
+use crate::loose::{self, describe, kind_of};
+use crate::method::Method;
+use crate::problem::{Problem, Problems, did_you_mean};
+use crate::schema;
+
+/// A coordinate of the bounding box: its value, and the JSON value as written (the run id uses Python's `str()` of
+/// it, so `"-90"` and `-90.0` give different run ids, as in the original).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coordinate {
+    pub value: f64,
+    pub written: Value,
+}
+
+/// The inclusive latitude/longitude box of a run (`latmin`, `latmax`, `lonmin`, `lonmax`), longitudes in −180..180.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BBox {
+    pub latmin: Coordinate,
+    pub latmax: Coordinate,
+    pub lonmin: Coordinate,
+    pub lonmax: Coordinate,
+}
+
+/// A year as written (`"1981"` or `1981`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Year {
+    pub value: i32,
+    pub written: Value,
+}
+
+/// An inclusive range of years (`train_dates`, `predict_dates`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct YearRange {
+    pub start: Year,
+    pub end: Year,
+}
+
+impl YearRange {
+    pub fn years(&self) -> (i32, i32) {
+        (self.start.value, self.end.value)
+    }
+}
+
+/// Which keys held the periods: today's `train_dates`/`predict_dates`, or the older files'
+/// `train_period`/`predict_period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodKeys {
+    Dates,
+    LegacyPeriods,
+}
+
+/// Options of the bias correction (`bias_correction_kwargs`): one set for every feature, or one per feature.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BiasCorrectionKwargs {
+    Flat(Map<String, Value>),
+    PerFeature(Map<String, Value>),
+}
+
+impl BiasCorrectionKwargs {
+    /// The options that apply to `feature`.
+    pub fn for_feature(&self, feature: &str) -> Option<&Map<String, Value>> {
+        match self {
+            BiasCorrectionKwargs::Flat(options) => Some(options),
+            BiasCorrectionKwargs::PerFeature(by_feature) => by_feature.get(feature).and_then(Value::as_object),
+        }
+    }
+
+    /// The `detrend` option for `feature`, read loosely (`"False"`, `0`, `false` all mean false).
+    pub fn detrend(&self, feature: &str) -> Option<bool> {
+        self.for_feature(feature)?.get("detrend").and_then(|v| loose::boolean(v).ok())
+    }
+}
+
+/// The parameters of one run, as the original's `RunParameters`, with every value checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunParameters {
+    pub method: Method,
+    pub obs: String,
+    pub model: String,
+    pub member: String,
+    pub grid_label: String,
+    pub table_id: String,
+    pub scenario: String,
+    pub variable: String,
+    /// The predictors; absent in MACA files (which have no feature segment in their run id).
+    pub features: Option<Vec<String>>,
+    pub bbox: BBox,
+    pub train: YearRange,
+    pub predict: YearRange,
+    pub period_keys: PeriodKeys,
+    /// `None` when absent; BCSD and MACA files carry `""` (unused).
+    pub bias_correction_method: Option<String>,
+    pub bias_correction_kwargs: Option<BiasCorrectionKwargs>,
+    pub model_type: Option<String>,
+    pub model_params: Option<Map<String, Value>>,
+    pub year_rolling_window: Option<u32>,
+    pub day_rolling_window: Option<u32>,
+    /// The document as read, in the file's key order: writing it back keeps the user's spelling of every value.
+    document: Map<String, Value>,
+}
+
+impl RunParameters {
+    /// Reads and checks a parameter file.
+    pub fn read(path: &std::path::Path) -> Result<RunParameters, Problems> {
+        let file = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => RunParameters::parse(&text, &file),
+            Err(error) => {
+                Err(Problems { file, problems: vec![Problem::whole(format!("cannot read the file: {error}"))] })
+            }
+        }
+    }
+
+    /// Parses and checks parameter JSON; `file` names it in messages. Every problem is reported, not only the first.
+    pub fn parse(text: &str, file: &str) -> Result<RunParameters, Problems> {
+        let fail = |problems| Problems { file: file.to_owned(), problems };
+        let document = match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => map,
+            Ok(other) => {
+                return Err(fail(vec![Problem::whole(format!(
+                    "expected a JSON object of run parameters, found {}",
+                    kind_of(&other)
+                ))]));
+            }
+            Err(error) => return Err(fail(vec![Problem::whole(format!("not valid JSON: {error}"))])),
+        };
+        let mut reader = Reader { document: &document, problems: Vec::new() };
+        let parsed = reader.parameters();
+        match parsed {
+            Some(mut parameters) if reader.problems.is_empty() => {
+                parameters.document = document;
+                Ok(parameters)
+            }
+            _ => Err(fail(reader.problems)),
+        }
+    }
+
+    /// The parameters as JSON, exactly as they were read.
+    pub fn to_json(&self) -> &Map<String, Value> {
+        &self.document
+    }
+}
+
+/// Reads the keys of one document, recording a problem for every bad value.
+struct Reader<'a> {
+    document: &'a Map<String, Value>,
+    problems: Vec<Problem>,
+}
+
+impl Reader<'_> {
+    fn problem(&mut self, key: &str, message: impl Into<String>) {
+        self.problems.push(Problem::at(key, message));
+    }
+
+    /// The value of a required key.
+    fn required(&mut self, key: &str) -> Option<&Value> {
+        let value = self.document.get(key);
+        if value.is_none() {
+            self.problem(key, "missing (a required key)");
+        }
+        value
+    }
+
+    fn required_text(&mut self, key: &str) -> Option<String> {
+        let value = self.required(key)?;
+        match loose::text(value) {
+            Ok(text) => Some(text.to_owned()),
+            Err(message) => {
+                self.problem(key, message);
+                None
+            }
+        }
+    }
+
+    fn optional_text(&mut self, key: &str) -> Option<Option<String>> {
+        match self.document.get(key) {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::String(text)) => Some(Some(text.clone())),
+            Some(other) => {
+                let message = format!("expected a string, found {}", kind_of(other));
+                self.problem(key, message);
+                None
+            }
+        }
+    }
+
+    fn parameters(&mut self) -> Option<RunParameters> {
+        self.unknown_keys();
+        let method = self.method();
+        let obs = self.required_text("obs");
+        let model = self.required_text("model");
+        let member = self.required_text("member");
+        let grid_label = self.required_text("grid_label");
+        let table_id = self.required_text("table_id");
+        let scenario = self.required_text("scenario");
+        let variable = self.required_text("variable");
+        let features = self.features();
+        let bbox = self.bbox();
+        let periods = self.periods();
+        let bias_correction_method = self.optional_text("bias_correction_method");
+        let bias_correction_kwargs = self.kwargs();
+        let model_type = self.optional_text("model_type");
+        let model_params = self.model_params();
+        let year_rolling_window = self.window("year_rolling_window");
+        let day_rolling_window = self.window("day_rolling_window");
+        let (train, predict, period_keys) = periods?;
+        let parameters = RunParameters {
+            method: method?,
+            obs: obs?,
+            model: model?,
+            member: member?,
+            grid_label: grid_label?,
+            table_id: table_id?,
+            scenario: scenario?,
+            variable: variable?,
+            features: features?,
+            bbox: bbox?,
+            train,
+            predict,
+            period_keys,
+            bias_correction_method: bias_correction_method?,
+            bias_correction_kwargs: bias_correction_kwargs?,
+            model_type: model_type?,
+            model_params: model_params?,
+            year_rolling_window: year_rolling_window?,
+            day_rolling_window: day_rolling_window?,
+            document: Map::new(),
+        };
+        self.problems.extend(schema::check(&parameters));
+        Some(parameters)
+    }
+
+    fn unknown_keys(&mut self) {
+        let unknown: Vec<String> =
+            self.document.keys().filter(|key| !schema::KEYS.contains(&key.as_str())).cloned().collect();
+        for key in unknown {
+            let hint = did_you_mean(&key, schema::KEYS.iter().copied());
+            self.problem(&key, format!("unknown key{hint}"));
+        }
+    }
+
+    fn method(&mut self) -> Option<Method> {
+        let name = self.required_text("method")?;
+        let method = Method::parse(&name);
+        if method.is_none() {
+            let names: Vec<&str> = Method::ALL.iter().map(|m| m.as_str()).collect();
+            let hint = did_you_mean(&name, names.iter().copied());
+            self.problem("method", format!("unknown method `{name}`{hint}: expected one of {}", names.join(", ")));
+        }
+        method
+    }
+
+    fn features(&mut self) -> Option<Option<Vec<String>>> {
+        let value = match self.document.get("features") {
+            None | Some(Value::Null) => return Some(None),
+            Some(value) => value,
+        };
+        let Value::Array(items) = value else {
+            let message = format!("expected a list of variable names, found {}", describe(value));
+            self.problem("features", message);
+            return None;
+        };
+        let mut features = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            match loose::text(item) {
+                Ok(name) => features.push(name.to_owned()),
+                Err(message) => self.problem(&format!("features[{i}]"), message),
+            }
+        }
+        (features.len() == items.len()).then_some(Some(features))
+    }
+
+    fn coordinate(&mut self, key: &str) -> Option<Coordinate> {
+        let value = self.required(key)?.clone();
+        match loose::number(&value) {
+            Ok(number) => Some(Coordinate { value: number, written: value }),
+            Err(message) => {
+                self.problem(key, message);
+                None
+            }
+        }
+    }
+
+    fn bbox(&mut self) -> Option<BBox> {
+        let latmin = self.coordinate("latmin");
+        let latmax = self.coordinate("latmax");
+        let lonmin = self.coordinate("lonmin");
+        let lonmax = self.coordinate("lonmax");
+        Some(BBox { latmin: latmin?, latmax: latmax?, lonmin: lonmin?, lonmax: lonmax? })
+    }
+
+    fn periods(&mut self) -> Option<(YearRange, YearRange, PeriodKeys)> {
+        let has = |key: &str| self.document.contains_key(key);
+        let legacy = has("train_period") || has("predict_period");
+        let current = has("train_dates") || has("predict_dates");
+        if legacy && current {
+            self.problems.push(Problem::whole(
+                "give the periods either as `train_dates`/`predict_dates` or as the older \
+                 `train_period`/`predict_period`, not both",
+            ));
+            return None;
+        }
+        let (train_key, predict_key, keys) = if legacy {
+            ("train_period", "predict_period", PeriodKeys::LegacyPeriods)
+        } else {
+            ("train_dates", "predict_dates", PeriodKeys::Dates)
+        };
+        let train = self.year_range(train_key);
+        let predict = self.year_range(predict_key);
+        Some((train?, predict?, keys))
+    }
+
+    fn year_range(&mut self, key: &str) -> Option<YearRange> {
+        let value = self.required(key)?.clone();
+        let items = match &value {
+            Value::Array(items) if items.len() == 2 => items,
+            _ => {
+                self.problem(key, format!("expected two years like [\"1981\", \"2010\"], found {}", describe(&value)));
+                return None;
+            }
+        };
+        let start = self.year(&format!("{key}[0]"), &items[0]);
+        let end = self.year(&format!("{key}[1]"), &items[1]);
+        let (start, end) = (start?, end?);
+        if start.value > end.value {
+            self.problem(key, format!("the first year ({}) is after the second ({})", start.value, end.value));
+            return None;
+        }
+        Some(YearRange { start, end })
+    }
+
+    fn year(&mut self, key: &str, value: &Value) -> Option<Year> {
+        let text = loose::python_str(value);
+        let is_year = matches!(value, Value::String(_) | Value::Number(_))
+            && text.len() == 4
+            && text.bytes().all(|b| b.is_ascii_digit());
+        if is_year {
+            Some(Year { value: text.parse().expect("four ASCII digits"), written: value.clone() })
+        } else {
+            self.problem(key, format!("expected a four-digit year like \"1981\", found {}", describe(value)));
+            None
+        }
+    }
+
+    fn kwargs(&mut self) -> Option<Option<BiasCorrectionKwargs>> {
+        let map = match self.document.get("bias_correction_kwargs") {
+            None | Some(Value::Null) => return Some(None),
+            Some(Value::Object(map)) => map,
+            Some(other) => {
+                let message = format!("expected an object of options, found {}", describe(other));
+                self.problem("bias_correction_kwargs", message);
+                return None;
+            }
+        };
+        let nested = map.values().filter(|v| v.is_object()).count();
+        if nested == 0 {
+            Some(Some(BiasCorrectionKwargs::Flat(map.clone())))
+        } else if nested == map.len() {
+            Some(Some(BiasCorrectionKwargs::PerFeature(map.clone())))
+        } else {
+            self.problem(
+                "bias_correction_kwargs",
+                "mixes per-feature option objects with plain options: give either one object of options for \
+                 every feature ({\"detrend\": false}) or one per feature ({\"pr\": {\"detrend\": false}})",
+            );
+            None
+        }
+    }
+
+    fn model_params(&mut self) -> Option<Option<Map<String, Value>>> {
+        match self.document.get("model_params") {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::Object(map)) => Some(Some(map.clone())),
+            Some(other) => {
+                let message = format!("expected an object of model options, found {}", describe(other));
+                self.problem("model_params", message);
+                None
+            }
+        }
+    }
+
+    fn window(&mut self, key: &str) -> Option<Option<u32>> {
+        let Some(value) = self.document.get(key) else { return Some(None) };
+        match loose::integer(value) {
+            Ok(days) if days > 0 && days % 2 == 1 && days < 10_000 => Some(Some(days as u32)),
+            Ok(days) => {
+                self.problem(key, format!("expected an odd positive window length, found {days}"));
+                None
+            }
+            Err(message) => {
+                self.problem(key, message);
+                None
+            }
+        }
+    }
+}

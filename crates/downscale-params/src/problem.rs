@@ -1,0 +1,69 @@
+//! Problems found in a parameter file, each one line naming the file and the key.
+
+use std::fmt;
+
+/// One thing wrong with a parameter file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The key the problem is about (dotted for nested keys, e.g. `bias_correction_kwargs.pr.detrend`), or `None`
+    /// for the file as a whole (unreadable, not JSON, not an object).
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl Problem {
+    pub(crate) fn at(key: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem { key: Some(key.into()), message: message.into() }
+    }
+
+    pub(crate) fn whole(message: impl Into<String>) -> Problem {
+        Problem { key: None, message: message.into() }
+    }
+}
+
+/// Every problem of one file, in the order the keys appear, so that a user fixes them all in one go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problems {
+    /// The file as the user named it.
+    pub file: String,
+    pub problems: Vec<Problem>,
+}
+
+impl Problems {
+    /// One line per problem: `FILE: key `KEY`: MESSAGE`.
+    pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
+        self.problems.iter().map(|problem| match &problem.key {
+            Some(key) => format!("{}: key `{key}`: {}", self.file, problem.message),
+            None => format!("{}: {}", self.file, problem.message),
+        })
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, line) in self.lines().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            f.write_str(&line)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problems {}
+
+/// The closest of `candidates` to a misspelt `word`, when it is close enough to be a plausible intent.
+pub(crate) fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::jaro_winkler(word, candidate), candidate))
+        .filter(|&(score, _)| score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}
+
+/// ` (did you mean `X`?)` when there is a near candidate, else nothing.
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    nearest(word, candidates).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default()
+}
