@@ -7,6 +7,9 @@
 //! `window` steps around it. [`pool_into`] lays the sample out in that (step, offset) order, NaN padding included,
 //! because frequency adaptation draws one random number per element of exactly that array.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use super::Grouping;
 use super::statistics::nan_mean;
 use crate::series::TimeSeries;
@@ -24,14 +27,37 @@ pub(crate) struct Groups {
     members: Vec<usize>,
 }
 
+/// The step keys a set of groups was built from, for [`Groups::of`]'s memo.
+#[derive(Debug, PartialEq)]
+enum StepKeys {
+    Months(Vec<u8>),
+    DaysOfYear(Vec<u16>),
+}
+
+/// How many distinct time axes the memo keeps: a point's reference, hist and simulation series.
+const REMEMBERED_AXES: usize = 4;
+
+thread_local! {
+    /// The groups of the last few time axes this thread grouped. Every point of a tile shares its files' time axes,
+    /// and regrouping the same steps for each point was a sixth of a monthly adjustment. The memo compares the keys
+    /// themselves, not where they are stored, so it can never hand out the groups of other steps.
+    static RECENT: RefCell<Vec<(StepKeys, Rc<Groups>)>> = const { RefCell::new(Vec::new()) };
+}
+
 impl Groups {
-    pub(crate) fn of(series: &TimeSeries, grouping: Grouping) -> Groups {
+    pub(crate) fn of(series: &TimeSeries, grouping: Grouping) -> Rc<Groups> {
         let n = series.len();
         match grouping {
-            Grouping::Time if n == 0 => Groups::default(),
-            Grouping::Time => Groups { keys: vec![0], starts: vec![0, n], members: (0..n).collect() },
-            Grouping::Month => counting_sort(n, |i| GroupKey::from(series.months[i])),
-            Grouping::DayOfYear { .. } => counting_sort(n, |i| series.days_of_year[i]),
+            Grouping::Time if n == 0 => Rc::new(Groups::default()),
+            Grouping::Time => Rc::new(Groups { keys: vec![0], starts: vec![0, n], members: (0..n).collect() }),
+            Grouping::Month => {
+                remembered(series.months, StepKeys::Months, |k| matches!(k, StepKeys::Months(m) if m == series.months))
+            }
+            Grouping::DayOfYear { .. } => remembered(
+                series.days_of_year,
+                StepKeys::DaysOfYear,
+                |k| matches!(k, StepKeys::DaysOfYear(d) if d == series.days_of_year),
+            ),
         }
     }
 
@@ -51,14 +77,35 @@ impl Groups {
     }
 }
 
-fn counting_sort(n: usize, key_of: impl Fn(usize) -> GroupKey) -> Groups {
-    let mut counts: Vec<usize> = Vec::new();
-    for i in 0..n {
-        let key = usize::from(key_of(i));
-        if key >= counts.len() {
-            counts.resize(key + 1, 0);
+/// The groups of `step_keys`, from the memo when this thread grouped the same keys recently.
+fn remembered<K: Copy + Into<usize>>(
+    step_keys: &[K],
+    owned: impl FnOnce(Vec<K>) -> StepKeys,
+    same: impl Fn(&StepKeys) -> bool,
+) -> Rc<Groups> {
+    RECENT.with_borrow_mut(|recent| {
+        if let Some(position) = recent.iter().position(|(keys, _)| same(keys)) {
+            let entry = recent.remove(position);
+            let groups = Rc::clone(&entry.1);
+            recent.push(entry);
+            return groups;
         }
-        counts[key] += 1;
+        let groups = Rc::new(counting_sort(step_keys));
+        if recent.len() == REMEMBERED_AXES {
+            recent.remove(0);
+        }
+        recent.push((owned(step_keys.to_vec()), Rc::clone(&groups)));
+        groups
+    })
+}
+
+/// Groups the steps by their keys, `step_keys[i]` being step `i`'s key: a counting sort over a plain slice (the
+/// compiler keeps each pass to a few instructions per step, which matters as every point of a tile regroups).
+fn counting_sort<K: Copy + Into<usize>>(step_keys: &[K]) -> Groups {
+    let largest = step_keys.iter().map(|&key| key.into()).max().unwrap_or(0);
+    let mut counts = vec![0usize; largest + 1];
+    for &key in step_keys {
+        counts[key.into()] += 1;
     }
     let keys: Vec<GroupKey> = (0..counts.len()).filter(|&key| counts[key] > 0).map(|key| key as GroupKey).collect();
     // Where each key's next member goes, and where each non-empty group starts.
@@ -71,10 +118,10 @@ fn counting_sort(n: usize, key_of: impl Fn(usize) -> GroupKey) -> Groups {
         offset += counts[usize::from(key)];
     }
     starts.push(offset);
-    let mut members = vec![0; n];
-    for i in 0..n {
-        let slot = &mut next[usize::from(key_of(i))];
-        members[*slot] = i;
+    let mut members = vec![0; step_keys.len()];
+    for (step, &key) in step_keys.iter().enumerate() {
+        let slot = &mut next[key.into()];
+        members[*slot] = step;
         *slot += 1;
     }
     Groups { keys, starts, members }
@@ -145,6 +192,26 @@ mod tests {
         pool_into(&values, &[1, 3], 1, &mut pool);
         assert_eq!(pool, vec![1.0, 3.0]);
         assert_eq!(window_means(&[1.0, f64::NAN, 5.0], 3), vec![1.0, 3.0, 5.0]);
+    }
+
+    #[test]
+    fn remembered_groups_belong_to_the_same_steps() {
+        let days = vec![0.0; 4];
+        let facts = |months: [u8; 4]| crate::series::TimeFacts {
+            months: months.to_vec(),
+            days_of_year: vec![1; 4],
+            days: days.clone(),
+        };
+        let values = [0.0; 4];
+        // More axes than the memo keeps, each the same length, then the first again: every answer is its own.
+        let axes = [[1u8, 1, 2, 2], [2, 2, 1, 1], [1, 2, 1, 2], [3, 3, 3, 3], [1, 2, 3, 4], [1, 1, 2, 2]];
+        for months in axes {
+            let groups = Groups::of(&facts(months).series(&values), Grouping::Month);
+            for (key, members) in groups.iter() {
+                assert!(members.iter().all(|&i| GroupKey::from(months[i]) == key), "{months:?}");
+            }
+            assert_eq!(groups.iter().map(|(_, m)| m.len()).sum::<usize>(), 4);
+        }
     }
 
     #[test]

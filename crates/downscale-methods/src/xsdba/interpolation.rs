@@ -2,6 +2,7 @@
 //! `interp_on_quantiles`, which drops NaN nodes and then calls scipy's `interp1d(kind=..., bounds_error=False,
 //! fill_value=...)`.
 
+use super::guide::SortedGuide;
 use super::{Extrapolation, Interp};
 use crate::stats;
 
@@ -18,53 +19,8 @@ pub(crate) struct FactorCurve {
     /// First and last non-NaN factor, in node order: the constant extrapolation values.
     first: f64,
     last: f64,
-    /// Where 'nearest' lookups start: see [`MidpointGuide`].
-    guide: MidpointGuide,
-}
-
-/// Equal cells spanning `[x_first, x_last]`, each with the number of midpoints in the cells before it, so that a
-/// 'nearest' lookup starts a step or two short of its answer instead of comparing against every midpoint. A cell is
-/// found by a monotone computation (subtraction, multiplication by a positive constant, truncation), so every
-/// midpoint in an earlier cell than a value is below that value and the start is never past the answer.
-#[derive(Debug, Clone, PartialEq)]
-struct MidpointGuide {
-    origin: f64,
-    scale: f64,
-    below: Vec<u32>,
-}
-
-/// Cells per guide: a few per node for the usual 20–100 nodes.
-const GUIDE_CELLS: usize = 256;
-
-impl MidpointGuide {
-    fn new(x: &[f64], midpoints: &[f64]) -> MidpointGuide {
-        let (origin, range) = match (x.first(), x.last()) {
-            (Some(&first), Some(&last)) => (first, last - first),
-            _ => (0.0, 0.0),
-        };
-        // A degenerate or infinite range gets one cell: lookups then walk from the first midpoint.
-        let scale = if range > 0.0 && range.is_finite() { GUIDE_CELLS as f64 / range } else { 0.0 };
-        let mut guide = MidpointGuide { origin, scale, below: vec![0; GUIDE_CELLS + 1] };
-        for &midpoint in midpoints {
-            let cell = guide.cell(midpoint);
-            guide.below[cell + 1] += 1;
-        }
-        for cell in 1..guide.below.len() {
-            guide.below[cell] += guide.below[cell - 1];
-        }
-        guide
-    }
-
-    fn cell(&self, value: f64) -> usize {
-        // Clamped in floating point first, so the conversion is a plain signed one (a value below the origin
-        // takes cell 0).
-        ((value - self.origin) * self.scale).clamp(0.0, (GUIDE_CELLS - 1) as f64) as i32 as usize
-    }
-
-    /// A lower bound of the number of midpoints below `value`.
-    fn start(&self, value: f64) -> usize {
-        self.below[self.cell(value)] as usize
-    }
+    /// Where 'nearest' lookups start.
+    guide: SortedGuide,
 }
 
 impl FactorCurve {
@@ -82,7 +38,10 @@ impl FactorCurve {
         nodes.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (x, factors): (Vec<f64>, Vec<f64>) = nodes.into_iter().unzip();
         let midpoints: Vec<f64> = x.windows(2).map(|pair| pair[1] / 2.0 + pair[0] / 2.0).collect();
-        let guide = MidpointGuide::new(&x, &midpoints);
+        let mut guide = SortedGuide::default();
+        if let (Some(&first), Some(&last)) = (x.first(), x.last()) {
+            guide.rebuild(first, last, &midpoints);
+        }
         FactorCurve { x, factors, midpoints, first, last, guide }
     }
 

@@ -37,6 +37,7 @@ mod dqm;
 mod eqm;
 mod frequency;
 mod grouping;
+mod guide;
 mod interpolation;
 mod ordering;
 mod qdm;
@@ -44,6 +45,7 @@ mod rank_steps;
 mod statistics;
 
 use std::borrow::Cow;
+use std::rc::Rc;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -352,7 +354,7 @@ impl TrainedModel {
         &self,
         sim: &TimeSeries<'a>,
         random: &mut impl UniformSource,
-    ) -> Result<(Cow<'a, [f64]>, Groups)> {
+    ) -> Result<(Cow<'a, [f64]>, Rc<Groups>)> {
         validate_series(self.method, "sim", sim, self.kind)?;
         let grouping = match self.grouping {
             Grouping::DayOfYear { .. } => Grouping::DayOfYear { window: 1 },

@@ -12,6 +12,7 @@
 //! whether the threshold is the tied value or the next larger one. The result is bit-identical to ranking, rescaling
 //! and looking up every value (tested below against that path).
 
+use super::guide::SortedGuide;
 use super::interpolation::FactorCurve;
 use super::ordering::{OrderScratch, order_statistics, tie_block_rank};
 use super::{Extrapolation, Kind};
@@ -28,6 +29,7 @@ pub(crate) struct RankStepScratch {
     picked: Vec<f64>,
     thresholds: Vec<f64>,
     piece_factors: Vec<f64>,
+    guide: SortedGuide,
 }
 
 /// The percentage rank of a 1-based (average) `rank`, exactly as `rescale_percentage_ranks` computes it.
@@ -126,10 +128,22 @@ pub(crate) fn adjust_by_rank_thresholds(
 
     scratch.piece_factors.clear();
     scratch.piece_factors.extend((0..curve.piece_count()).map(|piece| curve.piece_factor(piece, extrapolation)));
-    let (thresholds, factors) = (&scratch.thresholds, &scratch.piece_factors);
+    // The piece of a value is the number of thresholds at or below it: a guided walk over the finite thresholds
+    // (the infinite ones sit at the ends and fall in the end cells).
+    let mut finite = scratch.thresholds.iter().copied().filter(|t| t.is_finite());
+    let (first, last) = (finite.next().unwrap_or(0.0), finite.next_back().unwrap_or(0.0));
+    scratch.guide.rebuild(first, last, &scratch.thresholds);
+    let (thresholds, factors, guide) = (&scratch.thresholds, &scratch.piece_factors, &scratch.guide);
     adjusted.clear();
     adjusted.extend(values.iter().map(|&value| {
-        if value.is_nan() { value } else { kind.apply(value, factors[thresholds.partition_point(|&t| t <= value)]) }
+        if value.is_nan() {
+            return value;
+        }
+        let mut piece = guide.start(value);
+        while piece < thresholds.len() && thresholds[piece] <= value {
+            piece += 1;
+        }
+        kind.apply(value, factors[piece])
     }));
     true
 }

@@ -1,0 +1,47 @@
+//! Guided search in a short ascending list: equal cells over the list's span, each with the number of list values
+//! in the cells before it, so that counting the values below a number starts a step or two short of the answer
+//! instead of comparing against every value. A cell is found by a monotone computation (subtraction,
+//! multiplication by a positive constant, clamping, truncation), so every value in an earlier cell than a number is
+//! below that number, and the start is never past the answer, whether values equal to the number count or not.
+
+/// Cells per guide: a few per value for the usual 20–100 nodes.
+const CELLS: usize = 256;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SortedGuide {
+    origin: f64,
+    scale: f64,
+    /// `below[c]`: how many values lie in cells before `c`; empty until built (every start is then 0).
+    below: Vec<u32>,
+}
+
+impl SortedGuide {
+    /// Builds the guide of the ascending `sorted` over `[first, last]` (values outside fall in the end cells), reusing
+    /// its memory. A degenerate or infinite span gets one cell: lookups then walk from the start.
+    pub(crate) fn rebuild(&mut self, first: f64, last: f64, sorted: &[f64]) {
+        let range = last - first;
+        self.origin = first;
+        self.scale = if range > 0.0 && range.is_finite() { CELLS as f64 / range } else { 0.0 };
+        self.below.clear();
+        self.below.resize(CELLS + 1, 0);
+        for &value in sorted {
+            let cell = self.cell(value);
+            self.below[cell + 1] += 1;
+        }
+        for cell in 1..self.below.len() {
+            self.below[cell] += self.below[cell - 1];
+        }
+    }
+
+    fn cell(&self, value: f64) -> usize {
+        let clamped = ((value - self.origin) * self.scale).max(0.0).min((CELLS - 1) as f64);
+        // SAFETY: `clamped` is a number in [0, CELLS - 1] ⊂ i32 (`f64::max`/`f64::min` return the bound for a NaN or
+        // infinite product, as for a value below the origin); this lookup runs once per adjusted value.
+        unsafe { clamped.to_int_unchecked::<i32>() as usize }
+    }
+
+    /// A lower bound of the number of values below (or at) `value`.
+    pub(crate) fn start(&self, value: f64) -> usize {
+        if self.below.is_empty() { 0 } else { self.below[self.cell(value)] as usize }
+    }
+}
