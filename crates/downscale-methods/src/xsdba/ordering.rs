@@ -228,11 +228,11 @@ fn select_positions(values: &mut [f64], base: usize, positions: &[usize]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A small deterministic generator for test samples (no dependency on the random sources under test).
-    fn sample(n: usize, seed: u64, spread: impl Fn(f64) -> f64) -> Vec<f64> {
+    pub(crate) fn sample(n: usize, seed: u64, spread: impl Fn(f64) -> f64) -> Vec<f64> {
         let mut state = seed;
         (0..n)
             .map(|_| {

@@ -191,6 +191,7 @@ fn tie_block(valid: &[f64], value: f64) -> (usize, usize, f64) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ordering::tests::sample;
     use super::super::statistics::{Scratch, average_ranks_into, rescale_percentage_ranks};
     use super::super::{Interp, equally_spaced_nodes};
     use super::*;
@@ -204,16 +205,6 @@ mod tests {
             .iter()
             .zip(&ranks)
             .map(|(&v, &q)| kind.apply(v, curve.factor(q, Interp::Nearest, extrapolation)))
-            .collect()
-    }
-
-    fn sample(n: usize, seed: u64, shape: impl Fn(f64) -> f64) -> Vec<f64> {
-        let mut state = seed;
-        (0..n)
-            .map(|_| {
-                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-                shape((state >> 11) as f64 / (1u64 << 53) as f64)
-            })
             .collect()
     }
 
