@@ -30,6 +30,8 @@ pub struct Settings {
     pub run_options: RunOptions,
     /// Per-runtime resources.
     pub runtimes: Runtimes,
+    /// The SQLite file of run records (runs, tasks, log lines), on a local disk: several processes share it.
+    pub run_records: String,
 }
 
 /// The runtimes the tool knows.

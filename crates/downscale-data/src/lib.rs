@@ -13,6 +13,8 @@ pub mod error;
 pub mod inspect;
 pub mod location;
 pub mod netcdf_write;
+pub mod objects;
+pub mod select;
 pub mod time_convert;
 pub mod units;
 pub mod validate;

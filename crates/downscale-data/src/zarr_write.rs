@@ -80,13 +80,13 @@ pub fn write_zarr(array: &DataArray, destination: &Location, options: &WriteOpti
     }
 }
 
-fn unique_suffix() -> u128 {
+pub(crate) fn unique_suffix() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
 }
 
 /// Renames a finished store into place. An existing store is moved aside first and removed after, so the final name
 /// always holds either the old complete store or the new one.
-fn publish_local(staging: &std::path::Path, final_path: &std::path::Path) -> std::io::Result<()> {
+pub(crate) fn publish_local(staging: &std::path::Path, final_path: &std::path::Path) -> std::io::Result<()> {
     if final_path.exists() {
         let name = final_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         let aside = final_path.with_file_name(format!(".{name}.replaced-{}", unique_suffix()));
@@ -113,7 +113,7 @@ fn clear_prefix(location: &Location) -> Result<()> {
 
 /// Every key under `prefix`, walking one directory level at a time (which avoids a direct `futures` dependency for
 /// draining `list`'s stream).
-async fn list_all_keys(
+pub(crate) async fn list_all_keys(
     store: &Arc<dyn object_store::ObjectStore>,
     prefix: &object_store::path::Path,
 ) -> object_store::Result<Vec<object_store::path::Path>> {

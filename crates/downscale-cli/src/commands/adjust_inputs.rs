@@ -3,7 +3,8 @@
 
 use anyhow::{Result, bail};
 use downscale_data::units::{conversion_for, to_canonical};
-use downscale_data::{AttrValue, CoordValues, DataArray, TimeAxis};
+use downscale_data::{AttrValue, CoordValues, DataArray};
+use downscale_flows::tasks::correct::time_facts;
 use downscale_methods::adjust::PointInputs;
 use downscale_methods::series::TimeFacts;
 use ndarray::{Array2, ArrayD, IxDyn};
@@ -172,23 +173,6 @@ fn prepare(array: DataArray, years: Years, role: &str) -> Result<Prepared> {
         .into_shape_with_order((rows, points))
         .expect("a standard-layout array reshapes to (time, points)");
     Ok(Prepared { array: selected, matrix, facts })
-}
-
-/// Month, day of year and day number of each step, in the series' own calendar.
-fn time_facts(time: &TimeAxis) -> TimeFacts {
-    let calendar = time.calendar;
-    TimeFacts {
-        months: time.dates.iter().map(|d| d.month as u8).collect(),
-        days_of_year: time.dates.iter().map(|d| calendar.day_of_year(d) as u16).collect(),
-        days: time
-            .dates
-            .iter()
-            .map(|d| {
-                let day = calendar.day_number(d.year, d.month, d.day).unwrap_or_default() as f64;
-                day + d.time_of_day_micros() as f64 / 86_400e6
-            })
-            .collect(),
-    }
 }
 
 /// REF and HIST must hold the same points as SIM: same dimensions, sizes and coordinate values.

@@ -7,7 +7,10 @@ mod config;
 mod convert;
 mod inspect;
 mod params;
+mod progress;
 mod regrid;
+mod run;
+mod runs;
 mod validate;
 
 use std::process::ExitCode;
@@ -38,6 +41,11 @@ pub enum Command {
     /// Show the effective configuration.
     #[command(subcommand)]
     Config(config::Command),
+    /// Run the method flow of parameter files on a runtime; prints each run's manifest path.
+    Run(run::Args),
+    /// Show the run records: runs, their tasks and log lines.
+    #[command(subcommand)]
+    Runs(runs::Command),
     /// Check that a Zarr store is complete (every chunk present, metadata consistent) and count missing values.
     /// Exits with 1 when the store is incomplete.
     Validate(validate::Args),
@@ -47,6 +55,8 @@ pub fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
     match command {
         Command::Params(command) => params::run(command, config),
         Command::Config(command) => config::run(command, config),
+        Command::Run(args) => run::run(args, config),
+        Command::Runs(command) => runs::run(command, config),
         Command::Adjust(args) => adjust::run(*args),
         Command::Bench(args) => bench::run(args),
         Command::Inspect(args) => inspect::run(args),

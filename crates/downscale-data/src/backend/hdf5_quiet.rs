@@ -8,7 +8,9 @@
 //!
 //! The symbol is looked up at run time (`dlsym`) rather than linked: libhdf5 is already loaded as libnetcdf's
 //! dependency, while its library name differs between distributions (`hdf5` vs `hdf5_serial`), which would make a
-//! link-time dependency fragile. When the symbol is absent (a static build) nothing happens.
+//! link-time dependency fragile. When the symbol is absent (a static build) nothing happens. The call holds the lock the
+//! netcdf crate takes around every libnetcdf call: serial HDF5 is not thread-safe, and touching its error state while
+//! another thread reads a file crashes it.
 
 use std::cell::Cell;
 use std::ffi::{c_int, c_void};
@@ -32,6 +34,7 @@ pub(super) fn silence_on_this_thread() {
         done.set(true);
         // SAFETY: dlsym with RTLD_DEFAULT only searches already-loaded objects. The symbol, when present, is HDF5's
         // H5Eset_auto2 with the signature above; passing a null function pointer disables printing (HDF5 docs).
+        let _lock = netcdf_sys::libnetcdf_lock.lock();
         unsafe {
             let symbol = libc::dlsym(libc::RTLD_DEFAULT, c"H5Eset_auto2".as_ptr());
             if !symbol.is_null() {

@@ -1,0 +1,108 @@
+//! Where artifacts live and how a complete one is recognised.
+//!
+//! Task `name` with key `k` owns the folder `<intermediate>/<name>/<k>/`: its artifact (`data.zarr` or
+//! `value.json`) and, written last, `complete.json`, a small record of what produced it. The marker is one object
+//! written atomically, after the artifact itself was published atomically, so "the marker exists" means "the
+//! artifact is whole" on a local disk and on object storage alike, and a task killed at any point leaves at most an
+//! unmarked folder that the next run overwrites. This replaces the original's chunk counting and `.zmetadata`
+//! checks, which could call a half-written store complete.
+
+use downscale_data::Location;
+use serde::{Deserialize, Serialize};
+
+use crate::error::EngineError;
+use crate::flow::{ArtifactKind, Task};
+use crate::key::CacheKey;
+
+const MARKER: &str = "complete.json";
+
+/// A finished artifact, as its marker describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    pub task: String,
+    pub key: CacheKey,
+    pub kind: String,
+    /// The data variable of a Zarr artifact.
+    pub variable: Option<String>,
+    /// Where the artifact is (a store or an object), as a location string.
+    pub location: String,
+    pub bytes: u64,
+    /// When it was completed (UTC, RFC 3339).
+    pub completed_at: String,
+}
+
+/// The intermediate storage root.
+#[derive(Debug, Clone)]
+pub struct ArtifactStore {
+    root: Location,
+}
+
+impl ArtifactStore {
+    pub fn new(root: &str) -> Result<ArtifactStore, EngineError> {
+        let root = Location::parse(root).map_err(|e| EngineError::storage(root, e))?;
+        Ok(ArtifactStore { root })
+    }
+
+    pub fn root(&self) -> &Location {
+        &self.root
+    }
+
+    /// The folder of task `name` with `key`.
+    pub fn folder(&self, name: &str, key: &CacheKey) -> Location {
+        self.root.child(&format!("{name}/{key}"))
+    }
+
+    /// Where the body of `task` writes its artifact.
+    pub fn artifact_location(&self, task: &Task, key: &CacheKey) -> Location {
+        self.folder(&task.name, key).child(task.kind.file_name())
+    }
+
+    /// The artifact of `name`/`key` if it is complete.
+    pub fn complete(&self, name: &str, key: &CacheKey) -> Result<Option<Artifact>, EngineError> {
+        let marker = self.folder(name, key).child(MARKER);
+        let Some(bytes) = marker.read_bytes().map_err(|e| EngineError::storage(&marker.display, e))? else {
+            return Ok(None);
+        };
+        // An unreadable marker (written by an older, incompatible engine) is treated as absent: the task re-runs.
+        Ok(serde_json::from_slice(&bytes).ok())
+    }
+
+    /// Records `task`'s artifact as complete; called only after the artifact itself is published.
+    pub fn mark_complete(
+        &self,
+        task: &Task,
+        key: &CacheKey,
+        variable: Option<String>,
+    ) -> Result<Artifact, EngineError> {
+        let location = self.artifact_location(task, key);
+        let bytes = location.total_size().map_err(|e| EngineError::storage(&location.display, e))?;
+        if bytes == 0 {
+            return Err(EngineError::storage(&location.display, "the task wrote no artifact"));
+        }
+        let artifact = Artifact {
+            task: task.name.clone(),
+            key: key.clone(),
+            kind: task.kind.as_str().to_string(),
+            variable,
+            location: location.display.clone(),
+            bytes,
+            completed_at: crate::now_utc(),
+        };
+        let marker = self.folder(&task.name, key).child(MARKER);
+        let json = serde_json::to_vec_pretty(&artifact).expect("an artifact record serialises");
+        marker.write_bytes(json).map_err(|e| EngineError::storage(&marker.display, e))?;
+        Ok(artifact)
+    }
+
+    /// Removes an unmarked folder's leftovers before a task writes again.
+    pub fn clear(&self, name: &str, key: &CacheKey) -> Result<(), EngineError> {
+        let folder = self.folder(name, key);
+        folder.remove_all().map_err(|e| EngineError::storage(&folder.display, e))
+    }
+}
+
+impl Artifact {
+    pub fn kind(&self) -> ArtifactKind {
+        if self.kind == "zarr" { ArtifactKind::Zarr } else { ArtifactKind::Json }
+    }
+}

@@ -1,0 +1,148 @@
+//! What a task body sees: its parameters, its inputs' artifacts, where to write, and the runtime's budget. Every
+//! read and write goes through here so that the engine can count bytes for the run records.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use downscale_data::{DataArray, Location, WriteOptions, read_variable, write_zarr};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::artifact::Artifact;
+use crate::error::TaskError;
+use crate::flow::{ArtifactKind, Task};
+use crate::progress::Progress;
+use crate::runtime::Budget;
+
+pub struct TaskContext<'a> {
+    task: &'a Task,
+    inputs: BTreeMap<String, Artifact>,
+    output: Location,
+    budget: Budget,
+    progress: &'a dyn Progress,
+    bytes_read: AtomicU64,
+    written_variable: Mutex<Option<String>>,
+}
+
+impl<'a> TaskContext<'a> {
+    pub(crate) fn new(
+        task: &'a Task,
+        inputs: BTreeMap<String, Artifact>,
+        output: Location,
+        budget: Budget,
+        progress: &'a dyn Progress,
+    ) -> TaskContext<'a> {
+        TaskContext {
+            task,
+            inputs,
+            output,
+            budget,
+            progress,
+            bytes_read: AtomicU64::new(0),
+            written_variable: Mutex::new(None),
+        }
+    }
+
+    pub fn task_id(&self) -> &str {
+        &self.task.id
+    }
+
+    pub fn params(&self) -> &Value {
+        &self.task.params
+    }
+
+    /// Parameter `name` as `T`; a missing or mistyped parameter is a wiring error, reported as such.
+    pub fn param<T: DeserializeOwned>(&self, name: &str) -> Result<T, TaskError> {
+        let value = self.task.params.get(name).cloned().unwrap_or(Value::Null);
+        serde_json::from_value(value)
+            .map_err(|e| TaskError::new(format!("task '{}': parameter '{name}': {e}", self.task.id)))
+    }
+
+    pub fn budget(&self) -> Budget {
+        self.budget
+    }
+
+    pub fn input(&self, role: &str) -> Result<&Artifact, TaskError> {
+        self.inputs.get(role).ok_or_else(|| TaskError::new(format!("task '{}' has no input '{role}'", self.task.id)))
+    }
+
+    /// The data array of a Zarr input.
+    pub fn read_array(&self, role: &str) -> Result<DataArray, TaskError> {
+        let artifact = self.input(role)?;
+        let variable = artifact
+            .variable
+            .as_deref()
+            .ok_or_else(|| TaskError::new(format!("task '{}': input '{role}' is not a data store", self.task.id)))?;
+        self.bytes_read.fetch_add(artifact.bytes, Ordering::Relaxed);
+        Ok(read_variable(&artifact.location, variable)?)
+    }
+
+    /// The document of a JSON input.
+    pub fn read_json<T: DeserializeOwned>(&self, role: &str) -> Result<T, TaskError> {
+        let artifact = self.input(role)?;
+        let location = Location::parse(&artifact.location)?;
+        let bytes = location
+            .read_bytes()?
+            .ok_or_else(|| TaskError::new(format!("{}: the artifact of input '{role}' has gone", artifact.location)))?;
+        self.bytes_read.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        serde_json::from_slice(&bytes).map_err(|e| TaskError::new(format!("{}: {e}", artifact.location)))
+    }
+
+    /// Reads `variable` from a data file outside the flow (observations, model output).
+    pub fn read_external(&self, location: &str, variable: &str) -> Result<DataArray, TaskError> {
+        let array = read_variable(location, variable)?;
+        if let Ok(parsed) = Location::parse(location) {
+            self.bytes_read.fetch_add(parsed.total_size().unwrap_or(0), Ordering::Relaxed);
+        }
+        Ok(array)
+    }
+
+    /// Writes the task's artifact: a Zarr store of `array`.
+    pub fn write_array(&self, array: &DataArray, options: &WriteOptions) -> Result<(), TaskError> {
+        self.expect_kind(ArtifactKind::Zarr)?;
+        write_zarr(array, &self.output, options)?;
+        *self.written_variable.lock().expect("no task body panics while holding this lock") = Some(array.name.clone());
+        Ok(())
+    }
+
+    /// Writes the task's artifact: a JSON document.
+    pub fn write_json(&self, value: &impl Serialize) -> Result<(), TaskError> {
+        self.expect_kind(ArtifactKind::Json)?;
+        let bytes =
+            serde_json::to_vec_pretty(value).map_err(|e| TaskError::new(format!("task '{}': {e}", self.task.id)))?;
+        self.output.write_bytes(bytes)?;
+        Ok(())
+    }
+
+    /// Announces `total` tiles of work, then call [`tile_done`](Self::tile_done) after each.
+    pub fn tiles(&self, total: u64) {
+        self.progress.tiles_started(total);
+    }
+
+    pub fn tile_done(&self) {
+        self.progress.tile_done();
+    }
+
+    pub(crate) fn bytes_read(&self) -> u64 {
+        self.bytes_read.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn written_variable(&self) -> Option<String> {
+        self.written_variable.lock().ok().and_then(|v| v.clone())
+    }
+
+    fn expect_kind(&self, kind: ArtifactKind) -> Result<(), TaskError> {
+        if self.task.kind == kind {
+            Ok(())
+        } else {
+            Err(TaskError::new(format!(
+                "task '{}' produces {}, not {}",
+                self.task.id,
+                self.task.kind.as_str(),
+                kind.as_str()
+            )))
+        }
+    }
+}

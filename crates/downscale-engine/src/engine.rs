@@ -1,0 +1,273 @@
+//! Running a flow: check each task's cache, execute the rest on the runtime in order, record every step, and
+//! publish the outputs and the manifest only when every task succeeded, so `storage.results` never holds a part
+//! of a failed run.
+
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use downscale_data::Location;
+use serde_json::Value;
+
+use crate::artifact::{Artifact, ArtifactStore};
+use crate::context::TaskContext;
+use crate::error::{EngineError, TaskError};
+use crate::flow::{Flow, Task};
+use crate::key::CacheKey;
+use crate::manifest::{Failure, Manifest, write_manifest};
+use crate::progress::{Progress, TaskEnd};
+use crate::records::{NewRun, Records, TaskReport};
+use crate::resources::{cpu_seconds, peak_rss, reset_peak_rss};
+use crate::runtime::Runtime;
+
+/// How often and how patiently transient failures are retried: attempt `n` waits `base_delay · 2^(n-1)` first.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub base_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { attempts: 4, base_delay: Duration::from_millis(250) }
+    }
+}
+
+/// A task artifact published under `storage.results` when the run succeeds.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Its key in the manifest's `datasets` (`daily`).
+    pub dataset: String,
+    pub task_id: String,
+    /// Its name under `<results>/<run_id>/`.
+    pub published_name: String,
+}
+
+/// One run of a flow.
+#[derive(Debug, Clone)]
+pub struct RunRequest<'a> {
+    pub run_id: &'a str,
+    pub flow: &'a Flow,
+    pub parameters: &'a Value,
+    pub parameter_file: Option<&'a str>,
+    /// Global attributes for the manifest (and the outputs).
+    pub attrs: Value,
+    pub outputs: Vec<Output>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The run's number in the records.
+    pub record: i64,
+    pub succeeded: bool,
+    pub manifest: String,
+    pub failure: Option<Failure>,
+}
+
+pub struct Engine<'a> {
+    pub runtime: &'a dyn Runtime,
+    pub artifacts: ArtifactStore,
+    pub results: Location,
+    pub records: &'a Records,
+    pub use_cache: bool,
+    pub retry: RetryPolicy,
+    pub progress: &'a dyn Progress,
+}
+
+impl Engine<'_> {
+    pub fn run(&self, request: &RunRequest) -> Result<RunOutcome, EngineError> {
+        let flow = request.flow;
+        let keys = flow.keys();
+        let record = self.records.start_run(&NewRun {
+            run_id: request.run_id,
+            flow: &flow.name,
+            parameter_file: request.parameter_file,
+            parameters: &request.parameters.to_string(),
+            runtime: self.runtime.name(),
+        })?;
+        for task in flow.tasks() {
+            self.records.plan_task(record, &task.id, &task.name, keys[&task.id].as_str())?;
+        }
+        self.log(
+            record,
+            None,
+            "info",
+            &format!("run {} of flow {} on runtime {}", request.run_id, flow.name, self.runtime.name()),
+        );
+        self.progress.run_started(request.run_id, flow.tasks().len());
+
+        let mut done: HashMap<String, Artifact> = HashMap::new();
+        let mut failure = None;
+        for task in flow.tasks() {
+            let key = &keys[&task.id];
+            match self.run_task(record, task, key, &done) {
+                Ok(artifact) => {
+                    done.insert(task.id.clone(), artifact);
+                }
+                Err(error) => {
+                    failure = Some(Failure { task: task.id.clone(), error: error.message });
+                    break;
+                }
+            }
+        }
+
+        let mut manifest = Manifest {
+            run_id: request.run_id.to_string(),
+            parameters: request.parameters.clone(),
+            attrs: request.attrs.clone(),
+            datasets: BTreeMap::new(),
+            intermediates: done.iter().map(|(id, a)| (id.clone(), a.location.clone())).collect(),
+            cache_keys: keys.iter().map(|(id, k)| (id.clone(), k.to_string())).collect(),
+            failure,
+        };
+        if manifest.failure.is_none()
+            && let Err(error) = self.publish(request, &done, &mut manifest.datasets)
+        {
+            manifest.failure = Some(Failure { task: "publish".into(), error: error.to_string() });
+        }
+        let path = write_manifest(&self.results, &manifest)?;
+        let succeeded = manifest.failure.is_none();
+        match &manifest.failure {
+            None => self.log(record, None, "info", &format!("run succeeded; manifest {path}")),
+            Some(f) => self.log(record, Some(&f.task), "error", &format!("run failed in task {}: {}", f.task, f.error)),
+        }
+        let error = manifest.failure.as_ref().map(|f| format!("task {}: {}", f.task, f.error));
+        self.records.finish_run(record, succeeded, Some(&path), error.as_deref())?;
+        self.progress.run_finished(succeeded);
+        Ok(RunOutcome { record, succeeded, manifest: path, failure: manifest.failure })
+    }
+
+    /// Returns the task's artifact, from the cache or by executing it (with retries).
+    fn run_task(
+        &self,
+        record: i64,
+        task: &Task,
+        key: &CacheKey,
+        done: &HashMap<String, Artifact>,
+    ) -> Result<Artifact, TaskError> {
+        self.progress.task_started(&task.id);
+        let report_failure = |attempts: u32, error: &TaskError| {
+            let report =
+                TaskReport { state: "failed", attempts, error: Some(error.message.clone()), ..TaskReport::default() };
+            let _ = self.records.task_finished(record, &task.id, &report);
+            self.progress.task_finished(&task.id, TaskEnd::Failed);
+        };
+        if self.use_cache {
+            match self.artifacts.complete(&task.name, key) {
+                Ok(Some(artifact)) => {
+                    let report = TaskReport { state: "cached", cache_hit: true, ..TaskReport::default() };
+                    self.records.task_finished(record, &task.id, &report).map_err(TaskError::from)?;
+                    self.log(record, Some(&task.id), "info", &format!("{}: cached ({})", task.id, artifact.location));
+                    self.progress.task_finished(&task.id, TaskEnd::CacheHit);
+                    return Ok(artifact);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let error = TaskError::from(e);
+                    report_failure(0, &error);
+                    return Err(error);
+                }
+            }
+        }
+        let inputs: BTreeMap<String, Artifact> =
+            task.inputs.iter().map(|(role, upstream)| (role.clone(), done[upstream].clone())).collect();
+        self.records.task_started(record, &task.id).map_err(TaskError::from)?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            let cpu_before = cpu_seconds();
+            reset_peak_rss();
+            let result = self.attempt(task, key, inputs.clone());
+            let wall_seconds = started.elapsed().as_secs_f64();
+            match result {
+                Ok((artifact, bytes_read)) => {
+                    let report = TaskReport {
+                        state: "succeeded",
+                        cache_hit: false,
+                        attempts: attempt,
+                        wall_seconds,
+                        cpu_seconds: cpu_seconds() - cpu_before,
+                        peak_rss_bytes: peak_rss(),
+                        bytes_read,
+                        bytes_written: artifact.bytes,
+                        error: None,
+                    };
+                    self.records.task_finished(record, &task.id, &report).map_err(TaskError::from)?;
+                    self.log(record, Some(&task.id), "info", &format!("{}: done in {wall_seconds:.2} s", task.id));
+                    self.progress.task_finished(&task.id, TaskEnd::Succeeded);
+                    return Ok(artifact);
+                }
+                Err(error) if error.transient && attempt < self.retry.attempts => {
+                    let delay = self.retry.base_delay * 2u32.pow(attempt - 1);
+                    self.log(
+                        record,
+                        Some(&task.id),
+                        "warn",
+                        &format!("{}: attempt {attempt} failed ({error}); retrying in {delay:?}", task.id),
+                    );
+                    std::thread::sleep(delay);
+                }
+                Err(error) => {
+                    self.log(record, Some(&task.id), "error", &format!("{}: {error}", task.id));
+                    report_failure(attempt, &error);
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    /// One execution: clear leftovers of an earlier attempt, run the body, mark the artifact complete.
+    fn attempt(
+        &self,
+        task: &Task,
+        key: &CacheKey,
+        inputs: BTreeMap<String, Artifact>,
+    ) -> Result<(Artifact, u64), TaskError> {
+        self.artifacts.clear(&task.name, key)?;
+        let output = self.artifacts.artifact_location(task, key);
+        let context = TaskContext::new(task, inputs, output, self.runtime.budget(), self.progress);
+        // A panicking body is a bug, but it must still end as a recorded failure, not a lost run.
+        catch_unwind(AssertUnwindSafe(|| self.runtime.execute(task, &context))).unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(TaskError::new(format!("task {} panicked: {message}", task.id)))
+        })?;
+        let artifact = self.artifacts.mark_complete(task, key, context.written_variable())?;
+        Ok((artifact, context.bytes_read()))
+    }
+
+    /// Copies each output to `<results>/<run_id>/<published name>`, atomically per store.
+    fn publish(
+        &self,
+        request: &RunRequest,
+        done: &HashMap<String, Artifact>,
+        datasets: &mut BTreeMap<String, String>,
+    ) -> Result<(), EngineError> {
+        for output in &request.outputs {
+            let artifact = done.get(&output.task_id).ok_or_else(|| EngineError::Flow {
+                flow: request.flow.name.clone(),
+                detail: format!("output '{}' names unknown task '{}'", output.dataset, output.task_id),
+            })?;
+            let from = Location::parse(&artifact.location).map_err(|e| EngineError::storage(&artifact.location, e))?;
+            let to = self.results.child(&format!("{}/{}", request.run_id, output.published_name));
+            from.copy_store_to(&to).map_err(|e| EngineError::storage(&to.display, e))?;
+            datasets.insert(output.dataset.clone(), to.display.clone());
+        }
+        Ok(())
+    }
+
+    fn log(&self, record: i64, task: Option<&str>, level: &str, message: &str) {
+        match level {
+            "error" => tracing::error!(task, "{message}"),
+            "warn" => tracing::warn!(task, "{message}"),
+            _ => tracing::info!(task, "{message}"),
+        }
+        if let Err(e) = self.records.log(record, task, level, message) {
+            tracing::warn!("cannot record a log line: {e}");
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! The flow engine of `downscale`: a method is a [`Flow`] of [`Task`]s; the [`Engine`] runs one on a
+//! [`Runtime`], skipping every task whose artifact is already complete under its [`CacheKey`], retrying transient
+//! failures, recording everything in SQLite ([`Records`]) and publishing the outputs and a run manifest only when
+//! every task succeeded.
+
+pub mod artifact;
+pub mod context;
+pub mod engine;
+pub mod error;
+pub mod flow;
+pub mod key;
+pub mod manifest;
+pub mod progress;
+pub mod records;
+pub mod resources;
+pub mod runtime;
+
+pub use artifact::{Artifact, ArtifactStore};
+pub use context::TaskContext;
+pub use engine::{Engine, Output, RetryPolicy, RunOutcome, RunRequest};
+pub use error::{EngineError, TaskError};
+pub use flow::{ArtifactKind, Flow, Task};
+pub use key::CacheKey;
+pub use manifest::{Failure, Manifest};
+pub use progress::{NoProgress, Progress, TaskEnd};
+pub use records::{Records, RunRecord, TaskRecord};
+pub use runtime::{Budget, InProcessRuntime, Runtime, build_runtime, ci_environment, selected_kind};
+
+/// The current UTC time in RFC 3339, as every record and marker writes it.
+pub(crate) fn now_utc() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

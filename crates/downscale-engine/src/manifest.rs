@@ -1,0 +1,47 @@
+//! Run manifests: the original's `{"parameters", "attrs", "datasets"}` JSON, plus the cache key of every task
+//! (so a result can be traced to the exact intermediates that made it) and, for a failed run, which task failed
+//! and why. A finished run's manifest goes to `<results>/runs/<run_id>/<time>.json` and `latest.json`; a failed
+//! run's to `<results>/failed-runs/<run_id>/<time>.json`.
+
+use std::collections::BTreeMap;
+
+use downscale_data::Location;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::EngineError;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub run_id: String,
+    pub parameters: Value,
+    pub attrs: Value,
+    /// Published outputs by name (`daily`, `monthly`, `annual`).
+    pub datasets: BTreeMap<String, String>,
+    /// Every task's artifact that exists, by task id.
+    pub intermediates: BTreeMap<String, String>,
+    pub cache_keys: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    pub task: String,
+    pub error: String,
+}
+
+/// Writes `manifest` under `results` and returns the location of its time-stamped copy.
+pub fn write_manifest(results: &Location, manifest: &Manifest) -> Result<String, EngineError> {
+    let folder = if manifest.failure.is_some() { "failed-runs" } else { "runs" };
+    let stamp = chrono::Utc::now().format("%Y-%m-%dT%H-%M-%S%.6fZ");
+    let base = results.child(&format!("{folder}/{}", manifest.run_id));
+    let json = serde_json::to_vec_pretty(manifest).expect("a manifest serialises");
+    let stamped = base.child(&format!("{stamp}.json"));
+    stamped.write_bytes(json.clone()).map_err(|e| EngineError::storage(&stamped.display, e))?;
+    if manifest.failure.is_none() {
+        let latest = base.child("latest.json");
+        latest.write_bytes(json).map_err(|e| EngineError::storage(&latest.display, e))?;
+    }
+    Ok(stamped.display)
+}

@@ -1,0 +1,352 @@
+//! Run records in SQLite: runs, their tasks and log lines, so that `downscale runs` and the dashboard can answer
+//! "what ran, what was cached, what failed and why, what did it cost" long after the terminal is gone.
+//!
+//! The database is opened in WAL mode with a busy timeout, so several processes (a run, `runs list`, the
+//! dashboard) can use it at once. A run whose process died without finishing (killed, machine lost) stays
+//! `running` in the file; opening the records marks such runs of this host `interrupted`.
+
+use std::path::Path;
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use crate::error::EngineError;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    flow TEXT NOT NULL,
+    parameter_file TEXT,
+    parameters TEXT NOT NULL,
+    state TEXT NOT NULL,
+    runtime TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    manifest TEXT,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    run INTEGER NOT NULL REFERENCES runs(id),
+    task_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    cache_key TEXT NOT NULL,
+    state TEXT NOT NULL,
+    cache_hit INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    started_at TEXT,
+    ended_at TEXT,
+    wall_seconds REAL,
+    cpu_seconds REAL,
+    peak_rss_bytes INTEGER,
+    bytes_read INTEGER,
+    bytes_written INTEGER,
+    error TEXT,
+    PRIMARY KEY (run, task_id)
+);
+CREATE TABLE IF NOT EXISTS logs (
+    run INTEGER NOT NULL REFERENCES runs(id),
+    task_id TEXT,
+    at TEXT NOT NULL,
+    level TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_run ON logs(run);
+";
+
+/// A run as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunRecord {
+    pub id: i64,
+    pub run_id: String,
+    pub flow: String,
+    pub parameter_file: Option<String>,
+    pub parameters: String,
+    pub state: String,
+    pub runtime: String,
+    pub host: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub manifest: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A task of a run as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskRecord {
+    pub task_id: String,
+    pub name: String,
+    pub cache_key: String,
+    pub state: String,
+    pub cache_hit: bool,
+    pub attempts: u32,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub wall_seconds: Option<f64>,
+    pub cpu_seconds: Option<f64>,
+    pub peak_rss_bytes: Option<u64>,
+    pub bytes_read: Option<u64>,
+    pub bytes_written: Option<u64>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogRecord {
+    pub task_id: Option<String>,
+    pub at: String,
+    pub level: String,
+    pub message: String,
+}
+
+/// What a finished task reports.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskReport {
+    pub state: &'static str,
+    pub cache_hit: bool,
+    pub attempts: u32,
+    pub wall_seconds: f64,
+    pub cpu_seconds: f64,
+    pub peak_rss_bytes: Option<u64>,
+    pub bytes_read: u64,
+    pub bytes_written: u64,
+    pub error: Option<String>,
+}
+
+/// The start of a run.
+#[derive(Debug, Clone)]
+pub struct NewRun<'a> {
+    pub run_id: &'a str,
+    pub flow: &'a str,
+    pub parameter_file: Option<&'a str>,
+    pub parameters: &'a str,
+    pub runtime: &'a str,
+}
+
+pub struct Records {
+    connection: Connection,
+    path: String,
+}
+
+impl Records {
+    /// Opens (creating if needed) the records at `path`.
+    pub fn open(path: &Path) -> Result<Records, EngineError> {
+        let display = path.display().to_string();
+        let fail = |e: &dyn std::fmt::Display| EngineError::Records { path: display.clone(), detail: e.to_string() };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| fail(&e))?;
+        }
+        let connection = Connection::open(path).map_err(|e| fail(&e))?;
+        connection.busy_timeout(std::time::Duration::from_secs(30)).map_err(|e| fail(&e))?;
+        connection.pragma_update(None, "journal_mode", "WAL").map_err(|e| fail(&e))?;
+        connection.execute_batch(SCHEMA).map_err(|e| fail(&e))?;
+        let records = Records { connection, path: display };
+        records.mark_interrupted()?;
+        Ok(records)
+    }
+
+    fn fail(&self, error: rusqlite::Error) -> EngineError {
+        EngineError::Records { path: self.path.clone(), detail: error.to_string() }
+    }
+
+    /// Runs of this host left `running` by a process that no longer exists.
+    fn mark_interrupted(&self) -> Result<(), EngineError> {
+        let host = crate::resources::host_name();
+        let mut statement = self
+            .connection
+            .prepare("SELECT id, pid FROM runs WHERE state = 'running' AND host = ?1")
+            .map_err(|e| self.fail(e))?;
+        let stale: Vec<i64> = statement
+            .query_map([&host], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))
+            .map_err(|e| self.fail(e))?
+            .filter_map(Result::ok)
+            .filter(|(_, pid)| !Path::new(&format!("/proc/{pid}")).exists())
+            .map(|(id, _)| id)
+            .collect();
+        for id in stale {
+            self.connection
+                .execute("UPDATE runs SET state = 'interrupted' WHERE id = ?1", [id])
+                .map_err(|e| self.fail(e))?;
+            self.connection
+                .execute("UPDATE tasks SET state = 'interrupted' WHERE run = ?1 AND state = 'running'", [id])
+                .map_err(|e| self.fail(e))?;
+        }
+        Ok(())
+    }
+
+    pub fn start_run(&self, run: &NewRun) -> Result<i64, EngineError> {
+        self.connection
+            .execute(
+                "INSERT INTO runs (run_id, flow, parameter_file, parameters, state, runtime, host, pid, started_at)
+                 VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?8)",
+                params![
+                    run.run_id,
+                    run.flow,
+                    run.parameter_file,
+                    run.parameters,
+                    run.runtime,
+                    crate::resources::host_name(),
+                    std::process::id(),
+                    crate::now_utc()
+                ],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(self.connection.last_insert_rowid())
+    }
+
+    pub fn finish_run(
+        &self,
+        run: i64,
+        succeeded: bool,
+        manifest: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<(), EngineError> {
+        let state = if succeeded { "succeeded" } else { "failed" };
+        self.connection
+            .execute(
+                "UPDATE runs SET state = ?2, ended_at = ?3, manifest = ?4, error = ?5 WHERE id = ?1",
+                params![run, state, crate::now_utc(), manifest, error],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Lists every task of the flow as pending, so the records show what a run will do before it does it.
+    pub fn plan_task(&self, run: i64, task_id: &str, name: &str, key: &str) -> Result<(), EngineError> {
+        self.connection
+            .execute(
+                "INSERT INTO tasks (run, task_id, name, cache_key, state) VALUES (?1, ?2, ?3, ?4, 'pending')",
+                params![run, task_id, name, key],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    pub fn task_started(&self, run: i64, task_id: &str) -> Result<(), EngineError> {
+        self.connection
+            .execute(
+                "UPDATE tasks SET state = 'running', started_at = ?3 WHERE run = ?1 AND task_id = ?2",
+                params![run, task_id, crate::now_utc()],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    pub fn task_finished(&self, run: i64, task_id: &str, report: &TaskReport) -> Result<(), EngineError> {
+        self.connection
+            .execute(
+                "UPDATE tasks SET state = ?3, cache_hit = ?4, attempts = ?5, ended_at = ?6, wall_seconds = ?7,
+                 cpu_seconds = ?8, peak_rss_bytes = ?9, bytes_read = ?10, bytes_written = ?11, error = ?12,
+                 started_at = COALESCE(started_at, ?6)
+                 WHERE run = ?1 AND task_id = ?2",
+                params![
+                    run,
+                    task_id,
+                    report.state,
+                    report.cache_hit,
+                    report.attempts,
+                    crate::now_utc(),
+                    report.wall_seconds,
+                    report.cpu_seconds,
+                    report.peak_rss_bytes.map(sqlite_integer),
+                    sqlite_integer(report.bytes_read),
+                    sqlite_integer(report.bytes_written),
+                    report.error
+                ],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    pub fn log(&self, run: i64, task_id: Option<&str>, level: &str, message: &str) -> Result<(), EngineError> {
+        self.connection
+            .execute(
+                "INSERT INTO logs (run, task_id, at, level, message) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![run, task_id, crate::now_utc(), level, message],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// The newest runs first.
+    pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, EngineError> {
+        self.query_runs("SELECT * FROM runs ORDER BY id DESC LIMIT ?1", [limit as i64])
+    }
+
+    /// A run by its number, or the newest run with that run id.
+    pub fn find_run(&self, selector: &str) -> Result<Option<RunRecord>, EngineError> {
+        if let Ok(id) = selector.parse::<i64>() {
+            return Ok(self.query_runs("SELECT * FROM runs WHERE id = ?1", [id])?.pop());
+        }
+        Ok(self.query_runs("SELECT * FROM runs WHERE run_id = ?1 ORDER BY id DESC LIMIT 1", [selector])?.pop())
+    }
+
+    fn query_runs<P: rusqlite::Params>(&self, sql: &str, parameters: P) -> Result<Vec<RunRecord>, EngineError> {
+        let mut statement = self.connection.prepare(sql).map_err(|e| self.fail(e))?;
+        let rows = statement
+            .query_map(parameters, |row| {
+                Ok(RunRecord {
+                    id: row.get("id")?,
+                    run_id: row.get("run_id")?,
+                    flow: row.get("flow")?,
+                    parameter_file: row.get("parameter_file")?,
+                    parameters: row.get("parameters")?,
+                    state: row.get("state")?,
+                    runtime: row.get("runtime")?,
+                    host: row.get("host")?,
+                    started_at: row.get("started_at")?,
+                    ended_at: row.get("ended_at")?,
+                    manifest: row.get("manifest")?,
+                    error: row.get("error")?,
+                })
+            })
+            .map_err(|e| self.fail(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.fail(e))
+    }
+
+    /// The tasks of run `run`, in the order they were planned.
+    pub fn tasks(&self, run: i64) -> Result<Vec<TaskRecord>, EngineError> {
+        let mut statement =
+            self.connection.prepare("SELECT * FROM tasks WHERE run = ?1 ORDER BY rowid").map_err(|e| self.fail(e))?;
+        let rows = statement
+            .query_map([run], |row| {
+                Ok(TaskRecord {
+                    task_id: row.get("task_id")?,
+                    name: row.get("name")?,
+                    cache_key: row.get("cache_key")?,
+                    state: row.get("state")?,
+                    cache_hit: row.get("cache_hit")?,
+                    attempts: row.get("attempts")?,
+                    started_at: row.get("started_at")?,
+                    ended_at: row.get("ended_at")?,
+                    wall_seconds: row.get("wall_seconds")?,
+                    cpu_seconds: row.get("cpu_seconds")?,
+                    peak_rss_bytes: row.get::<_, Option<i64>>("peak_rss_bytes")?.map(|b| b as u64),
+                    bytes_read: row.get::<_, Option<i64>>("bytes_read")?.map(|b| b as u64),
+                    bytes_written: row.get::<_, Option<i64>>("bytes_written")?.map(|b| b as u64),
+                    error: row.get("error")?,
+                })
+            })
+            .map_err(|e| self.fail(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.fail(e))
+    }
+
+    pub fn logs(&self, run: i64) -> Result<Vec<LogRecord>, EngineError> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT task_id, at, level, message FROM logs WHERE run = ?1 ORDER BY rowid")
+            .map_err(|e| self.fail(e))?;
+        let rows = statement
+            .query_map([run], |row| {
+                Ok(LogRecord { task_id: row.get(0)?, at: row.get(1)?, level: row.get(2)?, message: row.get(3)? })
+            })
+            .map_err(|e| self.fail(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.fail(e))
+    }
+}
+
+/// SQLite integers are signed 64-bit; byte counts of one task never come near 2^63.
+fn sqlite_integer(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,70 @@
+//! Resource readings for the run records (Linux: `/proc` and `getrusage`). Tasks run one at a time in the
+//! process, so the process's CPU time and peak resident set over a task are the task's.
+
+/// Physical memory of the machine, from `/proc/meminfo` (None where that file is absent).
+pub fn total_ram() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// User + system CPU seconds of the whole process so far (every thread).
+pub fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage fills the struct it is given; a zeroed rusage is a valid initial value.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut usage) != 0 {
+            return 0.0;
+        }
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// Resets the kernel's peak-RSS mark of this process (`/proc/self/clear_refs` ← 5), so the next
+/// [`peak_rss`] reading covers only what follows. Returns false where the kernel does not allow it; the reading is
+/// then the peak since the process started.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Peak resident set size in bytes (`VmHWM`).
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// This machine's name, for the run records.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_string())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readings_are_plausible() {
+        assert!(total_ram().unwrap() > 1 << 28);
+        let before = cpu_seconds();
+        let mut x = 0u64;
+        for i in 0..20_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        assert!(cpu_seconds() > before);
+        reset_peak_rss();
+        let block = vec![1u8; 64 << 20];
+        std::hint::black_box(&block);
+        assert!(peak_rss().unwrap() >= 64 << 20);
+        assert!(!host_name().is_empty());
+    }
+}

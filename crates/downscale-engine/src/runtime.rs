@@ -1,0 +1,93 @@
+//! Runtimes decide how a task executes. `local` (the default) runs tasks in this process on a thread pool as wide
+//! as the machine with a memory budget that is a share of its RAM; `ci` is the same with one thread and a small
+//! budget, so results and timings are deterministic. Both run one task at a time and parallelise inside it, where
+//! the work is (points, tiles, time steps). Runtimes on a cluster implement the same trait by submitting a task
+//! as a job and waiting for its artifact.
+
+use downscale_config::{RuntimeKind, Settings};
+
+use crate::context::TaskContext;
+use crate::error::{EngineError, TaskError};
+use crate::flow::Task;
+use crate::resources::total_ram;
+
+/// What a task may use: it sizes its tiles and blocks from this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub threads: usize,
+    pub memory_bytes: u64,
+}
+
+pub trait Runtime: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn budget(&self) -> Budget;
+    /// Runs one task whose inputs are complete; returns once the body has written its artifact or failed.
+    fn execute(&self, task: &Task, context: &TaskContext) -> Result<(), TaskError>;
+}
+
+/// `local` and `ci`: in-process, on a rayon pool of `budget.threads`.
+pub struct InProcessRuntime {
+    name: &'static str,
+    budget: Budget,
+    pool: rayon::ThreadPool,
+}
+
+impl InProcessRuntime {
+    pub fn new(name: &'static str, budget: Budget) -> Result<InProcessRuntime, EngineError> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(budget.threads)
+            .thread_name(move |i| format!("downscale-{name}-{i}"))
+            .build()
+            .map_err(|e| EngineError::Flow {
+                flow: name.into(),
+                detail: format!("cannot start the thread pool: {e}"),
+            })?;
+        Ok(InProcessRuntime { name, budget, pool })
+    }
+}
+
+impl Runtime for InProcessRuntime {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn budget(&self) -> Budget {
+        self.budget
+    }
+
+    fn execute(&self, task: &Task, context: &TaskContext) -> Result<(), TaskError> {
+        self.pool.install(|| (task.body)(context))
+    }
+}
+
+/// Which runtime a run uses: `--runtime` if given, else `runtime` from the configuration, else `ci` when the
+/// environment says CI (`CI=true`, as the original did), else `local`.
+pub fn selected_kind(settings: &Settings, requested: Option<RuntimeKind>, ci_environment: bool) -> RuntimeKind {
+    requested.or(settings.runtime).unwrap_or(if ci_environment { RuntimeKind::Ci } else { RuntimeKind::Local })
+}
+
+/// Whether the process environment marks a CI job.
+pub fn ci_environment() -> bool {
+    std::env::var("CI").is_ok_and(|value| matches!(value.to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
+}
+
+/// Builds the runtime of `kind` from its settings.
+pub fn build_runtime(settings: &Settings, kind: RuntimeKind) -> Result<Box<dyn Runtime>, EngineError> {
+    let ram = total_ram().unwrap_or(4 << 30);
+    let in_process = |name: &'static str, local: &downscale_config::LocalRuntime| {
+        let threads = match local.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n as usize,
+        };
+        let budget = Budget { threads, memory_bytes: local.memory_limit.bytes_for(ram) };
+        InProcessRuntime::new(name, budget).map(|r| Box::new(r) as Box<dyn Runtime>)
+    };
+    match kind {
+        RuntimeKind::Local => in_process("local", &settings.runtimes.local),
+        RuntimeKind::Ci => in_process("ci", &settings.runtimes.ci),
+        other => Err(EngineError::Flow {
+            flow: "runtime".into(),
+            detail: format!("runtime '{}' is not part of this build yet (use local or ci)", other.as_str()),
+        }),
+    }
+}

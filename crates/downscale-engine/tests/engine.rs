@@ -1,0 +1,203 @@
+//! The engine on real storage and a real SQLite file: caching, partial re-runs, retries, failures and publishing.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use downscale_data::{Location, read_variable};
+use downscale_engine::{
+    ArtifactKind, ArtifactStore, Budget, Engine, Flow, InProcessRuntime, NoProgress, Output, Records, RetryPolicy,
+    RunOutcome, RunRequest, Task, TaskError,
+};
+use serde_json::{Value, json};
+
+struct Setup {
+    dir: tempfile::TempDir,
+    runtime: InProcessRuntime,
+    records: Records,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let records = Records::open(&dir.path().join("runs.sqlite")).unwrap();
+        let runtime = InProcessRuntime::new("ci", Budget { threads: 1, memory_bytes: 1 << 30 }).unwrap();
+        Setup { dir, runtime, records }
+    }
+
+    fn run(&self, flow: &Flow, outputs: Vec<Output>) -> RunOutcome {
+        let root = self.dir.path();
+        let engine = Engine {
+            runtime: &self.runtime,
+            artifacts: ArtifactStore::new(&root.join("intermediate").to_string_lossy()).unwrap(),
+            results: Location::parse(&root.join("results").to_string_lossy()).unwrap(),
+            records: &self.records,
+            use_cache: true,
+            retry: RetryPolicy { attempts: 3, base_delay: Duration::from_millis(1) },
+            progress: &NoProgress,
+        };
+        let parameters = json!({"method": "test"});
+        let request = RunRequest {
+            run_id: "test_run",
+            flow,
+            parameters: &parameters,
+            parameter_file: None,
+            attrs: json!({"title": "test"}),
+            outputs,
+        };
+        engine.run(&request).unwrap()
+    }
+
+    fn states(&self, outcome: &RunOutcome) -> Vec<(String, String)> {
+        self.records.tasks(outcome.record).unwrap().into_iter().map(|t| (t.task_id, t.state)).collect()
+    }
+}
+
+/// A JSON task that adds its parameter to the sum of its inputs, counting its executions.
+fn adder(id: &str, add: i64, inputs: &[&str], executions: &Arc<AtomicU32>) -> Task {
+    let roles: Vec<String> = inputs.iter().map(|s| s.to_string()).collect();
+    let executions = executions.clone();
+    let mut task = Task::new(id, "add", 1, ArtifactKind::Json, move |ctx| {
+        executions.fetch_add(1, Ordering::SeqCst);
+        let mut sum: i64 = ctx.param("add")?;
+        for role in &roles {
+            sum += ctx.read_json::<i64>(role)?;
+        }
+        ctx.write_json(&sum)
+    })
+    .params(json!({ "add": add }));
+    for input in inputs {
+        task = task.input(*input, *input);
+    }
+    task
+}
+
+fn chain(predict: i64, executions: &Arc<AtomicU32>) -> Flow {
+    Flow::new(
+        "sums",
+        vec![
+            adder("train", 1, &[], executions),
+            adder("predict", predict, &[], executions),
+            adder("coarse", 10, &["train"], executions),
+            adder("corrected", 100, &["coarse", "predict"], executions),
+        ],
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_second_run_executes_nothing_and_a_changed_parameter_reruns_only_what_depends_on_it() {
+    let setup = Setup::new();
+    let executions = Arc::new(AtomicU32::new(0));
+    let first = setup.run(&chain(1000, &executions), vec![]);
+    assert!(first.succeeded);
+    assert_eq!(executions.load(Ordering::SeqCst), 4);
+    assert!(setup.states(&first).iter().all(|(_, s)| s == "succeeded"));
+
+    let second = setup.run(&chain(1000, &executions), vec![]);
+    assert_eq!(executions.load(Ordering::SeqCst), 4, "nothing executes again");
+    let tasks = setup.records.tasks(second.record).unwrap();
+    assert!(tasks.iter().all(|t| t.cache_hit && t.state == "cached"), "{tasks:?}");
+
+    let third = setup.run(&chain(2000, &executions), vec![]);
+    assert_eq!(executions.load(Ordering::SeqCst), 6);
+    let states = setup.states(&third);
+    let state = |id: &str| states.iter().find(|(t, _)| t == id).unwrap().1.clone();
+    assert_eq!((state("train"), state("coarse")), ("cached".into(), "cached".into()));
+    assert_eq!((state("predict"), state("corrected")), ("succeeded".into(), "succeeded".into()));
+
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(setup.dir.path().join("results/runs/test_run/latest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["parameters"]["method"], "test");
+    assert_eq!(manifest["cache_keys"].as_object().unwrap().len(), 4);
+    let corrected = manifest["intermediates"]["corrected"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(corrected).unwrap().trim(), "2111", "100 + (10 + 1) + 2000");
+}
+
+#[test]
+fn transient_failures_are_retried_and_recorded() {
+    let setup = Setup::new();
+    let calls = Arc::new(AtomicU32::new(0));
+    let counter = calls.clone();
+    let flaky = Task::new("flaky", "flaky", 1, ArtifactKind::Json, move |ctx| {
+        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Err(TaskError::transient("storage timed out"));
+        }
+        ctx.write_json(&1)
+    });
+    let outcome = setup.run(&Flow::new("f", vec![flaky]).unwrap(), vec![]);
+    assert!(outcome.succeeded);
+    let task = &setup.records.tasks(outcome.record).unwrap()[0];
+    assert_eq!((task.attempts, task.state.as_str()), (2, "succeeded"));
+    let logs = setup.records.logs(outcome.record).unwrap();
+    assert!(logs.iter().any(|l| l.level == "warn" && l.message.contains("storage timed out")), "{logs:?}");
+}
+
+#[test]
+fn a_failed_task_fails_the_run_with_a_manifest_and_nothing_under_results() {
+    let setup = Setup::new();
+    let executions = Arc::new(AtomicU32::new(0));
+    let broken = Task::new("broken", "broken", 1, ArtifactKind::Json, |_| {
+        Err(TaskError::new("obs.nc: variable 'tas' not found"))
+    })
+    .input("first", "first");
+    let panics = Task::new("panics", "panics", 1, ArtifactKind::Json, |_| panic!("index out of bounds"));
+    let flow = Flow::new("f", vec![adder("first", 1, &[], &executions), broken, panics.input("b", "broken")]).unwrap();
+    let outputs = vec![Output { dataset: "daily".into(), task_id: "first".into(), published_name: "x.json".into() }];
+    let outcome = setup.run(&flow, outputs);
+    assert!(!outcome.succeeded);
+    let failure = outcome.failure.clone().unwrap();
+    assert_eq!((failure.task.as_str(), failure.error.as_str()), ("broken", "obs.nc: variable 'tas' not found"));
+    assert!(outcome.manifest.contains("/results/failed-runs/test_run/"), "{}", outcome.manifest);
+    let manifest: Value = serde_json::from_slice(&std::fs::read(&outcome.manifest).unwrap()).unwrap();
+    assert_eq!(manifest["failure"]["task"], "broken");
+    let results: Vec<String> = std::fs::read_dir(setup.dir.path().join("results"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(results, ["failed-runs"], "no output and no run manifest is published");
+    let run = setup.records.find_run("test_run").unwrap().unwrap();
+    assert_eq!(run.state, "failed");
+    assert!(run.error.unwrap().contains("task broken: obs.nc"));
+    let states = setup.states(&outcome);
+    assert_eq!(states[1], ("broken".into(), "failed".into()));
+    assert_eq!(states[2], ("panics".into(), "pending".into()));
+
+    // A panicking body is recorded as that task's failure too.
+    let flow =
+        Flow::new("f", vec![Task::new("panics", "panics", 1, ArtifactKind::Json, |_| panic!("index out of bounds"))])
+            .unwrap();
+    let outcome = setup.run(&flow, vec![]);
+    assert!(outcome.failure.unwrap().error.contains("panicked: index out of bounds"));
+}
+
+#[test]
+fn zarr_outputs_are_published_under_the_run_and_read_back() {
+    let setup = Setup::new();
+    let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/samples/iberia/gcm_CNRM-CM5");
+    let source = format!("{samples}/tas_day_CNRM-CM5_rcp85_r1i1p1_iberia_DJF_20801201-21000228.nc");
+    let copy_source = source.clone();
+    let copy = Task::new("model", "read_model", 1, ArtifactKind::Zarr, move |ctx| {
+        let array = ctx.read_external(&copy_source, "tas")?;
+        ctx.write_array(&array, &Default::default())
+    });
+    let mean = Task::new("mean", "mean", 1, ArtifactKind::Json, |ctx| {
+        let array = ctx.read_array("model")?;
+        ctx.write_json(&array.valid_mean())
+    })
+    .input("model", "model");
+    let flow = Flow::new("f", vec![copy, mean]).unwrap();
+    let name = "CMIP5.CNRM-CERFACS.CNRM-CM5.rcp85.r1i1p1.day.TEST.tas.zarr";
+    let outputs = vec![Output { dataset: "daily".into(), task_id: "model".into(), published_name: name.into() }];
+    let outcome = setup.run(&flow, outputs);
+    assert!(outcome.succeeded, "{:?}", outcome.failure);
+    let published = setup.dir.path().join("results/test_run").join(name);
+    let original = read_variable(&source, "tas").unwrap();
+    let back = read_variable(&published.to_string_lossy(), "tas").unwrap();
+    assert_eq!(back.data, original.data);
+    let tasks = setup.records.tasks(outcome.record).unwrap();
+    assert!(tasks[0].bytes_read.unwrap() > 100_000 && tasks[0].bytes_written.unwrap() > 10_000, "{tasks:?}");
+    assert!(tasks[1].bytes_read.unwrap() == tasks[0].bytes_written.unwrap());
+    assert!(tasks[0].peak_rss_bytes.unwrap() > 0 && tasks[0].wall_seconds.unwrap() > 0.0);
+}

@@ -1,0 +1,181 @@
+//! The BCSD flow (original-system.md §1.3, methods.md §3): wiring only; the work is in `tasks`.
+//!
+//! ```text
+//! get_obs ──────────────┬──► coarsen_obs ──► interpolate_obs ──► spatial_anomalies ─────────┐
+//! get_experiment_train ─┤(grid)   │                                                         │
+//!                       └─────────┴──► bias_correct ◄── get_experiment_predict              │
+//!                                          │                                                ▼
+//!                                          └──► interpolate_corrected ──────────────────► postprocess ──► summary_month
+//!                                                                                                    └──► summary_year
+//! ```
+//! No rechunking pass exists: each task reads the whole of its (regional) inputs and writes one store.
+
+use downscale_data::{AttrValue, Provenance, WriteOptions};
+use downscale_engine::{ArtifactKind, Output, Task, TaskContext, TaskError};
+use downscale_methods::adjust::Method;
+use downscale_methods::bcsd::FitOrder;
+use downscale_regrid::Grid;
+use downscale_regrid::mask::{LandPolygons, land_from_polygons};
+use serde_json::{Value, json};
+
+use crate::sources::Source;
+use crate::tasks::anomalies::{add_anomalies_and_mask, spatial_anomalies};
+use crate::tasks::correct::correct_points;
+use crate::tasks::failed;
+use crate::tasks::inputs::{Selection, read_selected};
+use crate::tasks::regrid::regrid_onto;
+use crate::tasks::summary::{Period, Statistic, summarise};
+
+/// Model cells kept around the run's box, so bilinear interpolation back onto the box has neighbours everywhere.
+const MODEL_MARGIN: usize = 2;
+
+/// Land: Natural Earth 1:10m land buffered by 1°, the original's mask.
+const LAND_BUFFER_DEGREES: f64 = 1.0;
+
+/// What the BCSD flow needs, resolved from the parameter file, the catalogs and the configuration.
+pub struct BcsdInputs {
+    pub variable: String,
+    pub bbox: [f64; 4],
+    pub train: [i32; 2],
+    pub predict: [i32; 2],
+    pub obs: Source,
+    pub train_model: Source,
+    pub predict_model: Source,
+    pub order: FitOrder,
+    /// Global attributes of the outputs: the run id and parameters.
+    pub output_attrs: Value,
+}
+
+pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
+    let temperature = match inputs.variable.as_str() {
+        "tas" | "tasmax" | "tasmin" => true,
+        "pr" => false,
+        other => return Err(failed(format!("BCSD downscales tas, tasmax, tasmin or pr, not '{other}'"))),
+    };
+    let selection = |years: [i32; 2], margin: usize| Selection {
+        variable: inputs.variable.clone(),
+        years,
+        bbox: inputs.bbox,
+        margin,
+    };
+    let read = |id: &str, source: &Source, selection: Selection| {
+        let (location, file_variable) = (source.location.clone(), source.file_variable.clone());
+        let params = json!({"source": source.identity, "selection": selection});
+        Task::new(id, if id == "get_obs" { "get_obs" } else { "get_experiment" }, 1, ArtifactKind::Zarr, move |ctx| {
+            let array = read_selected(ctx, &location, &file_variable, &selection)?;
+            ctx.write_array(&array, &write_options("input data"))
+        })
+        .params(params)
+    };
+    let regrid = |id: &str, source: &str, grid_of: &str| {
+        Task::new(id, "regrid", 1, ArtifactKind::Zarr, |ctx| {
+            let array = regrid_onto(ctx, "source", "grid")?;
+            ctx.write_array(&array, &write_options("regridded"))
+        })
+        .params(json!({"method": "bilinear", "extrapolation": "nearest"}))
+        .input("source", source)
+        .input("grid", grid_of)
+    };
+    let order = inputs.order;
+    let method = if temperature { Method::BcsdTemperature { order } } else { Method::BcsdPrecipitation { order } };
+    let order_name = match order {
+        FitOrder::Documented => "documented",
+        FitOrder::CarbonPlan => "carbonplan",
+    };
+    let attrs = inputs.output_attrs.clone();
+    let summary = |id: &str, period: Period| {
+        let body_attrs = attrs.clone();
+        let statistic = Statistic::for_variable(&inputs.variable);
+        Task::new(id, "time_summary", 1, ArtifactKind::Zarr, move |ctx| {
+            let daily = ctx.read_array("daily")?;
+            let summary = summarise(&daily, period, statistic)?;
+            ctx.write_array(&with_attrs(summary, &body_attrs), &write_options("BCSD summary"))
+        })
+        .params(json!({"period": period, "statistic": statistic, "attrs": attrs}))
+        .input("daily", "postprocess")
+    };
+    let postprocess_attrs = attrs.clone();
+    Ok(vec![
+        read("get_obs", &inputs.obs, selection(inputs.train, 0)),
+        read("get_experiment_train", &inputs.train_model, selection(inputs.train, MODEL_MARGIN)),
+        read("get_experiment_predict", &inputs.predict_model, selection(inputs.predict, MODEL_MARGIN)),
+        regrid("coarsen_obs", "get_obs", "get_experiment_train"),
+        regrid("interpolate_obs", "coarsen_obs", "get_obs"),
+        Task::new("spatial_anomalies", "bcsd_spatial_anomalies", 1, ArtifactKind::Zarr, |ctx| {
+            let anomalies = spatial_anomalies(&ctx.read_array("obs")?, &ctx.read_array("interpolated")?)?;
+            ctx.write_array(&anomalies, &write_options("BCSD spatial anomalies"))
+        })
+        .input("obs", "get_obs")
+        .input("interpolated", "interpolate_obs"),
+        Task::new("bias_correct", "bcsd_fit_and_predict", 1, ArtifactKind::Zarr, move |ctx| {
+            let corrected = correct_points(
+                &method,
+                &ctx.read_array("reference")?,
+                &ctx.read_array("hist")?,
+                &ctx.read_array("sim")?,
+            )?;
+            ctx.write_array(&corrected, &write_options("BCSD bias-corrected model"))
+        })
+        .params(json!({"method": if temperature { "bcsd-temperature" } else { "bcsd-precipitation" }, "fit_order": order_name}))
+        .input("reference", "coarsen_obs")
+        .input("hist", "get_experiment_train")
+        .input("sim", "get_experiment_predict"),
+        regrid("interpolate_corrected", "bias_correct", "get_obs"),
+        Task::new("postprocess", "bcsd_postprocess", 1, ArtifactKind::Zarr, move |ctx| postprocess(ctx, &postprocess_attrs))
+            .params(json!({"land": "natural-earth-10m", "buffer_degrees": LAND_BUFFER_DEGREES, "attrs": attrs}))
+            .input("fine", "interpolate_corrected")
+            .input("anomalies", "spatial_anomalies"),
+        summary("summary_month", Period::Month),
+        summary("summary_year", Period::Year),
+    ])
+}
+
+fn postprocess(ctx: &TaskContext, attrs: &Value) -> Result<(), TaskError> {
+    let fine = ctx.read_array("fine")?;
+    let anomalies = ctx.read_array("anomalies")?;
+    let grid = Grid::from_array(&fine).map_err(failed)?;
+    let land = land_from_polygons(&grid, &LandPolygons::natural_earth_10m().map_err(failed)?, LAND_BUFFER_DEGREES);
+    let daily = add_anomalies_and_mask(&fine, &anomalies, &land)?;
+    ctx.write_array(&with_attrs(daily, attrs), &write_options("BCSD downscaled"))
+}
+
+/// The published outputs and their names, like the original's stores
+/// (`<activity>.<institution>.<source>.<experiment>.<member>.<day|month|year>.BCSD.<var>.zarr`).
+pub fn outputs(inputs: &BcsdInputs) -> Vec<Output> {
+    let field =
+        |name: &str| inputs.predict_model.fields.get(name).and_then(Value::as_str).unwrap_or("unknown").to_string();
+    let stem =
+        [field("activity_id"), field("institution_id"), field("source_id"), field("experiment_id"), field("member_id")]
+            .join(".");
+    [("daily", "postprocess", "day"), ("monthly", "summary_month", "month"), ("annual", "summary_year", "year")]
+        .into_iter()
+        .map(|(dataset, task, timescale)| Output {
+            dataset: dataset.into(),
+            task_id: task.into(),
+            published_name: format!("{stem}.{timescale}.BCSD.{}.zarr", inputs.variable),
+        })
+        .collect()
+}
+
+fn write_options(title: &str) -> WriteOptions {
+    WriteOptions {
+        provenance: Provenance {
+            title: Some(title.into()),
+            source: Some(format!("downscale {}", env!("CARGO_PKG_VERSION"))),
+            history_entry: "downscale run (BCSD)".into(),
+            ..Provenance::default()
+        },
+        ..WriteOptions::default()
+    }
+}
+
+/// The array with the run's attributes among its global attributes.
+fn with_attrs(mut array: downscale_data::DataArray, attrs: &Value) -> downscale_data::DataArray {
+    if let Some(map) = attrs.as_object() {
+        for (key, value) in map {
+            let text = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+            array.global_attrs.insert(key.clone(), AttrValue::Text(text));
+        }
+    }
+    array
+}

@@ -1,0 +1,85 @@
+//! From a parameter file to a runnable flow: the method's tasks with their data found in the catalogs, the
+//! outputs to publish, and the attributes that record the run.
+
+use downscale_catalog::Catalog;
+use downscale_config::Settings;
+use downscale_engine::{Flow, Output};
+use downscale_methods::bcsd::FitOrder;
+use downscale_params::{Method, RunParameters};
+use serde_json::{Value, json};
+
+use crate::bcsd::{self, BcsdInputs};
+use crate::error::FlowError;
+use crate::sources::{model_run, observations};
+
+pub struct PreparedRun {
+    pub run_id: String,
+    pub flow: Flow,
+    pub outputs: Vec<Output>,
+    /// The parameter file's document.
+    pub parameters: Value,
+    /// Attributes of the manifest and the outputs.
+    pub attrs: Value,
+}
+
+/// Prepares the run of `parameters` (read from `file`).
+pub fn prepare(
+    parameters: &RunParameters,
+    file: &str,
+    settings: &Settings,
+    model_catalog: &Catalog,
+    obs_catalog: &Catalog,
+) -> Result<PreparedRun, FlowError> {
+    let run_id = parameters.run_id();
+    let document = Value::Object(parameters.to_json().clone());
+    let attrs = json!({
+        "run_id": run_id,
+        "run_id_hash": parameters.run_id_hash(),
+        "run_parameters": document.to_string(),
+        "method": parameters.method.as_str(),
+    });
+    let bbox = [
+        parameters.bbox.latmin.value,
+        parameters.bbox.latmax.value,
+        parameters.bbox.lonmin.value,
+        parameters.bbox.lonmax.value,
+    ];
+    let (train, predict) = (parameters.train.years(), parameters.predict.years());
+    let model = |experiment: &str| {
+        model_run(
+            model_catalog,
+            &parameters.model,
+            &parameters.member,
+            &parameters.table_id,
+            &parameters.grid_label,
+            experiment,
+            &parameters.variable,
+        )
+    };
+    let (tasks, outputs) = match parameters.method {
+        Method::Bcsd => {
+            let inputs = BcsdInputs {
+                variable: parameters.variable.clone(),
+                bbox,
+                train: [train.0, train.1],
+                predict: [predict.0, predict.1],
+                obs: observations(obs_catalog, &parameters.obs, &parameters.variable)?,
+                train_model: model("historical")?,
+                predict_model: model(&parameters.scenario)?,
+                order: if settings.run_options.carbonplan_compat { FitOrder::CarbonPlan } else { FitOrder::Documented },
+                output_attrs: attrs.clone(),
+            };
+            let tasks = bcsd::tasks(&inputs)
+                .map_err(|e| FlowError::Parameters { file: file.to_string(), detail: e.to_string() })?;
+            (tasks, bcsd::outputs(&inputs))
+        }
+        other => {
+            return Err(FlowError::Parameters {
+                file: file.to_string(),
+                detail: format!("method '{}' has no flow in this build yet (bcsd has)", other.as_str()),
+            });
+        }
+    };
+    let flow = Flow::new(parameters.method.as_str(), tasks)?;
+    Ok(PreparedRun { run_id, flow, outputs, parameters: document, attrs })
+}

@@ -1,0 +1,70 @@
+//! The point-wise bias correction of a coarse field: every cell of the model grid an independent series, adjusted
+//! by the bias-correction core in parallel on the runtime's pool.
+
+use downscale_data::{DataArray, TimeAxis};
+use downscale_engine::TaskError;
+use downscale_methods::adjust::{Method, PointInputs, adjust_points};
+use downscale_methods::series::TimeFacts;
+use ndarray::Array2;
+
+use super::failed;
+
+/// Month, day of year and day number of each step, in the axis's own calendar.
+pub fn time_facts(time: &TimeAxis) -> TimeFacts {
+    let calendar = time.calendar;
+    TimeFacts {
+        months: time.dates.iter().map(|d| d.month as u8).collect(),
+        days_of_year: time.dates.iter().map(|d| calendar.day_of_year(d) as u16).collect(),
+        days: time
+            .dates
+            .iter()
+            .map(|d| {
+                let day = calendar.day_number(d.year, d.month, d.day).unwrap_or_default() as f64;
+                day + d.time_of_day_micros() as f64 / 86_400e6
+            })
+            .collect(),
+    }
+}
+
+/// `(time, point)` view of a `(time, ...)` array.
+fn matrix(array: &DataArray) -> Result<(Array2<f32>, TimeFacts), TaskError> {
+    let time = array.time.as_ref().ok_or_else(|| failed(format!("{}: no time axis", array.source)))?;
+    let rows = array.shape()[0];
+    let points = array.data.len() / rows.max(1);
+    let matrix = array.data.as_standard_layout().into_owned().into_shape_with_order((rows, points)).map_err(failed)?;
+    Ok((matrix, time_facts(time)))
+}
+
+/// Adjusts `sim` with `method` trained on `reference` (observations on the model grid) and `hist`.
+pub fn correct_points(
+    method: &Method,
+    reference: &DataArray,
+    hist: &DataArray,
+    sim: &DataArray,
+) -> Result<DataArray, TaskError> {
+    for (role, other) in [("coarse obs", reference), ("model training run", hist)] {
+        if other.shape()[1..] != sim.shape()[1..] {
+            return Err(failed(format!(
+                "{}: the {role} has cells {:?} but the simulation {:?}",
+                other.source,
+                &other.shape()[1..],
+                &sim.shape()[1..]
+            )));
+        }
+    }
+    let (reference_matrix, reference_time) = matrix(reference)?;
+    let (hist_matrix, hist_time) = matrix(hist)?;
+    let (sim_matrix, sim_time) = matrix(sim)?;
+    let inputs = PointInputs {
+        reference: reference_matrix.view(),
+        reference_time: &reference_time,
+        hist: hist_matrix.view(),
+        hist_time: &hist_time,
+        sim: sim_matrix.view(),
+        sim_time: &sim_time,
+    };
+    let adjusted = adjust_points(method, &inputs, 0).map_err(|e| failed(format!("{}: {e}", sim.source)))?;
+    let mut out = sim.clone();
+    out.data = adjusted.into_shape_with_order(sim.shape().to_vec()).map_err(failed)?.into_dyn();
+    Ok(out)
+}

@@ -1,0 +1,51 @@
+//! Reading a run's input data: the variable from its file, in canonical units (K, mm day-1), on the standard
+//! calendar (missing days of noleap models interpolated, as the original did), over the run's years and box, with
+//! daily time stamps at midnight (models stamp days at noon, observations at midnight; the original normalised
+//! them the same way, so that model and observation days line up).
+
+use downscale_data::DataArray;
+use downscale_data::calendar::{Calendar, CfDateTime};
+use downscale_data::calendar_convert::Align360;
+use downscale_data::time_convert::to_standard_calendar;
+use downscale_data::units::to_canonical;
+use downscale_engine::{TaskContext, TaskError};
+use serde::{Deserialize, Serialize};
+
+/// What to cut out of a source: parameters of `get_obs` and `get_experiment`, hence part of their cache keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    /// The run's variable name (the output's name, whatever the file calls it).
+    pub variable: String,
+    pub years: [i32; 2],
+    /// `[latmin, latmax, lonmin, lonmax]`.
+    pub bbox: [f64; 4],
+    /// Cells kept around the box (model grids keep some, so interpolating onto the box needs nothing outside).
+    pub margin: usize,
+}
+
+/// Reads `file_variable` from `location` and applies `selection`.
+pub fn read_selected(
+    ctx: &TaskContext,
+    location: &str,
+    file_variable: &str,
+    selection: &Selection,
+) -> Result<DataArray, TaskError> {
+    let array = ctx.read_external(location, file_variable)?;
+    let [latmin, latmax, lonmin, lonmax] = selection.bbox;
+    let mut array = array.select_years(selection.years[0], selection.years[1])?.select_box(
+        [latmin, latmax],
+        [lonmin, lonmax],
+        selection.margin,
+    )?;
+    to_canonical(&mut array)?;
+    if array.time.as_ref().is_some_and(|t| t.calendar != Calendar::Standard) {
+        array = to_standard_calendar(&array, Align360::Year)?;
+    }
+    if let Some(time) = &mut array.time {
+        for date in &mut time.dates {
+            *date = CfDateTime::ymd(date.year, date.month, date.day);
+        }
+    }
+    array.name = selection.variable.clone();
+    Ok(array)
+}
