@@ -199,9 +199,13 @@ fn bcsd_tas_over_iberia_end_to_end_with_caching() {
     std::fs::write(&shorter, text.replace("\"2081\"", "\"2091\"")).unwrap();
     let document: Value = serde_json::from_str(&std::fs::read_to_string(&shorter).unwrap()).unwrap();
     assert_ne!(document["predict_dates"], serde_json::from_str::<Value>(&text).unwrap()["predict_dates"]);
-    let partial = run_in(dir.path(), [&model, &obs], &shorter, &[]);
-    assert!(partial.status.success(), "{}", String::from_utf8_lossy(&partial.stderr));
-    let states = task_states(dir.path(), "3");
+    // Two parameter files in one command run one after another and share the cached tasks.
+    let both = run_in(dir.path(), [&model, &obs], &example(TAS_RUN), &["--param-file", shorter.to_str().unwrap()]);
+    assert!(both.status.success(), "{}", String::from_utf8_lossy(&both.stderr));
+    let manifests: Vec<String> = String::from_utf8_lossy(&both.stdout).lines().map(str::to_string).collect();
+    assert_eq!(manifests.len(), 2, "one manifest line per run");
+    assert!(task_states(dir.path(), "3").iter().all(|(_, state)| state == "cached"));
+    let states = task_states(dir.path(), "4");
     let reran: Vec<&str> = states.iter().filter(|(_, s)| s == "succeeded").map(|(t, _)| t.as_str()).collect();
     assert_eq!(
         reran,

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use downscale_catalog::Catalog;
 use downscale_config::RuntimeKind;
 use downscale_data::Location;
@@ -107,9 +107,10 @@ pub fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         }
         println!("{}", outcome.manifest);
     }
+    // Each failed run has printed its own error line; the status says that at least one failed.
     if !failed.is_empty() {
         if failed.len() > 1 {
-            bail!("{} of {} runs failed: {}", failed.len(), args.param_files.len(), failed.join(", "));
+            eprintln!("error: {} of {} runs failed: {}", failed.len(), args.param_files.len(), failed.join(", "));
         }
         return Ok(ExitCode::from(1));
     }
