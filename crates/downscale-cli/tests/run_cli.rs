@@ -418,3 +418,17 @@ fn bcsd_pr_over_iberia_keeps_the_observed_climate_as_the_reference_algorithm_doe
     let january: f64 = (0..31).map(|t| f64::from(daily.data[[t, i, j]])).sum();
     assert!((f64::from(monthly.data[[0, i, j]]) - january).abs() < 1e-3 * january.abs().max(1.0));
 }
+
+#[test]
+fn json_logs_are_one_object_per_line_naming_each_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let [model, obs] = shipped_catalogs();
+    let output = run_in(dir.path(), [&model, &obs], &example(TAS_RUN), &["--log-format", "json", "-v"]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<Value> =
+        stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    let tasks: Vec<&str> = lines.iter().filter_map(|l| l["fields"]["task"].as_str()).collect();
+    assert!(tasks.contains(&"bias_correct") && tasks.contains(&"summary_year"), "{stderr}");
+    assert!(lines.iter().all(|l| l["level"].is_string() && l["timestamp"].is_string()));
+}

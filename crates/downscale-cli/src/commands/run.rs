@@ -89,7 +89,8 @@ pub fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         let outcome = engine.run(&request)?;
         match &outcome.failure {
             None => {
-                if !args.quiet {
+                // For people only: machines reading JSON logs on stderr get the manifest on stdout.
+                if !args.quiet && matches!(args.log_format, LogFormat::Text) {
                     eprintln!("{}: outputs under {}", prepared.run_id, engine.results.child(&prepared.run_id).display);
                     eprintln!(
                         "  open one with: xarray.open_zarr(\"{}/<name>.zarr\")",
