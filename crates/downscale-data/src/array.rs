@@ -119,6 +119,18 @@ impl DataArray {
         (count > 0).then(|| sum / count as f64)
     }
 
+    /// The data as a `(first dimension, everything else)` matrix: for a time series, one row per time step and one
+    /// column per point, whatever the other dimensions (`(time, location)`, `(time, lat, lon)`).
+    pub fn time_point_matrix(&self) -> ndarray::Array2<f32> {
+        let rows = self.shape().first().copied().unwrap_or(1);
+        let points = self.data.len() / rows.max(1);
+        self.data
+            .as_standard_layout()
+            .into_owned()
+            .into_shape_with_order((rows, points))
+            .expect("a standard-layout array reshapes to (rows, rest)")
+    }
+
     /// Keeps the time steps at `indices` (in that order).
     pub fn select_time(&self, indices: &[usize]) -> DataArray {
         let mut out = self.clone();

@@ -11,7 +11,7 @@ use downscale_data::Location;
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
-use crate::flow::{ArtifactKind, Task};
+use crate::flow::Task;
 use crate::key::CacheKey;
 
 const MARKER: &str = "complete.json";
@@ -98,11 +98,5 @@ impl ArtifactStore {
     pub fn clear(&self, name: &str, key: &CacheKey) -> Result<(), EngineError> {
         let folder = self.folder(name, key);
         folder.remove_all().map_err(|e| EngineError::storage(&folder.display, e))
-    }
-}
-
-impl Artifact {
-    pub fn kind(&self) -> ArtifactKind {
-        if self.kind == "zarr" { ArtifactKind::Zarr } else { ArtifactKind::Json }
     }
 }

@@ -21,7 +21,6 @@ use serde_json::{Value, json};
 use crate::sources::Source;
 use crate::tasks::anomalies::{add_anomalies_and_mask, spatial_anomalies};
 use crate::tasks::correct::correct_points;
-use crate::tasks::failed;
 use crate::tasks::inputs::{Selection, read_selected};
 use crate::tasks::regrid::regrid_onto;
 use crate::tasks::summary::{Period, Statistic, summarise};
@@ -50,7 +49,7 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
     let temperature = match inputs.variable.as_str() {
         "tas" | "tasmax" | "tasmin" => true,
         "pr" => false,
-        other => return Err(failed(format!("BCSD downscales tas, tasmax, tasmin or pr, not '{other}'"))),
+        other => return Err(TaskError::new(format!("BCSD downscales tas, tasmax, tasmin or pr, not '{other}'"))),
     };
     let selection = |years: [i32; 2], margin: usize| Selection {
         variable: inputs.variable.clone(),
@@ -58,10 +57,10 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
         bbox: inputs.bbox,
         margin,
     };
-    let read = |id: &str, source: &Source, selection: Selection| {
+    let read = |id: &str, name: &str, source: &Source, selection: Selection| {
         let (location, file_variable) = (source.location.clone(), source.file_variable.clone());
         let params = json!({"source": source.identity, "selection": selection});
-        Task::new(id, if id == "get_obs" { "get_obs" } else { "get_experiment" }, 1, ArtifactKind::Zarr, move |ctx| {
+        Task::new(id, name, 1, ArtifactKind::Zarr, move |ctx| {
             let array = read_selected(ctx, &location, &file_variable, &selection)?;
             ctx.write_array(&array, &write_options("input data"))
         })
@@ -96,9 +95,9 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
     };
     let postprocess_attrs = attrs.clone();
     Ok(vec![
-        read("get_obs", &inputs.obs, selection(inputs.train, 0)),
-        read("get_experiment_train", &inputs.train_model, selection(inputs.train, MODEL_MARGIN)),
-        read("get_experiment_predict", &inputs.predict_model, selection(inputs.predict, MODEL_MARGIN)),
+        read("get_obs", "get_obs", &inputs.obs, selection(inputs.train, 0)),
+        read("get_experiment_train", "get_experiment", &inputs.train_model, selection(inputs.train, MODEL_MARGIN)),
+        read("get_experiment_predict", "get_experiment", &inputs.predict_model, selection(inputs.predict, MODEL_MARGIN)),
         regrid("coarsen_obs", "get_obs", "get_experiment_train"),
         regrid("interpolate_obs", "coarsen_obs", "get_obs"),
         Task::new("spatial_anomalies", "bcsd_spatial_anomalies", 1, ArtifactKind::Zarr, |ctx| {
@@ -133,8 +132,9 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
 fn postprocess(ctx: &TaskContext, attrs: &Value) -> Result<(), TaskError> {
     let fine = ctx.read_array("fine")?;
     let anomalies = ctx.read_array("anomalies")?;
-    let grid = Grid::from_array(&fine).map_err(failed)?;
-    let land = land_from_polygons(&grid, &LandPolygons::natural_earth_10m().map_err(failed)?, LAND_BUFFER_DEGREES);
+    let grid = Grid::from_array(&fine).map_err(TaskError::new)?;
+    let land =
+        land_from_polygons(&grid, &LandPolygons::natural_earth_10m().map_err(TaskError::new)?, LAND_BUFFER_DEGREES);
     let daily = add_anomalies_and_mask(&fine, &anomalies, &land)?;
     ctx.write_array(&with_attrs(daily, attrs), &write_options("BCSD downscaled"))
 }

@@ -164,14 +164,7 @@ fn prepare(array: DataArray, years: Years, role: &str) -> Result<Prepared> {
     let selected = array.select_time(&steps);
     let time = selected.time.as_ref().expect("selected from a time series");
     let facts = time_facts(time);
-    let rows = selected.shape()[0];
-    let points = selected.data.len() / rows.max(1);
-    let matrix = selected
-        .data
-        .as_standard_layout()
-        .into_owned()
-        .into_shape_with_order((rows, points))
-        .expect("a standard-layout array reshapes to (time, points)");
+    let matrix = selected.time_point_matrix();
     Ok(Prepared { array: selected, matrix, facts })
 }
 

@@ -6,21 +6,19 @@ use downscale_data::{AttrValue, CoordValues, Coordinate, DataArray};
 use downscale_engine::TaskError;
 use ndarray::{Array3, ArrayD, Axis, Ix3};
 
-use super::failed;
-
 /// The 12 maps `(month, lat, lon)`; a month without training days is NaN.
 pub fn spatial_anomalies(obs: &DataArray, interpolated: &DataArray) -> Result<DataArray, TaskError> {
-    let fine = obs.data.view().into_dimensionality::<Ix3>().map_err(failed)?;
-    let smooth = interpolated.data.view().into_dimensionality::<Ix3>().map_err(failed)?;
+    let fine = obs.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
+    let smooth = interpolated.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
     if fine.shape() != smooth.shape() {
-        return Err(failed(format!(
+        return Err(TaskError::new(format!(
             "{}: shape {:?} differs from the interpolated obs {:?}",
             obs.source,
             fine.shape(),
             smooth.shape()
         )));
     }
-    let time = obs.time.as_ref().ok_or_else(|| failed(format!("{}: no time axis", obs.source)))?;
+    let time = obs.time.as_ref().ok_or_else(|| TaskError::new(format!("{}: no time axis", obs.source)))?;
     let (_, n_lat, n_lon) = fine.dim();
     let mut sums = Array3::<f64>::zeros((12, n_lat, n_lon));
     let mut counts = Array3::<u32>::zeros((12, n_lat, n_lon));
@@ -73,11 +71,11 @@ pub fn add_anomalies_and_mask(
     anomalies: &DataArray,
     land: &ndarray::Array2<bool>,
 ) -> Result<DataArray, TaskError> {
-    let time = fine.time.as_ref().ok_or_else(|| failed(format!("{}: no time axis", fine.source)))?;
-    let maps = anomalies.data.view().into_dimensionality::<Ix3>().map_err(failed)?;
-    let mut data = fine.data.clone().into_dimensionality::<Ix3>().map_err(failed)?;
+    let time = fine.time.as_ref().ok_or_else(|| TaskError::new(format!("{}: no time axis", fine.source)))?;
+    let maps = anomalies.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
+    let mut data = fine.data.clone().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
     if data.shape()[1..] != maps.shape()[1..] || land.shape() != &data.shape()[1..] {
-        return Err(failed(format!("{}: the anomalies and the land mask are not on this grid", fine.source)));
+        return Err(TaskError::new(format!("{}: the anomalies and the land mask are not on this grid", fine.source)));
     }
     for (step, mut day) in data.axis_iter_mut(Axis(0)).enumerate() {
         let anomaly = maps.index_axis(Axis(0), time.dates[step].month as usize - 1);

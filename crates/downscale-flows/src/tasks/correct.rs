@@ -7,8 +7,6 @@ use downscale_methods::adjust::{Method, PointInputs, adjust_points};
 use downscale_methods::series::TimeFacts;
 use ndarray::Array2;
 
-use super::failed;
-
 /// Month, day of year and day number of each step, in the axis's own calendar.
 pub fn time_facts(time: &TimeAxis) -> TimeFacts {
     let calendar = time.calendar;
@@ -28,11 +26,8 @@ pub fn time_facts(time: &TimeAxis) -> TimeFacts {
 
 /// `(time, point)` view of a `(time, ...)` array.
 fn matrix(array: &DataArray) -> Result<(Array2<f32>, TimeFacts), TaskError> {
-    let time = array.time.as_ref().ok_or_else(|| failed(format!("{}: no time axis", array.source)))?;
-    let rows = array.shape()[0];
-    let points = array.data.len() / rows.max(1);
-    let matrix = array.data.as_standard_layout().into_owned().into_shape_with_order((rows, points)).map_err(failed)?;
-    Ok((matrix, time_facts(time)))
+    let time = array.time.as_ref().ok_or_else(|| TaskError::new(format!("{}: no time axis", array.source)))?;
+    Ok((array.time_point_matrix(), time_facts(time)))
 }
 
 /// Adjusts `sim` with `method` trained on `reference` (observations on the model grid) and `hist`.
@@ -44,7 +39,7 @@ pub fn correct_points(
 ) -> Result<DataArray, TaskError> {
     for (role, other) in [("coarse obs", reference), ("model training run", hist)] {
         if other.shape()[1..] != sim.shape()[1..] {
-            return Err(failed(format!(
+            return Err(TaskError::new(format!(
                 "{}: the {role} has cells {:?} but the simulation {:?}",
                 other.source,
                 &other.shape()[1..],
@@ -63,8 +58,8 @@ pub fn correct_points(
         sim: sim_matrix.view(),
         sim_time: &sim_time,
     };
-    let adjusted = adjust_points(method, &inputs, 0).map_err(|e| failed(format!("{}: {e}", sim.source)))?;
+    let adjusted = adjust_points(method, &inputs, 0).map_err(|e| TaskError::new(format!("{}: {e}", sim.source)))?;
     let mut out = sim.clone();
-    out.data = adjusted.into_shape_with_order(sim.shape().to_vec()).map_err(failed)?.into_dyn();
+    out.data = adjusted.into_shape_with_order(sim.shape().to_vec()).map_err(TaskError::new)?.into_dyn();
     Ok(out)
 }

@@ -9,10 +9,3 @@ pub mod correct;
 pub mod inputs;
 pub mod regrid;
 pub mod summary;
-
-use downscale_engine::TaskError;
-
-/// A regridding or method error as a task failure (these are never transient).
-pub(crate) fn failed(error: impl std::fmt::Display) -> TaskError {
-    TaskError::new(error)
-}

@@ -5,14 +5,12 @@ use downscale_data::DataArray;
 use downscale_engine::{TaskContext, TaskError};
 use downscale_regrid::{Grid, bilinear_weights, regrid_array};
 
-use super::failed;
-
 /// Regrids input `source` onto the grid of input `grid_of`.
 pub fn regrid_onto(ctx: &TaskContext, source: &str, grid_of: &str) -> Result<DataArray, TaskError> {
     let array = ctx.read_array(source)?;
     let target = ctx.read_array(grid_of)?;
-    let source_grid = Grid::from_array(&array).map_err(failed)?;
-    let target_grid = Grid::from_array(&target).map_err(failed)?;
-    let weights = bilinear_weights(&source_grid, &target_grid, true).map_err(failed)?;
-    regrid_array(&array, &target_grid, &weights).map_err(failed)
+    let source_grid = Grid::from_array(&array).map_err(TaskError::new)?;
+    let target_grid = Grid::from_array(&target).map_err(TaskError::new)?;
+    let weights = bilinear_weights(&source_grid, &target_grid, true).map_err(TaskError::new)?;
+    regrid_array(&array, &target_grid, &weights).map_err(TaskError::new)
 }

@@ -10,8 +10,6 @@ use downscale_engine::TaskError;
 use ndarray::{Array2, Array3, Axis, Ix3};
 use serde::{Deserialize, Serialize};
 
-use super::failed;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Period {
@@ -34,8 +32,8 @@ impl Statistic {
 }
 
 pub fn summarise(daily: &DataArray, period: Period, statistic: Statistic) -> Result<DataArray, TaskError> {
-    let time = daily.time.as_ref().ok_or_else(|| failed(format!("{}: no time axis", daily.source)))?;
-    let data = daily.data.view().into_dimensionality::<Ix3>().map_err(failed)?;
+    let time = daily.time.as_ref().ok_or_else(|| TaskError::new(format!("{}: no time axis", daily.source)))?;
+    let data = daily.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
     let start_of = |d: &CfDateTime| match period {
         Period::Month => CfDateTime::ymd(d.year, d.month, 1),
         Period::Year => CfDateTime::ymd(d.year, 1, 1),
