@@ -253,9 +253,6 @@ pub fn adjust_points(method: &Method, inputs: &PointInputs, seed: u64) -> std::r
 /// their results are written back the same way.
 const POINTS_PER_BLOCK: usize = 64;
 
-/// Time steps per tile when gathering a block's columns.
-const GATHER_ROWS: usize = 256;
-
 /// The series of a block of points, each contiguous: `values[point * steps + step]`. Kept in float32 like the
 /// data (half the cache footprint of f64); each point is widened to f64 just before its method runs.
 #[derive(Default)]
@@ -277,29 +274,38 @@ struct BlockBuffers {
 }
 
 impl PointMajor {
-    /// Transposes the block's columns of `array` into `self` in tiles of [`GATHER_ROWS`] time steps: a tile's
-    /// source rows stay in cache while each point's run of the tile is written contiguously.
+    /// Transposes the block's columns of `array` into `self`, row by row: each time step's run of the block is read
+    /// contiguously and scattered over the block's points, whose write positions (one per point) stay in a few
+    /// cache lines from one step to the next.
     fn gather(&mut self, array: &ArrayView2<f32>, columns: std::ops::Range<usize>) {
         let steps = array.nrows();
         let block = array.slice(s![.., columns]);
         self.steps = steps;
-        self.values.clear();
-        self.values.resize(steps * block.ncols(), 0.0);
-        for (tile_index, tile) in block.axis_chunks_iter(Axis(0), GATHER_ROWS).enumerate() {
-            let first_step = tile_index * GATHER_ROWS;
-            for (offset, column) in tile.axis_iter(Axis(1)).enumerate() {
-                let run = &mut self.values[offset * steps + first_step..][..column.len()];
-                for (cell, &value) in run.iter_mut().zip(column) {
-                    *cell = value;
-                }
+        let width = block.ncols();
+        // Every cell is overwritten below, so a buffer of the right length is reused as it is (zeroing it again
+        // was a tenth of the instructions of a whole adjustment).
+        if self.values.len() != steps * width {
+            self.values.clear();
+            self.values.resize(steps * width, 0.0);
+        }
+        for (step, row) in block.outer_iter().enumerate() {
+            // Point `offset`'s value of this step goes to `offset * steps + step`.
+            let cells = self.values[step..].iter_mut().step_by(steps);
+            match row.as_slice() {
+                Some(run) => cells.zip(run).for_each(|(cell, &value)| *cell = value),
+                None => cells.zip(row.iter()).for_each(|(cell, &value)| *cell = value),
             }
         }
     }
 
     /// Point `offset`'s series widened to f64 in `buffer`.
     fn point_into<'a>(&self, offset: usize, buffer: &'a mut Vec<f64>) -> &'a [f64] {
-        buffer.clear();
-        buffer.extend(self.values[offset * self.steps..(offset + 1) * self.steps].iter().map(|&v| f64::from(v)));
+        let series = &self.values[offset * self.steps..(offset + 1) * self.steps];
+        // Sized first and converted in a plain zip, which the compiler turns into vector conversions.
+        buffer.resize(series.len(), 0.0);
+        for (wide, &value) in buffer.iter_mut().zip(series) {
+            *wide = f64::from(value);
+        }
         buffer
     }
 

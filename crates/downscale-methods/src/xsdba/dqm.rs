@@ -55,10 +55,11 @@ impl TrainedDetrendedQuantileMapping {
                 continue;
             };
             let line = fit_line(members, sim.days, &fitted);
+            let lookup = group.curve.lookup(options.interp, options.extrapolation);
             for &i in members {
                 let trend = line.at(sim.days[i]);
                 let detrended = kind.apply(scaled[i], kind.invert(trend));
-                let factor = group.curve.factor(detrended, options.interp, options.extrapolation);
+                let factor = lookup.factor(detrended);
                 out[i] = kind.apply(kind.apply(detrended, factor), trend);
             }
         }

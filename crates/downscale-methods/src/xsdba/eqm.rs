@@ -2,7 +2,7 @@
 //! interpolated over hist's quantiles of the simulated value's group.
 
 use super::grouping::Groups;
-use super::{AdjustOptions, Method, TrainOptions, TrainedModel, UniformSource, train_model, trained_api};
+use super::{AdjustOptions, Kind, Method, TrainOptions, TrainedModel, UniformSource, train_model, trained_api};
 use crate::error::Result;
 use crate::series::TimeSeries;
 
@@ -31,15 +31,46 @@ trained_api!(TrainedEmpiricalQuantileMapping);
 
 impl TrainedEmpiricalQuantileMapping {
     fn adjust_prepared(&self, _sim: &TimeSeries, values: &[f64], groups: &Groups, options: &AdjustOptions) -> Vec<f64> {
-        let kind = self.model.kind;
+        // One loop per kind, so that the loop body holds no test of the kind.
+        match self.model.kind {
+            Kind::Additive => self.adjust_values(values, groups, options, |value, factor| value + factor),
+            Kind::Multiplicative => self.adjust_values(values, groups, options, |value, factor| value * factor),
+        }
+    }
+
+    /// `apply(value, factor)` for every value, with the factors of the value's group.
+    #[inline(always)]
+    fn adjust_values(
+        &self,
+        values: &[f64],
+        groups: &Groups,
+        options: &AdjustOptions,
+        apply: impl Fn(f64, f64) -> f64,
+    ) -> Vec<f64> {
+        let lookup_of =
+            |key| self.model.group(key).map(|group| group.curve.lookup(options.interp, options.extrapolation));
+        if let Some((key, members)) = groups.only_group()
+            && members.len() == values.len()
+        {
+            // One group of every step: a straight pass over the values.
+            return match lookup_of(key) {
+                Some(lookup) => {
+                    let mut out = vec![f64::NAN; values.len()];
+                    for (adjusted, &value) in out.iter_mut().zip(values) {
+                        *adjusted = apply(value, lookup.factor(value));
+                    }
+                    out
+                }
+                None => vec![f64::NAN; values.len()],
+            };
+        }
         let mut out = vec![f64::NAN; values.len()];
         for (key, members) in groups.iter() {
-            let Some(group) = self.model.group(key) else {
+            let Some(lookup) = lookup_of(key) else {
                 continue;
             };
             for &i in members {
-                let factor = group.curve.factor(values[i], options.interp, options.extrapolation);
-                out[i] = kind.apply(values[i], factor);
+                out[i] = apply(values[i], lookup.factor(values[i]));
             }
         }
         out

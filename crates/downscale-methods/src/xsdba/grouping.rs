@@ -30,6 +30,8 @@ pub(crate) struct Groups {
 /// The step keys a set of groups was built from, for [`Groups::of`]'s memo.
 #[derive(Debug, PartialEq)]
 enum StepKeys {
+    /// One group of every step of a series this long.
+    AllSteps(usize),
     Months(Vec<u8>),
     DaysOfYear(Vec<u16>),
 }
@@ -49,7 +51,10 @@ impl Groups {
         let n = series.len();
         match grouping {
             Grouping::Time if n == 0 => Rc::new(Groups::default()),
-            Grouping::Time => Rc::new(Groups { keys: vec![0], starts: vec![0, n], members: (0..n).collect() }),
+            Grouping::Time => remembered_with(
+                |k| matches!(k, StepKeys::AllSteps(length) if *length == n),
+                || (StepKeys::AllSteps(n), Groups { keys: vec![0], starts: vec![0, n], members: (0..n).collect() }),
+            ),
             Grouping::Month => {
                 remembered(series.months, StepKeys::Months, |k| matches!(k, StepKeys::Months(m) if m == series.months))
             }
@@ -63,6 +68,14 @@ impl Groups {
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (GroupKey, &[usize])> {
         self.keys.iter().copied().enumerate().map(|(group, key)| (key, self.group(group)))
+    }
+
+    /// The key and members of the only group, when there is exactly one.
+    pub(crate) fn only_group(&self) -> Option<(GroupKey, &[usize])> {
+        match self.keys[..] {
+            [key] => Some((key, self.group(0))),
+            _ => None,
+        }
     }
 
     pub(crate) fn members_of(&self, key: GroupKey) -> &[usize] {
@@ -83,6 +96,11 @@ fn remembered<K: Copy + Into<usize>>(
     owned: impl FnOnce(Vec<K>) -> StepKeys,
     same: impl Fn(&StepKeys) -> bool,
 ) -> Rc<Groups> {
+    remembered_with(same, || (owned(step_keys.to_vec()), counting_sort(step_keys)))
+}
+
+/// The remembered groups that `same` recognises, or the keys and groups `build` makes, remembered.
+fn remembered_with(same: impl Fn(&StepKeys) -> bool, build: impl FnOnce() -> (StepKeys, Groups)) -> Rc<Groups> {
     RECENT.with_borrow_mut(|recent| {
         if let Some(position) = recent.iter().position(|(keys, _)| same(keys)) {
             let entry = recent.remove(position);
@@ -90,11 +108,12 @@ fn remembered<K: Copy + Into<usize>>(
             recent.push(entry);
             return groups;
         }
-        let groups = Rc::new(counting_sort(step_keys));
+        let (keys, groups) = build();
+        let groups = Rc::new(groups);
         if recent.len() == REMEMBERED_AXES {
             recent.remove(0);
         }
-        recent.push((owned(step_keys.to_vec()), Rc::clone(&groups)));
+        recent.push((keys, Rc::clone(&groups)));
         groups
     })
 }
@@ -147,7 +166,12 @@ fn window_offsets(window: usize) -> std::ops::Range<isize> {
 pub(crate) fn pool_into(values: &[f64], members: &[usize], window: usize, out: &mut Vec<f64>) {
     out.clear();
     if window <= 1 {
-        out.extend(members.iter().map(|&i| values[i]));
+        // Members are unique ascending steps, so as many members as steps are all the steps, in order.
+        if members.len() == values.len() {
+            out.extend_from_slice(values);
+        } else {
+            out.extend(members.iter().map(|&i| values[i]));
+        }
         return;
     }
     out.reserve(members.len() * window);

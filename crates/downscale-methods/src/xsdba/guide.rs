@@ -34,14 +34,46 @@ impl SortedGuide {
     }
 
     fn cell(&self, value: f64) -> usize {
-        let clamped = ((value - self.origin) * self.scale).max(0.0).min((CELLS - 1) as f64);
-        // SAFETY: `clamped` is a number in [0, CELLS - 1] ⊂ i32 (`f64::max`/`f64::min` return the bound for a NaN or
-        // infinite product, as for a value below the origin); this lookup runs once per adjusted value.
-        unsafe { clamped.to_int_unchecked::<i32>() as usize }
+        cell_of(self.origin, self.scale, value)
     }
 
     /// A lower bound of the number of values below (or at) `value`.
+    #[inline(always)]
     pub(crate) fn start(&self, value: f64) -> usize {
-        if self.below.is_empty() { 0 } else { self.below[self.cell(value)] as usize }
+        self.view().start(value)
+    }
+}
+
+/// The cell of `value` in a guide starting at `origin` with `scale` cells per unit.
+#[inline(always)]
+fn cell_of(origin: f64, scale: f64, value: f64) -> usize {
+    let clamped = ((value - origin) * scale).max(0.0).min((CELLS - 1) as f64);
+    // SAFETY: `clamped` is a number in [0, CELLS - 1] ⊂ i32 (`f64::max`/`f64::min` return the bound for a NaN or
+    // infinite product, as for a value below the origin); this lookup runs once per adjusted value.
+    unsafe { clamped.to_int_unchecked::<i32>() as usize }
+}
+
+/// A [`SortedGuide`] borrowed as plain values, which a hot loop keeps in registers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GuideView<'a> {
+    origin: f64,
+    scale: f64,
+    below: &'a [u32],
+}
+
+impl SortedGuide {
+    pub(crate) fn view(&self) -> GuideView<'_> {
+        GuideView { origin: self.origin, scale: self.scale, below: &self.below }
+    }
+}
+
+impl GuideView<'_> {
+    /// A lower bound of the number of values below (or at) `value`.
+    #[inline(always)]
+    pub(crate) fn start(&self, value: f64) -> usize {
+        if self.below.is_empty() {
+            return 0;
+        }
+        self.below[cell_of(self.origin, self.scale, value)] as usize
     }
 }

@@ -2,7 +2,7 @@
 //! `interp_on_quantiles`, which drops NaN nodes and then calls scipy's `interp1d(kind=..., bounds_error=False,
 //! fill_value=...)`.
 
-use super::guide::SortedGuide;
+use super::guide::{GuideView, SortedGuide};
 use super::{Extrapolation, Interp};
 use crate::stats;
 
@@ -45,22 +45,20 @@ impl FactorCurve {
         FactorCurve { x, factors, midpoints, first, last, guide }
     }
 
-    /// The factor at `value`: NaN for a NaN value or when no node is left; outside `[x_first, x_last]` the first or
-    /// last factor (constant) or NaN; inside, scipy's 'nearest' (a value exactly at a midpoint takes the lower node,
-    /// from `searchsorted(side='left')`) or 'linear' (`np.interp`, which scipy delegates to for float64).
-    pub(crate) fn factor(&self, value: f64, interp: Interp, extrapolation: Extrapolation) -> f64 {
-        let (Some(&lowest), Some(&highest)) = (self.x.first(), self.x.last()) else {
-            return f64::NAN;
+    /// The curve's factors for one interpolation and extrapolation choice, ready to look many values up.
+    pub(crate) fn lookup(&self, interp: Interp, extrapolation: Extrapolation) -> FactorLookup<'_> {
+        let pieces = if self.x.is_empty() {
+            Vec::new()
+        } else {
+            (0..self.piece_count()).map(|piece| self.piece_factor(piece, extrapolation)).collect()
         };
-        if value.is_nan() {
-            return f64::NAN;
-        }
-        match interp {
-            Interp::Nearest => self.piece_factor(self.nearest_piece(value), extrapolation),
-            Interp::Linear if value < lowest || value > highest => {
-                self.piece_factor(if value < lowest { 0 } else { self.x.len() + 1 }, extrapolation)
-            }
-            Interp::Linear => stats::interp(value, &self.x, &self.factors),
+        FactorLookup {
+            interp,
+            x: &self.x,
+            factors: &self.factors,
+            midpoints: &self.midpoints,
+            guide: self.guide.view(),
+            pieces,
         }
     }
 
@@ -72,18 +70,19 @@ impl FactorCurve {
     /// Which piece of the 'nearest' step function a non-NaN `value` of a non-empty curve falls in: 0 below
     /// `x_first`, `1 + k` for node `k`, `piece_count() - 1` above `x_last`. Monotone in `value`, which QDM's
     /// threshold lookup relies on.
+    #[inline(always)]
     pub(crate) fn nearest_piece(&self, value: f64) -> usize {
         if value < self.x[0] {
             0
         } else if value > self.x[self.x.len() - 1] {
             self.x.len() + 1
         } else {
-            1 + self.nodes_below(value)
+            1 + nodes_below(&self.midpoints, self.guide.view(), value)
         }
     }
 
     /// The factor of a piece of the 'nearest' step function (the ends extrapolate).
-    pub(crate) fn piece_factor(&self, piece: usize, extrapolation: Extrapolation) -> f64 {
+    fn piece_factor(&self, piece: usize, extrapolation: Extrapolation) -> f64 {
         match (piece, extrapolation) {
             (0, Extrapolation::Constant) => self.first,
             (p, Extrapolation::Constant) if p > self.x.len() => self.last,
@@ -99,15 +98,59 @@ impl FactorCurve {
     }
 }
 
-impl FactorCurve {
-    /// How many midpoints lie strictly below `value` (numpy's `searchsorted(side='left')` on the sorted midpoints):
-    /// the index of the nearest node. Starts from the guide's lower bound and walks up.
-    fn nodes_below(&self, value: f64) -> usize {
-        let mut count = self.guide.start(value);
-        while count < self.midpoints.len() && self.midpoints[count] < value {
-            count += 1;
+/// How many of the ascending `midpoints` lie strictly below `value` (numpy's `searchsorted(side='left')`): the index
+/// of the nearest node. Starts from the guide's lower bound and walks up.
+#[inline(always)]
+fn nodes_below(midpoints: &[f64], guide: GuideView, value: f64) -> usize {
+    let mut count = guide.start(value);
+    while count < midpoints.len() && midpoints[count] < value {
+        count += 1;
+    }
+    count
+}
+
+/// A [`FactorCurve`] with the factor of every 'nearest' piece resolved for one extrapolation choice, so that a
+/// lookup is a range check, a guided search and one load: this runs once per adjusted value.
+pub(crate) struct FactorLookup<'a> {
+    interp: Interp,
+    x: &'a [f64],
+    factors: &'a [f64],
+    midpoints: &'a [f64],
+    guide: GuideView<'a>,
+    /// The factor of each piece (see [`FactorCurve::nearest_piece`]); empty when the curve has no node.
+    pieces: Vec<f64>,
+}
+
+impl FactorLookup<'_> {
+    /// The factor at `value`: NaN for a NaN value or when no node is left; outside `[x_first, x_last]` the first or
+    /// last factor (constant) or NaN; inside, scipy's 'nearest' (a value exactly at a midpoint takes the lower node,
+    /// from `searchsorted(side='left')`) or 'linear' (`np.interp`, which scipy delegates to for float64). The same
+    /// search as [`FactorCurve::nearest_piece`], over borrowed slices that a loop keeps in registers.
+    #[inline(always)]
+    pub(crate) fn factor(&self, value: f64) -> f64 {
+        let (Some(&lowest), Some(&highest)) = (self.x.first(), self.x.last()) else {
+            return f64::NAN;
+        };
+        if value.is_nan() {
+            return f64::NAN;
         }
-        count
+        let last_piece = self.x.len() + 1;
+        let piece = if value < lowest {
+            0
+        } else if value > highest {
+            last_piece
+        } else {
+            1 + nodes_below(self.midpoints, self.guide, value)
+        };
+        match self.interp {
+            Interp::Linear if piece != 0 && piece != last_piece => stats::interp(value, self.x, self.factors),
+            _ => self.pieces[piece],
+        }
+    }
+
+    /// The factor of each 'nearest' piece.
+    pub(crate) fn piece_factors(&self) -> &[f64] {
+        &self.pieces
     }
 }
 
@@ -118,16 +161,16 @@ mod tests {
     #[test]
     fn nearest_takes_the_lower_node_at_a_midpoint_and_extrapolates() {
         let curve = FactorCurve::new(&[0.0, 1.0, 3.0], &[10.0, 11.0, 13.0]);
-        let nearest = |v| curve.factor(v, Interp::Nearest, Extrapolation::Constant);
+        let nearest = |v| curve.lookup(Interp::Nearest, Extrapolation::Constant).factor(v);
         assert_eq!(nearest(0.5), 10.0);
         assert_eq!(nearest(0.5000001), 11.0);
         assert_eq!(nearest(2.0), 11.0);
         assert_eq!(nearest(2.5), 13.0);
         assert_eq!(nearest(-1.0), 10.0);
         assert_eq!(nearest(4.0), 13.0);
-        assert!(curve.factor(4.0, Interp::Nearest, Extrapolation::Nan).is_nan());
-        assert_eq!(curve.factor(3.0, Interp::Linear, Extrapolation::Nan), 13.0);
-        assert_eq!(curve.factor(2.0, Interp::Linear, Extrapolation::Constant), 12.0);
+        assert!(curve.lookup(Interp::Nearest, Extrapolation::Nan).factor(4.0).is_nan());
+        assert_eq!(curve.lookup(Interp::Linear, Extrapolation::Nan).factor(3.0), 13.0);
+        assert_eq!(curve.lookup(Interp::Linear, Extrapolation::Constant).factor(2.0), 12.0);
         assert!(nearest(f64::NAN).is_nan());
     }
 
@@ -139,7 +182,11 @@ mod tests {
         let mut values: Vec<f64> = curve.midpoints.iter().flat_map(|&m| [m.next_down(), m, m.next_up()]).collect();
         values.extend((0..=1000).map(|k| k as f64 * 10.0));
         for value in values.into_iter().filter(|v| (x[0]..=x[29]).contains(v)) {
-            assert_eq!(curve.nodes_below(value), curve.midpoints.partition_point(|&m| m < value), "{value}");
+            assert_eq!(
+                nodes_below(&curve.midpoints, curve.guide.view(), value),
+                curve.midpoints.partition_point(|&m| m < value),
+                "{value}"
+            );
         }
     }
 
@@ -147,11 +194,11 @@ mod tests {
     fn nan_nodes_are_dropped_and_extrapolation_uses_the_remaining_ends() {
         // kind '*' with dry quantiles: 0/0 = NaN at the first two nodes, an infinite factor at the third.
         let curve = FactorCurve::new(&[0.0, 0.0, 0.0, 2.0, 4.0], &[f64::NAN, f64::NAN, f64::INFINITY, 3.0, 2.0]);
-        assert_eq!(curve.factor(-1.0, Interp::Nearest, Extrapolation::Constant), f64::INFINITY);
-        assert_eq!(curve.factor(0.0, Interp::Nearest, Extrapolation::Constant), f64::INFINITY);
-        assert_eq!(curve.factor(1.5, Interp::Nearest, Extrapolation::Constant), 3.0);
-        assert_eq!(curve.factor(3.0, Interp::Linear, Extrapolation::Constant), 2.5);
+        assert_eq!(curve.lookup(Interp::Nearest, Extrapolation::Constant).factor(-1.0), f64::INFINITY);
+        assert_eq!(curve.lookup(Interp::Nearest, Extrapolation::Constant).factor(0.0), f64::INFINITY);
+        assert_eq!(curve.lookup(Interp::Nearest, Extrapolation::Constant).factor(1.5), 3.0);
+        assert_eq!(curve.lookup(Interp::Linear, Extrapolation::Constant).factor(3.0), 2.5);
         let empty = FactorCurve::new(&[1.0, 2.0], &[f64::NAN, f64::NAN]);
-        assert!(empty.factor(1.5, Interp::Linear, Extrapolation::Constant).is_nan());
+        assert!(empty.lookup(Interp::Linear, Extrapolation::Constant).factor(1.5).is_nan());
     }
 }

@@ -260,22 +260,36 @@ fn train_model(
     let (mut reference_quantiles, mut hist_quantiles) = (Vec::new(), Vec::new());
     let mut scratch = RankScratch::default();
     let mut groups = Vec::with_capacity(keys.len());
+    // Without frequency adaptation or DQM's normalisation, the samples are only read, and a group of every step of a
+    // gap-free series is the series itself: no copy.
+    let samples_unchanged = options.adapt_freq_thresh.is_none() && method != Method::Detrended;
     for key in keys {
-        pool_into(reference.values, reference_groups.members_of(key), window, &mut reference_pool);
-        pool_into(hist.values, hist_groups.members_of(key), window, &mut hist_pool);
-        let frequency = options.adapt_freq_thresh.map(|threshold| {
-            frequency::adapt_training_group(&reference_pool, &mut hist_pool, threshold, &mut scratch, random)
-        });
-        let scaling = (method == Method::Detrended).then(|| {
-            let (reference_mean, hist_mean) = (nan_mean(&reference_pool), nan_mean(&hist_pool));
-            normalise(&mut reference_pool, reference_mean, options.kind);
-            normalise(&mut hist_pool, hist_mean, options.kind);
-            options.kind.correction(hist_mean, reference_mean)
-        });
-        reference_pool.retain(|v| !v.is_nan());
-        hist_pool.retain(|v| !v.is_nan());
-        quantiles_into(&reference_pool, &nodes, &mut statistics, &mut reference_quantiles);
-        quantiles_into(&hist_pool, &nodes, &mut statistics, &mut hist_quantiles);
+        let (reference_members, hist_members) = (reference_groups.members_of(key), hist_groups.members_of(key));
+        let (reference_sample, hist_sample, frequency, scaling) = if samples_unchanged {
+            (
+                valid_sample(reference.values, reference_members, window, &mut reference_pool),
+                valid_sample(hist.values, hist_members, window, &mut hist_pool),
+                None,
+                None,
+            )
+        } else {
+            pool_into(reference.values, reference_members, window, &mut reference_pool);
+            pool_into(hist.values, hist_members, window, &mut hist_pool);
+            let frequency = options.adapt_freq_thresh.map(|threshold| {
+                frequency::adapt_training_group(&reference_pool, &mut hist_pool, threshold, &mut scratch, random)
+            });
+            let scaling = (method == Method::Detrended).then(|| {
+                let (reference_mean, hist_mean) = (nan_mean(&reference_pool), nan_mean(&hist_pool));
+                normalise(&mut reference_pool, reference_mean, options.kind);
+                normalise(&mut hist_pool, hist_mean, options.kind);
+                options.kind.correction(hist_mean, reference_mean)
+            });
+            reference_pool.retain(|v| !v.is_nan());
+            hist_pool.retain(|v| !v.is_nan());
+            (&reference_pool[..], &hist_pool[..], frequency, scaling)
+        };
+        quantiles_into(reference_sample, &nodes, &mut statistics, &mut reference_quantiles);
+        quantiles_into(hist_sample, &nodes, &mut statistics, &mut hist_quantiles);
         let factors: Vec<f64> =
             hist_quantiles.iter().zip(&reference_quantiles).map(|(&h, &r)| options.kind.correction(h, r)).collect();
         let abscissae = if method == Method::QuantileDelta { &nodes } else { &hist_quantiles };
@@ -296,6 +310,17 @@ fn train_model(
         adapt_freq_thresh: options.adapt_freq_thresh,
         adjust_seed,
     })
+}
+
+/// The valid values of a group's training sample: `values` itself when the group is every step of a gap-free
+/// series, else the pooled members without NaN, in `pool`.
+fn valid_sample<'a>(values: &'a [f64], members: &[usize], window: usize, pool: &'a mut Vec<f64>) -> &'a [f64] {
+    if window <= 1 && members.len() == values.len() && !values.iter().any(|v| v.is_nan()) {
+        return values;
+    }
+    pool_into(values, members, window, pool);
+    pool.retain(|v| !v.is_nan());
+    pool
 }
 
 /// Removes the mean as xsdba does: `x + (-mean)` or `x * (1 / mean)`.

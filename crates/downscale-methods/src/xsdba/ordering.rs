@@ -52,7 +52,7 @@ impl Buckets {
     fn count_into(&self, values: &[f64], starts: &mut Vec<u32>, bucket_of: &mut Vec<u32>) {
         starts.clear();
         starts.resize(self.count + 1, 0);
-        bucket_of.clear();
+        // Every cell is written below: resizing without clearing zeroes only the cells a longer sample adds.
         bucket_of.resize(values.len(), 0);
         // Clamped in floating point first, so the conversion is a plain signed one (no unsigned or 64-bit range
         // fix-ups): `count` is at most 2^14 and the clamped value is in [0, count - 1]. `max`/`min` rather than

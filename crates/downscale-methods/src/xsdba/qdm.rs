@@ -56,10 +56,14 @@ impl TrainedQuantileDeltaMapping {
             if !by_thresholds {
                 let valid = average_ranks_into(&group_values, &mut scratch, &mut ranks);
                 rescale_percentage_ranks(&mut ranks, valid);
+                let lookup = group.curve.lookup(options.interp, options.extrapolation);
                 adjusted.clear();
-                adjusted.extend(group_values.iter().zip(&ranks).map(|(&value, &quantile)| {
-                    kind.apply(value, group.curve.factor(quantile, options.interp, options.extrapolation))
-                }));
+                adjusted.extend(
+                    group_values
+                        .iter()
+                        .zip(&ranks)
+                        .map(|(&value, &quantile)| kind.apply(value, lookup.factor(quantile))),
+                );
             }
             for (&i, &value) in members.iter().zip(&adjusted) {
                 out[i] = value;

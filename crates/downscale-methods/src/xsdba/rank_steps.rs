@@ -15,7 +15,7 @@
 use super::guide::SortedGuide;
 use super::interpolation::FactorCurve;
 use super::ordering::{OrderScratch, order_statistics, tie_block_rank};
-use super::{Extrapolation, Kind};
+use super::{Extrapolation, Interp, Kind};
 
 /// Scratch space reused across groups.
 #[derive(Debug, Default)]
@@ -28,7 +28,6 @@ pub(crate) struct RankStepScratch {
     positions: Vec<usize>,
     picked: Vec<f64>,
     thresholds: Vec<f64>,
-    piece_factors: Vec<f64>,
     guide: SortedGuide,
 }
 
@@ -126,14 +125,13 @@ pub(crate) fn adjust_by_rank_thresholds(
         scratch.thresholds.push(threshold);
     }
 
-    scratch.piece_factors.clear();
-    scratch.piece_factors.extend((0..curve.piece_count()).map(|piece| curve.piece_factor(piece, extrapolation)));
+    let lookup = curve.lookup(Interp::Nearest, extrapolation);
     // The piece of a value is the number of thresholds at or below it: a guided walk over the finite thresholds
     // (the infinite ones sit at the ends and fall in the end cells).
     let mut finite = scratch.thresholds.iter().copied().filter(|t| t.is_finite());
     let (first, last) = (finite.next().unwrap_or(0.0), finite.next_back().unwrap_or(0.0));
     scratch.guide.rebuild(first, last, &scratch.thresholds);
-    let (thresholds, factors, guide) = (&scratch.thresholds, &scratch.piece_factors, &scratch.guide);
+    let (thresholds, factors, guide) = (&scratch.thresholds, lookup.piece_factors(), &scratch.guide);
     adjusted.clear();
     adjusted.extend(values.iter().map(|&value| {
         if value.is_nan() {
@@ -191,9 +189,9 @@ fn tie_block(valid: &[f64], value: f64) -> (usize, usize, f64) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::equally_spaced_nodes;
     use super::super::ordering::tests::sample;
     use super::super::statistics::{Scratch, average_ranks_into, rescale_percentage_ranks};
-    use super::super::{Interp, equally_spaced_nodes};
     use super::*;
 
     /// The path this module replaces: rank every value, rescale, look the factor up.
@@ -204,7 +202,7 @@ mod tests {
         values
             .iter()
             .zip(&ranks)
-            .map(|(&v, &q)| kind.apply(v, curve.factor(q, Interp::Nearest, extrapolation)))
+            .map(|(&v, &q)| kind.apply(v, curve.lookup(Interp::Nearest, extrapolation).factor(q)))
             .collect()
     }
 
