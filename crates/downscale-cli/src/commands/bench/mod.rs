@@ -2,6 +2,7 @@
 //! in the same run.
 
 mod adjust;
+mod flow;
 mod regrid;
 
 use std::path::PathBuf;
@@ -32,12 +33,17 @@ enum What {
     /// (20 quantiles, grouped by time and by month) and BCSD temperature, on 1 and 2 threads, next to xsdba on the
     /// whole tile and scikit-downscale applied point by point (on a subset of points).
     Adjust(adjust::Args),
+    /// The BCSD flow end to end on a scaled-up copy of the Iberia tas case, at two memory budgets: wall time next to
+    /// the I/O floor (bytes read and written at the disk speed measured in the same run) and peak memory next to
+    /// the budget.
+    Flow(flow::Args),
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
     match args.what {
         What::Regrid { samples, days } => regrid::run(&samples.unwrap_or_else(default_samples), days),
         What::Adjust(args) => adjust::run(args),
+        What::Flow(args) => flow::run(args),
     }
 }
 
