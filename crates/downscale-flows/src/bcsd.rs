@@ -130,12 +130,13 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
 }
 
 fn postprocess(ctx: &TaskContext, attrs: &Value) -> Result<(), TaskError> {
-    let fine = ctx.read_array("fine")?;
+    // The mask first, on the anomalies' grid (the obs grid, as the daily field's): the polygons and their indexes
+    // are gone before the daily field is read.
     let anomalies = ctx.read_array("anomalies")?;
-    let grid = Grid::from_array(&fine).map_err(TaskError::new)?;
+    let grid = Grid::from_array(&anomalies).map_err(TaskError::new)?;
     let land =
         land_from_polygons(&grid, &LandPolygons::natural_earth_10m().map_err(TaskError::new)?, LAND_BUFFER_DEGREES);
-    let daily = add_anomalies_and_mask(&fine, &anomalies, &land)?;
+    let daily = add_anomalies_and_mask(ctx.read_array("fine")?, &anomalies, &land)?;
     ctx.write_array(&with_attrs(daily, attrs), &write_options("BCSD downscaled"))
 }
 

@@ -4,7 +4,7 @@
 
 use downscale_data::{AttrValue, CoordValues, Coordinate, DataArray};
 use downscale_engine::TaskError;
-use ndarray::{Array3, ArrayD, Axis, Ix3};
+use ndarray::{Array3, Axis, Ix3};
 
 /// The 12 maps `(month, lat, lon)`; a month without training days is NaN.
 pub fn spatial_anomalies(obs: &DataArray, interpolated: &DataArray) -> Result<DataArray, TaskError> {
@@ -64,18 +64,20 @@ pub fn spatial_anomalies(obs: &DataArray, interpolated: &DataArray) -> Result<Da
     })
 }
 
-/// BCSD's last step (§3.2 step 5): each day plus its month's anomaly, then NaN off `land`. No clipping: additive
-/// anomalies can make precipitation negative, as in the original.
+/// BCSD's last step (§3.2 step 5): each day plus its month's anomaly, then NaN off `land`, in place (the daily
+/// field is the largest array of the task; a copy would double its memory). No clipping: additive anomalies can make
+/// precipitation negative, as in the original.
 pub fn add_anomalies_and_mask(
-    fine: &DataArray,
+    mut fine: DataArray,
     anomalies: &DataArray,
     land: &ndarray::Array2<bool>,
 ) -> Result<DataArray, TaskError> {
-    let time = fine.time.as_ref().ok_or_else(|| TaskError::new(format!("{}: no time axis", fine.source)))?;
     let maps = anomalies.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
-    let mut data = fine.data.clone().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
+    let (source, time) = (&fine.source, &fine.time);
+    let time = time.as_ref().ok_or_else(|| TaskError::new(format!("{source}: no time axis")))?;
+    let mut data = fine.data.view_mut().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
     if data.shape()[1..] != maps.shape()[1..] || land.shape() != &data.shape()[1..] {
-        return Err(TaskError::new(format!("{}: the anomalies and the land mask are not on this grid", fine.source)));
+        return Err(TaskError::new(format!("{source}: the anomalies and the land mask are not on this grid")));
     }
     for (step, mut day) in data.axis_iter_mut(Axis(0)).enumerate() {
         let anomaly = maps.index_axis(Axis(0), time.dates[step].month as usize - 1);
@@ -83,7 +85,5 @@ pub fn add_anomalies_and_mask(
             *value = if is_land { *value + a } else { f32::NAN };
         });
     }
-    let mut out = fine.clone();
-    out.data = ArrayD::from(data.into_dyn());
-    Ok(out)
+    Ok(fine)
 }
