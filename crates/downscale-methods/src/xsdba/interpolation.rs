@@ -70,15 +70,8 @@ impl FactorCurve {
     /// Which piece of the 'nearest' step function a non-NaN `value` of a non-empty curve falls in: 0 below
     /// `x_first`, `1 + k` for node `k`, `piece_count() - 1` above `x_last`. Monotone in `value`, which QDM's
     /// threshold lookup relies on.
-    #[inline(always)]
     pub(crate) fn nearest_piece(&self, value: f64) -> usize {
-        if value < self.x[0] {
-            0
-        } else if value > self.x[self.x.len() - 1] {
-            self.x.len() + 1
-        } else {
-            1 + nodes_below(&self.midpoints, self.guide.view(), value)
-        }
+        nearest_piece(&self.x, &self.midpoints, self.guide.view(), value)
     }
 
     /// The factor of a piece of the 'nearest' step function (the ends extrapolate).
@@ -95,6 +88,18 @@ impl FactorCurve {
     /// Whether the curve has no node left (every factor is then NaN).
     pub(crate) fn is_empty(&self) -> bool {
         self.x.is_empty()
+    }
+}
+
+/// [`FactorCurve::nearest_piece`] over the curve's abscissae `x` (non-empty), their midpoints and its guide.
+#[inline(always)]
+fn nearest_piece(x: &[f64], midpoints: &[f64], guide: GuideView, value: f64) -> usize {
+    if value < x[0] {
+        0
+    } else if value > x[x.len() - 1] {
+        x.len() + 1
+    } else {
+        1 + nodes_below(midpoints, guide, value)
     }
 }
 
@@ -128,20 +133,11 @@ impl FactorLookup<'_> {
     /// search as [`FactorCurve::nearest_piece`], over borrowed slices that a loop keeps in registers.
     #[inline(always)]
     pub(crate) fn factor(&self, value: f64) -> f64 {
-        let (Some(&lowest), Some(&highest)) = (self.x.first(), self.x.last()) else {
-            return f64::NAN;
-        };
-        if value.is_nan() {
+        if self.x.is_empty() || value.is_nan() {
             return f64::NAN;
         }
         let last_piece = self.x.len() + 1;
-        let piece = if value < lowest {
-            0
-        } else if value > highest {
-            last_piece
-        } else {
-            1 + nodes_below(self.midpoints, self.guide, value)
-        };
+        let piece = nearest_piece(self.x, self.midpoints, self.guide, value);
         match self.interp {
             Interp::Linear if piece != 0 && piece != last_piece => stats::interp(value, self.x, self.factors),
             _ => self.pieces[piece],
