@@ -54,6 +54,28 @@ pub struct Coordinate {
     pub bounds: Option<Vec<[f64; 2]>>,
 }
 
+impl Coordinate {
+    /// The coordinate's shape inside an array with dimensions `dims` of lengths `shape`: the array's length on the
+    /// array's dimensions, while a dimension the array lacks takes the rest of the values (one such dimension at
+    /// most). An error when the values do not fill that shape.
+    pub(crate) fn shape_in(&self, dims: &[String], shape: &[usize]) -> Result<Vec<usize>, String> {
+        let lengths: Vec<Option<usize>> =
+            self.dims.iter().map(|d| dims.iter().position(|a| a == d).map(|axis| shape[axis])).collect();
+        let known: usize = lengths.iter().flatten().product();
+        let rest = self.values.len().checked_div(known).unwrap_or(0);
+        let coord_shape: Vec<usize> = lengths.iter().map(|n| n.unwrap_or(rest)).collect();
+        let unknown = lengths.iter().filter(|n| n.is_none()).count();
+        if unknown > 1 || coord_shape.iter().product::<usize>() != self.values.len() {
+            return Err(format!(
+                "coordinate '{}' has {} values for shape {coord_shape:?}",
+                self.name,
+                self.values.len()
+            ));
+        }
+        Ok(coord_shape)
+    }
+}
+
 /// A decoded time axis: what the numbers meant (units, calendar) and the dates they decode to.
 ///
 /// The original system replaced time axes with a contiguous date range and so lost gaps and calendars; keeping the

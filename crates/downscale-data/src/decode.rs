@@ -1,12 +1,16 @@
 //! CF decoding, shared by every backend: missing values, packing, time, coordinate order.
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use std::ops::Range;
+
+use ndarray::{ArrayD, IxDyn};
 
 use crate::array::{CoordValues, Coordinate, DataArray, TimeAxis};
 use crate::attrs::AttrValue;
 use crate::backend::{RawDataset, RawKind, RawVariable};
+use crate::blocks::labels_of_block;
 use crate::calendar::{Calendar, TimeUnits};
 use crate::error::{DataError, Result};
+use crate::hyperslab::{StoredAxis, read_decoded};
 
 /// Attributes that describe the encoding on disk, consumed by decoding and not carried to the decoded array.
 const ENCODING_ATTRS: [&str; 5] = ["_FillValue", "missing_value", "scale_factor", "add_offset", "coordinates"];
@@ -58,14 +62,34 @@ pub fn data_variables(ds: &dyn RawDataset) -> Vec<String> {
     roles(ds).into_iter().filter(|(_, r)| *r == Role::Data).map(|(n, _)| n).collect()
 }
 
-/// Decodes one variable into a [`DataArray`].
+/// Decodes one variable into a [`DataArray`]: the block that spans every index.
 pub fn decode_variable(ds: &dyn RawDataset, name: &str) -> Result<DataArray> {
+    let layout = decode_layout(ds, name)?;
+    let everything: Vec<Range<usize>> = layout.shape.iter().map(|&n| 0..n).collect();
+    layout.read_block(ds, &everything)
+}
+
+/// A variable decoded except for its values: the labelled array without data, where each decoded index is stored,
+/// and how stored values unpack. Reading everything and reading one block go through this one mapping, so a block
+/// is exactly the slice of the whole.
+pub(crate) struct DecodedLayout {
+    /// Name, dims, coordinates, time and attributes as decoded; `data` holds no values (every axis has length 0).
+    pub(crate) template: DataArray,
+    /// The decoded shape.
+    pub(crate) shape: Vec<usize>,
+    /// Per decoded axis, where its values are stored.
+    pub(crate) axes: Vec<StoredAxis>,
+    pub(crate) unpacking: Unpacking,
+}
+
+/// Everything `decode_variable` decides about `name`, without reading its values.
+pub(crate) fn decode_layout(ds: &dyn RawDataset, name: &str) -> Result<DecodedLayout> {
     let path = ds.location().display.as_str();
     let raw = ds.variable(name)?;
     if !matches!(raw.kind, RawKind::Float32 | RawKind::Float64 | RawKind::Integer) {
         return Err(DataError::bad_variable(path, name, "is not numeric"));
     }
-    let data = read_unpacked(ds, raw)?;
+    let unpacking = Unpacking::of(path, raw)?;
 
     let mut time = None;
     let mut coords = Vec::new();
@@ -100,23 +124,36 @@ pub fn decode_variable(ds: &dyn RawDataset, name: &str) -> Result<DataArray> {
     for key in ENCODING_ATTRS {
         attrs.remove(key);
     }
-    let mut array = DataArray {
+    let mut template = DataArray {
         name: name.to_string(),
         source: path.to_string(),
         dims: raw.dims.clone(),
-        data,
+        data: ArrayD::zeros(IxDyn(&vec![0; raw.dims.len()])),
         coords,
         time: None,
         attrs,
         global_attrs: ds.global_attrs().clone(),
     };
+    let mut axes: Vec<StoredAxis> =
+        raw.shape.iter().enumerate().map(|(axis, &n)| StoredAxis { axis, indices: (0..n).collect() }).collect();
     if let Some((time_dim, time)) = time {
-        move_axis_first(&mut array, &time_dim);
-        array.time = Some(time);
+        move_axis_first(&mut template, &mut axes, &time_dim);
+        template.time = Some(time);
     }
-    normalise_latitude(&mut array);
-    normalise_longitude(&mut array);
-    Ok(array)
+    normalise_latitude(&mut template, &mut axes);
+    normalise_longitude(&mut template, &mut axes);
+    let shape = axes.iter().map(|a| a.indices.len()).collect();
+    Ok(DecodedLayout { template, shape, axes, unpacking })
+}
+
+impl DecodedLayout {
+    /// The decoded block at `ranges` (one per decoded dimension): labels cut from the template, values read from
+    /// the stored hyperslabs behind the block.
+    pub(crate) fn read_block(&self, ds: &dyn RawDataset, ranges: &[Range<usize>]) -> Result<DataArray> {
+        let mut block = labels_of_block(&self.template, &self.shape, ranges)?;
+        block.data = read_decoded(ds, &self.template.name, &self.unpacking, &self.axes, ranges)?;
+        Ok(block)
+    }
 }
 
 /// A variable is a time coordinate when its units read `<unit> since <date>`.
@@ -180,50 +217,75 @@ fn fill_values(var: &RawVariable) -> Vec<f64> {
         .collect()
 }
 
-/// Reads data as float32 with missing values as NaN. Packed data (`scale_factor`/`add_offset`) and integers are
-/// read as f64 first: the fill value must be compared with the stored value, before unpacking.
-fn read_unpacked(ds: &dyn RawDataset, var: &RawVariable) -> Result<ArrayD<f32>> {
-    let packed = var.attrs.contains_key("scale_factor") || var.attrs.contains_key("add_offset");
-    if var.kind == RawKind::Float32 && !packed {
-        let fills: Vec<f32> = fill_values(var).into_iter().map(|f| f as f32).collect();
-        let mut data = ds.read_f32(&var.name)?;
-        if !fills.is_empty() {
-            data.mapv_inplace(|x| if fills.contains(&x) { f32::NAN } else { x });
-        }
-        return Ok(data);
-    }
-    Ok(read_unpacked_f64(ds, var)?.mapv(|x| x as f32))
+/// How stored values become decoded ones: the markers of missing values and the linear packing.
+pub(crate) struct Unpacking {
+    /// Float32 data without packing is read as float32 and only masked, keeping its bits.
+    float32_as_stored: bool,
+    fills: Vec<f64>,
+    scale: f64,
+    offset: f64,
 }
 
-pub(crate) fn read_unpacked_f64(ds: &dyn RawDataset, var: &RawVariable) -> Result<ArrayD<f64>> {
-    let path = ds.location().display.as_str();
-    let number = |key: &str, default: f64| -> Result<f64> {
-        match var.attrs.get(key) {
-            None => Ok(default),
-            Some(v) => {
-                v.as_number().ok_or_else(|| DataError::bad_variable(path, &var.name, format!("{key} is not a number")))
+impl Unpacking {
+    fn of(path: &str, var: &RawVariable) -> Result<Unpacking> {
+        let packed = var.attrs.contains_key("scale_factor") || var.attrs.contains_key("add_offset");
+        let number = |key: &str, default: f64| -> Result<f64> {
+            match var.attrs.get(key) {
+                None => Ok(default),
+                Some(v) => v
+                    .as_number()
+                    .ok_or_else(|| DataError::bad_variable(path, &var.name, format!("{key} is not a number"))),
             }
+        };
+        Ok(Unpacking {
+            float32_as_stored: var.kind == RawKind::Float32 && !packed,
+            fills: fill_values(var),
+            scale: number("scale_factor", 1.0)?,
+            offset: number("add_offset", 0.0)?,
+        })
+    }
+
+    /// The stored hyperslab `start..start + count` of `name` as float32 with missing values as NaN. Packed data and
+    /// integers are read as f64 first: the fill value must be compared with the stored value, before unpacking.
+    pub(crate) fn read_f32(
+        &self,
+        ds: &dyn RawDataset,
+        name: &str,
+        start: &[usize],
+        count: &[usize],
+    ) -> Result<ArrayD<f32>> {
+        if self.float32_as_stored {
+            let fills: Vec<f32> = self.fills.iter().map(|&f| f as f32).collect();
+            let mut data = ds.read_f32_region(name, start, count)?;
+            if !fills.is_empty() {
+                data.mapv_inplace(|x| if fills.contains(&x) { f32::NAN } else { x });
+            }
+            return Ok(data);
         }
-    };
-    let scale = number("scale_factor", 1.0)?;
-    let offset = number("add_offset", 0.0)?;
-    let fills = fill_values(var);
-    let mut data = ds.read_f64(&var.name)?;
-    data.mapv_inplace(|x| if fills.contains(&x) || x.is_nan() { f64::NAN } else { x * scale + offset });
-    Ok(data)
+        Ok(self.read_f64(ds, name, start, count)?.mapv(|x| x as f32))
+    }
+
+    fn read_f64(&self, ds: &dyn RawDataset, name: &str, start: &[usize], count: &[usize]) -> Result<ArrayD<f64>> {
+        let mut data = ds.read_f64_region(name, start, count)?;
+        let Unpacking { fills, scale, offset, .. } = self;
+        data.mapv_inplace(|x| if fills.contains(&x) || x.is_nan() { f64::NAN } else { x * scale + offset });
+        Ok(data)
+    }
 }
 
-fn move_axis_first(array: &mut DataArray, dim: &str) {
+/// Every value of `var` as f64, missing values as NaN and packed values unpacked (coordinates, bounds).
+pub(crate) fn read_unpacked_f64(ds: &dyn RawDataset, var: &RawVariable) -> Result<ArrayD<f64>> {
+    let unpacking = Unpacking::of(ds.location().display.as_str(), var)?;
+    unpacking.read_f64(ds, &var.name, &vec![0; var.shape.len()], &var.shape)
+}
+
+/// Moves the time dimension first; the stored axis it maps to moves with it.
+fn move_axis_first(array: &mut DataArray, axes: &mut Vec<StoredAxis>, dim: &str) {
     let Some(axis) = array.axis_of(dim) else { return };
-    if axis == 0 {
-        return;
-    }
-    let mut order: Vec<usize> = (0..array.dims.len()).collect();
-    order.remove(axis);
-    order.insert(0, axis);
-    let data = std::mem::take(&mut array.data);
-    array.data = data.permuted_axes(IxDyn(&order)).as_standard_layout().into_owned();
-    array.dims = order.iter().map(|&i| array.dims[i].clone()).collect();
+    let name = array.dims.remove(axis);
+    array.dims.insert(0, name);
+    let stored = axes.remove(axis);
+    axes.insert(0, stored);
 }
 
 fn is_axis(coord: &Coordinate, names: &[&str], standard_name: &str, units: &str) -> bool {
@@ -240,9 +302,10 @@ fn dimension_axis(array: &DataArray, names: &[&str], standard_name: &str, units:
     })
 }
 
-fn reorder_axis(array: &mut DataArray, coord_index: usize, axis: usize, order: &[usize]) {
-    // `select` may return a non-C-ordered array; keep decoded data row-major for every consumer.
-    array.data = array.data.select(Axis(axis), order).as_standard_layout().into_owned();
+/// Reorders a dimension coordinate (values and bounds) and the stored indices of its axis by `order`.
+fn reorder_axis(array: &mut DataArray, axes: &mut [StoredAxis], coord_index: usize, axis: usize, order: &[usize]) {
+    let indices = &mut axes[axis].indices;
+    *indices = order.iter().map(|&i| indices[i]).collect();
     let coord = &mut array.coords[coord_index];
     coord.values = coord.values.reordered(order);
     if let Some(bounds) = &coord.bounds {
@@ -251,17 +314,17 @@ fn reorder_axis(array: &mut DataArray, coord_index: usize, axis: usize, order: &
 }
 
 /// North→south latitudes (ERA5, NRCan) are flipped so every grid is ascending.
-fn normalise_latitude(array: &mut DataArray) {
+fn normalise_latitude(array: &mut DataArray, axes: &mut [StoredAxis]) {
     let Some((ci, axis)) = dimension_axis(array, &["lat", "latitude"], "latitude", "degrees_north") else { return };
     let Some(values) = array.coords[ci].values.numbers() else { return };
     if values.len() > 1 && values[0] > values[values.len() - 1] {
         let order: Vec<usize> = (0..values.len()).rev().collect();
-        reorder_axis(array, ci, axis, &order);
+        reorder_axis(array, axes, ci, axis, &order);
     }
 }
 
 /// 0–360 longitudes (CMIP models) move to [-180, 180) and are sorted, the convention of the observations.
-fn normalise_longitude(array: &mut DataArray) {
+fn normalise_longitude(array: &mut DataArray, axes: &mut [StoredAxis]) {
     let names = ["lon", "longitude"];
     if let Some((ci, axis)) = dimension_axis(array, &names, "longitude", "degrees_east") {
         let Some(values) = array.coords[ci].values.numbers().map(<[f64]>::to_vec) else { return };
@@ -276,7 +339,7 @@ fn normalise_longitude(array: &mut DataArray) {
         }
         array.coords[ci].values = CoordValues::Numbers(wrapped);
         if order.iter().enumerate().any(|(i, &o)| i != o) {
-            reorder_axis(array, ci, axis, &order);
+            reorder_axis(array, axes, ci, axis, &order);
         }
     }
     // Auxiliary longitudes (station coordinates) are wrapped in place; nothing to sort.

@@ -4,12 +4,14 @@
 pub mod array;
 pub mod attrs;
 pub mod backend;
+pub mod blocks;
 pub mod calendar;
 pub mod calendar_convert;
 pub mod cf_encode;
 pub mod chunking;
 pub mod decode;
 pub mod error;
+mod hyperslab;
 pub mod inspect;
 pub mod location;
 pub mod netcdf_write;
@@ -22,9 +24,10 @@ pub mod zarr_write;
 
 pub use array::{CoordValues, Coordinate, DataArray, TimeAxis};
 pub use attrs::{AttrValue, Attributes};
+pub use blocks::VariableReader;
 pub use cf_encode::Provenance;
 pub use decode::read_variable;
 pub use error::{DataError, Result};
 pub use location::Location;
 pub use netcdf_write::write_netcdf;
-pub use zarr_write::{WriteOptions, write_zarr};
+pub use zarr_write::{WriteOptions, ZarrWriter, write_zarr};

@@ -9,6 +9,14 @@
 //! no rename exists, the prefix is cleared first and the root `zarr.json` is written last: a store without it is
 //! incomplete by definition, and `validate` says so. Every chunk is written, including all-NaN ones, so "chunk
 //! absent" always means "data lost", never "all missing".
+//!
+//! [`ZarrWriter`] writes a store block by block; [`write_zarr`] is that writer with a single block, so both produce
+//! the same stores.
+
+mod progress;
+mod writer;
+
+pub use writer::ZarrWriter;
 
 use std::sync::Arc;
 
@@ -17,18 +25,17 @@ use object_store::ObjectStoreExt;
 use serde_json::{Map, Value};
 use zarrs::array::codec::api::CodecOptions;
 use zarrs::array::codec::{BloscCodec, BloscCompressionLevel, BloscCompressor, BloscShuffleMode};
-use zarrs::array::{ArrayBuilder, data_type};
+use zarrs::array::{Array, ArrayBuilder, data_type};
 use zarrs::array::{ArrayMetadata, ArrayMetadataOptions};
 use zarrs::group::GroupBuilder;
 use zarrs::metadata::NodeMetadata;
 use zarrs::metadata_ext::group::consolidated_metadata::ConsolidatedMetadata;
-use zarrs::storage::ReadableWritableListableStorage;
+use zarrs::storage::{ReadableWritableListableStorage, ReadableWritableListableStorageTraits};
 
 use crate::array::{CoordValues, Coordinate, DataArray};
 use crate::attrs::{AttrValue, Attributes};
-use crate::backend::zarr_storage;
 use crate::cf_encode::{Provenance, axis_attributes, encode_time, global_attributes};
-use crate::chunking::{ChunkLayout, DEFAULT_CHUNK_BYTES, chunk_shape};
+use crate::chunking::{ChunkLayout, DEFAULT_CHUNK_BYTES};
 use crate::error::{DataError, Result};
 use crate::location::Location;
 
@@ -54,30 +61,9 @@ impl Default for WriteOptions {
 
 /// Writes `array` as a CF Zarr store at `destination`, atomically.
 pub fn write_zarr(array: &DataArray, destination: &Location, options: &WriteOptions) -> Result<()> {
-    match &destination.local_path {
-        Some(final_path) => {
-            let staging_name =
-                format!(".{}.partial-{}-{}", destination.file_name(), std::process::id(), unique_suffix());
-            let staging = destination.sibling(&staging_name);
-            let result = write_store(array, &staging, options).and_then(|()| {
-                let staging_path = staging
-                    .local_path
-                    .as_ref()
-                    .ok_or_else(|| DataError::write(&destination.display, "no local staging path"))?;
-                publish_local(staging_path, final_path).map_err(|e| DataError::write(&destination.display, e))
-            });
-            if result.is_err()
-                && let Some(path) = &staging.local_path
-            {
-                let _ = std::fs::remove_dir_all(path);
-            }
-            result
-        }
-        None => {
-            clear_prefix(destination)?;
-            write_store(array, destination, options)
-        }
-    }
+    let writer = ZarrWriter::create(array, array.shape(), destination, options)?;
+    writer.write_block(&vec![0; array.data.ndim()], array.data.view())?;
+    writer.finish()
 }
 
 pub(crate) fn unique_suffix() -> u128 {
@@ -127,78 +113,108 @@ pub(crate) async fn list_all_keys(
     Ok(keys)
 }
 
-fn write_store(array: &DataArray, location: &Location, options: &WriteOptions) -> Result<()> {
-    let err = |e: &dyn std::fmt::Display| DataError::write(&location.display, e);
-    let storage = zarr_storage(location);
-    let codec_options = CodecOptions::default().with_store_empty_chunks(true);
+/// Refuses a template whose labels do not fit `shape`, before anything is written.
+fn check_template(template: &DataArray, shape: &[usize]) -> std::result::Result<(), String> {
+    if template.dims.len() != shape.len() {
+        return Err(format!(
+            "'{}' has {} dimensions ({}) but the shape {shape:?} has {}",
+            template.name,
+            template.dims.len(),
+            template.dims.join(", "),
+            shape.len()
+        ));
+    }
+    if let (Some(time), Some(&steps)) = (&template.time, shape.first())
+        && time.dates.len() != steps
+    {
+        return Err(format!("the time axis has {} steps but the shape {shape:?} has {steps}", time.dates.len()));
+    }
+    for coord in &template.coords {
+        coord.shape_in(&template.dims, shape)?;
+    }
+    Ok(())
+}
 
-    // Data variable.
-    let has_time = array.time.is_some();
-    let chunks = chunk_shape(array.shape(), has_time, options.layout, 4, options.chunk_bytes);
-    let mut attrs = array.attrs.clone();
-    let aux: Vec<&str> =
-        array.coords.iter().filter(|c| !(c.dims.len() == 1 && c.dims[0] == c.name)).map(|c| c.name.as_str()).collect();
+/// The float32 data variable (NaN = missing, Blosc/zstd), with its metadata not yet stored.
+fn build_data_array(
+    storage: &ReadableWritableListableStorage,
+    template: &DataArray,
+    shape: &[usize],
+    chunks: &[usize],
+    options: &WriteOptions,
+) -> std::result::Result<Array<dyn ReadableWritableListableStorageTraits>, Box<dyn std::error::Error>> {
+    let mut attrs = template.attrs.clone();
+    let aux: Vec<&str> = template
+        .coords
+        .iter()
+        .filter(|c| !(c.dims.len() == 1 && c.dims[0] == c.name))
+        .map(|c| c.name.as_str())
+        .collect();
     if !aux.is_empty() {
         attrs.insert("coordinates".into(), AttrValue::Text(aux.join(" ")));
     }
     let blosc = BloscCodec::new(
         BloscCompressor::Zstd,
-        BloscCompressionLevel::try_from(options.compression_level).map_err(|e| err(&e))?,
+        BloscCompressionLevel::try_from(options.compression_level)
+            .map_err(|level| format!("compression level {level} is not a zstd level Blosc accepts"))?,
         None,
         BloscShuffleMode::Shuffle,
         Some(4),
-    )
-    .map_err(|e| err(&e))?;
-    let data_array = ArrayBuilder::new(to_u64(array.shape()), to_u64(&chunks), data_type::float32(), f32::NAN)
+    )?;
+    let array = ArrayBuilder::new(to_u64(shape), to_u64(chunks), data_type::float32(), f32::NAN)
         .bytes_to_bytes_codecs(vec![Arc::new(blosc)])
-        .dimension_names(Some(array.dims.clone()))
+        .dimension_names(Some(template.dims.clone()))
         .attributes(json_attrs(&attrs))
-        .build(storage.clone(), &format!("/{}", array.name))
-        .map_err(|e| err(&e))?;
-    data_array.store_metadata_opt(&metadata_options()).map_err(|e| err(&e))?;
-    let mut written = vec![(array.name.clone(), data_array.metadata_opt(&metadata_options()))];
-    let data: ArrayD<f32> = array.data.as_standard_layout().into_owned();
-    data_array.store_array_subset_opt(&data_array.subset_all(), data, &codec_options).map_err(|e| err(&e))?;
+        .build(storage.clone(), &format!("/{}", template.name))?;
+    Ok(array)
+}
 
-    // Time.
-    if let Some(time) = &array.time {
-        let (units, values) = encode_time(time.calendar, &time.dates).map_err(|e| err(&e))?;
+/// Time, the other coordinates, and last the root group: global attributes and the consolidated metadata (with
+/// `data_metadata`, the data variable's) that mark the store complete.
+fn write_labels(
+    storage: &ReadableWritableListableStorage,
+    labels: &DataArray,
+    shape: &[usize],
+    data_metadata: ArrayMetadata,
+    options: &WriteOptions,
+) -> std::result::Result<(), Box<dyn std::error::Error>> {
+    let codec_options = CodecOptions::default().with_store_empty_chunks(true);
+    let mut written = vec![(labels.name.clone(), data_metadata)];
+
+    if let Some(time) = &labels.time {
+        let (units, values) = encode_time(time.calendar, &time.dates)?;
         let mut attrs = Attributes::new();
         attrs.insert("units".into(), AttrValue::Text(units.to_string()));
         attrs.insert("calendar".into(), AttrValue::Text(time.calendar.cf_name().into()));
         attrs.insert("standard_name".into(), AttrValue::Text("time".into()));
         attrs.insert("long_name".into(), AttrValue::Text("time".into()));
         attrs.insert("axis".into(), AttrValue::Text("T".into()));
-        let dims = [array.dims[0].clone()];
+        let dims = [labels.dims[0].clone()];
         let time_array = SmallArray {
-            path: &format!("/{}", array.dims[0]),
+            path: &format!("/{}", labels.dims[0]),
             shape: vec![values.len() as u64],
             dims: &dims,
             attrs: &attrs,
         };
-        let metadata =
-            time_array.write(&storage, data_type::int64(), 0i64, values, &codec_options).map_err(|e| err(&e))?;
-        written.push((array.dims[0].clone(), metadata));
+        let metadata = time_array.write(storage, data_type::int64(), 0i64, values, &codec_options)?;
+        written.push((labels.dims[0].clone(), metadata));
     }
 
-    // Other coordinates.
-    for coord in &array.coords {
-        let shape = coordinate_shape(array, coord).map_err(|e| err(&e))?;
-        let metadata = write_coordinate(&storage, coord, shape, &codec_options).map_err(|e| err(&e))?;
+    for coord in &labels.coords {
+        let coord_shape = to_u64(&coord.shape_in(&labels.dims, shape)?);
+        let metadata = write_coordinate(storage, coord, coord_shape, &codec_options)?;
         written.push((coord.name.clone(), metadata));
     }
 
-    // Root group last: global attributes and the consolidated metadata that marks the store complete.
     let mut group = GroupBuilder::new()
-        .attributes(json_attrs(&global_attributes(array, &options.provenance)))
-        .build(storage.clone(), "/")
-        .map_err(|e| err(&e))?;
+        .attributes(json_attrs(&global_attributes(labels, &options.provenance)))
+        .build(storage.clone(), "/")?;
     let consolidated = ConsolidatedMetadata {
         metadata: written.into_iter().map(|(name, metadata)| (name, NodeMetadata::Array(metadata))).collect(),
         ..ConsolidatedMetadata::default()
     };
     group.set_consolidated_metadata(Some(consolidated));
-    group.store_metadata().map_err(|e| err(&e))?;
+    group.store_metadata()?;
     Ok(())
 }
 
@@ -215,24 +231,6 @@ fn to_u64(shape: &[usize]) -> Vec<u64> {
 
 fn json_attrs(attrs: &Attributes) -> Map<String, Value> {
     attrs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()
-}
-
-/// A coordinate's shape: the lengths of its dimensions in the data array (a 1-D coordinate on a dimension the data
-/// lacks keeps its own length). Multi-dimensional coordinates (curvilinear lat/lon) need the array's lengths.
-fn coordinate_shape(array: &DataArray, coord: &Coordinate) -> std::result::Result<Vec<u64>, String> {
-    let shape: Vec<u64> = coord
-        .dims
-        .iter()
-        .map(|dim| match array.axis_of(dim) {
-            Some(axis) => array.shape()[axis] as u64,
-            None => coord.values.len() as u64,
-        })
-        .collect();
-    let elements: u64 = shape.iter().product();
-    if elements != coord.values.len() as u64 {
-        return Err(format!("coordinate '{}' has {} values for shape {shape:?}", coord.name, coord.values.len()));
-    }
-    Ok(shape)
 }
 
 fn write_coordinate(

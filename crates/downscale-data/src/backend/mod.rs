@@ -40,16 +40,31 @@ pub struct RawVariable {
     pub attrs: Attributes,
 }
 
-/// An opened dataset of either format.
-pub trait RawDataset {
+/// An opened dataset of either format. Datasets are shared between threads so that blocks of one variable can be
+/// read in parallel (libnetcdf calls are serialised by the netcdf crate's lock; Zarr reads are independent).
+pub trait RawDataset: Send + Sync {
     fn location(&self) -> &Location;
     fn format_name(&self) -> &'static str;
     fn global_attrs(&self) -> &Attributes;
     fn variables(&self) -> &[RawVariable];
-    /// Values converted to f32 (float32 data read as is).
-    fn read_f32(&self, name: &str) -> Result<ArrayD<f32>>;
-    /// Values converted to f64 (coordinates, time, packed integers).
-    fn read_f64(&self, name: &str) -> Result<ArrayD<f64>>;
+    /// The stored hyperslab `start[i]..start[i] + count[i]` (one entry per stored dimension), converted to f32
+    /// (float32 data read as is). The caller keeps the hyperslab inside the variable.
+    fn read_f32_region(&self, name: &str, start: &[usize], count: &[usize]) -> Result<ArrayD<f32>>;
+    /// Like [`RawDataset::read_f32_region`], converted to f64 (coordinates, time, packed integers).
+    fn read_f64_region(&self, name: &str, start: &[usize], count: &[usize]) -> Result<ArrayD<f64>>;
+
+    /// Every value, converted to f32.
+    fn read_f32(&self, name: &str) -> Result<ArrayD<f32>> {
+        let shape = self.variable(name)?.shape.clone();
+        self.read_f32_region(name, &vec![0; shape.len()], &shape)
+    }
+
+    /// Every value, converted to f64.
+    fn read_f64(&self, name: &str) -> Result<ArrayD<f64>> {
+        let shape = self.variable(name)?.shape.clone();
+        self.read_f64_region(name, &vec![0; shape.len()], &shape)
+    }
+
     /// String labels of a one-dimensional text variable (station names).
     fn read_labels(&self, name: &str) -> Result<Vec<String>>;
 

@@ -157,16 +157,16 @@ impl RawDataset for NetcdfFile {
         &self.variables
     }
 
-    fn read_f32(&self, name: &str) -> Result<ArrayD<f32>> {
+    fn read_f32_region(&self, name: &str, start: &[usize], count: &[usize]) -> Result<ArrayD<f32>> {
         // libnetcdf converts the stored type to float itself.
         self.nc_variable(name)?
-            .get::<f32, _>(..)
+            .get::<f32, _>((start, count))
             .map_err(|e| DataError::bad_variable(&self.location.display, name, format!("cannot read values: {e}")))
     }
 
-    fn read_f64(&self, name: &str) -> Result<ArrayD<f64>> {
+    fn read_f64_region(&self, name: &str, start: &[usize], count: &[usize]) -> Result<ArrayD<f64>> {
         self.nc_variable(name)?
-            .get::<f64, _>(..)
+            .get::<f64, _>((start, count))
             .map_err(|e| DataError::bad_variable(&self.location.display, name, format!("cannot read values: {e}")))
     }
 

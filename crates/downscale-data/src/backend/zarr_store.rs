@@ -6,7 +6,7 @@ use ndarray::ArrayD;
 use object_store::ObjectStore;
 use object_store::prefix::PrefixStore;
 use serde_json::Value;
-use zarrs::array::Array;
+use zarrs::array::{Array, ArraySubset};
 use zarrs::group::Group;
 use zarrs::storage::ReadableWritableListableStorage;
 use zarrs::storage::storage_adapter::async_to_sync::{AsyncToSyncBlockOn, AsyncToSyncStorageAdapter};
@@ -79,8 +79,8 @@ impl ZarrStore {
         self.variables.iter().find(|v| v.raw.name == name).ok_or_else(|| DataError::read(&self.location.display, name))
     }
 
-    fn retrieve<T: zarrs::array::ElementOwned>(&self, var: &ZarrVariable) -> Result<ArrayD<T>> {
-        var.array.retrieve_array_subset::<ArrayD<T>>(&var.array.subset_all()).map_err(|e| {
+    fn retrieve<T: zarrs::array::ElementOwned>(&self, var: &ZarrVariable, subset: &ArraySubset) -> Result<ArrayD<T>> {
+        var.array.retrieve_array_subset::<ArrayD<T>>(subset).map_err(|e| {
             DataError::bad_variable(&self.location.display, &var.raw.name, format!("cannot read values: {e}"))
         })
     }
@@ -159,6 +159,11 @@ fn kind_of(data_type: &str) -> RawKind {
     }
 }
 
+/// The zarrs subset of the hyperslab `start..start + count`.
+fn region(start: &[usize], count: &[usize]) -> ArraySubset {
+    ArraySubset::from(start.iter().zip(count).map(|(&s, &n)| s as u64..(s + n) as u64))
+}
+
 fn cast<T: Copy, U>(a: ArrayD<T>, f: impl Fn(T) -> U) -> ArrayD<U> {
     a.mapv(f)
 }
@@ -180,28 +185,29 @@ impl RawDataset for ZarrStore {
         &self.raw_variables
     }
 
-    fn read_f32(&self, name: &str) -> Result<ArrayD<f32>> {
+    fn read_f32_region(&self, name: &str, start: &[usize], count: &[usize]) -> Result<ArrayD<f32>> {
         let var = self.zarr_variable(name)?;
         match var.raw.kind {
-            RawKind::Float32 => self.retrieve::<f32>(var),
-            _ => Ok(cast(self.read_f64(name)?, |x| x as f32)),
+            RawKind::Float32 => self.retrieve::<f32>(var, &region(start, count)),
+            _ => Ok(cast(self.read_f64_region(name, start, count)?, |x| x as f32)),
         }
     }
 
-    fn read_f64(&self, name: &str) -> Result<ArrayD<f64>> {
+    fn read_f64_region(&self, name: &str, start: &[usize], count: &[usize]) -> Result<ArrayD<f64>> {
         let var = self.zarr_variable(name)?;
+        let subset = region(start, count);
         let t = var.data_type.trim_start_matches(['<', '>', '|', '=']);
         match t {
-            "float64" | "f8" => self.retrieve::<f64>(var),
-            "float32" | "f4" => Ok(cast(self.retrieve::<f32>(var)?, f64::from)),
-            "int8" | "i1" => Ok(cast(self.retrieve::<i8>(var)?, f64::from)),
-            "int16" | "i2" => Ok(cast(self.retrieve::<i16>(var)?, f64::from)),
-            "int32" | "i4" => Ok(cast(self.retrieve::<i32>(var)?, f64::from)),
-            "int64" | "i8" => Ok(cast(self.retrieve::<i64>(var)?, |x| x as f64)),
-            "uint8" | "u1" => Ok(cast(self.retrieve::<u8>(var)?, f64::from)),
-            "uint16" | "u2" => Ok(cast(self.retrieve::<u16>(var)?, f64::from)),
-            "uint32" | "u4" => Ok(cast(self.retrieve::<u32>(var)?, f64::from)),
-            "uint64" | "u8" => Ok(cast(self.retrieve::<u64>(var)?, |x| x as f64)),
+            "float64" | "f8" => self.retrieve::<f64>(var, &subset),
+            "float32" | "f4" => Ok(cast(self.retrieve::<f32>(var, &subset)?, f64::from)),
+            "int8" | "i1" => Ok(cast(self.retrieve::<i8>(var, &subset)?, f64::from)),
+            "int16" | "i2" => Ok(cast(self.retrieve::<i16>(var, &subset)?, f64::from)),
+            "int32" | "i4" => Ok(cast(self.retrieve::<i32>(var, &subset)?, f64::from)),
+            "int64" | "i8" => Ok(cast(self.retrieve::<i64>(var, &subset)?, |x| x as f64)),
+            "uint8" | "u1" => Ok(cast(self.retrieve::<u8>(var, &subset)?, f64::from)),
+            "uint16" | "u2" => Ok(cast(self.retrieve::<u16>(var, &subset)?, f64::from)),
+            "uint32" | "u4" => Ok(cast(self.retrieve::<u32>(var, &subset)?, f64::from)),
+            "uint64" | "u8" => Ok(cast(self.retrieve::<u64>(var, &subset)?, |x| x as f64)),
             other => Err(DataError::bad_variable(
                 &self.location.display,
                 name,
@@ -214,13 +220,13 @@ impl RawDataset for ZarrStore {
         let var = self.zarr_variable(name)?;
         if var.data_type == "fixed_length_utf32" {
             // numpy's `<U` strings, as xarray writes them to v3: NUL-padded code points.
-            let values = self.retrieve::<Vec<char>>(var)?;
+            let values = self.retrieve::<Vec<char>>(var, &var.array.subset_all())?;
             return Ok(values
                 .into_iter()
                 .map(|chars| chars.into_iter().take_while(|&c| c != '\0').collect())
                 .collect());
         }
-        let values = self.retrieve::<String>(var)?;
+        let values = self.retrieve::<String>(var, &var.array.subset_all())?;
         Ok(values.into_iter().collect())
     }
 }

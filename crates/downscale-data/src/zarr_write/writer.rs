@@ -1,0 +1,227 @@
+//! Writing a store block by block: a task computes one time block or spatial tile at a time and hands it over,
+//! instead of assembling the whole array in memory first.
+
+use std::ops::Range;
+use std::sync::{Mutex, PoisonError};
+
+use ndarray::{ArrayViewD, Slice};
+use zarrs::array::codec::api::CodecOptions;
+use zarrs::array::{Array, ArrayMetadata, ArraySubset};
+use zarrs::storage::{ReadableWritableListableStorage, ReadableWritableListableStorageTraits};
+
+use super::progress::{ChunkProgress, Region, cover};
+use super::{
+    WriteOptions, build_data_array, check_template, clear_prefix, metadata_options, publish_local, unique_suffix,
+};
+use crate::array::DataArray;
+use crate::backend::zarr_storage;
+use crate::error::{DataError, Result};
+use crate::location::Location;
+
+/// A CF Zarr store being written block by block, published only when complete.
+///
+/// Layout, encoding and atomicity are those of [`write_zarr`] (which is this writer with one block): the store is
+/// built under a hidden name beside the destination on a local disk and renamed into place by
+/// [`ZarrWriter::finish`]; on object storage the root `zarr.json` that marks it complete is written last. A writer
+/// dropped before `finish` removes its local staging directory; a killed process leaves only that hidden
+/// directory, never a store under the final name.
+///
+/// Blocks may be written from several threads at once (`&self`), as long as they do not overlap. A chunk that a
+/// block covers entirely is encoded and stored by that block alone, in parallel with other blocks. A chunk that
+/// several blocks share (blocks not aligned to [`ZarrWriter::chunk_shape`]) is updated by read-modify-write under
+/// a lock held by the writer, so such blocks are correct but serialise on their shared chunks: align blocks to
+/// chunks for throughput.
+///
+/// [`write_zarr`]: crate::write_zarr
+pub struct ZarrWriter {
+    destination: Location,
+    /// A hidden sibling of the destination on a local disk; the destination itself on object storage.
+    staging: Location,
+    storage: ReadableWritableListableStorage,
+    data: Array<dyn ReadableWritableListableStorageTraits>,
+    data_metadata: ArrayMetadata,
+    /// The template's labels, without data: written by `finish`.
+    labels: DataArray,
+    shape: Vec<usize>,
+    chunk_shape: Vec<usize>,
+    options: WriteOptions,
+    codec_options: CodecOptions,
+    progress: ChunkProgress,
+    /// Serialises read-modify-write of chunks that blocks cover in part.
+    shared_chunks: Mutex<()>,
+    published: bool,
+}
+
+impl ZarrWriter {
+    /// Starts a store at `destination` for an array of `shape` labelled like `template` (dims, coordinates for the
+    /// full shape, time axis, attributes, global attributes; its data is ignored), encoded per `options`. On object
+    /// storage, whatever was under the destination is removed now.
+    pub fn create(
+        template: &DataArray,
+        shape: &[usize],
+        destination: &Location,
+        options: &WriteOptions,
+    ) -> Result<ZarrWriter> {
+        let err = |e: &dyn std::fmt::Display| DataError::write(&destination.display, e);
+        check_template(template, shape).map_err(|e| err(&e))?;
+        let staging = match &destination.local_path {
+            Some(_) => destination.sibling(&format!(
+                ".{}.partial-{}-{}",
+                destination.file_name(),
+                std::process::id(),
+                unique_suffix()
+            )),
+            None => {
+                clear_prefix(destination)?;
+                destination.clone()
+            }
+        };
+        let storage = zarr_storage(&staging);
+        let chunk_shape =
+            crate::chunking::chunk_shape(shape, template.time.is_some(), options.layout, 4, options.chunk_bytes);
+        let data = build_data_array(&storage, template, shape, &chunk_shape, options).map_err(|e| err(&e))?;
+        let data_metadata = data.metadata_opt(&metadata_options());
+        let labels = shallow_labels(template);
+        let writer = ZarrWriter {
+            destination: destination.clone(),
+            staging,
+            storage,
+            data,
+            data_metadata,
+            labels,
+            shape: shape.to_vec(),
+            progress: ChunkProgress::new(shape, &chunk_shape),
+            chunk_shape,
+            options: options.clone(),
+            codec_options: CodecOptions::default().with_store_empty_chunks(true),
+            shared_chunks: Mutex::new(()),
+            published: false,
+        };
+        // From here on a failure drops the writer, which removes the staging directory.
+        writer.data.store_metadata_opt(&metadata_options()).map_err(|e| err(&e))?;
+        Ok(writer)
+    }
+
+    /// The chunk shape of the data array, so callers can align blocks to chunks.
+    pub fn chunk_shape(&self) -> &[usize] {
+        &self.chunk_shape
+    }
+
+    /// Writes `block` (values in any memory layout) at `offset`, the block's first index on every dimension. Every
+    /// element must be written exactly once; writing the very same block again replaces it (a retry), while a block
+    /// overlapping another one is an error.
+    pub fn write_block(&self, offset: &[usize], block: ArrayViewD<f32>) -> Result<()> {
+        let region = self.block_region(offset, block.shape())?;
+        if region.iter().any(Range::is_empty) {
+            return Ok(());
+        }
+        let cover = cover(&region, &self.shape, &self.chunk_shape);
+        let reservation = self.progress.reserve(&cover).map_err(|e| self.error(e))?;
+        let values_in = |part: &Region| {
+            block.slice_each_axis(|axis| {
+                let (range, start) = (&part[axis.axis.index()], offset[axis.axis.index()]);
+                Slice::from(range.start - start..range.end - start)
+            })
+        };
+        let stored = (|| {
+            // Chunks the block covers entirely are its alone (overlapping blocks were refused): no lock needed.
+            if cover.has_whole_chunks() {
+                let values = values_in(&cover.whole_region);
+                self.data.store_array_subset_opt(&subset(&cover.whole_region, None), &values, &self.codec_options)?;
+            }
+            for (index, part) in &cover.parts {
+                let values = values_in(part);
+                let origin: Vec<usize> = index.iter().zip(&self.chunk_shape).map(|(&c, &k)| c * k).collect();
+                let index: Vec<u64> = index.iter().map(|&c| c as u64).collect();
+                let _shared = self.shared_chunks.lock().unwrap_or_else(PoisonError::into_inner);
+                self.data.store_chunk_subset_opt(&index, &subset(part, Some(&origin)), &values, &self.codec_options)?;
+            }
+            Ok::<(), zarrs::array::ArrayError>(())
+        })();
+        stored.map_err(|e| {
+            self.progress.release(reservation);
+            self.error(e)
+        })
+    }
+
+    /// Checks that every chunk was written, writes time, coordinates and the root metadata (global attributes and
+    /// consolidated metadata), and publishes the store. With chunks missing, nothing is published.
+    pub fn finish(mut self) -> Result<()> {
+        let missing = self.progress.missing_chunks();
+        if let Some(first) = missing.first() {
+            let total: usize = self.shape.iter().zip(&self.chunk_shape).map(|(&n, &k)| n.div_ceil(k)).product();
+            let key = self.data.chunk_key(&first.iter().map(|&c| c as u64).collect::<Vec<_>>());
+            return Err(self.error(format!(
+                "{} of {total} chunks of '{}' were never written (the first is {key}); nothing was published",
+                missing.len(),
+                self.labels.name
+            )));
+        }
+        super::write_labels(&self.storage, &self.labels, &self.shape, self.data_metadata.clone(), &self.options)
+            .map_err(|e| self.error(e))?;
+        if let (Some(staging), Some(final_path)) = (&self.staging.local_path, &self.destination.local_path) {
+            publish_local(staging, final_path).map_err(|e| self.error(e))?;
+        }
+        self.published = true;
+        Ok(())
+    }
+
+    /// The array region `block_shape` covers at `offset`, or an error when it does not fit the array.
+    fn block_region(&self, offset: &[usize], block_shape: &[usize]) -> Result<Region> {
+        let fits = offset.len() == self.shape.len()
+            && block_shape.len() == self.shape.len()
+            && offset
+                .iter()
+                .zip(block_shape)
+                .zip(&self.shape)
+                .all(|((&o, &n), &len)| o.checked_add(n).is_some_and(|end| end <= len));
+        if !fits {
+            return Err(self.error(format!(
+                "a block of shape {block_shape:?} at offset {offset:?} does not fit the array '{}' of shape {:?} ({})",
+                self.labels.name,
+                self.shape,
+                self.labels.dims.join(", ")
+            )));
+        }
+        Ok(offset.iter().zip(block_shape).map(|(&o, &n)| o..o + n).collect())
+    }
+
+    fn error(&self, detail: impl std::fmt::Display) -> DataError {
+        DataError::write(&self.destination.display, detail)
+    }
+}
+
+impl Drop for ZarrWriter {
+    fn drop(&mut self) {
+        // On object storage the staging area is the destination, which without its root `zarr.json` reads as
+        // unfinished; it is cleared by the next writer.
+        if !self.published
+            && self.destination.local_path.is_some()
+            && let Some(staging) = &self.staging.local_path
+        {
+            let _ = std::fs::remove_dir_all(staging);
+        }
+    }
+}
+
+/// Everything of `template` but its data, without copying the data.
+fn shallow_labels(template: &DataArray) -> DataArray {
+    DataArray {
+        name: template.name.clone(),
+        source: template.source.clone(),
+        dims: template.dims.clone(),
+        data: ndarray::ArrayD::zeros(vec![0; template.dims.len()]),
+        coords: template.coords.clone(),
+        time: template.time.clone(),
+        attrs: template.attrs.clone(),
+        global_attrs: template.global_attrs.clone(),
+    }
+}
+
+/// The zarrs subset of `region`, relative to `origin` when given (a region inside one chunk).
+fn subset(region: &[Range<usize>], origin: Option<&[usize]>) -> ArraySubset {
+    ArraySubset::from(region.iter().enumerate().map(|(axis, r)| {
+        let base = origin.map_or(0, |o| o[axis]);
+        (r.start - base) as u64..(r.end - base) as u64
+    }))
+}
