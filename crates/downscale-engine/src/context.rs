@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use downscale_data::{DataArray, Location, WriteOptions, read_variable, write_zarr};
+use downscale_data::{DataArray, Location, VariableReader, WriteOptions, read_variable, write_zarr};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -77,6 +77,17 @@ impl<'a> TaskContext<'a> {
             .ok_or_else(|| TaskError::new(format!("task '{}': input '{role}' is not a data store", self.task.id)))?;
         self.bytes_read.fetch_add(artifact.bytes, Ordering::Relaxed);
         Ok(read_variable(&artifact.location, variable)?)
+    }
+
+    /// The labels of a Zarr input (dims, coordinates, time axis, attributes) without its values: for tasks that
+    /// only need an input's grid or time axis.
+    pub fn read_template(&self, role: &str) -> Result<DataArray, TaskError> {
+        let artifact = self.input(role)?;
+        let variable = artifact
+            .variable
+            .as_deref()
+            .ok_or_else(|| TaskError::new(format!("task '{}': input '{role}' is not a data store", self.task.id)))?;
+        Ok(VariableReader::open(&artifact.location, variable)?.template().clone())
     }
 
     /// The document of a JSON input.

@@ -7,8 +7,8 @@ use downscale_regrid::{Grid, bilinear_weights, regrid_array};
 
 /// Regrids input `source` onto the grid of input `grid_of`.
 pub fn regrid_onto(ctx: &TaskContext, source: &str, grid_of: &str) -> Result<DataArray, TaskError> {
-    // Only the target's grid is needed: its data go before the source is read.
-    let target_grid = Grid::from_array(&ctx.read_array(grid_of)?).map_err(TaskError::new)?;
+    // Only the target's grid is needed, not its values.
+    let target_grid = Grid::from_array(&ctx.read_template(grid_of)?).map_err(TaskError::new)?;
     let array = ctx.read_array(source)?;
     let source_grid = Grid::from_array(&array).map_err(TaskError::new)?;
     let weights = bilinear_weights(&source_grid, &target_grid, true).map_err(TaskError::new)?;
