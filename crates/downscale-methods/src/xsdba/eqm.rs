@@ -54,13 +54,7 @@ impl TrainedEmpiricalQuantileMapping {
         {
             // One group of every step: a straight pass over the values.
             return match lookup_of(key) {
-                Some(lookup) => {
-                    let mut out = vec![f64::NAN; values.len()];
-                    for (adjusted, &value) in out.iter_mut().zip(values) {
-                        *adjusted = apply(value, lookup.factor(value));
-                    }
-                    out
-                }
+                Some(lookup) => values.iter().map(|&value| apply(value, lookup.factor(value))).collect(),
                 None => vec![f64::NAN; values.len()],
             };
         }

@@ -77,3 +77,31 @@ impl GuideView<'_> {
         self.below[cell_of(self.origin, self.scale, value)] as usize
     }
 }
+
+/// How many NaN cells follow a list searched with [`count_prefix`]: the search reads this many cells at once.
+pub(crate) const SEARCH_PADDING: usize = 4;
+
+/// The length of the prefix of `padded` (an ascending list followed by [`SEARCH_PADDING`] NaN) whose cells satisfy
+/// `in_prefix`, a predicate true for a prefix of the list and false for NaN (a comparison with the value looked up),
+/// counted from `start`, a lower bound of the answer (a guide's start). Counts a window of cells per step without a
+/// branch on each cell: the guide leaves the answer a cell or two past the start, so one window almost always holds
+/// it, and a branch on each cell mispredicted on about every lookup.
+#[inline(always)]
+pub(crate) fn count_prefix(padded: &[f64], start: usize, in_prefix: impl Fn(f64) -> bool) -> usize {
+    let mut count = start;
+    loop {
+        let window = padded[count..].first_chunk::<SEARCH_PADDING>().expect("the list is padded with NaN");
+        let inside = window.iter().map(|&cell| usize::from(in_prefix(cell))).sum::<usize>();
+        count += inside;
+        if inside < SEARCH_PADDING {
+            return count;
+        }
+    }
+}
+
+/// `sorted` followed by the [`SEARCH_PADDING`] NaN that [`count_prefix`] reads past its end.
+pub(crate) fn padded_for_search(sorted: impl IntoIterator<Item = f64>, padded: &mut Vec<f64>) {
+    padded.clear();
+    padded.extend(sorted);
+    padded.extend([f64::NAN; SEARCH_PADDING]);
+}

@@ -2,7 +2,7 @@
 //! `interp_on_quantiles`, which drops NaN nodes and then calls scipy's `interp1d(kind=..., bounds_error=False,
 //! fill_value=...)`.
 
-use super::guide::{GuideView, SortedGuide};
+use super::guide::{GuideView, SEARCH_PADDING, SortedGuide, count_prefix, padded_for_search};
 use super::{Extrapolation, Interp};
 use crate::stats;
 
@@ -14,7 +14,8 @@ pub(crate) struct FactorCurve {
     x: Vec<f64>,
     /// Factors at `x`.
     factors: Vec<f64>,
-    /// Midpoints `x_k / 2 + x_{k+1} / 2` between neighbours, where 'nearest' switches from one node to the next.
+    /// Midpoints `x_k / 2 + x_{k+1} / 2` between neighbours, where 'nearest' switches from one node to the next,
+    /// padded for [`count_prefix`].
     midpoints: Vec<f64>,
     /// First and last non-NaN factor, in node order: the constant extrapolation values.
     first: f64,
@@ -37,10 +38,11 @@ impl FactorCurve {
         // order in every case.
         nodes.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (x, factors): (Vec<f64>, Vec<f64>) = nodes.into_iter().unzip();
-        let midpoints: Vec<f64> = x.windows(2).map(|pair| pair[1] / 2.0 + pair[0] / 2.0).collect();
+        let mut midpoints = Vec::with_capacity(x.len() + SEARCH_PADDING);
+        padded_for_search(x.windows(2).map(|pair| pair[1] / 2.0 + pair[0] / 2.0), &mut midpoints);
         let mut guide = SortedGuide::default();
         if let (Some(&first), Some(&last)) = (x.first(), x.last()) {
-            guide.rebuild(first, last, &midpoints);
+            guide.rebuild(first, last, &midpoints[..midpoints.len() - SEARCH_PADDING]);
         }
         FactorCurve { x, factors, midpoints, first, last, guide }
     }
@@ -103,15 +105,11 @@ fn nearest_piece(x: &[f64], midpoints: &[f64], guide: GuideView, value: f64) -> 
     }
 }
 
-/// How many of the ascending `midpoints` lie strictly below `value` (numpy's `searchsorted(side='left')`): the index
-/// of the nearest node. Starts from the guide's lower bound and walks up.
+/// How many of the ascending (padded) `midpoints` lie strictly below `value` (numpy's `searchsorted(side='left')`):
+/// the index of the nearest node. Starts from the guide's lower bound.
 #[inline(always)]
 fn nodes_below(midpoints: &[f64], guide: GuideView, value: f64) -> usize {
-    let mut count = guide.start(value);
-    while count < midpoints.len() && midpoints[count] < value {
-        count += 1;
-    }
-    count
+    count_prefix(midpoints, guide.start(value), |midpoint| midpoint < value)
 }
 
 /// A [`FactorCurve`] with the factor of every 'nearest' piece resolved for one extrapolation choice, so that a

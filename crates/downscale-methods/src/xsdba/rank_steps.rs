@@ -12,7 +12,7 @@
 //! whether the threshold is the tied value or the next larger one. The result is bit-identical to ranking, rescaling
 //! and looking up every value (tested below against that path).
 
-use super::guide::SortedGuide;
+use super::guide::{SEARCH_PADDING, SortedGuide, count_prefix};
 use super::interpolation::FactorCurve;
 use super::ordering::{OrderScratch, order_statistics, tie_block_rank};
 use super::{Extrapolation, Interp, Kind};
@@ -131,16 +131,14 @@ pub(crate) fn adjust_by_rank_thresholds(
     let mut finite = scratch.thresholds.iter().copied().filter(|t| t.is_finite());
     let (first, last) = (finite.next().unwrap_or(0.0), finite.next_back().unwrap_or(0.0));
     scratch.guide.rebuild(first, last, &scratch.thresholds);
+    scratch.thresholds.extend([f64::NAN; SEARCH_PADDING]);
     let (thresholds, factors, guide) = (&scratch.thresholds, lookup.piece_factors(), &scratch.guide);
     adjusted.clear();
     adjusted.extend(values.iter().map(|&value| {
         if value.is_nan() {
             return value;
         }
-        let mut piece = guide.start(value);
-        while piece < thresholds.len() && thresholds[piece] <= value {
-            piece += 1;
-        }
+        let piece = count_prefix(thresholds, guide.start(value), |threshold| threshold <= value);
         kind.apply(value, factors[piece])
     }));
     true
