@@ -2,7 +2,8 @@
 //! interpolated over hist's quantiles of the simulated value's group.
 
 use super::grouping::Groups;
-use super::{AdjustOptions, Kind, Method, TrainOptions, TrainedModel, UniformSource, train_model, trained_api};
+use super::interpolation::FactorLookup;
+use super::{AdjustOptions, Interp, Kind, Method, TrainOptions, TrainedModel, UniformSource, train_model, trained_api};
 use crate::error::Result;
 use crate::series::TimeSeries;
 
@@ -31,22 +32,27 @@ trained_api!(TrainedEmpiricalQuantileMapping);
 
 impl TrainedEmpiricalQuantileMapping {
     fn adjust_prepared(&self, _sim: &TimeSeries, values: &[f64], groups: &Groups, options: &AdjustOptions) -> Vec<f64> {
-        // One loop per kind, so that the loop body holds no test of the kind.
-        match self.model.kind {
-            Kind::Additive => self.adjust_values(values, groups, options, |value, factor| value + factor),
-            Kind::Multiplicative => self.adjust_values(values, groups, options, |value, factor| value * factor),
+        // One loop per kind and interpolation, so that the loop body tests neither.
+        let (add, multiply) = (|value, factor| value + factor, |value, factor| value * factor);
+        match (self.model.kind, options.interp) {
+            (Kind::Additive, Interp::Nearest) => self.adjust_values::<true>(values, groups, options, add),
+            (Kind::Additive, Interp::Linear) => self.adjust_values::<false>(values, groups, options, add),
+            (Kind::Multiplicative, Interp::Nearest) => self.adjust_values::<true>(values, groups, options, multiply),
+            (Kind::Multiplicative, Interp::Linear) => self.adjust_values::<false>(values, groups, options, multiply),
         }
     }
 
-    /// `apply(value, factor)` for every value, with the factors of the value's group.
+    /// `apply(value, factor)` for every value, with the factors of the value's group; `NEAREST` is whether the
+    /// interpolation is 'nearest'.
     #[inline(always)]
-    fn adjust_values(
+    fn adjust_values<const NEAREST: bool>(
         &self,
         values: &[f64],
         groups: &Groups,
         options: &AdjustOptions,
         apply: impl Fn(f64, f64) -> f64,
     ) -> Vec<f64> {
+        let factor = |lookup: &FactorLookup, value| if NEAREST { lookup.nearest(value) } else { lookup.factor(value) };
         let lookup_of =
             |key| self.model.group(key).map(|group| group.curve.lookup(options.interp, options.extrapolation));
         if let Some((key, members)) = groups.only_group()
@@ -54,7 +60,7 @@ impl TrainedEmpiricalQuantileMapping {
         {
             // One group of every step: a straight pass over the values.
             return match lookup_of(key) {
-                Some(lookup) => values.iter().map(|&value| apply(value, lookup.factor(value))).collect(),
+                Some(lookup) => values.iter().map(move |&value| apply(value, factor(&lookup, value))).collect(),
                 None => vec![f64::NAN; values.len()],
             };
         }
@@ -64,7 +70,7 @@ impl TrainedEmpiricalQuantileMapping {
                 continue;
             };
             for &i in members {
-                out[i] = apply(values[i], lookup.factor(values[i]));
+                out[i] = apply(values[i], factor(&lookup, values[i]));
             }
         }
         out

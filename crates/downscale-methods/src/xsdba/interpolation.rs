@@ -17,9 +17,12 @@ pub(crate) struct FactorCurve {
     /// Midpoints `x_k / 2 + x_{k+1} / 2` between neighbours, where 'nearest' switches from one node to the next,
     /// padded for [`count_prefix`].
     midpoints: Vec<f64>,
-    /// First and last non-NaN factor, in node order: the constant extrapolation values.
-    first: f64,
-    last: f64,
+    /// The factor of each piece of the 'nearest' step function (see [`FactorCurve::nearest_piece`]) with constant
+    /// extrapolation: the first non-NaN factor, in node order, below the range, the last above it. Empty when no
+    /// node is left.
+    constant_pieces: Vec<f64>,
+    /// The same with NaN outside the range.
+    nan_pieces: Vec<f64>,
     /// Where 'nearest' lookups start.
     guide: SortedGuide,
 }
@@ -44,15 +47,19 @@ impl FactorCurve {
         if let (Some(&first), Some(&last)) = (x.first(), x.last()) {
             guide.rebuild(first, last, &midpoints[..midpoints.len() - SEARCH_PADDING]);
         }
-        FactorCurve { x, factors, midpoints, first, last, guide }
+        let pieces_with = |below: f64, above: f64| match x.is_empty() {
+            true => Vec::new(),
+            false => std::iter::once(below).chain(factors.iter().copied()).chain([above]).collect(),
+        };
+        let (constant_pieces, nan_pieces) = (pieces_with(first, last), pieces_with(f64::NAN, f64::NAN));
+        FactorCurve { x, factors, midpoints, constant_pieces, nan_pieces, guide }
     }
 
     /// The curve's factors for one interpolation and extrapolation choice, ready to look many values up.
     pub(crate) fn lookup(&self, interp: Interp, extrapolation: Extrapolation) -> FactorLookup<'_> {
-        let pieces = if self.x.is_empty() {
-            Vec::new()
-        } else {
-            (0..self.piece_count()).map(|piece| self.piece_factor(piece, extrapolation)).collect()
+        let pieces = match extrapolation {
+            Extrapolation::Constant => &self.constant_pieces,
+            Extrapolation::Nan => &self.nan_pieces,
         };
         FactorLookup {
             interp,
@@ -74,17 +81,6 @@ impl FactorCurve {
     /// threshold lookup relies on.
     pub(crate) fn nearest_piece(&self, value: f64) -> usize {
         nearest_piece(&self.x, &self.midpoints, self.guide.view(), value)
-    }
-
-    /// The factor of a piece of the 'nearest' step function (the ends extrapolate).
-    fn piece_factor(&self, piece: usize, extrapolation: Extrapolation) -> f64 {
-        match (piece, extrapolation) {
-            (0, Extrapolation::Constant) => self.first,
-            (p, Extrapolation::Constant) if p > self.x.len() => self.last,
-            (0, Extrapolation::Nan) => f64::NAN,
-            (p, Extrapolation::Nan) if p > self.x.len() => f64::NAN,
-            (p, _) => self.factors[p - 1],
-        }
     }
 
     /// Whether the curve has no node left (every factor is then NaN).
@@ -113,7 +109,10 @@ fn nodes_below(midpoints: &[f64], guide: GuideView, value: f64) -> usize {
 }
 
 /// A [`FactorCurve`] with the factor of every 'nearest' piece resolved for one extrapolation choice, so that a
-/// lookup is a range check, a guided search and one load: this runs once per adjusted value.
+/// lookup is a range check, a guided search and one load: this runs once per adjusted value. A plain copyable view,
+/// so that a loop moving it into its closure keeps every field in registers (through a reference, the compiler
+/// reloaded the fields after each store of a result).
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct FactorLookup<'a> {
     interp: Interp,
     x: &'a [f64],
@@ -121,30 +120,41 @@ pub(crate) struct FactorLookup<'a> {
     midpoints: &'a [f64],
     guide: GuideView<'a>,
     /// The factor of each piece (see [`FactorCurve::nearest_piece`]); empty when the curve has no node.
-    pieces: Vec<f64>,
+    pieces: &'a [f64],
 }
 
-impl FactorLookup<'_> {
+impl<'a> FactorLookup<'a> {
     /// The factor at `value`: NaN for a NaN value or when no node is left; outside `[x_first, x_last]` the first or
     /// last factor (constant) or NaN; inside, scipy's 'nearest' (a value exactly at a midpoint takes the lower node,
     /// from `searchsorted(side='left')`) or 'linear' (`np.interp`, which scipy delegates to for float64). The same
     /// search as [`FactorCurve::nearest_piece`], over borrowed slices that a loop keeps in registers.
     #[inline(always)]
     pub(crate) fn factor(&self, value: f64) -> f64 {
+        if self.interp == Interp::Nearest {
+            return self.nearest(value);
+        }
         if self.x.is_empty() || value.is_nan() {
             return f64::NAN;
         }
-        let last_piece = self.x.len() + 1;
-        let piece = nearest_piece(self.x, self.midpoints, self.guide, value);
-        match self.interp {
-            Interp::Linear if piece != 0 && piece != last_piece => stats::interp(value, self.x, self.factors),
-            _ => self.pieces[piece],
+        match nearest_piece(self.x, self.midpoints, self.guide, value) {
+            piece if piece == 0 || piece == self.x.len() + 1 => self.pieces[piece],
+            _ => stats::interp(value, self.x, self.factors),
         }
     }
 
+    /// [`Self::factor`] with 'nearest' interpolation whatever the lookup's: a loop that chose the interpolation
+    /// outside calls this and tests nothing else per value.
+    #[inline(always)]
+    pub(crate) fn nearest(&self, value: f64) -> f64 {
+        if self.x.is_empty() || value.is_nan() {
+            return f64::NAN;
+        }
+        self.pieces[nearest_piece(self.x, self.midpoints, self.guide, value)]
+    }
+
     /// The factor of each 'nearest' piece.
-    pub(crate) fn piece_factors(&self) -> &[f64] {
-        &self.pieces
+    pub(crate) fn piece_factors(&self) -> &'a [f64] {
+        self.pieces
     }
 }
 
