@@ -315,7 +315,8 @@ fn train_model(
 /// The valid values of a group's training sample: `values` itself when the group is every step of a gap-free
 /// series, else the pooled members without NaN, in `pool`.
 fn valid_sample<'a>(values: &'a [f64], members: &[usize], window: usize, pool: &'a mut Vec<f64>) -> &'a [f64] {
-    if window <= 1 && members.len() == values.len() && !values.iter().any(|v| v.is_nan()) {
+    // A fold rather than `any`, which stops early and so compares one value at a time.
+    if window <= 1 && members.len() == values.len() && !values.iter().fold(false, |nan, v| nan | v.is_nan()) {
         return values;
     }
     pool_into(values, members, window, pool);

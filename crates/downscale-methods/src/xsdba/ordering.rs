@@ -39,10 +39,7 @@ struct Buckets {
 
 impl Buckets {
     fn new(values: &[f64], count: usize) -> Option<Buckets> {
-        // Plain comparisons (the values are NaN-free), cheaper than `f64::min`'s NaN handling.
-        let (min, max) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (if v < lo { v } else { lo }, if v > hi { v } else { hi })
-        });
+        let (min, max) = nan_free_min_max(values);
         let range = max - min;
         (range > 0.0 && range.is_finite()).then(|| Buckets { min, scale: count as f64 / range, count })
     }
@@ -68,10 +65,31 @@ impl Buckets {
         for &bucket in bucket_of.iter() {
             starts[bucket as usize + 1] += 1;
         }
-        for b in 1..=self.count {
-            starts[b] += starts[b - 1];
+        let mut running = 0;
+        for start in starts.iter_mut() {
+            running += *start;
+            *start = running;
         }
     }
+}
+
+/// The smallest and largest of the NaN-free `values` (infinities for an empty slice), in independent lanes: one
+/// running minimum is a chain of dependent comparisons, a few cycles per value, where lanes vectorise. Plain
+/// comparisons, cheaper than `f64::min`'s NaN handling, which NaN-free values do not need.
+pub(crate) fn nan_free_min_max(values: &[f64]) -> (f64, f64) {
+    const LANES: usize = 8;
+    let (chunks, remainder) = values.as_chunks::<LANES>();
+    // Two passes: in one, the compiler paired each lane's minimum with its maximum instead of vectorising lanes.
+    let low = chunks.iter().fold([f64::INFINITY; LANES], |low, chunk| {
+        std::array::from_fn(|lane| if chunk[lane] < low[lane] { chunk[lane] } else { low[lane] })
+    });
+    let high = chunks.iter().fold([f64::NEG_INFINITY; LANES], |high, chunk| {
+        std::array::from_fn(|lane| if chunk[lane] > high[lane] { chunk[lane] } else { high[lane] })
+    });
+    let fold =
+        |(lo, hi): (f64, f64), (&l, &h): (&f64, &f64)| (if l < lo { l } else { lo }, if h > hi { h } else { hi });
+    let lanes_extremes = low.iter().zip(&high).fold((f64::INFINITY, f64::NEG_INFINITY), fold);
+    remainder.iter().zip(remainder).fold(lanes_extremes, fold)
 }
 
 /// The order statistics of the NaN-free `values` at the 0-based ranks `positions` (ascending, unique, each below
@@ -230,6 +248,21 @@ fn select_positions(values: &mut [f64], base: usize, positions: &[usize]) {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn min_max_covers_the_lanes_and_the_remainder() {
+        assert_eq!(nan_free_min_max(&[]), (f64::INFINITY, f64::NEG_INFINITY));
+        assert_eq!(nan_free_min_max(&[2.0, -1.0, 3.0]), (-1.0, 3.0));
+        // The extremes in the remainder, then inside the lanes.
+        let mut values: Vec<f64> = (0..19).map(|k| (k % 5) as f64).collect();
+        values[17] = -7.0;
+        values[18] = 9.0;
+        assert_eq!(nan_free_min_max(&values), (-7.0, 9.0));
+        values.swap(17, 3);
+        values.swap(18, 12);
+        assert_eq!(nan_free_min_max(&values), (-7.0, 9.0));
+        assert_eq!(nan_free_min_max(&[f64::NEG_INFINITY, 0.0]), (f64::NEG_INFINITY, 0.0));
+    }
 
     /// A small deterministic generator for test samples (no dependency on the random sources under test).
     pub(crate) fn sample(n: usize, seed: u64, spread: impl Fn(f64) -> f64) -> Vec<f64> {
