@@ -5,7 +5,9 @@
 use std::borrow::Cow;
 
 use super::grouping::{Groups, window_length, window_means};
-use super::{AdjustOptions, Method, TrainOptions, TrainedModel, UniformSource, train_model, trained_api};
+use super::{
+    AdjustOptions, KindOps, Method, TrainOptions, TrainedModel, UniformSource, specialised, train_model, trained_api,
+};
 use crate::error::Result;
 use crate::series::TimeSeries;
 use crate::stats::Line;
@@ -36,12 +38,25 @@ trained_api!(TrainedDetrendedQuantileMapping);
 
 impl TrainedDetrendedQuantileMapping {
     fn adjust_prepared(&self, sim: &TimeSeries, values: &[f64], groups: &Groups, options: &AdjustOptions) -> Vec<f64> {
-        let kind = self.model.kind;
+        // One loop per kind and interpolation, so that the loop body tests neither.
+        specialised!(self.model.kind, options.interp, |Ops, NEAREST| self
+            .adjust_values::<Ops, NEAREST>(sim, values, groups, options))
+    }
+
+    /// Scales, detrends, adjusts and retrends every value; `NEAREST` is whether the interpolation is 'nearest'.
+    #[inline(always)]
+    fn adjust_values<Ops: KindOps, const NEAREST: bool>(
+        &self,
+        sim: &TimeSeries,
+        values: &[f64],
+        groups: &Groups,
+        options: &AdjustOptions,
+    ) -> Vec<f64> {
         let mut scaled = vec![f64::NAN; values.len()];
         for (key, members) in groups.iter() {
             if let Some(scaling) = self.model.group(key).and_then(|group| group.scaling) {
                 for &i in members {
-                    scaled[i] = kind.apply(values[i], scaling);
+                    scaled[i] = Ops::apply(values[i], scaling);
                 }
             }
         }
@@ -58,9 +73,9 @@ impl TrainedDetrendedQuantileMapping {
             let lookup = group.curve.lookup(options.interp, options.extrapolation);
             for &i in members {
                 let trend = line.at(sim.days[i]);
-                let detrended = kind.apply(scaled[i], kind.invert(trend));
-                let factor = lookup.factor(detrended);
-                out[i] = kind.apply(kind.apply(detrended, factor), trend);
+                let detrended = Ops::apply(scaled[i], Ops::invert(trend));
+                let factor = lookup.factor_as::<NEAREST>(detrended);
+                out[i] = Ops::apply(Ops::apply(detrended, factor), trend);
             }
         }
         out

@@ -3,7 +3,9 @@
 
 use super::grouping::Groups;
 use super::interpolation::FactorLookup;
-use super::{AdjustOptions, Interp, Kind, Method, TrainOptions, TrainedModel, UniformSource, train_model, trained_api};
+use super::{
+    AdjustOptions, KindOps, Method, TrainOptions, TrainedModel, UniformSource, specialised, train_model, trained_api,
+};
 use crate::error::Result;
 use crate::series::TimeSeries;
 
@@ -33,26 +35,20 @@ trained_api!(TrainedEmpiricalQuantileMapping);
 impl TrainedEmpiricalQuantileMapping {
     fn adjust_prepared(&self, _sim: &TimeSeries, values: &[f64], groups: &Groups, options: &AdjustOptions) -> Vec<f64> {
         // One loop per kind and interpolation, so that the loop body tests neither.
-        let (add, multiply) = (|value, factor| value + factor, |value, factor| value * factor);
-        match (self.model.kind, options.interp) {
-            (Kind::Additive, Interp::Nearest) => self.adjust_values::<true>(values, groups, options, add),
-            (Kind::Additive, Interp::Linear) => self.adjust_values::<false>(values, groups, options, add),
-            (Kind::Multiplicative, Interp::Nearest) => self.adjust_values::<true>(values, groups, options, multiply),
-            (Kind::Multiplicative, Interp::Linear) => self.adjust_values::<false>(values, groups, options, multiply),
-        }
+        specialised!(self.model.kind, options.interp, |Ops, NEAREST| self
+            .adjust_values::<Ops, NEAREST>(values, groups, options))
     }
 
-    /// `apply(value, factor)` for every value, with the factors of the value's group; `NEAREST` is whether the
-    /// interpolation is 'nearest'.
+    /// Every value with the factor of its group applied; `NEAREST` is whether the interpolation is 'nearest'.
     #[inline(always)]
-    fn adjust_values<const NEAREST: bool>(
+    fn adjust_values<Ops: KindOps, const NEAREST: bool>(
         &self,
         values: &[f64],
         groups: &Groups,
         options: &AdjustOptions,
-        apply: impl Fn(f64, f64) -> f64,
     ) -> Vec<f64> {
-        let factor = |lookup: &FactorLookup, value| if NEAREST { lookup.nearest(value) } else { lookup.factor(value) };
+        let apply = Ops::apply;
+        let factor = |lookup: &FactorLookup, value| lookup.factor_as::<NEAREST>(value);
         let lookup_of =
             |key| self.model.group(key).map(|group| group.curve.lookup(options.interp, options.extrapolation));
         if let Some((key, members)) = groups.only_group()

@@ -142,8 +142,14 @@ impl<'a> FactorLookup<'a> {
         }
     }
 
-    /// [`Self::factor`] with 'nearest' interpolation whatever the lookup's: a loop that chose the interpolation
-    /// outside calls this and tests nothing else per value.
+    /// [`Self::factor`] with 'nearest' interpolation when `NEAREST` (whatever the lookup's), else the lookup's: a
+    /// loop that chose the interpolation outside tests nothing else per value.
+    #[inline(always)]
+    pub(crate) fn factor_as<const NEAREST: bool>(&self, value: f64) -> f64 {
+        if NEAREST { self.nearest(value) } else { self.factor(value) }
+    }
+
+    /// [`Self::factor`] with 'nearest' interpolation whatever the lookup's.
     #[inline(always)]
     pub(crate) fn nearest(&self, value: f64) -> f64 {
         if self.x.is_empty() || value.is_nan() {

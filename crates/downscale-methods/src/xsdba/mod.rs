@@ -97,6 +97,70 @@ impl Kind {
     }
 }
 
+/// A [`Kind`] as a type: loops over values generic over it are compiled once per kind, with no test of the kind
+/// inside. Each operation is the enum's own, so both give the same bits.
+pub(crate) trait KindOps {
+    fn apply(value: f64, factor: f64) -> f64;
+    fn invert(factor: f64) -> f64;
+}
+
+/// [`Kind::Additive`]'s operations.
+pub(crate) struct AdditiveOps;
+/// [`Kind::Multiplicative`]'s operations.
+pub(crate) struct MultiplicativeOps;
+
+impl KindOps for AdditiveOps {
+    #[inline(always)]
+    fn apply(value: f64, factor: f64) -> f64 {
+        Kind::Additive.apply(value, factor)
+    }
+    #[inline(always)]
+    fn invert(factor: f64) -> f64 {
+        Kind::Additive.invert(factor)
+    }
+}
+
+impl KindOps for MultiplicativeOps {
+    #[inline(always)]
+    fn apply(value: f64, factor: f64) -> f64 {
+        Kind::Multiplicative.apply(value, factor)
+    }
+    #[inline(always)]
+    fn invert(factor: f64) -> f64 {
+        Kind::Multiplicative.invert(factor)
+    }
+}
+
+/// Calls `$call` with a [`KindOps`] type for `$kind` and a `const bool` that is whether `$interp` is 'nearest', so
+/// that the call is one specialised loop per combination.
+macro_rules! specialised {
+    ($kind:expr, $interp:expr, |$ops:ident, $nearest:ident| $call:expr) => {
+        match ($kind, $interp) {
+            (super::Kind::Additive, super::Interp::Nearest) => {
+                type $ops = super::AdditiveOps;
+                const $nearest: bool = true;
+                $call
+            }
+            (super::Kind::Additive, super::Interp::Linear) => {
+                type $ops = super::AdditiveOps;
+                const $nearest: bool = false;
+                $call
+            }
+            (super::Kind::Multiplicative, super::Interp::Nearest) => {
+                type $ops = super::MultiplicativeOps;
+                const $nearest: bool = true;
+                $call
+            }
+            (super::Kind::Multiplicative, super::Interp::Linear) => {
+                type $ops = super::MultiplicativeOps;
+                const $nearest: bool = false;
+                $call
+            }
+        }
+    };
+}
+use specialised;
+
 /// How factors are interpolated between nodes (scipy `interp1d` kinds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Interp {
