@@ -62,14 +62,14 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
         let params = json!({"source": source.identity, "selection": selection});
         Task::new(id, name, 1, ArtifactKind::Zarr, move |ctx| {
             let array = read_selected(ctx, &location, &file_variable, &selection)?;
-            ctx.write_array(&array, &write_options("input data"))
+            ctx.write_array(&array, &intermediate_options("input data"))
         })
         .params(params)
     };
     let regrid = |id: &str, source: &str, grid_of: &str| {
         Task::new(id, "regrid", 1, ArtifactKind::Zarr, |ctx| {
             let array = regrid_onto(ctx, "source", "grid")?;
-            ctx.write_array(&array, &write_options("regridded"))
+            ctx.write_array(&array, &intermediate_options("regridded"))
         })
         .params(json!({"method": "bilinear", "extrapolation": "nearest"}))
         .input("source", source)
@@ -102,7 +102,7 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
         regrid("interpolate_obs", "coarsen_obs", "get_obs"),
         Task::new("spatial_anomalies", "bcsd_spatial_anomalies", 1, ArtifactKind::Zarr, |ctx| {
             let anomalies = spatial_anomalies(&ctx.read_array("obs")?, &ctx.read_array("interpolated")?)?;
-            ctx.write_array(&anomalies, &write_options("BCSD spatial anomalies"))
+            ctx.write_array(&anomalies, &intermediate_options("BCSD spatial anomalies"))
         })
         .input("obs", "get_obs")
         .input("interpolated", "interpolate_obs"),
@@ -113,7 +113,7 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
                 &ctx.read_array("hist")?,
                 &ctx.read_array("sim")?,
             )?;
-            ctx.write_array(&corrected, &write_options("BCSD bias-corrected model"))
+            ctx.write_array(&corrected, &intermediate_options("BCSD bias-corrected model"))
         })
         .params(json!({"method": if temperature { "bcsd-temperature" } else { "bcsd-precipitation" }, "fit_order": order_name}))
         .input("reference", "coarsen_obs")
@@ -134,8 +134,8 @@ fn postprocess(ctx: &TaskContext, attrs: &Value) -> Result<(), TaskError> {
     // are gone before the daily field is read.
     let anomalies = ctx.read_array("anomalies")?;
     let grid = Grid::from_array(&anomalies).map_err(TaskError::new)?;
-    let land =
-        land_from_polygons(&grid, &LandPolygons::natural_earth_10m().map_err(TaskError::new)?, LAND_BUFFER_DEGREES);
+    let polygons = LandPolygons::natural_earth_10m_near(&grid, LAND_BUFFER_DEGREES).map_err(TaskError::new)?;
+    let land = land_from_polygons(&grid, &polygons, LAND_BUFFER_DEGREES);
     let daily = add_anomalies_and_mask(ctx.read_array("fine")?, &anomalies, &land)?;
     ctx.write_array(&with_attrs(daily, attrs), &write_options("BCSD downscaled"))
 }
@@ -156,6 +156,12 @@ pub fn outputs(inputs: &BcsdInputs) -> Vec<Output> {
             published_name: format!("{stem}.{timescale}.BCSD.{}.zarr", inputs.variable),
         })
         .collect()
+}
+
+/// Intermediates are read once or twice by later tasks and never published: Blosc's fastest zstd level (zstd 1),
+/// where the default (Blosc 3, zstd 5) made compression the largest single cost of a run for a few percent of size.
+fn intermediate_options(title: &str) -> WriteOptions {
+    WriteOptions { compression_level: 1, ..write_options(title) }
 }
 
 fn write_options(title: &str) -> WriteOptions {

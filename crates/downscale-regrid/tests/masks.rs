@@ -171,6 +171,35 @@ fn natural_earth_land_on_global_grids() {
     assert!(polygons.iter().zip(buffered.iter()).all(|(&p, &b)| !p || b));
 }
 
+/// Keeping only the polygons near a grid changes none of its cells, with or without a buffer up to the margin, on
+/// regional grids in either longitude convention, across the antimeridian (in 0..360) and over open ocean.
+#[test]
+fn polygons_near_a_grid_give_its_whole_world_mask() {
+    let regional = |name: &str, lat0: f64, lon0: f64, rows: usize, columns: usize, step: f64| {
+        let lat = (0..rows).map(|i| lat0 + step * i as f64).collect();
+        let lon = (0..columns).map(|j| lon0 + step * j as f64).collect();
+        Grid::from_centres(name, lat, lon).unwrap()
+    };
+    let grids = [
+        Grid::from_array(&eobs()).unwrap(),
+        regional("Nunavut in 0..360", 60.25, 240.25, 40, 120, 0.5),
+        regional("Fiji across the antimeridian in 0..360", -20.25, 175.25, 12, 12, 0.5),
+        regional("open South Pacific", -40.25, -130.25, 8, 8, 0.5),
+    ];
+    for grid in &grids {
+        let near = LandPolygons::natural_earth_10m_near(grid, 1.0).unwrap();
+        assert!(near.polygons().len() < natural_earth().polygons().len(), "{}: nothing was left out", grid.name);
+        for buffer in [0.0, 0.5, 1.0] {
+            assert_eq!(
+                land_from_polygons(grid, &near, buffer),
+                land_from_polygons(grid, natural_earth(), buffer),
+                "{} with a {buffer}° buffer",
+                grid.name
+            );
+        }
+    }
+}
+
 fn timed_masks(grid: &Grid, land: &LandPolygons, what: &str) -> (Array2<bool>, Array2<bool>) {
     let start = Instant::now();
     let polygons = land_from_polygons(grid, land, 0.0);

@@ -10,6 +10,7 @@ use geo::{BoundingRect, Coord, Line, LineString, MultiPolygon, Point, Polygon, R
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
+use crate::Grid;
 use crate::error::{RegridError, Result};
 
 /// A polygon edge, tagged with the polygon it belongs to, for distance queries.
@@ -39,6 +40,38 @@ pub struct LandPolygons {
     lon_range: (f64, f64),
 }
 
+/// A grid's longitude/latitude box widened by a margin, for keeping the polygons that can matter to it.
+#[derive(Debug, Clone, Copy)]
+struct Near {
+    lon: (f64, f64),
+    lat: (f64, f64),
+}
+
+impl Near {
+    fn grid(grid: &Grid, margin: f64) -> Near {
+        let margin = margin.max(0.0);
+        let range = |values: &[f64]| {
+            let (lo, hi) =
+                values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            (lo - margin, hi + margin)
+        };
+        Near { lon: range(&grid.lon), lat: range(&grid.lat) }
+    }
+
+    /// Whether any point of `polygon` may lie within the box, in either longitude convention: its bounding box
+    /// overlaps the box when shifted by a multiple of 360° (the grid's longitudes are wrapped into the polygons'
+    /// convention and tried 360° east and west, so a polygon farther than the margin from the box under every
+    /// shift is farther than the margin from every centre). Closed intervals, so a touching box is kept.
+    fn may_reach(&self, polygon: &Polygon<f64>) -> bool {
+        let Some(bbox) = polygon.bounding_rect() else { return false };
+        let overlaps = |(lo, hi): (f64, f64), (min, max): (f64, f64)| min <= hi && max >= lo;
+        overlaps(self.lat, (bbox.min().y, bbox.max().y))
+            && [-720.0, -360.0, 0.0, 360.0, 720.0]
+                .iter()
+                .any(|shift| overlaps(self.lon, (bbox.min().x + shift, bbox.max().x + shift)))
+    }
+}
+
 impl std::fmt::Debug for LandPolygons {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LandPolygons")
@@ -63,14 +96,30 @@ impl LandPolygons {
         static_data_path("natural-earth/land-10m.json")
     }
 
+    /// The vendored Natural Earth 1:10m land, keeping only the polygons within `margin` degrees of `grid`'s
+    /// longitude/latitude box: masks of that grid with a buffer up to `margin` are the same as with every polygon,
+    /// and a regional grid no longer pays for indexing the whole world's coastlines (most of a BCSD postprocess).
+    pub fn natural_earth_10m_near(grid: &Grid, margin: f64) -> Result<LandPolygons> {
+        LandPolygons::from_topojson_near(LandPolygons::natural_earth_10m_path(), grid, margin)
+    }
+
     /// Polygons from every object of a TopoJSON topology (world-atlas files hold one object, `land`).
     pub fn from_topojson(path: impl AsRef<Path>) -> Result<LandPolygons> {
-        let path = path.as_ref();
+        LandPolygons::topojson(path.as_ref(), None)
+    }
+
+    /// [`LandPolygons::from_topojson`] keeping only the polygons near `grid` (see
+    /// [`LandPolygons::natural_earth_10m_near`]).
+    pub fn from_topojson_near(path: impl AsRef<Path>, grid: &Grid, margin: f64) -> Result<LandPolygons> {
+        LandPolygons::topojson(path.as_ref(), Some(Near::grid(grid, margin)))
+    }
+
+    fn topojson(path: &Path, near: Option<Near>) -> Result<LandPolygons> {
         let what = path.display().to_string();
         let text = read_text(path)?;
         let polygons =
             topojson_polygons(&text).map_err(|detail| other(&what, &format!("not usable TopoJSON: {detail}")))?;
-        LandPolygons::build(&what, polygons, true)
+        LandPolygons::build(&what, polygons, true, near)
     }
 
     /// Polygons and multipolygons from a GeoJSON file (a feature collection, a feature or a bare geometry), for
@@ -98,13 +147,20 @@ impl LandPolygons {
 
     /// Land from planar polygons already in memory; `source` names them in messages.
     pub fn from_polygons(source: &str, polygons: Vec<Polygon<f64>>) -> Result<LandPolygons> {
-        LandPolygons::build(source, polygons, false)
+        LandPolygons::build(source, polygons, false, None)
     }
 
     /// With `spherical_rings`, rings that cross the antimeridian by stepping from +180 to -180 (Chukotka, Wrangel
     /// Island and Fiji in world-atlas) are made continuous and a ring round a pole is closed through it; read as
     /// planar, they would cut bands across the whole globe.
-    fn build(source: &str, polygons: Vec<Polygon<f64>>, spherical_rings: bool) -> Result<LandPolygons> {
+    ///
+    /// With `near`, only the polygons near that region are indexed (after the checks, which apply to all of them).
+    fn build(
+        source: &str,
+        polygons: Vec<Polygon<f64>>,
+        spherical_rings: bool,
+        near: Option<Near>,
+    ) -> Result<LandPolygons> {
         let polygons: Vec<Polygon<f64>> = polygons.into_iter().filter(|p| p.exterior().0.len() >= 3).collect();
         if polygons.is_empty() {
             return Err(other(source, "no polygons with an area"));
@@ -125,6 +181,7 @@ impl LandPolygons {
             .into_iter()
             .map(|p| if spherical_rings { super::antimeridian::continuous(&p, west) } else { p })
             .map(|p| p.orient(Direction::Default))
+            .filter(|p| near.as_ref().is_none_or(|near| near.may_reach(p)))
             .collect();
 
         let mut indexed = Vec::with_capacity(polygons.len());
