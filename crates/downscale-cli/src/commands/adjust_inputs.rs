@@ -142,26 +142,9 @@ impl AdjustInputs {
 
 /// Selects `years` from `array` (refusing years outside the data) and flattens it to `(time, point)`.
 fn prepare(array: DataArray, years: Years, role: &str) -> Result<Prepared> {
-    let Some(time) = &array.time else {
-        bail!("{}: variable {} has no time axis; {role} must be a time series", array.source, array.name)
-    };
-    let (Some(first), Some(last)) = (time.dates.first(), time.dates.last()) else {
-        bail!("{}: variable {} has no time steps", array.source, array.name)
-    };
-    if years.first < first.year || years.last > last.year {
-        bail!(
-            "{}: {} {} {} is outside the data of {role}, which covers {}-{}",
-            array.source,
-            years.option,
-            years.first,
-            years.last,
-            first.year,
-            last.year
-        );
-    }
-    let steps: Vec<usize> =
-        (0..time.dates.len()).filter(|&i| (years.first..=years.last).contains(&time.dates[i].year)).collect();
-    let selected = array.select_time(&steps);
+    let selected = array
+        .select_years(years.first, years.last)
+        .map_err(|e| anyhow::anyhow!("{} {} {} for {role}: {e}", years.option, years.first, years.last))?;
     let time = selected.time.as_ref().expect("selected from a time series");
     let facts = time_facts(time);
     let matrix = selected.time_point_matrix();
