@@ -348,9 +348,9 @@ impl PointMajor {
     }
 }
 
-/// The rows of a run as [`STEPS_PER_RUN`] slices of `width` values, when the run is full and every row is contiguous
-/// (`None` for the last, shorter run or a strided view, which take ndarray's iterators). Slicing each row to exactly
-/// `width` lets the compiler drop the bounds checks of the transposing loops.
+/// The rows of a run as [`STEPS_PER_RUN`] slices, when the run is full and every row is contiguous and holds `width`
+/// values (`None` for the last, shorter run or a strided view, which take ndarray's iterators): the fixed count
+/// lets the transposing loops build a whole run of one point in registers.
 fn full_run_of_slices<S: std::ops::Deref<Target = [f32]>>(
     rows: impl Iterator<Item = Option<S>>,
     width: usize,
