@@ -135,29 +135,26 @@ impl KindOps for MultiplicativeOps {
 /// that the call is one specialised loop per combination.
 macro_rules! specialised {
     ($kind:expr, $interp:expr, |$ops:ident, $nearest:ident| $call:expr) => {
-        match ($kind, $interp) {
-            (super::Kind::Additive, super::Interp::Nearest) => {
-                type $ops = super::AdditiveOps;
+        match $kind {
+            super::Kind::Additive => specialised!(@interp $interp, super::AdditiveOps, |$ops, $nearest| $call),
+            super::Kind::Multiplicative => {
+                specialised!(@interp $interp, super::MultiplicativeOps, |$ops, $nearest| $call)
+            }
+        }
+    };
+    (@interp $interp:expr, $kind_ops:ty, |$ops:ident, $nearest:ident| $call:expr) => {{
+        type $ops = $kind_ops;
+        match $interp {
+            super::Interp::Nearest => {
                 const $nearest: bool = true;
                 $call
             }
-            (super::Kind::Additive, super::Interp::Linear) => {
-                type $ops = super::AdditiveOps;
-                const $nearest: bool = false;
-                $call
-            }
-            (super::Kind::Multiplicative, super::Interp::Nearest) => {
-                type $ops = super::MultiplicativeOps;
-                const $nearest: bool = true;
-                $call
-            }
-            (super::Kind::Multiplicative, super::Interp::Linear) => {
-                type $ops = super::MultiplicativeOps;
+            super::Interp::Linear => {
                 const $nearest: bool = false;
                 $call
             }
         }
-    };
+    }};
 }
 use specialised;
 

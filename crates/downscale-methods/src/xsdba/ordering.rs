@@ -76,7 +76,7 @@ impl Buckets {
 /// The smallest and largest of the NaN-free `values` (infinities for an empty slice), in independent lanes: one
 /// running minimum is a chain of dependent comparisons, a few cycles per value, where lanes vectorise. Plain
 /// comparisons, cheaper than `f64::min`'s NaN handling, which NaN-free values do not need.
-pub(crate) fn nan_free_min_max(values: &[f64]) -> (f64, f64) {
+fn nan_free_min_max(values: &[f64]) -> (f64, f64) {
     const LANES: usize = 8;
     let (chunks, remainder) = values.as_chunks::<LANES>();
     // Two passes: in one, the compiler paired each lane's minimum with its maximum instead of vectorising lanes.
