@@ -30,4 +30,5 @@ pub use decode::read_variable;
 pub use error::{DataError, Result};
 pub use location::Location;
 pub use netcdf_write::write_netcdf;
+pub use objects::copy_stores;
 pub use zarr_write::{WriteOptions, ZarrWriter, write_zarr};

@@ -84,46 +84,126 @@ impl Location {
             })
             .map_err(|e| DataError::write(&self.display, e))
     }
+}
 
-    /// Copies the store (or object) at this location to `destination`, published atomically as [`write_zarr`]
-    /// publishes: on the local disk a hidden sibling renamed into place; on object storage the root `zarr.json`
-    /// last, so the copy is complete whenever it looks complete.
-    ///
-    /// [`write_zarr`]: crate::write_zarr
-    pub fn copy_store_to(&self, destination: &Location) -> Result<()> {
-        if let (Some(from), Some(to)) = (&self.local_path, &destination.local_path) {
-            let parent = to.parent().ok_or_else(|| DataError::write(&destination.display, "no parent folder"))?;
-            std::fs::create_dir_all(parent).map_err(|e| DataError::write(&destination.display, e))?;
-            let staging = to.with_file_name(format!(
-                ".{}.partial-{}-{}",
-                destination.file_name(),
-                std::process::id(),
-                unique_suffix()
-            ));
-            let copied = copy_tree(from, &staging).and_then(|()| publish_local(&staging, to));
-            if copied.is_err() {
-                let _ = std::fs::remove_dir_all(&staging);
-            }
-            return copied.map_err(|e| DataError::write(&destination.display, e));
-        }
-        destination.remove_all()?;
-        let (from_store, from_key) = (self.store.clone(), self.key.clone());
-        let (to_store, to_key) = (destination.store.clone(), destination.key.clone());
-        IO_RUNTIME
-            .block_on(async move {
-                let mut keys = list_all_keys(&from_store, &from_key).await?;
-                let root = from_key.clone().join("zarr.json");
-                // The root metadata goes last: a store is complete exactly when it is there.
-                keys.sort_by_key(|k| *k == root);
-                for key in keys {
-                    let relative: Vec<_> = key.prefix_match(&from_key).into_iter().flatten().collect();
-                    let target = relative.into_iter().fold(to_key.clone(), |path, part| path.join(part.as_ref()));
-                    let bytes = from_store.get(&key).await?.bytes().await?;
-                    to_store.put(&target, PutPayload::from(bytes)).await?;
+/// Copies each `(source, destination)` store (or object) as one publication: no destination changes until every
+/// copy is whole, so a failure part-way leaves all of them as they were (on the local disk) or unpublished (on
+/// object storage). Each store is published as [`write_zarr`] publishes: on the local disk a hidden sibling renamed
+/// into place; on object storage every key but the root `zarr.json`, and the root documents only once every store
+/// has its other keys, so a store is complete whenever it looks complete.
+///
+/// [`write_zarr`]: crate::write_zarr
+pub fn copy_stores(copies: &[(Location, Location)]) -> Result<()> {
+    let mut staged = Vec::with_capacity(copies.len());
+    for (source, destination) in copies {
+        match stage_copy(source, destination) {
+            Ok(stage) => staged.push(stage),
+            Err(error) => {
+                for stage in staged {
+                    stage.discard();
                 }
-                Ok::<(), object_store::Error>(())
-            })
-            .map_err(|e| DataError::write(&destination.display, e))
+                return Err(error);
+            }
+        }
+    }
+    staged.into_iter().try_for_each(StagedCopy::publish)
+}
+
+/// A copied store that is not visible yet.
+enum StagedCopy {
+    /// A hidden sibling folder, renamed into place on publishing.
+    Local { staging: std::path::PathBuf, destination: Location },
+    /// Every key already at the destination except the root metadata, written on publishing.
+    Remote { destination: Location, root: Option<(object_store::path::Path, PutPayload)> },
+}
+
+impl StagedCopy {
+    fn publish(self) -> Result<()> {
+        match self {
+            StagedCopy::Local { staging, destination } => {
+                let to = destination.local_path.as_ref().expect("a local stage has a local destination");
+                publish_local(&staging, to).map_err(|e| DataError::write(&destination.display, e))
+            }
+            StagedCopy::Remote { destination, root: Some((key, payload)) } => {
+                let store = destination.store.clone();
+                IO_RUNTIME
+                    .block_on(async move { store.put(&key, payload).await })
+                    .map(|_| ())
+                    .map_err(|e| DataError::write(&destination.display, e))
+            }
+            StagedCopy::Remote { root: None, .. } => Ok(()),
+        }
+    }
+
+    /// Removes what was staged (best effort: the copy is failing already, and a leftover is invisible).
+    fn discard(self) {
+        match self {
+            StagedCopy::Local { staging, .. } => remove_stage(&staging),
+            StagedCopy::Remote { destination, .. } => {
+                let _ = destination.remove_all();
+            }
+        }
+    }
+}
+
+fn stage_copy(source: &Location, destination: &Location) -> Result<StagedCopy> {
+    if let (Some(from), Some(to)) = (&source.local_path, &destination.local_path) {
+        let parent = to.parent().ok_or_else(|| DataError::write(&destination.display, "no parent folder"))?;
+        std::fs::create_dir_all(parent).map_err(|e| DataError::write(&destination.display, e))?;
+        let staging = to.with_file_name(format!(
+            ".{}.partial-{}-{}",
+            destination.file_name(),
+            std::process::id(),
+            unique_suffix()
+        ));
+        return match copy_tree(from, &staging) {
+            Ok(()) => Ok(StagedCopy::Local { staging, destination: destination.clone() }),
+            Err(e) => {
+                remove_stage(&staging);
+                Err(DataError::write(&destination.display, format!("copying {}: {e}", source.display)))
+            }
+        };
+    }
+    destination.remove_all()?;
+    let (from_store, from_key) = (source.store.clone(), source.key.clone());
+    let (to_store, to_key) = (destination.store.clone(), destination.key.clone());
+    let root = IO_RUNTIME
+        .block_on(async move {
+            let keys = list_all_keys(&from_store, &from_key).await?;
+            if keys.is_empty() {
+                // Not a prefix: a single object (a JSON artifact), which is its own root.
+                let bytes = from_store.get(&from_key).await?.bytes().await?;
+                return Ok(Some((to_key, PutPayload::from(bytes))));
+            }
+            let root_key = from_key.clone().join("zarr.json");
+            let mut root = None;
+            for key in keys {
+                let relative: Vec<_> = key.prefix_match(&from_key).into_iter().flatten().collect();
+                let target = relative.into_iter().fold(to_key.clone(), |path, part| path.join(part.as_ref()));
+                let payload = PutPayload::from(from_store.get(&key).await?.bytes().await?);
+                if key == root_key {
+                    root = Some((target, payload));
+                } else {
+                    to_store.put(&target, payload).await?;
+                }
+            }
+            Ok::<_, object_store::Error>(root)
+        })
+        .map_err(|e| DataError::write(&destination.display, format!("copying {}: {e}", source.display)));
+    match root {
+        Ok(root) => Ok(StagedCopy::Remote { destination: destination.clone(), root }),
+        Err(error) => {
+            let _ = destination.remove_all();
+            Err(error)
+        }
+    }
+}
+
+/// Removes a local stage and the folder made for it, unless something else is in that folder.
+fn remove_stage(staging: &std::path::Path) {
+    let _ = if staging.is_dir() { std::fs::remove_dir_all(staging) } else { std::fs::remove_file(staging) };
+    if let Some(parent) = staging.parent() {
+        let _ = std::fs::remove_dir(parent);
     }
 }
 
@@ -159,12 +239,30 @@ mod tests {
         root.child("a/b/c.zarr/x/0").write_bytes(vec![0; 10]).unwrap();
         assert_eq!(root.child("a").total_size().unwrap(), 12);
         let copy = root.child("copy/c.zarr");
-        root.child("a/b/c.zarr").copy_store_to(&copy).unwrap();
+        copy_stores(&[(root.child("a/b/c.zarr"), copy.clone())]).unwrap();
         assert_eq!(copy.child("x/0").read_bytes().unwrap().unwrap().len(), 10);
         let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("copy")).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "only the published store remains");
         root.child("a").remove_all().unwrap();
         assert!(!dir.path().join("a").exists());
         root.child("a").remove_all().unwrap();
+    }
+
+    #[test]
+    fn a_failing_copy_publishes_none_of_the_stores() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Location::parse(&dir.path().to_string_lossy()).unwrap();
+        root.child("a.zarr/zarr.json").write_bytes(b"{}".to_vec()).unwrap();
+        root.child("published/a.zarr/zarr.json").write_bytes(b"old".to_vec()).unwrap();
+        let copies = [
+            (root.child("a.zarr"), root.child("published/a.zarr")),
+            (root.child("missing.zarr"), root.child("published/b.zarr")),
+        ];
+        let error = copy_stores(&copies).unwrap_err().to_string();
+        assert!(error.contains("missing.zarr") && error.contains("published/b.zarr"), "{error}");
+        let left: Vec<_> =
+            std::fs::read_dir(dir.path().join("published")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["a.zarr"], "no staging folder and no new store remain");
+        assert_eq!(root.child("published/a.zarr/zarr.json").read_bytes().unwrap().unwrap(), b"old", "a.zarr unchanged");
     }
 }

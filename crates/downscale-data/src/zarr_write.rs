@@ -43,7 +43,9 @@ use crate::location::Location;
 pub struct WriteOptions {
     pub layout: ChunkLayout,
     pub chunk_bytes: usize,
-    /// zstd level inside Blosc (1 is fast and already shrinks smooth fields well).
+    /// Blosc's level for its zstd compressor (Blosc runs zstd at level `2 * level - 1`). The default, 2 (zstd 3),
+    /// made BCSD's daily output as small as 3 (zstd 5) did in two thirds of the time; 1 is fastest, a few percent
+    /// larger.
     pub compression_level: u8,
     pub provenance: Provenance,
 }
@@ -53,7 +55,7 @@ impl Default for WriteOptions {
         WriteOptions {
             layout: ChunkLayout::default(),
             chunk_bytes: DEFAULT_CHUNK_BYTES,
-            compression_level: 3,
+            compression_level: 2,
             provenance: Provenance::default(),
         }
     }

@@ -2,10 +2,11 @@
 //! read and write goes through here so that the engine can count bytes for the run records.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use downscale_data::{DataArray, Location, VariableReader, WriteOptions, read_variable, write_zarr};
+use downscale_data::{DataArray, DataError, Location, VariableReader, WriteOptions, read_variable, write_zarr};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -108,6 +109,26 @@ impl<'a> TaskContext<'a> {
             self.bytes_read.fetch_add(parsed.total_size().unwrap_or(0), Ordering::Relaxed);
         }
         Ok(array)
+    }
+
+    /// Reads the block of `variable` in a data file outside the flow that `select` chooses from the variable's
+    /// labels (the reader's template and shape): only that block is read and decoded.
+    pub fn read_external_block(
+        &self,
+        location: &str,
+        variable: &str,
+        select: impl FnOnce(&VariableReader) -> Result<Vec<Range<usize>>, DataError>,
+    ) -> Result<DataArray, TaskError> {
+        let reader = VariableReader::open(location, variable)?;
+        let ranges = select(&reader)?;
+        let block = reader.read_block(&ranges)?;
+        if let Ok(parsed) = Location::parse(location) {
+            // The file's share that the block is: compressed sizes are not known per block.
+            let fraction = block.data.len() as f64 / reader.shape().iter().product::<usize>().max(1) as f64;
+            let bytes = parsed.total_size().unwrap_or(0) as f64 * fraction;
+            self.bytes_read.fetch_add(bytes.round() as u64, Ordering::Relaxed);
+        }
+        Ok(block)
     }
 
     /// Writes the task's artifact: a Zarr store of `array`.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
-use downscale_data::Location;
+use downscale_data::{Location, copy_stores};
 use serde_json::Value;
 
 use crate::artifact::{Artifact, ArtifactStore};
@@ -240,13 +240,15 @@ impl Engine<'_> {
         Ok((artifact, context.bytes_read()))
     }
 
-    /// Copies each output to `<results>/<run_id>/<published name>`, atomically per store.
+    /// Copies the outputs to `<results>/<run_id>/<published name>` as one publication: none is visible until every
+    /// one is copied, so a failure while publishing leaves the results as they were.
     fn publish(
         &self,
         request: &RunRequest,
         done: &HashMap<String, Artifact>,
         datasets: &mut BTreeMap<String, String>,
     ) -> Result<(), EngineError> {
+        let mut copies = Vec::with_capacity(request.outputs.len());
         for output in &request.outputs {
             let artifact = done.get(&output.task_id).ok_or_else(|| EngineError::Flow {
                 flow: request.flow.name.clone(),
@@ -254,7 +256,11 @@ impl Engine<'_> {
             })?;
             let from = Location::parse(&artifact.location).map_err(|e| EngineError::storage(&artifact.location, e))?;
             let to = self.results.child(&format!("{}/{}", request.run_id, output.published_name));
-            from.copy_store_to(&to).map_err(|e| EngineError::storage(&to.display, e))?;
+            copies.push((from, to));
+        }
+        let results = self.results.child(request.run_id);
+        copy_stores(&copies).map_err(|e| EngineError::storage(&results.display, e))?;
+        for (output, (_, to)) in request.outputs.iter().zip(&copies) {
             datasets.insert(output.dataset.clone(), to.display.clone());
         }
         Ok(())

@@ -173,6 +173,36 @@ fn a_failed_task_fails_the_run_with_a_manifest_and_nothing_under_results() {
 }
 
 #[test]
+fn a_failure_while_publishing_publishes_no_output() {
+    let setup = Setup::new();
+    let executions = Arc::new(AtomicU32::new(0));
+    // The last task removes the second output's artifact, so its copy fails after the first output's succeeded.
+    let vandal = Task::new("vandal", "vandal", 1, ArtifactKind::Json, |ctx| {
+        Location::parse(&ctx.input("second")?.location)?.remove_all()?;
+        ctx.write_json(&0)
+    })
+    .input("second", "second");
+    let flow = Flow::new("f", vec![adder("first", 1, &[], &executions), adder("second", 2, &[], &executions), vandal])
+        .unwrap();
+    let output = |dataset: &str, task: &str| Output {
+        dataset: dataset.into(),
+        task_id: task.into(),
+        published_name: format!("{task}.json"),
+    };
+    let outcome = setup.run(&flow, vec![output("daily", "first"), output("monthly", "second")]);
+    assert!(!outcome.succeeded);
+    let failure = outcome.failure.unwrap();
+    assert_eq!(failure.task, "publish");
+    assert!(failure.error.contains("second.json"), "{}", failure.error);
+    let results: Vec<String> = std::fs::read_dir(setup.dir.path().join("results"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(results, ["failed-runs"], "not even the output copied before the failure is published");
+    assert_eq!(setup.records.find_run("test_run").unwrap().unwrap().state, "failed");
+}
+
+#[test]
 fn zarr_outputs_are_published_under_the_run_and_read_back() {
     let setup = Setup::new();
     let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/samples/iberia/gcm_CNRM-CM5");

@@ -10,6 +10,7 @@
 //! ```
 //! No rechunking pass exists: each task reads the whole of its (regional) inputs and writes one store.
 
+use downscale_data::chunking::ChunkLayout;
 use downscale_data::{AttrValue, Provenance, WriteOptions};
 use downscale_engine::{ArtifactKind, Output, Task, TaskContext, TaskError};
 use downscale_methods::adjust::Method;
@@ -27,6 +28,11 @@ use crate::tasks::summary::{Period, Statistic, summarise};
 
 /// Model cells kept around the run's box, so bilinear interpolation back onto the box has neighbours everywhere.
 const MODEL_MARGIN: usize = 2;
+
+/// Chunks of intermediates: whole maps, a few MB of days each. Blosc compresses a chunk on one thread, so a
+/// regional field in one 100 MB chunk (the published layout) was encoded and decoded serially; a few MB also keeps
+/// the codec's buffers in the allocator's reused memory instead of fresh pages.
+const INTERMEDIATE_CHUNK_BYTES: usize = 8_000_000;
 
 /// Land: Natural Earth 1:10m land buffered by 1°, the original's mask.
 const LAND_BUFFER_DEGREES: f64 = 1.0;
@@ -159,9 +165,14 @@ pub fn outputs(inputs: &BcsdInputs) -> Vec<Output> {
 }
 
 /// Intermediates are read once or twice by later tasks and never published: Blosc's fastest zstd level (zstd 1),
-/// where the default (Blosc 3, zstd 5) made compression the largest single cost of a run for a few percent of size.
+/// a few percent larger than the published stores' level for half its compression time.
 fn intermediate_options(title: &str) -> WriteOptions {
-    WriteOptions { compression_level: 1, ..write_options(title) }
+    WriteOptions {
+        compression_level: 1,
+        layout: ChunkLayout::FullSpace,
+        chunk_bytes: INTERMEDIATE_CHUNK_BYTES,
+        ..write_options(title)
+    }
 }
 
 fn write_options(title: &str) -> WriteOptions {

@@ -6,6 +6,7 @@
 use downscale_data::DataArray;
 use downscale_data::calendar::{Calendar, CfDateTime};
 use downscale_data::calendar_convert::Align360;
+use downscale_data::select::whole;
 use downscale_data::time_convert::to_standard_calendar;
 use downscale_data::units::to_canonical;
 use downscale_engine::{TaskContext, TaskError};
@@ -30,13 +31,17 @@ pub fn read_selected(
     file_variable: &str,
     selection: &Selection,
 ) -> Result<DataArray, TaskError> {
-    let array = ctx.read_external(location, file_variable)?;
     let [latmin, latmax, lonmin, lonmax] = selection.bbox;
-    let mut array = array.select_years(selection.years[0], selection.years[1])?.select_box(
-        [latmin, latmax],
-        [lonmin, lonmax],
-        selection.margin,
-    )?;
+    // Cut while reading: only the selection's block is read and decoded, in one copy.
+    let mut array = ctx.read_external_block(location, file_variable, |reader| {
+        let template = reader.template();
+        let mut ranges = whole(reader.shape());
+        ranges[0] = template.year_steps(selection.years[0], selection.years[1])?;
+        for (axis, range) in template.box_cells([latmin, latmax], [lonmin, lonmax], selection.margin)? {
+            ranges[axis] = range;
+        }
+        Ok(ranges)
+    })?;
     to_canonical(&mut array)?;
     if array.time.as_ref().is_some_and(|t| t.calendar != Calendar::Standard) {
         array = to_standard_calendar(&array, Align360::Year)?;
