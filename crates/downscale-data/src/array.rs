@@ -107,6 +107,21 @@ pub struct DataArray {
 }
 
 impl DataArray {
+    /// The array's labels (name, dims, coordinates, time axis, attributes) with other values: what `clone` then
+    /// replacing `data` gives, without copying the old values first.
+    pub fn with_data(&self, data: ArrayD<f32>) -> DataArray {
+        DataArray {
+            name: self.name.clone(),
+            source: self.source.clone(),
+            dims: self.dims.clone(),
+            data,
+            coords: self.coords.clone(),
+            time: self.time.clone(),
+            attrs: self.attrs.clone(),
+            global_attrs: self.global_attrs.clone(),
+        }
+    }
+
     pub fn shape(&self) -> &[usize] {
         self.data.shape()
     }
@@ -155,8 +170,7 @@ impl DataArray {
 
     /// Keeps the time steps at `indices` (in that order).
     pub fn select_time(&self, indices: &[usize]) -> DataArray {
-        let mut out = self.clone();
-        out.data = self.data.select(Axis(0), indices);
+        let mut out = self.with_data(self.data.select(Axis(0), indices));
         if let Some(time) = &mut out.time {
             time.dates = indices.iter().map(|&i| time.dates[i]).collect();
         }

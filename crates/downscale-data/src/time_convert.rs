@@ -35,8 +35,7 @@ pub fn to_standard_calendar(array: &DataArray, align_360: Align360) -> Result<Da
             }
         }
     }
-    let mut converted = array.clone();
-    converted.data = data;
+    let mut converted = array.with_data(data);
     converted.time = Some(TimeAxis { calendar: Calendar::Standard, units: time.units.clone(), dates: plan.dates });
     Ok(converted)
 }

@@ -6,7 +6,9 @@ use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use downscale_data::{DataArray, DataError, Location, VariableReader, WriteOptions, read_variable, write_zarr};
+use downscale_data::{
+    DataArray, DataError, Location, VariableReader, WriteOptions, ZarrWriter, read_variable, write_zarr,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -80,6 +82,17 @@ impl<'a> TaskContext<'a> {
         Ok(read_variable(&artifact.location, variable)?)
     }
 
+    /// A block reader of a Zarr input, for bodies that stream through it; its whole size counts as read.
+    pub fn open_input(&self, role: &str) -> Result<VariableReader, TaskError> {
+        let artifact = self.input(role)?;
+        let variable = artifact
+            .variable
+            .as_deref()
+            .ok_or_else(|| TaskError::new(format!("task '{}': input '{role}' is not a data store", self.task.id)))?;
+        self.bytes_read.fetch_add(artifact.bytes, Ordering::Relaxed);
+        Ok(VariableReader::open(&artifact.location, variable)?)
+    }
+
     /// The labels of a Zarr input (dims, coordinates, time axis, attributes) without its values: for tasks that
     /// only need an input's grid or time axis.
     pub fn read_template(&self, role: &str) -> Result<DataArray, TaskError> {
@@ -136,6 +149,24 @@ impl<'a> TaskContext<'a> {
         self.expect_kind(ArtifactKind::Zarr)?;
         write_zarr(array, &self.output, options)?;
         *self.written_variable.lock().expect("no task body panics while holding this lock") = Some(array.name.clone());
+        Ok(())
+    }
+
+    /// Writes the task's artifact block by block: a Zarr store of `shape` labelled like `template`, whose blocks
+    /// `fill` writes (from any threads). The store is published only when `fill` succeeded and every chunk is written.
+    pub fn write_blocks(
+        &self,
+        template: &DataArray,
+        shape: &[usize],
+        options: &WriteOptions,
+        fill: impl FnOnce(&ZarrWriter) -> Result<(), TaskError>,
+    ) -> Result<(), TaskError> {
+        self.expect_kind(ArtifactKind::Zarr)?;
+        let writer = ZarrWriter::create(template, shape, &self.output, options)?;
+        fill(&writer)?;
+        writer.finish()?;
+        *self.written_variable.lock().expect("no task body panics while holding this lock") =
+            Some(template.name.clone());
         Ok(())
     }
 

@@ -21,5 +21,5 @@ pub use conservative::conservative_weights;
 pub use error::{RegridError, Result};
 pub use grid::Grid;
 pub use nearest::nearest_weights;
-pub use regrid::regrid_array;
+pub use regrid::{regrid_array, regridded_labels, regridded_shape};
 pub use weights::{Method, Weights};

@@ -9,14 +9,7 @@ use crate::weights::Weights;
 
 /// Regrids `array` (dims `(time, lat, lon)` or `(lat, lon)`) onto `target` with `weights`.
 pub fn regrid_array(array: &DataArray, target: &Grid, weights: &Weights) -> Result<DataArray> {
-    let spatial_dims = &array.dims[array.dims.len().saturating_sub(2)..];
-    let (lat_dim, lon_dim) = match spatial_dims {
-        [lat, lon] => (lat.clone(), lon.clone()),
-        _ => return Err(not_gridded(array)),
-    };
-    if array.dims.len() > 3 || (array.dims.len() == 3 && array.time.is_none()) {
-        return Err(not_gridded(array));
-    }
+    let labels = regridded_labels(array, target, weights)?;
     let (ny, nx) = weights.source_shape;
     let steps = if array.dims.len() == 3 { array.shape()[0] } else { 1 };
     let standard = array.data.as_standard_layout();
@@ -33,23 +26,40 @@ pub fn regrid_array(array: &DataArray, target: &Grid, weights: &Weights) -> Resu
             ),
         })?;
     let regridded = weights.apply(data)?;
-    let (ty, tx) = target.shape();
-    let mut shape = array.shape().to_vec();
-    let n = shape.len();
-    shape[n - 2] = ty;
-    shape[n - 1] = tx;
     let data = regridded
-        .into_shape_with_order(IxDyn(&shape))
+        .into_shape_with_order(IxDyn(&regridded_shape(array.shape(), target)))
         .map_err(|e| RegridError::Other { what: array.source.clone(), detail: e.to_string() })?;
+    Ok(labels.with_data(data))
+}
 
-    let mut out = array.clone();
-    out.data = data;
-    // Coordinates on the old grid's dims (lat, lon, their bounds) are replaced; scalar and time ones stay.
+/// The labels of `array` regridded onto `target` (its data left empty): coordinates on the old grid's dims (lat,
+/// lon, their bounds) replaced by the target's, scalar and time ones kept. For writers that regrid block by block;
+/// `array` may be a reader's template.
+pub fn regridded_labels(array: &DataArray, target: &Grid, weights: &Weights) -> Result<DataArray> {
+    let spatial_dims = &array.dims[array.dims.len().saturating_sub(2)..];
+    let (lat_dim, lon_dim) = match spatial_dims {
+        [lat, lon] => (lat.clone(), lon.clone()),
+        _ => return Err(not_gridded(array)),
+    };
+    if array.dims.len() > 3 || (array.dims.len() == 3 && array.time.is_none()) {
+        return Err(not_gridded(array));
+    }
+    let mut out = array.with_data(ndarray::ArrayD::zeros(vec![0; array.dims.len()]));
     out.coords.retain(|c| !c.dims.iter().any(|d| *d == lat_dim || *d == lon_dim));
     out.coords.push(axis_coordinate(&lat_dim, &target.lat, &target.lat_edges, "latitude", "degrees_north", "Y"));
     out.coords.push(axis_coordinate(&lon_dim, &target.lon, &target.lon_edges, "longitude", "degrees_east", "X"));
     out.attrs.insert("regrid_method".into(), AttrValue::Text(weights.method.name().into()));
     Ok(out)
+}
+
+/// The shape of an array of `shape` regridded onto `target`: the last two axes become the target's.
+pub fn regridded_shape(shape: &[usize], target: &Grid) -> Vec<usize> {
+    let (ty, tx) = target.shape();
+    let mut shape = shape.to_vec();
+    let n = shape.len();
+    shape[n - 2] = ty;
+    shape[n - 1] = tx;
+    shape
 }
 
 fn not_gridded(array: &DataArray) -> RegridError {

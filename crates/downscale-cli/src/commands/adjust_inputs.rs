@@ -129,12 +129,13 @@ impl AdjustInputs {
 
     /// SIM over the prediction years with the adjusted values, in the output units, as float32.
     pub fn output_array(&self, adjusted: Array2<f32>) -> DataArray {
-        let mut output = self.sim.array.clone();
         let (scale, offset) = (self.output_scale, self.output_offset);
         let converted = adjusted.mapv(|v| (f64::from(v) * scale + offset) as f32);
-        let shape = IxDyn(output.shape());
-        output.data = ArrayD::from_shape_vec(shape, converted.into_raw_vec_and_offset().0)
-            .expect("adjusted values have SIM's shape");
+        let shape = IxDyn(self.sim.array.shape());
+        let mut output = self.sim.array.with_data(
+            ArrayD::from_shape_vec(shape, converted.into_raw_vec_and_offset().0)
+                .expect("adjusted values have SIM's shape"),
+        );
         output.attrs.insert("units".into(), AttrValue::Text(self.output_units.clone()));
         output
     }

@@ -59,7 +59,5 @@ pub fn correct_points(
         sim_time: &sim_time,
     };
     let adjusted = adjust_points(method, &inputs, 0).map_err(|e| TaskError::new(format!("{}: {e}", sim.source)))?;
-    let mut out = sim.clone();
-    out.data = adjusted.into_shape_with_order(sim.shape().to_vec()).map_err(TaskError::new)?.into_dyn();
-    Ok(out)
+    Ok(sim.with_data(adjusted.into_shape_with_order(sim.shape().to_vec()).map_err(TaskError::new)?.into_dyn()))
 }

@@ -5,6 +5,7 @@
 //! spatial tiles sized from the runtime's budget is the next step for global fields.
 
 pub mod anomalies;
+pub mod blocks;
 pub mod correct;
 pub mod inputs;
 pub mod regrid;

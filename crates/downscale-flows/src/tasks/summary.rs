@@ -71,8 +71,7 @@ pub fn summarise(daily: &DataArray, period: Period, statistic: Statistic) -> Res
             }
         });
     }
-    let mut summary = daily.clone();
-    summary.data = out.into_dyn();
+    let mut summary = daily.with_data(out.into_dyn());
     summary.time = Some(TimeAxis {
         calendar: time.calendar,
         units: time.units.clone(),
