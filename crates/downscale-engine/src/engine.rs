@@ -17,7 +17,7 @@ use crate::key::CacheKey;
 use crate::manifest::{Failure, Manifest, write_manifest};
 use crate::progress::{Progress, TaskEnd};
 use crate::records::{NewRun, Records, TaskReport};
-use crate::resources::{cpu_seconds, peak_rss, reset_peak_rss};
+use crate::resources::{cpu_seconds, peak_rss, release_free_memory, reset_peak_rss};
 use crate::runtime::Runtime;
 
 /// How often and how patiently transient failures are retried: attempt `n` waits `base_delay · 2^(n-1)` first.
@@ -177,6 +177,7 @@ impl Engine<'_> {
             attempt += 1;
             let started = Instant::now();
             let cpu_before = cpu_seconds();
+            release_free_memory();
             reset_peak_rss();
             let result = self.attempt(task, key, inputs.clone());
             let wall_seconds = started.elapsed().as_secs_f64();

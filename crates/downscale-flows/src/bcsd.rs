@@ -21,9 +21,10 @@ use serde_json::{Value, json};
 
 use crate::sources::Source;
 use crate::tasks::anomalies::{add_anomalies_and_mask, spatial_anomalies};
+use crate::tasks::blocks::map_tiles;
 use crate::tasks::correct::correct_points;
 use crate::tasks::inputs::{Selection, read_selected};
-use crate::tasks::regrid::regrid_onto;
+use crate::tasks::regrid::{regrid_onto, regrid_onto_tiles};
 use crate::tasks::summary::{Period, Statistic, summarise};
 
 /// Model cells kept around the run's box, so bilinear interpolation back onto the box has neighbours everywhere.
@@ -77,11 +78,20 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
         })
         .params(params)
     };
-    let regrid = |id: &str, source: &str, grid_of: &str| {
-        Task::new(id, "regrid", 1, ArtifactKind::Zarr, |ctx| {
-            regrid_onto(ctx, "source", "grid", &intermediate_options("regridded"))
+    // Whole maps for the fields the next task reads by days; whole series, in the published store's chunks, for the
+    // corrected field, which `postprocess` streams tile by tile into that store.
+    let regrid = |id: &str, source: &str, grid_of: &str, series: bool| {
+        Task::new(id, "regrid", 1, ArtifactKind::Zarr, move |ctx| {
+            if series {
+                let options = WriteOptions { compression_level: 1, ..write_options("regridded") };
+                regrid_onto_tiles(ctx, "source", "grid", &options)
+            } else {
+                regrid_onto(ctx, "source", "grid", &intermediate_options("regridded"))
+            }
         })
-        .params(json!({"method": "bilinear", "extrapolation": "nearest"}))
+        .params(
+            json!({"method": "bilinear", "extrapolation": "nearest", "chunks": if series { "series" } else { "maps" }}),
+        )
         .input("source", source)
         .input("grid", grid_of)
     };
@@ -108,8 +118,8 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
         read("get_obs", "get_obs", &inputs.obs, selection(inputs.train, 0)),
         read("get_experiment_train", "get_experiment", &inputs.train_model, selection(inputs.train, MODEL_MARGIN)),
         read("get_experiment_predict", "get_experiment", &inputs.predict_model, selection(inputs.predict, MODEL_MARGIN)),
-        regrid("coarsen_obs", "get_obs", "get_experiment_train"),
-        regrid("interpolate_obs", "coarsen_obs", "get_obs"),
+        regrid("coarsen_obs", "get_obs", "get_experiment_train", false),
+        regrid("interpolate_obs", "coarsen_obs", "get_obs", false),
         Task::new("spatial_anomalies", "bcsd_spatial_anomalies", 1, ArtifactKind::Zarr, |ctx| {
             let anomalies = spatial_anomalies(&ctx.read_array("obs")?, &ctx.read_array("interpolated")?)?;
             ctx.write_array(&anomalies, &intermediate_options("BCSD spatial anomalies"))
@@ -129,7 +139,7 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
         .input("reference", "coarsen_obs")
         .input("hist", "get_experiment_train")
         .input("sim", "get_experiment_predict"),
-        regrid("interpolate_corrected", "bias_correct", "get_obs"),
+        regrid("interpolate_corrected", "bias_correct", "get_obs", true),
         Task::new("postprocess", "bcsd_postprocess", 1, ArtifactKind::Zarr, move |ctx| postprocess(ctx, &postprocess_attrs))
             .params(json!({"land": "natural-earth-10m", "buffer_degrees": LAND_BUFFER_DEGREES, "attrs": attrs}))
             .input("fine", "interpolate_corrected")
@@ -147,11 +157,15 @@ fn postprocess(ctx: &TaskContext, attrs: &Value) -> Result<(), TaskError> {
     let polygons = LandPolygons::natural_earth_10m_near(&grid, LAND_BUFFER_DEGREES).map_err(TaskError::new)?;
     let land = land_from_polygons(&grid, &polygons, LAND_BUFFER_DEGREES);
     drop(polygons);
-    // The whole field: the interpolated days are stored in whole-map chunks and the published store in whole-series
-    // chunks, so this is where the layout changes. Regridding onto spatial tiles of the obs grid would make the
-    // interpolated field whole-series too, and this task streamable over tiles.
-    let daily = add_anomalies_and_mask(ctx.read_array("fine")?, &anomalies, &land)?;
-    ctx.write_array(&with_attrs(daily, attrs), &write_options("BCSD downscaled"))
+    // The corrected field is stored in the published store's chunks: tile by tile, every day of a block of cells.
+    let fine = ctx.open_input("fine")?;
+    let labels = with_attrs(fine.template().clone(), attrs);
+    map_tiles(ctx, &labels, fine.shape(), &write_options("BCSD downscaled"), |lat, lon| {
+        let block = fine.read_block(&[0..fine.shape()[0], lat.clone(), lon.clone()])?;
+        let maps = anomalies.block(&[0..12, lat.clone(), lon.clone()])?;
+        let land = land.slice(ndarray::s![lat, lon]).to_owned();
+        Ok(add_anomalies_and_mask(block, &maps, &land)?.data)
+    })
 }
 
 /// The published outputs and their names, like the original's stores

@@ -5,6 +5,8 @@
 //! *valid* source values, renormalised by their weights, and NaN when none is valid. Renormalising is what keeps
 //! coastlines and regional edges from pulling values towards zero.
 
+use std::ops::Range;
+
 use ndarray::{Array3, ArrayView3, Axis};
 use rayon::prelude::*;
 use sprs::{CsMat, TriMat};
@@ -69,6 +71,44 @@ impl Weights {
             tri.add_triplet(row, col, w);
         }
         Weights { method, source_shape, target_shape, matrix: tri.to_csr() }
+    }
+
+    /// The weights of the target cells in `lat × lon` (index ranges of the target grid), as weights from the
+    /// smallest source window that holds every source cell they use, and that window (source lat and lon index
+    /// ranges): regridding a tile of the target needs only its window of the source. Each target cell keeps its
+    /// sources in the same order, so a tile's values are bit-identical to the same cells regridded whole.
+    pub fn tile(&self, lat: Range<usize>, lon: Range<usize>) -> (Weights, [Range<usize>; 2]) {
+        let (target_lon, source_lon) = (self.target_shape.1, self.source_shape.1.max(1));
+        let rows = || lat.clone().flat_map(|i| lon.clone().map(move |j| i * target_lon + j));
+        let (mut lat_window, mut lon_window) = ((usize::MAX, 0), (usize::MAX, 0));
+        for row in rows() {
+            if let Some(sources) = self.matrix.outer_view(row) {
+                for (source, _) in sources.iter() {
+                    let (i, j) = (source / source_lon, source % source_lon);
+                    lat_window = (lat_window.0.min(i), lat_window.1.max(i + 1));
+                    lon_window = (lon_window.0.min(j), lon_window.1.max(j + 1));
+                }
+            }
+        }
+        // A tile whose cells use no source gets an empty window (and NaN values).
+        let window = |(start, end): (usize, usize)| if start < end { start..end } else { 0..0 };
+        let (lat_window, lon_window) = (window(lat_window), window(lon_window));
+        let mut triplets = Vec::new();
+        for (local_row, row) in rows().enumerate() {
+            if let Some(sources) = self.matrix.outer_view(row) {
+                for (source, &weight) in sources.iter() {
+                    let (i, j) = (source / source_lon - lat_window.start, source % source_lon - lon_window.start);
+                    triplets.push((local_row, i * lon_window.len() + j, weight));
+                }
+            }
+        }
+        let tile = Weights::from_triplets(
+            self.method,
+            (lat_window.len(), lon_window.len()),
+            (lat.len(), lon.len()),
+            &triplets,
+        );
+        (tile, [lat_window, lon_window])
     }
 
     /// Number of stored weights.
