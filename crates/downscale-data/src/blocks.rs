@@ -52,6 +52,12 @@ impl VariableReader {
         &self.layout.template
     }
 
+    /// The labels of the block at `ranges` (coordinates with their bounds and time axis cut to it), without its
+    /// values: the template of a store written block by block from this selection.
+    pub fn block_labels(&self, ranges: &[Range<usize>]) -> Result<DataArray> {
+        labels_of_block(self.template(), self.shape(), ranges)
+    }
+
     /// The block at `ranges`, one decoded index range per dimension in decoded dimension order: values,
     /// coordinates (with their bounds) and time axis cut to the block. Reads only the stored hyperslabs behind it.
     pub fn read_block(&self, ranges: &[Range<usize>]) -> Result<DataArray> {

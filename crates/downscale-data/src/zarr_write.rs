@@ -43,6 +43,9 @@ use crate::location::Location;
 pub struct WriteOptions {
     pub layout: ChunkLayout,
     pub chunk_bytes: usize,
+    /// An explicit chunk shape, in place of `layout` and `chunk_bytes` (each axis clipped to `1..=` its length):
+    /// for a store whose chunks must follow another's, as a summary's follow its daily store's tiles.
+    pub chunk_shape: Option<Vec<usize>>,
     /// Blosc's level for its zstd compressor (Blosc runs zstd at level `2 * level - 1`). The default, 2 (zstd 3),
     /// made BCSD's daily output as small as 3 (zstd 5) did in two thirds of the time; 1 is fastest, a few percent
     /// larger.
@@ -55,6 +58,7 @@ impl Default for WriteOptions {
         WriteOptions {
             layout: ChunkLayout::default(),
             chunk_bytes: DEFAULT_CHUNK_BYTES,
+            chunk_shape: None,
             compression_level: 2,
             provenance: Provenance::default(),
         }

@@ -124,24 +124,24 @@ impl<'a> TaskContext<'a> {
         Ok(array)
     }
 
-    /// Reads the block of `variable` in a data file outside the flow that `select` chooses from the variable's
-    /// labels (the reader's template and shape): only that block is read and decoded.
-    pub fn read_external_block(
+    /// Opens `variable` in a data file outside the flow for block reads, with the block `select` chooses from its
+    /// labels (the reader's template and shape). The block's share of the file counts as read.
+    pub fn open_external(
         &self,
         location: &str,
         variable: &str,
         select: impl FnOnce(&VariableReader) -> Result<Vec<Range<usize>>, DataError>,
-    ) -> Result<DataArray, TaskError> {
+    ) -> Result<(VariableReader, Vec<Range<usize>>), TaskError> {
         let reader = VariableReader::open(location, variable)?;
         let ranges = select(&reader)?;
-        let block = reader.read_block(&ranges)?;
         if let Ok(parsed) = Location::parse(location) {
-            // The file's share that the block is: compressed sizes are not known per block.
-            let fraction = block.data.len() as f64 / reader.shape().iter().product::<usize>().max(1) as f64;
+            // Compressed sizes are not known per block: the block's fraction of the values.
+            let selected = ranges.iter().map(ExactSizeIterator::len).product::<usize>() as f64;
+            let fraction = selected / reader.shape().iter().product::<usize>().max(1) as f64;
             let bytes = parsed.total_size().unwrap_or(0) as f64 * fraction;
             self.bytes_read.fetch_add(bytes.round() as u64, Ordering::Relaxed);
         }
-        Ok(block)
+        Ok((reader, ranges))
     }
 
     /// Writes the task's artifact: a Zarr store of `array`.

@@ -8,24 +8,27 @@
 //!                                          └──► interpolate_corrected ──────────────────► postprocess ──► summary_month
 //!                                                                                                    └──► summary_year
 //! ```
-//! No rechunking pass exists: each task reads the whole of its (regional) inputs and writes one store.
+//! No rechunking pass exists: fields on the obs grid are stored in whole maps up to `interpolate_corrected`, which
+//! writes the published store's whole-series chunks tile by tile, so every task streams through blocks of its
+//! inputs' own chunks. Task versions are 2 since the stores were chunked so: earlier artifacts are not reused.
 
-use downscale_data::chunking::ChunkLayout;
+use downscale_data::chunking::{ChunkLayout, chunk_shape};
 use downscale_data::{AttrValue, Provenance, WriteOptions};
 use downscale_engine::{ArtifactKind, Output, Task, TaskContext, TaskError};
 use downscale_methods::adjust::Method;
 use downscale_methods::bcsd::FitOrder;
 use downscale_regrid::Grid;
 use downscale_regrid::mask::{LandPolygons, land_from_polygons};
+use ndarray::Ix3;
 use serde_json::{Value, json};
 
 use crate::sources::Source;
 use crate::tasks::anomalies::{add_anomalies_and_mask, spatial_anomalies};
 use crate::tasks::blocks::map_tiles;
 use crate::tasks::correct::correct_points;
-use crate::tasks::inputs::{Selection, read_selected};
+use crate::tasks::inputs::{Selection, write_selected};
 use crate::tasks::regrid::{regrid_onto, regrid_onto_tiles};
-use crate::tasks::summary::{Period, Statistic, summarise};
+use crate::tasks::summary::{Period, Statistic, summary_labels, summary_values};
 
 /// Model cells kept around the run's box, so bilinear interpolation back onto the box has neighbours everywhere.
 const MODEL_MARGIN: usize = 2;
@@ -72,16 +75,15 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
     let read = |id: &str, name: &str, source: &Source, selection: Selection| {
         let (location, file_variable) = (source.location.clone(), source.file_variable.clone());
         let params = json!({"source": source.identity, "selection": selection});
-        Task::new(id, name, 1, ArtifactKind::Zarr, move |ctx| {
-            let array = read_selected(ctx, &location, &file_variable, &selection)?;
-            ctx.write_array(&array, &intermediate_options("input data"))
+        Task::new(id, name, 2, ArtifactKind::Zarr, move |ctx| {
+            write_selected(ctx, &location, &file_variable, &selection, &intermediate_options("input data"))
         })
         .params(params)
     };
     // Whole maps for the fields the next task reads by days; whole series, in the published store's chunks, for the
     // corrected field, which `postprocess` streams tile by tile into that store.
     let regrid = |id: &str, source: &str, grid_of: &str, series: bool| {
-        Task::new(id, "regrid", 1, ArtifactKind::Zarr, move |ctx| {
+        Task::new(id, "regrid", 2, ArtifactKind::Zarr, move |ctx| {
             if series {
                 let options = WriteOptions { compression_level: 1, ..write_options("regridded") };
                 regrid_onto_tiles(ctx, "source", "grid", &options)
@@ -105,10 +107,24 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
     let summary = |id: &str, period: Period| {
         let body_attrs = attrs.clone();
         let statistic = Statistic::for_variable(&inputs.variable);
-        Task::new(id, "time_summary", 1, ArtifactKind::Zarr, move |ctx| {
-            let daily = ctx.read_array("daily")?;
-            let summary = summarise(&daily, period, statistic)?;
-            ctx.write_array(&with_attrs(summary, &body_attrs), &write_options("BCSD summary"))
+        Task::new(id, "time_summary", 2, ArtifactKind::Zarr, move |ctx| {
+            let daily = ctx.open_input("daily")?;
+            let (labels, periods) = summary_labels(daily.template(), period, statistic)?;
+            let &[days, rows, columns] = daily.shape() else {
+                return Err(TaskError::new(format!("{}: not a (time, lat, lon) field", daily.template().source)));
+            };
+            // Tile by tile of the daily store's chunks, which the summary's chunks follow.
+            let tile = chunk_shape(daily.shape(), true, ChunkLayout::FullTime, 4, PUBLISHED_CHUNK_BYTES);
+            let options = WriteOptions {
+                chunk_shape: Some(vec![periods.len(), tile[1], tile[2]]),
+                ..write_options("BCSD summary")
+            };
+            let shape = [periods.len(), rows, columns];
+            map_tiles(ctx, &with_attrs(labels, &body_attrs), &shape, &options, |lat, lon| {
+                let block = daily.read_block(&[0..days, lat, lon])?;
+                let values = block.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
+                Ok(summary_values(values, &periods, statistic).into_dyn())
+            })
         })
         .params(json!({"period": period, "statistic": statistic, "attrs": attrs}))
         .input("daily", "postprocess")
@@ -121,12 +137,12 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
         regrid("coarsen_obs", "get_obs", "get_experiment_train", false),
         regrid("interpolate_obs", "coarsen_obs", "get_obs", false),
         Task::new("spatial_anomalies", "bcsd_spatial_anomalies", 1, ArtifactKind::Zarr, |ctx| {
-            let anomalies = spatial_anomalies(&ctx.read_array("obs")?, &ctx.read_array("interpolated")?)?;
+            let anomalies = spatial_anomalies(&ctx.open_input("obs")?, &ctx.open_input("interpolated")?, ctx.budget())?;
             ctx.write_array(&anomalies, &intermediate_options("BCSD spatial anomalies"))
         })
         .input("obs", "get_obs")
         .input("interpolated", "interpolate_obs"),
-        Task::new("bias_correct", "bcsd_fit_and_predict", 1, ArtifactKind::Zarr, move |ctx| {
+        Task::new("bias_correct", "bcsd_fit_and_predict", 2, ArtifactKind::Zarr, move |ctx| {
             let corrected = correct_points(
                 &method,
                 &ctx.read_array("reference")?,
@@ -140,7 +156,7 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
         .input("hist", "get_experiment_train")
         .input("sim", "get_experiment_predict"),
         regrid("interpolate_corrected", "bias_correct", "get_obs", true),
-        Task::new("postprocess", "bcsd_postprocess", 1, ArtifactKind::Zarr, move |ctx| postprocess(ctx, &postprocess_attrs))
+        Task::new("postprocess", "bcsd_postprocess", 2, ArtifactKind::Zarr, move |ctx| postprocess(ctx, &postprocess_attrs))
             .params(json!({"land": "natural-earth-10m", "buffer_degrees": LAND_BUFFER_DEGREES, "attrs": attrs}))
             .input("fine", "interpolate_corrected")
             .input("anomalies", "spatial_anomalies"),

@@ -77,8 +77,18 @@ impl ZarrWriter {
             }
         };
         let storage = zarr_storage(&staging);
-        let chunk_shape =
-            crate::chunking::chunk_shape(shape, template.time.is_some(), options.layout, 4, options.chunk_bytes);
+        let chunk_shape = match &options.chunk_shape {
+            Some(chunks) if chunks.len() == shape.len() => {
+                chunks.iter().zip(shape).map(|(&c, &n)| c.clamp(1, n.max(1))).collect()
+            }
+            Some(chunks) => {
+                let detail = format!("a chunk shape {chunks:?} for an array of shape {shape:?}");
+                return Err(err(&detail));
+            }
+            None => {
+                crate::chunking::chunk_shape(shape, template.time.is_some(), options.layout, 4, options.chunk_bytes)
+            }
+        };
         let data = build_data_array(&storage, template, shape, &chunk_shape, options).map_err(|e| err(&e))?;
         let data_metadata = data.metadata_opt(&metadata_options());
         let labels = shallow_labels(template);

@@ -2,47 +2,69 @@
 //! month, `A[m] = mean over the training days of month m of (obs − interpolated coarse obs)`; additive for every
 //! variable, as the original (classic BCSD uses ratios for precipitation). Adding them back restores the detail.
 
-use downscale_data::{AttrValue, CoordValues, Coordinate, DataArray};
-use downscale_engine::TaskError;
+use downscale_data::{AttrValue, CoordValues, Coordinate, DataArray, VariableReader};
+use downscale_engine::{Budget, TaskError};
 use ndarray::{Array3, Axis, Ix3};
 
-/// The 12 maps `(month, lat, lon)`; a month without training days is NaN.
-pub fn spatial_anomalies(obs: &DataArray, interpolated: &DataArray) -> Result<DataArray, TaskError> {
-    let fine = obs.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
-    let smooth = interpolated.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
-    if fine.shape() != smooth.shape() {
+use crate::tasks::blocks::time_blocks;
+
+/// The 12 maps `(month, lat, lon)` of `obs` and the interpolated coarse obs, read block of days by block of days
+/// (the block's two fields and the maps' sums in memory, blocks as large as `budget` allows); a month without
+/// training days is NaN.
+pub fn spatial_anomalies(
+    obs: &VariableReader,
+    interpolated: &VariableReader,
+    budget: Budget,
+) -> Result<DataArray, TaskError> {
+    let template = obs.template();
+    let &[steps, n_lat, n_lon] = obs.shape() else {
+        return Err(TaskError::new(format!("{}: not a (time, lat, lon) field: {:?}", template.source, obs.shape())));
+    };
+    if interpolated.shape() != obs.shape() {
         return Err(TaskError::new(format!(
             "{}: shape {:?} differs from the interpolated obs {:?}",
-            obs.source,
-            fine.shape(),
-            smooth.shape()
+            template.source,
+            obs.shape(),
+            interpolated.shape()
         )));
     }
-    let time = obs.time.as_ref().ok_or_else(|| TaskError::new(format!("{}: no time axis", obs.source)))?;
-    let (_, n_lat, n_lon) = fine.dim();
     let mut sums = Array3::<f64>::zeros((12, n_lat, n_lon));
     let mut counts = Array3::<u32>::zeros((12, n_lat, n_lon));
-    for (step, date) in time.dates.iter().enumerate() {
-        let month = date.month as usize - 1;
-        for ((&f, &s), (sum, count)) in
-            fine.index_axis(Axis(0), step).iter().zip(smooth.index_axis(Axis(0), step).iter()).zip(
-                sums.index_axis_mut(Axis(0), month).iter_mut().zip(counts.index_axis_mut(Axis(0), month).iter_mut()),
-            )
-        {
-            if !(f.is_nan() || s.is_nan()) {
-                *sum += f64::from(f) - f64::from(s);
-                *count += 1;
+    // Blocks in turn, each read by both readers at once.
+    let in_turn = Budget { threads: 1, ..budget };
+    for days in time_blocks(steps, 2 * 4 * n_lat * n_lon, 1, in_turn) {
+        let ranges = [days, 0..n_lat, 0..n_lon];
+        let (fine, smooth) = rayon::join(|| obs.read_block(&ranges), || interpolated.read_block(&ranges));
+        let (fine, smooth) = (fine?, smooth?);
+        let time = fine.time.as_ref().ok_or_else(|| TaskError::new(format!("{}: no time axis", fine.source)))?;
+        let fine_days = fine.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
+        let smooth_days = smooth.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
+        for (step, date) in time.dates.iter().enumerate() {
+            let month = date.month as usize - 1;
+            for ((&f, &s), (sum, count)) in
+                fine_days.index_axis(Axis(0), step).iter().zip(smooth_days.index_axis(Axis(0), step).iter()).zip(
+                    sums.index_axis_mut(Axis(0), month)
+                        .iter_mut()
+                        .zip(counts.index_axis_mut(Axis(0), month).iter_mut()),
+                )
+            {
+                if !(f.is_nan() || s.is_nan()) {
+                    *sum += f64::from(f) - f64::from(s);
+                    *count += 1;
+                }
             }
         }
     }
     let maps: Array3<f32> = ndarray::Zip::from(&sums)
         .and(&counts)
         .map_collect(|&sum, &count| if count == 0 { f32::NAN } else { (sum / f64::from(count)) as f32 });
-    let mut attrs = obs.attrs.clone();
-    attrs
-        .insert("long_name".into(), AttrValue::Text(format!("BCSD spatial anomaly of {} by calendar month", obs.name)));
+    let mut attrs = template.attrs.clone();
+    attrs.insert(
+        "long_name".into(),
+        AttrValue::Text(format!("BCSD spatial anomaly of {} by calendar month", template.name)),
+    );
     let mut coords: Vec<Coordinate> =
-        obs.coords.iter().filter(|c| c.dims.len() == 1 && c.dims[0] != "time").cloned().collect();
+        template.coords.iter().filter(|c| c.dims.len() == 1 && c.dims[0] != "time").cloned().collect();
     coords.push(Coordinate {
         name: "month".into(),
         dims: vec!["month".into()],
@@ -50,17 +72,17 @@ pub fn spatial_anomalies(obs: &DataArray, interpolated: &DataArray) -> Result<Da
         attrs: [("long_name".to_string(), AttrValue::Text("calendar month".into()))].into_iter().collect(),
         bounds: None,
     });
-    let mut dims = obs.dims.clone();
+    let mut dims = template.dims.clone();
     dims[0] = "month".into();
     Ok(DataArray {
-        name: obs.name.clone(),
-        source: obs.source.clone(),
+        name: template.name.clone(),
+        source: template.source.clone(),
         dims,
         data: maps.into_dyn(),
         coords,
         time: None,
         attrs,
-        global_attrs: obs.global_attrs.clone(),
+        global_attrs: template.global_attrs.clone(),
     })
 }
 

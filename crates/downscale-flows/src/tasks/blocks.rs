@@ -5,40 +5,43 @@
 
 use std::ops::Range;
 
-use downscale_data::select::whole;
 use downscale_data::{DataArray, VariableReader, WriteOptions};
 use downscale_engine::{Budget, TaskContext, TaskError};
 use ndarray::ArrayD;
 use rayon::prelude::*;
 
-/// How many blocks' worth of memory one block in flight costs: its input and output values, the codec's copies of
-/// the chunks it reads and writes, and the allocator's slack.
-const BLOCK_MEMORY_FACTOR: usize = 4;
+/// How many blocks' worth of the budget one block in flight is given: reading a block holds the decoded chunks and
+/// the block's values (zarrs decodes into a buffer and copies out), writing holds the output values, their chunks
+/// and the compressed bytes, and the process itself (libraries, coordinates, the allocator's slack) takes about a
+/// hundred MB of the budget. At 4, a run of the flow bench at 512 MiB peaked at 1.2 times the budget.
+const BLOCK_MEMORY_FACTOR: usize = 8;
 
-/// Maps `reader`'s variable, block of days by block of days, to a store of `shape` labelled like `labels`
-/// (the same time axis): `map` turns a block of the input (every cell, its days) into the output's values for those
-/// days. Blocks run in parallel on the runtime's pool.
+/// Maps the block `selection` of `reader`'s variable, block of days by block of days, to a store of `shape`
+/// labelled like `labels` (the same days): `map` turns a block of the input (the selection's cells, some of its
+/// days) into the output's values for those days. Blocks run in parallel on the runtime's pool.
 pub fn map_time_blocks(
     ctx: &TaskContext,
     reader: &VariableReader,
+    selection: &[Range<usize>],
     labels: &DataArray,
     shape: &[usize],
     options: &WriteOptions,
     map: impl Fn(DataArray) -> Result<ArrayD<f32>, TaskError> + Sync,
 ) -> Result<(), TaskError> {
-    let steps = reader.shape()[0];
+    let steps = selection[0].len();
     if shape.first() != Some(&steps) {
         return Err(TaskError::new(format!(
             "{}: {steps} days in, but the output has shape {shape:?}",
             reader.template().source
         )));
     }
-    let step_bytes = 4 * (reader.shape()[1..].iter().product::<usize>() + shape[1..].iter().product::<usize>());
+    let cells_in = selection[1..].iter().map(ExactSizeIterator::len).product::<usize>();
+    let step_bytes = 4 * (cells_in + shape[1..].iter().product::<usize>());
     ctx.write_blocks(labels, shape, options, |writer| {
         let blocks = time_blocks(steps, step_bytes, writer.chunk_shape()[0], ctx.budget());
         blocks.into_par_iter().try_for_each(|days| {
-            let mut ranges = whole(reader.shape());
-            ranges[0] = days.clone();
+            let mut ranges = selection.to_vec();
+            ranges[0] = selection[0].start + days.start..selection[0].start + days.end;
             let values = map(reader.read_block(&ranges)?)?;
             let mut offset = vec![0; shape.len()];
             offset[0] = days.start;
@@ -49,7 +52,7 @@ pub fn map_time_blocks(
 
 /// Consecutive blocks of days covering `steps`: whole output chunks of `chunk_steps` days each, as many per block
 /// as the budget gives every thread, at least one chunk (a chunk written in parts would be re-read and re-coded).
-fn time_blocks(steps: usize, step_bytes: usize, chunk_steps: usize, budget: Budget) -> Vec<Range<usize>> {
+pub(crate) fn time_blocks(steps: usize, step_bytes: usize, chunk_steps: usize, budget: Budget) -> Vec<Range<usize>> {
     let per_thread = budget.memory_bytes as usize / budget.threads.max(1) / BLOCK_MEMORY_FACTOR;
     let chunks_per_block = (per_thread / (step_bytes * chunk_steps).max(1)).max(1);
     // Leave every thread a block: a single block would run on one thread.
@@ -111,8 +114,8 @@ mod tests {
     #[test]
     fn blocks_are_whole_chunks_within_the_budget_and_cover_every_day() {
         let budget = |memory_bytes: u64, threads: usize| Budget { threads, memory_bytes };
-        // 100 days of 1000-byte steps in 10-day chunks; 80 kB over 2 threads leaves 10 kB a block: one chunk.
-        let blocks = time_blocks(100, 1000, 10, budget(80_000, 2));
+        // 100 days of 1000-byte steps in 10-day chunks; 160 kB over 2 threads leaves 10 kB a block: one chunk.
+        let blocks = time_blocks(100, 1000, 10, budget(160_000, 2));
         assert_eq!(blocks.len(), 10);
         assert!(blocks.iter().all(|b| b.len() == 10));
         // A large budget is capped so that both threads get blocks; the last block is short.
@@ -139,7 +142,7 @@ mod tests {
             cells.iter().all(|&n| n == 1)
         };
         // A budget of one chunk a thread: one chunk a tile.
-        let tiles = spatial_tiles([10, 25], &chunk, budget(2 * 4 * 16_000, 2));
+        let tiles = spatial_tiles([10, 25], &chunk, budget(2 * 8 * 16_000, 2));
         assert_eq!(tiles.len(), 9);
         assert!(covered(&tiles));
         assert_eq!(tiles[8], (8..10, 20..25));

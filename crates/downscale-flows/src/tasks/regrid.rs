@@ -19,7 +19,7 @@ pub fn regrid_onto(ctx: &TaskContext, source: &str, grid_of: &str, options: &Wri
     let weights = bilinear_weights(&source_grid, &target_grid, true).map_err(TaskError::new)?;
     let labels = regridded_labels(reader.template(), &target_grid, &weights).map_err(TaskError::new)?;
     let shape = regridded_shape(reader.shape(), &target_grid);
-    map_time_blocks(ctx, &reader, &labels, &shape, options, |block| {
+    map_time_blocks(ctx, &reader, &whole(reader.shape()), &labels, &shape, options, |block| {
         Ok(regrid_array(&block, &target_grid, &weights).map_err(TaskError::new)?.data)
     })
 }

@@ -23,8 +23,9 @@ use serde_json::json;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Copies of the Iberia grid along latitude and along longitude.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=6))]
+    /// Copies of the Iberia grid along latitude and along longitude (at most 5: six copies of its 19 rows would
+    /// pass the pole).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=5))]
     tiles: u32,
     /// Copies of the 20 training and 20 predicted winters.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=4))]
