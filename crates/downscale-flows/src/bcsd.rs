@@ -120,7 +120,8 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
                 ..write_options("BCSD summary")
             };
             let shape = [periods.len(), rows, columns];
-            map_tiles(ctx, &with_attrs(labels, &body_attrs), &shape, &options, |lat, lon| {
+            let cell_bytes = 4 * (days + periods.len());
+            map_tiles(ctx, &with_attrs(labels, &body_attrs), &shape, cell_bytes, &options, |lat, lon| {
                 let block = daily.read_block(&[0..days, lat, lon])?;
                 let values = block.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
                 Ok(summary_values(values, &periods, statistic).into_dyn())
@@ -176,7 +177,8 @@ fn postprocess(ctx: &TaskContext, attrs: &Value) -> Result<(), TaskError> {
     // The corrected field is stored in the published store's chunks: tile by tile, every day of a block of cells.
     let fine = ctx.open_input("fine")?;
     let labels = with_attrs(fine.template().clone(), attrs);
-    map_tiles(ctx, &labels, fine.shape(), &write_options("BCSD downscaled"), |lat, lon| {
+    // A cell's cost: its days read and written.
+    map_tiles(ctx, &labels, fine.shape(), 8 * fine.shape()[0], &write_options("BCSD downscaled"), |lat, lon| {
         let block = fine.read_block(&[0..fine.shape()[0], lat.clone(), lon.clone()])?;
         let maps = anomalies.block(&[0..12, lat.clone(), lon.clone()])?;
         let land = land.slice(ndarray::s![lat, lon]).to_owned();

@@ -62,13 +62,15 @@ pub(crate) fn time_blocks(steps: usize, step_bytes: usize, chunk_steps: usize, b
 }
 
 /// Writes a store of `shape` (time first) labelled like `labels`, spatial tile by spatial tile: `map(lat, lon)`
-/// gives the values of every step for the cells `lat × lon` (index ranges). Tiles are whole output chunks, as many
-/// along longitude as the budget gives each thread, at least one (the chunks of whole series are a few MB), and run
-/// in parallel.
+/// gives the values of every step for the cells `lat × lon` (index ranges). A tile's cell costs `cell_bytes` (what
+/// `map` reads and returns for one cell over all steps: a summary reads every day of a cell but returns a few
+/// values). Tiles are whole output chunks, as many along longitude as the budget gives each thread, at least one,
+/// and run in parallel.
 pub fn map_tiles(
     ctx: &TaskContext,
     labels: &DataArray,
     shape: &[usize],
+    cell_bytes: usize,
     options: &WriteOptions,
     map: impl Fn(Range<usize>, Range<usize>) -> Result<ArrayD<f32>, TaskError> + Sync,
 ) -> Result<(), TaskError> {
@@ -76,7 +78,7 @@ pub fn map_tiles(
         return Err(TaskError::new(format!("{}: tiles need a (time, lat, lon) output, not {shape:?}", labels.source)));
     };
     ctx.write_blocks(labels, shape, options, |writer| {
-        let tiles = spatial_tiles([*rows, *columns], writer.chunk_shape(), ctx.budget());
+        let tiles = spatial_tiles([*rows, *columns], writer.chunk_shape(), cell_bytes, ctx.budget());
         tiles.into_par_iter().try_for_each(|(lat, lon)| {
             let values = map(lat.clone(), lon.clone())?;
             Ok(writer.write_block(&[0, lat.start, lon.start], values.view())?)
@@ -84,15 +86,17 @@ pub fn map_tiles(
     })
 }
 
-/// Tiles of whole chunks of `chunk_shape` (`[steps, lat, lon]`) covering `rows × columns` cells: rows of chunks
-/// split along longitude into tiles of as many chunks as the budget gives each thread, leaving every thread a tile.
+/// Tiles of whole chunks of `chunk_shape` (`[steps, lat, lon]`) covering `rows × columns` cells of `cell_bytes`
+/// each: rows of chunks split along longitude into tiles of as many chunks as the budget gives each thread, leaving
+/// every thread a tile.
 fn spatial_tiles(
     [rows, columns]: [usize; 2],
     chunk_shape: &[usize],
+    cell_bytes: usize,
     budget: Budget,
 ) -> Vec<(Range<usize>, Range<usize>)> {
     let (chunk_rows, chunk_columns) = (chunk_shape[1].max(1), chunk_shape[2].max(1));
-    let chunk_bytes = 4 * chunk_shape.iter().product::<usize>();
+    let chunk_bytes = cell_bytes * chunk_rows * chunk_columns;
     let per_thread = budget.memory_bytes as usize / budget.threads.max(1) / BLOCK_MEMORY_FACTOR;
     let chunks_per_tile = (per_thread / chunk_bytes.max(1)).max(1);
     let chunks = rows.div_ceil(chunk_rows) * columns.div_ceil(chunk_columns);
@@ -128,7 +132,7 @@ mod tests {
     #[test]
     fn tiles_are_whole_chunks_within_the_budget_and_cover_every_cell() {
         let budget = |memory_bytes: u64, threads: usize| Budget { threads, memory_bytes };
-        // 10x25 cells in chunks of 100 steps x 4 x 10 cells (16 kB): 3 chunk rows, 3 chunk columns.
+        // 10x25 cells of 400 bytes in chunks of 4 x 10 cells (16 kB): 3 chunk rows, 3 chunk columns.
         let chunk = [100, 4, 10];
         let covered = |tiles: &[(Range<usize>, Range<usize>)]| {
             let mut cells = vec![0; 250];
@@ -142,14 +146,16 @@ mod tests {
             cells.iter().all(|&n| n == 1)
         };
         // A budget of one chunk a thread: one chunk a tile.
-        let tiles = spatial_tiles([10, 25], &chunk, budget(2 * 8 * 16_000, 2));
+        let tiles = spatial_tiles([10, 25], &chunk, 400, budget(2 * 8 * 16_000, 2));
         assert_eq!(tiles.len(), 9);
         assert!(covered(&tiles));
         assert_eq!(tiles[8], (8..10, 20..25));
         // A large budget joins a chunk row's chunks, as long as both threads keep work.
-        let tiles = spatial_tiles([10, 25], &chunk, budget(1 << 30, 2));
+        let tiles = spatial_tiles([10, 25], &chunk, 400, budget(1 << 30, 2));
         assert_eq!(tiles.len(), 3);
         assert!(covered(&tiles));
         assert_eq!(tiles[0], (0..4, 0..25));
+        // Cells that cost ten times more (a summary reading every day) get one chunk a tile again.
+        assert_eq!(spatial_tiles([10, 25], &chunk, 4000, budget(2 * 8 * 160_000, 2)).len(), 9);
     }
 }

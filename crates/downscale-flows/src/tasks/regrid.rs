@@ -39,7 +39,8 @@ pub fn regrid_onto_tiles(
     let weights = bilinear_weights(&source_grid, &target_grid, true).map_err(TaskError::new)?;
     let labels = regridded_labels(reader.template(), &target_grid, &weights).map_err(TaskError::new)?;
     let shape = regridded_shape(reader.shape(), &target_grid);
-    map_tiles(ctx, &labels, &shape, options, |lat, lon| {
+    // A cell's cost: its values at every step (the coarse window is a small share).
+    map_tiles(ctx, &labels, &shape, 4 * shape[0], options, |lat, lon| {
         let (tile, [lat_window, lon_window]) = weights.tile(lat, lon);
         let mut ranges = whole(reader.shape());
         (ranges[1], ranges[2]) = (lat_window, lon_window);
