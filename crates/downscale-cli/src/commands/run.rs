@@ -54,7 +54,10 @@ pub fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     let config = config.load()?;
     let settings = config.settings();
     let kind = selected_kind(settings, args.runtime, ci_environment());
-    let runtime = build_runtime(settings, kind)?;
+    // Never dropped: dropping the pool stops its threads while the process exits, and a thread's exit-time OpenSSL
+    // cleanup (libcrypto is loaded with libnetcdf's libcurl) raced the process's own and crashed about one run in 30
+    // after the manifest was written. Parked threads simply end with the process.
+    let runtime = std::mem::ManuallyDrop::new(build_runtime(settings, kind)?);
     let model_catalog = Catalog::open(&settings.data_catalog.model)
         .with_context(|| format!("data_catalog.model {}", settings.data_catalog.model))?;
     let obs_catalog = Catalog::open(&settings.data_catalog.obs)

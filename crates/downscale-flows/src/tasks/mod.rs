@@ -1,8 +1,8 @@
 //! Task bodies shared by the method flows. Each reads its inputs through the task context, calls the pure
 //! functions of the data, regridding and methods crates, and writes one artifact.
 //!
-//! Today every body holds its arrays in memory; the regional runs of the sample data need a few MB. Streaming over
-//! spatial tiles sized from the runtime's budget is the next step for global fields.
+//! Bodies on the fine (obs) grid stream through blocks sized from the runtime's budget (`blocks`); those on the
+//! coarse model grid (the model inputs, the point-wise correction) hold their arrays in memory.
 
 pub mod anomalies;
 pub mod blocks;
