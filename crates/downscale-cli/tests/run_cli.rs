@@ -190,7 +190,7 @@ fn bcsd_tas_over_iberia_end_to_end_with_caching() {
     let again = run_in(dir.path(), [&model, &obs], &example(TAS_RUN), &[]);
     assert!(again.status.success());
     let states = task_states(dir.path(), "2");
-    assert_eq!(states.len(), 11);
+    assert_eq!(states.len(), 12);
     assert!(states.iter().all(|(_, state)| state == "cached"), "{states:?}");
 
     // Another prediction period re-runs only the tasks that depend on it.

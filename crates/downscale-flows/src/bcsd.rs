@@ -6,7 +6,7 @@
 //!                       └─────────┴──► bias_correct ◄── get_experiment_predict              │
 //!                                          │                                                ▼
 //!                                          └──► interpolate_corrected ──────────────────► postprocess ──► summary_month
-//!                                                                                                    └──► summary_year
+//! get_obs (its grid) ──► land_mask ─────────────────────────────────────────────────────────┘        └──► summary_year
 //! ```
 //! No rechunking pass exists: fields on the obs grid are stored in whole maps up to `interpolate_corrected`, which
 //! writes the published store's whole-series chunks tile by tile, so every task streams through blocks of its
@@ -17,8 +17,6 @@ use downscale_data::{AttrValue, Provenance, WriteOptions};
 use downscale_engine::{ArtifactKind, Output, Task, TaskContext, TaskError};
 use downscale_methods::adjust::Method;
 use downscale_methods::bcsd::FitOrder;
-use downscale_regrid::Grid;
-use downscale_regrid::mask::{LandPolygons, land_from_polygons};
 use ndarray::Ix3;
 use serde_json::{Value, json};
 
@@ -27,6 +25,7 @@ use crate::tasks::anomalies::{add_anomalies_and_mask, spatial_anomalies};
 use crate::tasks::blocks::map_tiles;
 use crate::tasks::correct::correct_points;
 use crate::tasks::inputs::{Selection, write_selected};
+use crate::tasks::land::{as_land, land_mask};
 use crate::tasks::regrid::{regrid_onto, regrid_onto_tiles};
 use crate::tasks::summary::{Period, Statistic, summary_labels, summary_values};
 
@@ -157,25 +156,30 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
         .input("hist", "get_experiment_train")
         .input("sim", "get_experiment_predict"),
         regrid("interpolate_corrected", "bias_correct", "get_obs", true),
-        Task::new("postprocess", "bcsd_postprocess", 2, ArtifactKind::Zarr, move |ctx| postprocess(ctx, &postprocess_attrs))
-            .params(json!({"land": "natural-earth-10m", "buffer_degrees": LAND_BUFFER_DEGREES, "attrs": attrs}))
+        Task::new("land_mask", "land_mask", 1, ArtifactKind::Zarr, |ctx| {
+            let mask = land_mask(&ctx.read_template("grid")?, LAND_BUFFER_DEGREES)?;
+            ctx.write_array(&mask, &intermediate_options("land mask"))
+        })
+        .params(json!({"land": "natural-earth-10m", "buffer_degrees": LAND_BUFFER_DEGREES}))
+        .input("grid", "get_obs"),
+        Task::new("postprocess", "bcsd_postprocess", 3, ArtifactKind::Zarr, move |ctx| postprocess(ctx, &postprocess_attrs))
+            .params(json!({"attrs": attrs}))
             .input("fine", "interpolate_corrected")
-            .input("anomalies", "spatial_anomalies"),
+            .input("anomalies", "spatial_anomalies")
+            .input("land", "land_mask"),
         summary("summary_month", Period::Month),
         summary("summary_year", Period::Year),
     ])
 }
 
 fn postprocess(ctx: &TaskContext, attrs: &Value) -> Result<(), TaskError> {
-    // The mask first, on the anomalies' grid (the obs grid, as the daily field's): the polygons and their indexes
-    // are gone before the daily field is read.
     let anomalies = ctx.read_array("anomalies")?;
-    let grid = Grid::from_array(&anomalies).map_err(TaskError::new)?;
-    let polygons = LandPolygons::natural_earth_10m_near(&grid, LAND_BUFFER_DEGREES).map_err(TaskError::new)?;
-    let land = land_from_polygons(&grid, &polygons, LAND_BUFFER_DEGREES);
-    drop(polygons);
+    let land = as_land(&ctx.read_array("land")?)?;
     // The corrected field is stored in the published store's chunks: tile by tile, every day of a block of cells.
     let fine = ctx.open_input("fine")?;
+    if land.shape() != &fine.shape()[1..] {
+        return Err(TaskError::new(format!("{}: the land mask is not on this grid", fine.template().source)));
+    }
     let labels = with_attrs(fine.template().clone(), attrs);
     // A cell's cost: its days read and written.
     map_tiles(ctx, &labels, fine.shape(), 8 * fine.shape()[0], &write_options("BCSD downscaled"), |lat, lon| {

@@ -8,5 +8,6 @@ pub mod anomalies;
 pub mod blocks;
 pub mod correct;
 pub mod inputs;
+pub mod land;
 pub mod regrid;
 pub mod summary;
