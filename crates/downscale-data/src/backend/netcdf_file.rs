@@ -20,6 +20,25 @@ pub struct NetcdfFile {
     _download: Option<tempfile::NamedTempFile>,
 }
 
+/// HDF5's cache of decompressed chunks, per variable of each file opened (libnetcdf's default is 16 MB). Flows read
+/// files in blocks of days that cut the file's own chunks (libnetcdf's default chunking gives E-OBS-like files chunks
+/// of about 1200 days), neighbouring blocks at a time; a chunk evicted between two blocks is inflated again. 128 MB
+/// holds a row of such chunks across a continental grid; it fills only as chunks are read.
+const CHUNK_CACHE_BYTES: usize = 128 << 20;
+
+/// Sets the chunk cache of files opened from now on, once per process.
+fn set_chunk_cache() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _lock = netcdf_sys::libnetcdf_lock.lock();
+        // SAFETY: nc_set_chunk_cache only stores the three values as libnetcdf's defaults for later opens; 4133
+        // slots and preemption 0.75 are libnetcdf's own defaults.
+        unsafe {
+            netcdf_sys::nc_set_chunk_cache(CHUNK_CACHE_BYTES, 4133, 0.75);
+        }
+    });
+}
+
 impl NetcdfFile {
     pub fn open(location: &Location) -> Result<Self> {
         let (path, download) = match &location.local_path {
@@ -30,6 +49,7 @@ impl NetcdfFile {
             }
         };
         super::hdf5_quiet::silence_on_this_thread();
+        set_chunk_cache();
         let file = netcdf::open(&path).map_err(|e| DataError::read(&location.display, e))?;
         check_classic_size(&path, &file).map_err(|detail| DataError::read(&location.display, detail))?;
         let global_attrs = convert_attrs(file.attributes(), &location.display)?;

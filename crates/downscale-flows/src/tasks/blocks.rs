@@ -39,7 +39,9 @@ pub fn map_time_blocks(
     let step_bytes = 4 * (cells_in + shape[1..].iter().product::<usize>());
     ctx.write_blocks(labels, shape, options, |writer| {
         let blocks = time_blocks(steps, step_bytes, writer.chunk_shape()[0], ctx.budget());
-        blocks.into_par_iter().try_for_each(|days| {
+        // Handed out in time order, so the blocks in flight are neighbours: a file chunked along time (NetCDF
+        // inputs) then has its chunks decompressed once into its chunk cache, not once per block.
+        blocks.into_iter().par_bridge().try_for_each(|days| {
             let mut ranges = selection.to_vec();
             ranges[0] = selection[0].start + days.start..selection[0].start + days.end;
             let values = map(reader.read_block(&ranges)?)?;
