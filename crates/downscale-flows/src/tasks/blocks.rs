@@ -13,7 +13,8 @@ use rayon::prelude::*;
 /// How many blocks' worth of the budget one block in flight is given: reading a block holds the decoded chunks and
 /// the block's values (zarrs decodes into a buffer and copies out), writing holds the output values, their chunks
 /// and the compressed bytes, and the process itself (libraries, coordinates, the allocator's slack) takes about a
-/// hundred MB of the budget. At 4, a run of the flow bench at 512 MiB peaked at 1.2 times the budget.
+/// hundred MB of the budget. At 4 (with tiles then sized by their output alone) the flow bench's 5x5 case peaked at
+/// 1.2 times a 512 MiB budget.
 const BLOCK_MEMORY_FACTOR: usize = 8;
 
 /// Maps the block `selection` of `reader`'s variable, block of days by block of days, to a store of `shape`
