@@ -71,24 +71,26 @@ impl<'a> TaskContext<'a> {
         self.inputs.get(role).ok_or_else(|| TaskError::new(format!("task '{}' has no input '{role}'", self.task.id)))
     }
 
-    /// The data array of a Zarr input.
-    pub fn read_array(&self, role: &str) -> Result<DataArray, TaskError> {
+    /// A Zarr input's artifact and its data variable.
+    fn data_input(&self, role: &str) -> Result<(&Artifact, &str), TaskError> {
         let artifact = self.input(role)?;
         let variable = artifact
             .variable
             .as_deref()
             .ok_or_else(|| TaskError::new(format!("task '{}': input '{role}' is not a data store", self.task.id)))?;
+        Ok((artifact, variable))
+    }
+
+    /// The data array of a Zarr input.
+    pub fn read_array(&self, role: &str) -> Result<DataArray, TaskError> {
+        let (artifact, variable) = self.data_input(role)?;
         self.bytes_read.fetch_add(artifact.bytes, Ordering::Relaxed);
         Ok(read_variable(&artifact.location, variable)?)
     }
 
     /// A block reader of a Zarr input, for bodies that stream through it; its whole size counts as read.
     pub fn open_input(&self, role: &str) -> Result<VariableReader, TaskError> {
-        let artifact = self.input(role)?;
-        let variable = artifact
-            .variable
-            .as_deref()
-            .ok_or_else(|| TaskError::new(format!("task '{}': input '{role}' is not a data store", self.task.id)))?;
+        let (artifact, variable) = self.data_input(role)?;
         self.bytes_read.fetch_add(artifact.bytes, Ordering::Relaxed);
         Ok(VariableReader::open(&artifact.location, variable)?)
     }
@@ -96,11 +98,7 @@ impl<'a> TaskContext<'a> {
     /// The labels of a Zarr input (dims, coordinates, time axis, attributes) without its values: for tasks that
     /// only need an input's grid or time axis.
     pub fn read_template(&self, role: &str) -> Result<DataArray, TaskError> {
-        let artifact = self.input(role)?;
-        let variable = artifact
-            .variable
-            .as_deref()
-            .ok_or_else(|| TaskError::new(format!("task '{}': input '{role}' is not a data store", self.task.id)))?;
+        let (artifact, variable) = self.data_input(role)?;
         Ok(VariableReader::open(&artifact.location, variable)?.template().clone())
     }
 

@@ -16,9 +16,9 @@ pub fn land_mask(template: &DataArray, buffer_degrees: f64) -> Result<DataArray,
     let spatial = template.dims.len().saturating_sub(2);
     let dims = template.dims[spatial..].to_vec();
     let mut attrs = downscale_data::Attributes::new();
-    let text = |s: String| AttrValue::Text(s);
-    attrs.insert("long_name".into(), text(format!("land (Natural Earth 1:10m buffered by {buffer_degrees} degrees)")));
-    attrs.insert("units".into(), text("1".into()));
+    let long_name = format!("land (Natural Earth 1:10m buffered by {buffer_degrees} degrees)");
+    attrs.insert("long_name".into(), AttrValue::Text(long_name));
+    attrs.insert("units".into(), AttrValue::Text("1".into()));
     Ok(DataArray {
         name: "land".into(),
         source: template.source.clone(),
