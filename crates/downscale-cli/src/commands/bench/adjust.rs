@@ -40,8 +40,9 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     samples: Option<PathBuf>,
     /// Times each of our cases this many times on each thread count and keeps the fastest (each reference case
-    /// runs twice, after a warm-up, and its fastest run counts).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    /// runs twice, after a warm-up, and its fastest run counts). A case takes a few tenths of a second, and on a
+    /// shared virtual machine a slow spell can outlast five of them: the default of 10 costs about ten seconds.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     repeat: u32,
     /// Only the cases whose name contains this text (e.g. `qdm`, `month`).
     #[arg(long, value_name = "TEXT")]
