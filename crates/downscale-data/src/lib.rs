@@ -31,4 +31,4 @@ pub use error::{DataError, Result};
 pub use location::Location;
 pub use netcdf_write::write_netcdf;
 pub use objects::copy_stores;
-pub use zarr_write::{WriteOptions, ZarrWriter, write_zarr};
+pub use zarr_write::{Compression, WriteOptions, ZarrWriter, write_zarr};

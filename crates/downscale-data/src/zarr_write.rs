@@ -2,7 +2,7 @@
 //!
 //! Layout: one group whose root `zarr.json` carries the global attributes and the consolidated metadata of every
 //! array, so `xarray.open_zarr(path)` opens it with no arguments. The data variable is float32 (NaN = missing,
-//! Blosc/zstd); time is int64 `<unit> since <date>` with its calendar; coordinates are float64 or strings.
+//! Blosc with zstd or LZ4, see [`Compression`]); time is int64 `<unit> since <date>` with its calendar; coordinates are float64 or strings.
 //!
 //! Atomicity: on a local disk the store is written under a hidden temporary name beside the destination and renamed
 //! into place when complete, so a killed writer never leaves a store under the final name. On object storage, where
@@ -46,11 +46,28 @@ pub struct WriteOptions {
     /// An explicit chunk shape, in place of `layout` and `chunk_bytes` (each axis clipped to `1..=` its length):
     /// for a store whose chunks must follow another's, as a summary's follow its daily store's tiles.
     pub chunk_shape: Option<Vec<usize>>,
-    /// Blosc's level for its zstd compressor (Blosc runs zstd at level `2 * level - 1`). The default, 2 (zstd 3),
-    /// made BCSD's daily output as small as 3 (zstd 5) did in two thirds of the time; 1 is fastest, a few percent
-    /// larger.
-    pub compression_level: u8,
+    /// How the float32 data variable's chunks are compressed.
+    pub compression: Compression,
     pub provenance: Provenance,
+}
+
+/// The data variable's compressor, always inside Blosc with byte shuffle (which every Zarr reader has).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// zstd at Blosc's `level` (Blosc runs zstd at level `2 * level - 1`): for stores that are kept, copied and read
+    /// many times. Level 2 (zstd 3), the default, made BCSD's daily output as small as level 3 (zstd 5) did in two
+    /// thirds of the time.
+    Zstd { level: u8 },
+    /// LZ4 at Blosc's `level`: several times faster than zstd to code, at larger sizes. For a flow's intermediates,
+    /// read once or twice from the local cache; level 5 is zarr-python's default, the codec the original's
+    /// intermediates had.
+    Lz4 { level: u8 },
+}
+
+impl Default for Compression {
+    fn default() -> Self {
+        Compression::Zstd { level: 2 }
+    }
 }
 
 impl Default for WriteOptions {
@@ -59,7 +76,7 @@ impl Default for WriteOptions {
             layout: ChunkLayout::default(),
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             chunk_shape: None,
-            compression_level: 2,
+            compression: Compression::default(),
             provenance: Provenance::default(),
         }
     }
@@ -141,7 +158,7 @@ fn check_template(template: &DataArray, shape: &[usize]) -> std::result::Result<
     Ok(())
 }
 
-/// The float32 data variable (NaN = missing, Blosc/zstd), with its metadata not yet stored.
+/// The float32 data variable (NaN = missing, Blosc with the options' compressor), with its metadata not yet stored.
 fn build_data_array(
     storage: &ReadableWritableListableStorage,
     template: &DataArray,
@@ -159,10 +176,14 @@ fn build_data_array(
     if !aux.is_empty() {
         attrs.insert("coordinates".into(), AttrValue::Text(aux.join(" ")));
     }
+    let (compressor, level) = match options.compression {
+        Compression::Zstd { level } => (BloscCompressor::Zstd, level),
+        Compression::Lz4 { level } => (BloscCompressor::LZ4, level),
+    };
     let blosc = BloscCodec::new(
-        BloscCompressor::Zstd,
-        BloscCompressionLevel::try_from(options.compression_level)
-            .map_err(|level| format!("compression level {level} is not a zstd level Blosc accepts"))?,
+        compressor,
+        BloscCompressionLevel::try_from(level)
+            .map_err(|level| format!("compression level {level} is not a level Blosc accepts"))?,
         None,
         BloscShuffleMode::Shuffle,
         Some(4),

@@ -13,6 +13,7 @@ mod antimeridian;
 mod ar6;
 mod polygons;
 mod raster;
+mod topojson;
 
 use downscale_data::DataArray;
 use ndarray::{Array2, Axis};

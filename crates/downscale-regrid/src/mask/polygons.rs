@@ -10,6 +10,7 @@ use geo::{BoundingRect, Coord, Line, LineString, MultiPolygon, Point, Polygon, R
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
+use super::topojson::topojson_polygons;
 use crate::Grid;
 use crate::error::{RegridError, Result};
 
@@ -283,59 +284,6 @@ fn read_text(path: &Path) -> Result<String> {
         };
         other(&path.display().to_string(), &format!("cannot read: {e}{hint}"))
     })
-}
-
-/// Parses a TopoJSON topology and converts every object to polygons. The topology is checked first for what the
-/// `topojson` crate would otherwise panic on (short transform vectors and positions, arc indexes out of range,
-/// nested geometry collections), so that a damaged file is an error, not a crash.
-fn topojson_polygons(text: &str) -> std::result::Result<Vec<Polygon<f64>>, String> {
-    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    if let Some(transform) = object.get("transform") {
-        for key in ["scale", "translate"] {
-            let ok = transform.get(key).and_then(|v| v.as_array()).is_some_and(|a| a.len() >= 2);
-            if !ok {
-                return Err(format!("transform.{key} is not an array of two numbers"));
-            }
-        }
-    }
-    let topology = match topojson::TopoJson::from_json_object(object).map_err(|e| e.to_string())? {
-        topojson::TopoJson::Topology(t) => t,
-        topojson::TopoJson::Geometry(_) => return Err("a bare geometry, not a Topology".to_string()),
-    };
-    if topology.arcs.iter().flatten().any(|p| p.len() < 2) {
-        return Err("an arc position has fewer than two coordinates".to_string());
-    }
-    for named in &topology.objects {
-        check_topo_geometry(&named.geometry.value, topology.arcs.len(), false)
-            .map_err(|e| format!("object {}: {e}", named.name))?;
-    }
-    let mut polygons = Vec::new();
-    for name in topology.list_names() {
-        let collection = topojson::to_geojson(&topology, &name).map_err(|e| format!("object {name}: {e}"))?;
-        for geometry in collection.features.iter().filter_map(|f| f.geometry.as_ref()) {
-            collect_polygons(&geometry.value, &mut polygons).map_err(|e| format!("object {name}: {e}"))?;
-        }
-    }
-    Ok(polygons)
-}
-
-fn check_topo_geometry(value: &topojson::Value, n_arcs: usize, nested: bool) -> std::result::Result<(), String> {
-    let arcs_ok = |indexes: &[i32]| indexes.iter().all(|&i| ((if i < 0 { !i } else { i }) as usize) < n_arcs);
-    let positions_ok = |p: &[f64]| p.len() >= 2;
-    let ok = match value {
-        topojson::Value::Point(p) => positions_ok(p),
-        topojson::Value::MultiPoint(ps) => ps.iter().all(|p| positions_ok(p)),
-        topojson::Value::LineString(a) => arcs_ok(a),
-        topojson::Value::MultiLineString(aa) | topojson::Value::Polygon(aa) => aa.iter().all(|a| arcs_ok(a)),
-        topojson::Value::MultiPolygon(aaa) => aaa.iter().flatten().all(|a| arcs_ok(a)),
-        topojson::Value::GeometryCollection(members) => {
-            if nested {
-                return Err("a geometry collection inside a geometry collection".to_string());
-            }
-            return members.iter().try_for_each(|g| check_topo_geometry(&g.value, n_arcs, true));
-        }
-    };
-    if ok { Ok(()) } else { Err("an arc index out of range or a position with fewer than two coordinates".to_string()) }
 }
 
 /// Appends the polygons of a GeoJSON geometry (recursing into collections); other geometry types are skipped.
