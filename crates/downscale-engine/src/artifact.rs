@@ -31,6 +31,12 @@ pub struct Artifact {
     pub completed_at: String,
 }
 
+/// An exclusive hold on one task of a local cache (see [`ArtifactStore::hold`]); dropping it lets go.
+#[derive(Debug)]
+pub struct TaskHold {
+    _file: std::fs::File,
+}
+
 /// The intermediate storage root.
 #[derive(Debug, Clone)]
 pub struct ArtifactStore {
@@ -92,6 +98,25 @@ impl ArtifactStore {
         let json = serde_json::to_vec_pretty(&artifact).expect("an artifact record serialises");
         marker.write_bytes(json).map_err(|e| EngineError::storage(&marker.display, e))?;
         Ok(artifact)
+    }
+
+    /// Waits for and takes the exclusive hold on task `name` with `key` among the processes (and engines) that
+    /// share this local cache, so that two runs needing the same task compute it once: the second finds it complete
+    /// when the first lets go. The hold is an OS file lock on `<name>/<key>.lock` beside the task's folder (the
+    /// folder itself is cleared before each attempt), released when the guard is dropped or the process dies, so a
+    /// killed run never leaves a task locked. Object storage has no such lock: `None`, and runs sharing a bucket
+    /// may compute a task twice (each attempt writes its own staged copy; the marker is written last either way).
+    pub fn hold(&self, name: &str, key: &CacheKey) -> Result<Option<TaskHold>, EngineError> {
+        let Some(root) = &self.root.local_path else {
+            return Ok(None);
+        };
+        let folder = root.join(name);
+        let path = folder.join(format!("{key}.lock"));
+        let error = |e: std::io::Error| EngineError::storage(path.display().to_string(), e);
+        std::fs::create_dir_all(&folder).map_err(error)?;
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(error)?;
+        file.lock().map_err(error)?;
+        Ok(Some(TaskHold { _file: file }))
     }
 
     /// Removes an unmarked folder's leftovers before a task writes again.

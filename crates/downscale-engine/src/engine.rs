@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use downscale_data::{Location, copy_stores};
 use serde_json::Value;
 
-use crate::artifact::{Artifact, ArtifactStore};
+use crate::artifact::{Artifact, ArtifactStore, TaskHold};
 use crate::context::TaskContext;
 use crate::error::{EngineError, TaskError};
 use crate::flow::{Flow, Task};
@@ -31,6 +31,14 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy { attempts: 4, base_delay: Duration::from_millis(250) }
     }
+}
+
+/// What the cache holds for a task about to run.
+enum Lookup {
+    /// Its complete artifact.
+    Cached(Artifact),
+    /// Nothing yet: the task is to be executed under this hold (`None` on object storage, which has no locks).
+    Held(Option<TaskHold>),
 }
 
 /// A task artifact published under `storage.results` when the run succeeds.
@@ -152,23 +160,14 @@ impl Engine<'_> {
             let _ = self.records.task_finished(record, &task.id, &report);
             self.progress.task_finished(&task.id, TaskEnd::Failed);
         };
-        if self.use_cache {
-            match self.artifacts.complete(&task.name, key) {
-                Ok(Some(artifact)) => {
-                    let report = TaskReport { state: "cached", cache_hit: true, ..TaskReport::default() };
-                    self.records.task_finished(record, &task.id, &report).map_err(TaskError::from)?;
-                    self.log(record, Some(&task.id), "info", &format!("{}: cached ({})", task.id, artifact.location));
-                    self.progress.task_finished(&task.id, TaskEnd::CacheHit);
-                    return Ok(artifact);
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    let error = TaskError::from(e);
-                    report_failure(0, &error);
-                    return Err(error);
-                }
+        let _hold = match self.cached_or_held(record, task, key) {
+            Ok(Lookup::Cached(artifact)) => return Ok(artifact),
+            Ok(Lookup::Held(hold)) => hold,
+            Err(error) => {
+                report_failure(0, &error);
+                return Err(error);
             }
-        }
+        };
         let inputs: BTreeMap<String, Artifact> =
             task.inputs.iter().map(|(role, upstream)| (role.clone(), done[upstream].clone())).collect();
         self.records.task_started(record, &task.id).map_err(TaskError::from)?;
@@ -216,6 +215,33 @@ impl Engine<'_> {
                 }
             }
         }
+    }
+
+    /// The task's complete artifact (recorded as a cache hit), or the hold on it for executing it. The cache is
+    /// looked at before and again after taking the hold, which waits while a run sharing the cache computes the
+    /// task: that run's artifact is then used.
+    fn cached_or_held(&self, record: i64, task: &Task, key: &CacheKey) -> Result<Lookup, TaskError> {
+        let cached = || -> Result<Option<Artifact>, TaskError> {
+            if !self.use_cache {
+                return Ok(None);
+            }
+            let Some(artifact) = self.artifacts.complete(&task.name, key)? else {
+                return Ok(None);
+            };
+            let report = TaskReport { state: "cached", cache_hit: true, ..TaskReport::default() };
+            self.records.task_finished(record, &task.id, &report)?;
+            self.log(record, Some(&task.id), "info", &format!("{}: cached ({})", task.id, artifact.location));
+            self.progress.task_finished(&task.id, TaskEnd::CacheHit);
+            Ok(Some(artifact))
+        };
+        if let Some(artifact) = cached()? {
+            return Ok(Lookup::Cached(artifact));
+        }
+        let hold = self.artifacts.hold(&task.name, key)?;
+        Ok(match cached()? {
+            Some(artifact) => Lookup::Cached(artifact),
+            None => Lookup::Held(hold),
+        })
     }
 
     /// One execution: clear leftovers of an earlier attempt, run the body, mark the artifact complete.

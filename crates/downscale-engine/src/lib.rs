@@ -15,7 +15,7 @@ pub mod records;
 pub mod resources;
 pub mod runtime;
 
-pub use artifact::{Artifact, ArtifactStore};
+pub use artifact::{Artifact, ArtifactStore, TaskHold};
 pub use context::TaskContext;
 pub use engine::{Engine, Output, RetryPolicy, RunOutcome, RunRequest};
 pub use error::{EngineError, TaskError};

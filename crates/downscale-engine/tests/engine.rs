@@ -26,10 +26,15 @@ impl Setup {
     }
 
     fn run(&self, flow: &Flow, outputs: Vec<Output>) -> RunOutcome {
+        self.run_with_cache(flow, outputs, &self.dir.path().join("intermediate"))
+    }
+
+    /// A run whose intermediates are under `intermediate`, which other setups may share.
+    fn run_with_cache(&self, flow: &Flow, outputs: Vec<Output>, intermediate: &std::path::Path) -> RunOutcome {
         let root = self.dir.path();
         let engine = Engine {
             runtime: &self.runtime,
-            artifacts: ArtifactStore::new(&root.join("intermediate").to_string_lossy()).unwrap(),
+            artifacts: ArtifactStore::new(&intermediate.to_string_lossy()).unwrap(),
             results: Location::parse(&root.join("results").to_string_lossy()).unwrap(),
             records: &self.records,
             use_cache: true,
@@ -55,10 +60,16 @@ impl Setup {
 
 /// A JSON task that adds its parameter to the sum of its inputs, counting its executions.
 fn adder(id: &str, add: i64, inputs: &[&str], executions: &Arc<AtomicU32>) -> Task {
+    slow_adder(id, add, inputs, executions, Duration::ZERO)
+}
+
+/// An [`adder`] that takes `duration` before it writes.
+fn slow_adder(id: &str, add: i64, inputs: &[&str], executions: &Arc<AtomicU32>, duration: Duration) -> Task {
     let roles: Vec<String> = inputs.iter().map(|s| s.to_string()).collect();
     let executions = executions.clone();
     let mut task = Task::new(id, "add", 1, ArtifactKind::Json, move |ctx| {
         executions.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(duration);
         let mut sum: i64 = ctx.param("add")?;
         for role in &roles {
             sum += ctx.read_json::<i64>(role)?;
@@ -113,6 +124,37 @@ fn a_second_run_executes_nothing_and_a_changed_parameter_reruns_only_what_depend
     assert_eq!(manifest["cache_keys"].as_object().unwrap().len(), 4);
     let corrected = manifest["intermediates"]["corrected"].as_str().unwrap();
     assert_eq!(std::fs::read_to_string(corrected).unwrap().trim(), "2111", "100 + (10 + 1) + 2000");
+}
+
+#[test]
+fn two_runs_sharing_a_cache_at_the_same_time_execute_each_task_once() {
+    let shared = tempfile::tempdir().unwrap();
+    let executions = Arc::new(AtomicU32::new(0));
+    // Tasks that take a while, so that both runs want each one while the other is computing it.
+    let slow = |id, add, inputs: &[&str]| slow_adder(id, add, inputs, &executions, Duration::from_millis(200));
+    let flow = Flow::new(
+        "sums",
+        vec![slow("train", 1, &[]), slow("coarse", 10, &["train"]), slow("corrected", 100, &["coarse"])],
+    )
+    .unwrap();
+    let start = std::sync::Barrier::new(2);
+    let runs: Vec<Vec<(String, bool, bool)>> = std::thread::scope(|scope| {
+        let run = || {
+            let setup = Setup::new();
+            start.wait();
+            let outcome = setup.run_with_cache(&flow, vec![], shared.path());
+            let tasks = setup.records.tasks(outcome.record).unwrap();
+            tasks.into_iter().map(|t| (t.task_id, t.cache_hit, outcome.succeeded)).collect()
+        };
+        let runs = [scope.spawn(run), scope.spawn(run)];
+        runs.map(|run| run.join().unwrap()).into()
+    });
+    assert_eq!(executions.load(Ordering::SeqCst), 3, "each task is computed by one of the runs: {runs:?}");
+    for (first, second) in runs[0].iter().zip(&runs[1]) {
+        assert!(first.2 && second.2, "both runs succeed: {runs:?}");
+        assert_eq!(first.0, second.0);
+        assert!(first.1 != second.1, "{}: one run computes it, the other finds it cached: {runs:?}", first.0);
+    }
 }
 
 #[test]
