@@ -111,7 +111,16 @@ fn bcsd_tas_over_iberia_end_to_end_with_caching() {
         .collect();
     assert_eq!(daily.time.as_ref().unwrap().dates, expected_days);
     assert_eq!(daily.units(), Some("K"));
-    assert_eq!(daily.global_attrs.get("run_id").and_then(|v| v.as_text()), Some(TAS_RUN));
+    let global = |key: &str| daily.global_attrs.get(key).and_then(|v| v.as_text()).map(str::to_string);
+    assert_eq!(global("run_id").as_deref(), Some(TAS_RUN));
+    // What was downscaled, from the catalogs; none of the model file's own attributes (its `product` says
+    // "CMIP5 GCM output"); one history entry for the run above the model file's history.
+    assert_eq!(global("driving_source_id").as_deref(), Some("CNRM-CM5"));
+    assert_eq!(global("driving_experiment_id").as_deref(), Some("rcp85"));
+    assert_eq!(global("observations_source_id").as_deref(), Some("E-OBS"));
+    assert!(model_future.global_attrs.contains_key("product") && global("product").is_none());
+    let history = global("history").unwrap();
+    assert_eq!(history.matches("downscale run (BCSD)").count(), 1, "{history}");
 
     // NaN exactly off the land mask: Natural Earth land buffered by 1°, where the observations have data.
     let grid = Grid::from_array(&observed).unwrap();

@@ -6,14 +6,23 @@ use crate::attrs::{AttrValue, Attributes};
 use crate::calendar::{Calendar, CfDateTime, TimeUnit, TimeUnits};
 
 /// CF global attributes every output carries; values from the source file are kept where these are `None`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Provenance {
     pub title: Option<String>,
     pub institution: Option<String>,
     pub source: Option<String>,
     pub references: Option<String>,
     /// What produced this store (a command line or a task name); prepended to `history` with a UTC time stamp.
+    /// Empty for none: a flow's intermediates leave the history as their inputs had it, so that a published store
+    /// lists the run once instead of once per task.
     pub history_entry: String,
+}
+
+impl Default for Provenance {
+    /// No title, institution, source or references of its own, and the history entry `downscale`.
+    fn default() -> Self {
+        Provenance { title: None, institution: None, source: None, references: None, history_entry: "downscale".into() }
+    }
 }
 
 /// CF axis attributes for latitude and longitude, which xarray and plotting tools rely on.
@@ -83,8 +92,10 @@ pub(crate) fn global_attributes(array: &DataArray, provenance: &Provenance) -> A
     }
     attrs.insert("Conventions".into(), text("CF-1.8"));
     attrs.insert("version".into(), text(env!("CARGO_PKG_VERSION")));
-    let stamp = utc_now();
-    let entry = format!("{stamp}: {}", provenance.history_entry);
+    if provenance.history_entry.is_empty() {
+        return attrs;
+    }
+    let entry = format!("{}: {}", utc_now(), provenance.history_entry);
     let history = match attrs.get("history").and_then(AttrValue::as_text) {
         Some(previous) if !previous.is_empty() => format!("{entry}\n{previous}"),
         _ => entry,

@@ -84,7 +84,11 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
     let regrid = |id: &str, source: &str, grid_of: &str, series: bool| {
         Task::new(id, "regrid", 2, ArtifactKind::Zarr, move |ctx| {
             if series {
-                let options = WriteOptions { compression: INTERMEDIATE_COMPRESSION, ..write_options("regridded") };
+                let options = WriteOptions {
+                    compression: INTERMEDIATE_COMPRESSION,
+                    provenance: intermediate_provenance("regridded"),
+                    ..write_options("regridded")
+                };
                 regrid_onto_tiles(ctx, "source", "grid", &options)
             } else {
                 regrid_onto(ctx, "source", "grid", &intermediate_options("regridded"))
@@ -116,7 +120,10 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
             let tile = chunk_shape(daily.shape(), true, ChunkLayout::FullTime, 4, PUBLISHED_CHUNK_BYTES);
             let options = WriteOptions {
                 chunk_shape: Some(vec![periods.len(), tile[1], tile[2]]),
-                ..write_options("BCSD summary")
+                ..write_options(match period {
+                    Period::Month => "BCSD monthly summary",
+                    Period::Year => "BCSD annual summary",
+                })
             };
             let shape = [periods.len(), rows, columns];
             let cell_bytes = 4 * (days + periods.len());
@@ -218,8 +225,14 @@ fn intermediate_options(title: &str) -> WriteOptions {
         compression: INTERMEDIATE_COMPRESSION,
         layout: ChunkLayout::FullSpace,
         chunk_bytes: INTERMEDIATE_CHUNK_BYTES,
+        provenance: intermediate_provenance(title),
         ..write_options(title)
     }
+}
+
+/// An intermediate's attributes add no history entry: a published store lists the run once, not once per task.
+fn intermediate_provenance(title: &str) -> Provenance {
+    Provenance { history_entry: String::new(), ..write_options(title).provenance }
 }
 
 fn write_options(title: &str) -> WriteOptions {
@@ -228,15 +241,17 @@ fn write_options(title: &str) -> WriteOptions {
         provenance: Provenance {
             title: Some(title.into()),
             source: Some(format!("downscale {}", env!("CARGO_PKG_VERSION"))),
-            history_entry: "downscale run (BCSD)".into(),
+            history_entry: format!("downscale run (BCSD): {title}"),
             ..Provenance::default()
         },
         ..WriteOptions::default()
     }
 }
 
-/// The array with the run's attributes among its global attributes.
+/// The array with a published store's global attributes: the run's `attrs` (its id and parameters, what was
+/// downscaled), and of the inputs' attributes only `history` and `frequency`; the rest describe the model's files.
 fn with_attrs(mut array: downscale_data::DataArray, attrs: &Value) -> downscale_data::DataArray {
+    array.global_attrs.retain(|key, _| key == "history" || key == "frequency");
     if let Some(map) = attrs.as_object() {
         for (key, value) in map {
             let text = value.as_str().map_or_else(|| value.to_string(), str::to_string);

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::bcsd::{self, BcsdInputs};
 use crate::error::FlowError;
-use crate::sources::{model_run, observations};
+use crate::sources::{Source, model_run, observations};
 
 pub struct PreparedRun {
     pub run_id: String,
@@ -32,7 +32,7 @@ pub fn prepare(
 ) -> Result<PreparedRun, FlowError> {
     let run_id = parameters.run_id();
     let document = Value::Object(parameters.to_json().clone());
-    let attrs = json!({
+    let mut attrs = json!({
         "run_id": run_id,
         "run_id_hash": parameters.run_id_hash(),
         "run_parameters": document.to_string(),
@@ -58,14 +58,17 @@ pub fn prepare(
     };
     let (tasks, outputs) = match parameters.method {
         Method::Bcsd => {
+            let (obs, predict_model) =
+                (observations(obs_catalog, &parameters.obs, &parameters.variable)?, model(&parameters.scenario)?);
+            add_identities(&mut attrs, &predict_model, &obs);
             let inputs = BcsdInputs {
                 variable: parameters.variable.clone(),
                 bbox,
                 train: [train.0, train.1],
                 predict: [predict.0, predict.1],
-                obs: observations(obs_catalog, &parameters.obs, &parameters.variable)?,
+                obs,
                 train_model: model("historical")?,
-                predict_model: model(&parameters.scenario)?,
+                predict_model,
                 order: if settings.run_options.carbonplan_compat { FitOrder::CarbonPlan } else { FitOrder::Documented },
                 output_attrs: attrs.clone(),
             };
@@ -82,4 +85,25 @@ pub fn prepare(
     };
     let flow = Flow::new(parameters.method.as_str(), tasks)?;
     Ok(PreparedRun { run_id, flow, outputs, parameters: document, attrs })
+}
+
+/// The catalog columns that identify a model run or an observational data set (not its files).
+const IDENTITY_COLUMNS: [&str; 7] =
+    ["activity_id", "institution_id", "source_id", "experiment_id", "member_id", "table_id", "grid_label"];
+
+/// Records what was downscaled, from the catalogs: `driving_<column>` for the predicted model run (as CORDEX names
+/// the driving model of a downscaled product) and `observations_<column>` for the observations. The outputs carry
+/// these instead of the model files' own global attributes, which describe those files (their product, tracking ids,
+/// creation dates), not the downscaled product.
+fn add_identities(attrs: &mut Value, model: &Source, obs: &Source) {
+    let Some(attrs) = attrs.as_object_mut() else {
+        return;
+    };
+    for (prefix, source) in [("driving", model), ("observations", obs)] {
+        for column in IDENTITY_COLUMNS {
+            if let Some(value) = source.fields.get(column) {
+                attrs.insert(format!("{prefix}_{column}"), value.clone());
+            }
+        }
+    }
 }
