@@ -39,21 +39,26 @@ pub fn spatial_anomalies(
         let time = fine.time.as_ref().ok_or_else(|| TaskError::new(format!("{}: no time axis", fine.source)))?;
         let fine_days = fine.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
         let smooth_days = smooth.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
-        for (step, date) in time.dates.iter().enumerate() {
-            let month = date.month as usize - 1;
-            for ((&f, &s), (sum, count)) in
-                fine_days.index_axis(Axis(0), step).iter().zip(smooth_days.index_axis(Axis(0), step).iter()).zip(
-                    sums.index_axis_mut(Axis(0), month)
-                        .iter_mut()
-                        .zip(counts.index_axis_mut(Axis(0), month).iter_mut()),
-                )
-            {
-                if !(f.is_nan() || s.is_nan()) {
-                    *sum += f64::from(f) - f64::from(s);
-                    *count += 1;
+        let months: Vec<usize> = time.dates.iter().map(|date| date.month as usize - 1).collect();
+        // Latitude rows in parallel; each cell still adds its days in time order, so the maps are the same bits
+        // whatever the number of threads or the size of the blocks.
+        ndarray::Zip::from(sums.axis_iter_mut(Axis(1)))
+            .and(counts.axis_iter_mut(Axis(1)))
+            .and(fine_days.axis_iter(Axis(1)))
+            .and(smooth_days.axis_iter(Axis(1)))
+            .par_for_each(|mut sums, mut counts, fine, smooth| {
+                for (step, &month) in months.iter().enumerate() {
+                    let cells = fine.row(step).into_iter().zip(smooth.row(step));
+                    for ((&f, &s), (sum, count)) in
+                        cells.zip(sums.row_mut(month).into_iter().zip(counts.row_mut(month)))
+                    {
+                        if !(f.is_nan() || s.is_nan()) {
+                            *sum += f64::from(f) - f64::from(s);
+                            *count += 1;
+                        }
+                    }
                 }
-            }
-        }
+            });
     }
     let maps: Array3<f32> = ndarray::Zip::from(&sums)
         .and(&counts)
