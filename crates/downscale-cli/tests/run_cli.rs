@@ -1,5 +1,5 @@
 //! `downscale run` end to end on the shipped sample data (BCSD, E-OBS and CNRM-CM5 over Iberia): the outputs'
-//! properties, caching across runs, partial re-runs, and a failing task.
+//! properties, caching across runs, partial re-runs, two runs at once on one cache, kills, and a failing task.
 
 mod common;
 
@@ -295,6 +295,37 @@ fn published_data(dir: &Path) -> Vec<Vec<u32>> {
             read_variable(store.to_str().unwrap(), "tas").unwrap().data.iter().map(|v| v.to_bits()).collect()
         })
         .collect()
+}
+
+#[test]
+fn two_runs_started_together_on_one_cache_compute_each_task_once() {
+    let [model, obs] = shipped_catalogs();
+    let shared = tempfile::tempdir().unwrap();
+    let cache = format!("storage.intermediate.uri={}", shared.path().join("intermediate").display());
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let children: Vec<_> = dirs
+        .iter()
+        .map(|dir| {
+            run_command(dir.path(), [&model, &obs], &example(TAS_RUN), &["--set", &cache])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    // Whichever started a task first computed it; the other waited for it and found it in the cache.
+    let states = dirs.each_ref().map(|dir| task_states(dir.path(), TAS_RUN));
+    assert_eq!(states[0].len(), 12);
+    for (first, second) in states[0].iter().zip(&states[1]) {
+        assert_eq!(first.0, second.0);
+        let computed = [first, second].iter().filter(|(_, state)| state == "succeeded").count();
+        assert_eq!(computed, 1, "task {}: {states:?}", first.0);
+    }
+    assert!(published_data(dirs[0].path()) == published_data(dirs[1].path()));
 }
 
 #[test]
