@@ -3,6 +3,7 @@
 //! differently.
 
 mod hdf5_quiet;
+mod netcdf_chunks;
 mod netcdf_file;
 mod zarr_store;
 

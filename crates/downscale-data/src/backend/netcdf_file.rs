@@ -1,11 +1,14 @@
 //! NetCDF3 classic and NetCDF4/HDF5 through Debian's libnetcdf (the `netcdf` crate).
 
+use std::collections::HashMap;
 use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 use ndarray::ArrayD;
 use netcdf::AttributeValue;
 use netcdf::types::NcVariableType;
 
+use super::netcdf_chunks::ChunkedVariable;
 use super::{IO_RUNTIME, RawDataset, RawKind, RawVariable};
 use crate::attrs::{AttrValue, Attributes};
 use crate::error::{DataError, Result};
@@ -16,11 +19,22 @@ pub struct NetcdfFile {
     file: netcdf::File,
     global_attrs: Attributes,
     variables: Vec<RawVariable>,
+    /// Positional reads of NetCDF-4 chunks; `None` for NetCDF3 files.
+    chunks: Option<ChunkReads>,
+    path: std::path::PathBuf,
     /// A remote file is copied to a temporary file first (libnetcdf opens paths); it lives as long as the handle.
     _download: Option<tempfile::NamedTempFile>,
 }
 
-/// HDF5's cache of decompressed chunks, per variable of each file opened (libnetcdf's default is 16 MB). Flows read
+/// The file opened for positional reads, and each variable's chunk reader (`None`: read through libnetcdf), looked up
+/// on its first read.
+struct ChunkReads {
+    file: std::fs::File,
+    variables: Mutex<HashMap<String, Option<Arc<ChunkedVariable>>>>,
+}
+
+/// HDF5's cache of decompressed chunks, per variable of each file opened (libnetcdf's default is 16 MB), for the
+/// variables read through libnetcdf (those `netcdf_chunks` does not take keep their own decoded chunks). Flows read
 /// files in blocks of days that cut the file's own chunks (libnetcdf's default chunking gives E-OBS-like files chunks
 /// of about 1200 days), neighbouring blocks at a time; a chunk evicted between two blocks is inflated again. 128 MB
 /// holds a row of such chunks across a continental grid; it fills only as chunks are read.
@@ -71,7 +85,30 @@ impl NetcdfFile {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(NetcdfFile { location: location.clone(), file, global_attrs, variables, _download: download })
+        let chunks = is_hdf5(&path)
+            .then(|| std::fs::File::open(&path).ok())
+            .flatten()
+            .map(|file| ChunkReads { file, variables: Mutex::default() });
+        Ok(NetcdfFile { location: location.clone(), file, global_attrs, variables, chunks, path, _download: download })
+    }
+
+    fn read_f32_through_libnetcdf(&self, name: &str, start: &[usize], count: &[usize]) -> Result<ArrayD<f32>> {
+        // libnetcdf converts the stored type to float itself.
+        self.nc_variable(name)?
+            .get::<f32, _>((start, count))
+            .map_err(|e| DataError::bad_variable(&self.location.display, name, format!("cannot read values: {e}")))
+    }
+
+    /// Variable `name`'s chunk reader, when its chunks can be read outside libnetcdf.
+    fn chunked(&self, name: &str) -> Option<(&std::fs::File, Arc<ChunkedVariable>)> {
+        let ChunkReads { file, variables } = self.chunks.as_ref()?;
+        let mut variables = variables.lock().ok()?;
+        let variable = variables.entry(name.to_string()).or_insert_with(|| {
+            super::hdf5_quiet::silence_on_this_thread();
+            let shape = &self.variables.iter().find(|v| v.name == name)?.shape;
+            ChunkedVariable::open(&self.path, name, shape).map(Arc::new)
+        });
+        Some((file, variable.clone()?))
     }
 
     fn nc_variable(&self, name: &str) -> Result<netcdf::Variable<'_>> {
@@ -108,6 +145,14 @@ fn check_classic_size(path: &std::path::Path, file: &netcdf::File) -> std::resul
         ));
     }
     Ok(())
+}
+
+/// Whether the file is HDF5-based (NetCDF-4): its signature at offset 0 (files with a user block, where it sits
+/// later, are read through libnetcdf).
+fn is_hdf5(path: &std::path::Path) -> bool {
+    let mut signature = [0u8; 8];
+    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut signature)).is_ok()
+        && &signature == b"\x89HDF\r\n\x1a\n"
 }
 
 fn download(location: &Location) -> Result<tempfile::NamedTempFile> {
@@ -178,10 +223,12 @@ impl RawDataset for NetcdfFile {
     }
 
     fn read_f32_region(&self, name: &str, start: &[usize], count: &[usize]) -> Result<ArrayD<f32>> {
-        // libnetcdf converts the stored type to float itself.
-        self.nc_variable(name)?
-            .get::<f32, _>((start, count))
-            .map_err(|e| DataError::bad_variable(&self.location.display, name, format!("cannot read values: {e}")))
+        if let Some((file, variable)) = self.chunked(name) {
+            return variable.read(file, start, count).map_err(|e| {
+                DataError::bad_variable(&self.location.display, name, format!("cannot read values: {e}"))
+            });
+        }
+        self.read_f32_through_libnetcdf(name, start, count)
     }
 
     fn read_f64_region(&self, name: &str, start: &[usize], count: &[usize]) -> Result<ArrayD<f64>> {
@@ -199,5 +246,58 @@ impl RawDataset for NetcdfFile {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every NetCDF file under `dir`, recursively.
+    fn netcdf_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                netcdf_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "nc") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Regions of a variable of `shape`: all of it, a middle part that cuts chunks, one cell, and the last cells.
+    fn regions(shape: &[usize]) -> Vec<(Vec<usize>, Vec<usize>)> {
+        let middle = (shape.iter().map(|n| n / 3).collect(), shape.iter().map(|n| (n / 2).max(1)).collect());
+        let corner = (shape.iter().map(|n| n.saturating_sub(2)).collect(), shape.iter().map(|n| (*n).min(2)).collect());
+        vec![(vec![0; shape.len()], shape.to_vec()), middle, (vec![0; shape.len()], vec![1; shape.len()]), corner]
+    }
+
+    #[test]
+    fn chunks_read_outside_libnetcdf_are_bit_identical_to_libnetcdf_reads() {
+        let mut files = Vec::new();
+        netcdf_files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/samples"), &mut files);
+        if let Some(corpus) = std::env::var_os("DOWNSCALE_CORPUS") {
+            netcdf_files(std::path::Path::new(&corpus), &mut files);
+        }
+        let mut compared = 0;
+        for path in &files {
+            let location = Location::parse(&path.to_string_lossy()).unwrap();
+            let Ok(file) = NetcdfFile::open(&location) else { continue };
+            for variable in file.variables.iter().filter(|v| v.kind == RawKind::Float32 && v.shape.len() >= 2) {
+                if file.chunked(&variable.name).is_none() {
+                    continue;
+                }
+                for (start, count) in regions(&variable.shape) {
+                    let ours = file.read_f32_region(&variable.name, &start, &count).unwrap();
+                    let theirs = file.read_f32_through_libnetcdf(&variable.name, &start, &count).unwrap();
+                    assert_eq!(ours.shape(), theirs.shape());
+                    let same = ours.iter().zip(&theirs).all(|(a, b)| a.to_bits() == b.to_bits());
+                    assert!(same, "{} {} at {start:?} + {count:?}", path.display(), variable.name);
+                }
+                compared += 1;
+            }
+        }
+        // The shipped samples alone hold about twenty compressed float32 fields.
+        assert!(compared >= 15, "only {compared} variables were read in chunks");
     }
 }
