@@ -203,7 +203,10 @@ impl ChunkedVariable {
         let cells: Vec<Arc<DecodedCell>> = indices.iter().map(|&index| self.cell(index)).collect::<Result<_, _>>()?;
         indices.par_iter().zip(&cells).for_each(|(&index, cell)| {
             if !cell.claimed.swap(true, Ordering::AcqRel) {
-                let _ = cell.value.set(self.decode(file, index).map(Arc::new));
+                // The cell is filled even if decoding panics, or the readers waiting for it would wait forever.
+                let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.decode(file, index)))
+                    .unwrap_or_else(|_| Err(format!("decoding chunk {index} panicked")));
+                let _ = cell.value.set(decoded.map(Arc::new));
             }
         });
         let chunks: Vec<Arc<Vec<f32>>> =
