@@ -104,8 +104,9 @@ impl ArtifactStore {
     /// share this local cache, so that two runs needing the same task compute it once: the second finds it complete
     /// when the first lets go. The hold is an OS file lock on `<name>/<key>.lock` beside the task's folder (the
     /// folder itself is cleared before each attempt), released when the guard is dropped or the process dies, so a
-    /// killed run never leaves a task locked. Object storage has no such lock: `None`, and runs sharing a bucket
-    /// may compute a task twice (each attempt writes its own staged copy; the marker is written last either way).
+    /// killed run never leaves a task locked. Object storage has no such lock: `None`. Two runs writing the same
+    /// task under one bucket prefix at once could interleave their writes of the same keys, so runs on object
+    /// storage at the same time need intermediate prefixes of their own.
     pub fn hold(&self, name: &str, key: &CacheKey) -> Result<Option<TaskHold>, EngineError> {
         let Some(root) = &self.root.local_path else {
             return Ok(None);
