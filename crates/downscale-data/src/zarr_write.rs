@@ -2,7 +2,8 @@
 //!
 //! Layout: one group whose root `zarr.json` carries the global attributes and the consolidated metadata of every
 //! array, so `xarray.open_zarr(path)` opens it with no arguments. The data variable is float32 (NaN = missing,
-//! Blosc with zstd or LZ4, see [`Compression`]); time is int64 `<unit> since <date>` with its calendar; coordinates are float64 or strings.
+//! Blosc with zstd or LZ4, see [`Compression`]); time is int64 `<unit> since <date>` with its calendar; coordinates
+//! are float64 or strings.
 //!
 //! Atomicity: on a local disk the store is written under a hidden temporary name beside the destination and renamed
 //! into place when complete, so a killed writer never leaves a store under the final name. On object storage, where

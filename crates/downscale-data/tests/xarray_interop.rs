@@ -11,7 +11,9 @@ use std::process::Command;
 
 use common::sample;
 use downscale_data::calendar::CfDateTime;
-use downscale_data::{AttrValue, CoordValues, DataArray, Location, WriteOptions, read_variable, write_zarr};
+use downscale_data::{
+    AttrValue, Compression, CoordValues, DataArray, Location, WriteOptions, read_variable, write_zarr,
+};
 use serde_json::Value;
 
 fn python() -> String {
@@ -26,10 +28,10 @@ fn date_text(d: &CfDateTime) -> String {
     format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", d.year, d.month, d.day, d.hour, d.minute, d.second)
 }
 
-fn check_with_xarray(array: &DataArray) {
+fn check_with_xarray(array: &DataArray, options: &WriteOptions) {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join(format!("{}.zarr", array.name));
-    write_zarr(array, &Location::parse(store.to_str().unwrap()).unwrap(), &WriteOptions::default()).unwrap();
+    write_zarr(array, &Location::parse(store.to_str().unwrap()).unwrap(), options).unwrap();
     let raw = dir.path().join("values.f32");
     let output = Command::new(python())
         .arg(script())
@@ -81,8 +83,12 @@ fn xarray_opens_our_stores() {
         ("stations_sdba/ahccd_1950-2013.nc", "pr"),
         ("era5_british_isles/t2m_1hr_ERA5_british-isles_0.25deg_2019030100-2019033123.nc", "t2m"),
     ] {
-        check_with_xarray(&read_variable(&sample(file), var).unwrap());
+        check_with_xarray(&read_variable(&sample(file), var).unwrap(), &WriteOptions::default());
     }
+    // A flow's intermediates are Blosc/LZ4 (the published stores Blosc/zstd, the default).
+    let lz4 = WriteOptions { compression: Compression::Lz4 { level: 5 }, ..WriteOptions::default() };
+    let tas = "iberia/obs_E-OBS/tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.nc";
+    check_with_xarray(&read_variable(&sample(tas), "tas").unwrap(), &lz4);
 }
 
 /// Zarr v3 stores written by xarray (base64 `_FillValue` attributes, numpy fixed-width strings, fill values
