@@ -122,7 +122,7 @@ impl ChunkedVariable {
         let coding = unsafe { Self::coding(plist, shape.len()) };
         unsafe { H5Pclose(plist) };
         let (chunk, filters) = coding?;
-        let grid: Vec<usize> = shape.iter().zip(&chunk).map(|(&n, &c)| n.div_ceil(c)).collect();
+        let grid = chunk_grid(shape, &chunk);
         let mut places = Vec::with_capacity(grid.iter().product());
         for index in 0..grid.iter().product::<usize>() {
             let offset: Vec<hsize_t> =
@@ -194,34 +194,40 @@ impl ChunkedVariable {
         if count.contains(&0) {
             return Ok(out);
         }
-        let grid: Vec<usize> = self.shape.iter().zip(&self.chunk).map(|(&n, &c)| n.div_ceil(c)).collect();
+        let grid = chunk_grid(&self.shape, &self.chunk);
         let touched: Vec<Range<usize>> =
             region.iter().zip(&self.chunk).map(|(r, &c)| r.start / c..(r.end - 1) / c + 1).collect();
         let indices = grid_indices(&touched, &grid);
-        // Chunks that another block in flight is decoding are waited for last: a reader blocked on one could not
-        // take part in the pool's work, so it first decodes the chunks nobody has claimed.
-        let cells: Vec<Arc<DecodedCell>> = indices.iter().map(|&index| self.cell(index)).collect::<Result<_, _>>()?;
-        indices.par_iter().zip(&cells).for_each(|(&index, cell)| {
-            if !cell.claimed.swap(true, Ordering::AcqRel) {
-                // The cell is filled even if decoding panics, or the readers waiting for it would wait forever.
-                let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.decode(file, index)))
-                    .unwrap_or_else(|_| Err(format!("decoding chunk {index} panicked")));
-                let _ = cell.value.set(decoded.map(Arc::new));
+        // In batches of at most the kept chunks' bytes, so that a read of a whole large variable holds a bounded
+        // number of decoded chunks besides its output.
+        let batch = (DECODED_CHUNK_BYTES / (4 * self.chunk.iter().product::<usize>())).max(1);
+        for indices in indices.chunks(batch) {
+            // Chunks that another block in flight is decoding are waited for last: a reader blocked on one could
+            // not take part in the pool's work, so it first decodes the chunks nobody has claimed.
+            let cells: Vec<Arc<DecodedCell>> =
+                indices.iter().map(|&index| self.cell(index)).collect::<Result<_, _>>()?;
+            indices.par_iter().zip(&cells).for_each(|(&index, cell)| {
+                if !cell.claimed.swap(true, Ordering::AcqRel) {
+                    // The cell is filled even if decoding panics, or the readers waiting for it would wait forever.
+                    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.decode(file, index)))
+                        .unwrap_or_else(|_| Err(format!("decoding chunk {index} panicked")));
+                    let _ = cell.value.set(decoded.map(Arc::new));
+                }
+            });
+            for (&index, cell) in indices.iter().zip(&cells) {
+                let values = cell.value.wait().as_ref().map_err(Clone::clone)?;
+                let origin: Vec<usize> =
+                    grid_position(index, &grid).iter().zip(&self.chunk).map(|(g, c)| g * c).collect();
+                let chunk = ArrayViewD::from_shape(IxDyn(&self.chunk), values.as_slice()).map_err(|e| e.to_string())?;
+                // The part of the chunk inside the region, in chunk and in output coordinates.
+                let within = |axis: usize| {
+                    let from = region[axis].start.max(origin[axis]);
+                    let to = region[axis].end.min(origin[axis] + self.chunk[axis]);
+                    (from - origin[axis]..to - origin[axis], from - region[axis].start..to - region[axis].start)
+                };
+                let source = chunk.slice_each_axis(|axis| Slice::from(within(axis.axis.index()).0));
+                out.slice_each_axis_mut(|axis| Slice::from(within(axis.axis.index()).1)).assign(&source);
             }
-        });
-        let chunks: Vec<Arc<Vec<f32>>> =
-            cells.iter().map(|cell| cell.value.wait().clone()).collect::<Result<_, _>>()?;
-        for (&index, values) in indices.iter().zip(&chunks) {
-            let origin: Vec<usize> = grid_position(index, &grid).iter().zip(&self.chunk).map(|(g, c)| g * c).collect();
-            let chunk = ArrayViewD::from_shape(IxDyn(&self.chunk), values).map_err(|e| e.to_string())?;
-            // The part of the chunk inside the region, in chunk and in output coordinates.
-            let within = |axis: usize| {
-                let from = region[axis].start.max(origin[axis]);
-                let to = region[axis].end.min(origin[axis] + self.chunk[axis]);
-                (from - origin[axis]..to - origin[axis], from - region[axis].start..to - region[axis].start)
-            };
-            let source = chunk.slice_each_axis(|axis| Slice::from(within(axis.axis.index()).0));
-            out.slice_each_axis_mut(|axis| Slice::from(within(axis.axis.index()).1)).assign(&source);
         }
         Ok(out)
     }
@@ -289,6 +295,11 @@ fn unshuffle(shuffled: &[u8], element_size: usize) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Chunks per axis of a variable of `shape` in chunks of `chunk`.
+fn chunk_grid(shape: &[usize], chunk: &[usize]) -> Vec<usize> {
+    shape.iter().zip(chunk).map(|(&n, &c)| n.div_ceil(c)).collect()
 }
 
 /// The grid position (one index per axis) of the row-major `index` in a grid of `grid` chunks.

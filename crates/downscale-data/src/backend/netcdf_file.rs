@@ -85,9 +85,9 @@ impl NetcdfFile {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let chunks = is_hdf5(&path)
-            .then(|| std::fs::File::open(&path).ok())
-            .flatten()
+        let chunks = std::fs::File::open(&path)
+            .ok()
+            .filter(has_hdf5_signature)
             .map(|file| ChunkReads { file, variables: Mutex::default() });
         Ok(NetcdfFile { location: location.clone(), file, global_attrs, variables, chunks, path, _download: download })
     }
@@ -149,10 +149,9 @@ fn check_classic_size(path: &std::path::Path, file: &netcdf::File) -> std::resul
 
 /// Whether the file is HDF5-based (NetCDF-4): its signature at offset 0 (files with a user block, where it sits
 /// later, are read through libnetcdf).
-fn is_hdf5(path: &std::path::Path) -> bool {
+fn has_hdf5_signature(file: &std::fs::File) -> bool {
     let mut signature = [0u8; 8];
-    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut signature)).is_ok()
-        && &signature == b"\x89HDF\r\n\x1a\n"
+    std::os::unix::fs::FileExt::read_exact_at(file, &mut signature, 0).is_ok() && &signature == b"\x89HDF\r\n\x1a\n"
 }
 
 fn download(location: &Location) -> Result<tempfile::NamedTempFile> {
