@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             // One line, naming the file and the problem: long jobs over many files are debugged from logs.
-            eprintln!("error: {}", format!("{error:#}").replace('\n', " "));
+            eprintln!("error: {}", downscale_message::one_line(error.as_ref()));
             ExitCode::from(2)
         }
     }

@@ -92,6 +92,8 @@ pub(crate) fn global_attributes(array: &DataArray, provenance: &Provenance) -> A
     }
     attrs.insert("Conventions".into(), text("CF-1.8"));
     attrs.insert("version".into(), text(env!("CARGO_PKG_VERSION")));
+    // The mark that lets a later run replace this output without `--overwrite` (see `publish`).
+    attrs.insert(crate::publish::PRODUCER_ATTRIBUTE.into(), text(env!("CARGO_PKG_VERSION")));
     if provenance.history_entry.is_empty() {
         return attrs;
     }

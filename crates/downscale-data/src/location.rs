@@ -63,13 +63,24 @@ impl Location {
         })
     }
 
-    /// The last path segment ("tas.zarr").
+    /// The last path segment ("tas.zarr"), as the user wrote it (a key's segment is stored percent-encoded).
     pub fn file_name(&self) -> String {
-        self.key.filename().unwrap_or_default().to_string()
+        match self.local_path.as_ref().and_then(|p| p.file_name()) {
+            Some(name) => name.to_string_lossy().into_owned(),
+            None => self.key.filename().unwrap_or_default().to_string(),
+        }
     }
 
     /// A location next to this one (same store and parent), used for temporary names while writing.
     pub fn sibling(&self, name: &str) -> Location {
+        // On the local disk the key is derived from the path exactly as for the location itself, so that the
+        // store's key and the path renamed on publishing name the same folder whatever characters the name has.
+        if let Some(path) = &self.local_path {
+            let path = path.with_file_name(name);
+            if let Ok(location) = Self::local(&path.display().to_string(), path) {
+                return location;
+            }
+        }
         let parent: Vec<_> = self.key.parts().collect();
         let parent = &parent[..parent.len().saturating_sub(1)];
         let key = ObjectPath::from_iter(parent.iter().cloned().chain(std::iter::once(name.into())));
@@ -97,4 +108,22 @@ fn lexically_normal(path: &std::path::Path) -> PathBuf {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_local_sibling_names_one_folder_whatever_its_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["ñ.zarr", "p%q.zarr", "h#x.zarr", "q?x.zarr", "a b.zarr"] {
+            let location = Location::parse(&dir.path().join(name).to_string_lossy()).unwrap();
+            assert_eq!(location.file_name(), name);
+            let sibling = location.sibling(&format!(".{name}.partial"));
+            let store = LocalFileSystem::new();
+            let on_disk = store.path_to_filesystem(&sibling.key).unwrap();
+            assert_eq!(Some(on_disk), sibling.local_path, "{name}");
+        }
+    }
 }

@@ -8,22 +8,49 @@ use crate::attrs::{AttrValue, Attributes};
 use crate::cf_encode::{Provenance, axis_attributes, encode_time, global_attributes};
 use crate::error::{DataError, Result};
 use crate::location::Location;
+use crate::publish::{CreatedFolders, OutputKind, Replace, check_destination};
+use crate::zarr_write::publish_local;
 
-/// Writes `array` as a NetCDF4 file at `destination`.
-pub fn write_netcdf(array: &DataArray, destination: &Location, provenance: &Provenance) -> Result<()> {
+/// Writes `array` as a NetCDF4 file at `destination`, replacing only what `replace` allows there.
+pub fn write_netcdf(
+    array: &DataArray,
+    destination: &Location,
+    provenance: &Provenance,
+    replace: Replace,
+) -> Result<()> {
     let err = |e: &dyn std::fmt::Display| DataError::write(&destination.display, e);
+    check_destination(destination, replace, OutputKind::NetcdfFile)?;
     let directory = match &destination.local_path {
         Some(path) => path.parent().map(std::path::Path::to_path_buf).unwrap_or_default(),
         None => std::env::temp_dir(),
     };
-    std::fs::create_dir_all(&directory).map_err(|e| err(&e))?;
+    let mut created_folders = CreatedFolders::create(&directory).map_err(|e| err(&e))?;
     let temporary = tempfile::Builder::new()
         .prefix(&format!(".{}.partial-", destination.file_name()))
         .tempfile_in(&directory)
-        .map_err(|e| err(&e))?;
-    write_file(array, temporary.path(), provenance).map_err(|e| err(&e))?;
+        .map_err(|e| err(&e));
+    let written = temporary.and_then(|temporary| {
+        write_file(array, temporary.path(), provenance).map_err(|e| err(&e))?;
+        Ok(temporary)
+    });
+    let temporary = match written {
+        Ok(temporary) => temporary,
+        Err(error) => {
+            created_folders.remove();
+            return Err(error);
+        }
+    };
     match &destination.local_path {
-        Some(path) => temporary.persist(path).map(|_| ()).map_err(|e| err(&e)),
+        Some(_) => {
+            let published = publish_local(temporary.path(), destination, replace, OutputKind::NetcdfFile);
+            // After the rename nothing is left at the temporary path; after a failure this removes the file.
+            drop(temporary);
+            match &published {
+                Ok(()) => created_folders.keep(),
+                Err(_) => created_folders.remove(),
+            }
+            published
+        }
         None => {
             use object_store::ObjectStoreExt;
             let bytes = std::fs::read(temporary.path()).map_err(|e| err(&e))?;

@@ -7,6 +7,7 @@ use object_store::{ObjectStoreExt, PutPayload};
 use crate::backend::IO_RUNTIME;
 use crate::error::{DataError, Result};
 use crate::location::Location;
+use crate::publish::{OutputKind, Replace, check_destination};
 use crate::zarr_write::{list_all_keys, publish_local, unique_suffix};
 
 impl Location {
@@ -112,7 +113,7 @@ pub fn copy_stores(copies: &[(Location, Location)]) -> Result<()> {
 /// A copied store that is not visible yet.
 enum StagedCopy {
     /// A hidden sibling folder, renamed into place on publishing.
-    Local { staging: std::path::PathBuf, destination: Location },
+    Local { staging: std::path::PathBuf, destination: Location, kind: OutputKind },
     /// Every key already at the destination except the root metadata, written on publishing.
     Remote { destination: Location, root: Option<(object_store::path::Path, PutPayload)> },
 }
@@ -120,9 +121,12 @@ enum StagedCopy {
 impl StagedCopy {
     fn publish(self) -> Result<()> {
         match self {
-            StagedCopy::Local { staging, destination } => {
-                let to = destination.local_path.as_ref().expect("a local stage has a local destination");
-                publish_local(&staging, to).map_err(|e| DataError::write(&destination.display, e))
+            StagedCopy::Local { staging, destination, kind } => {
+                let published = publish_local(&staging, &destination, Replace::OwnOutputs, kind);
+                if published.is_err() {
+                    remove_stage(&staging);
+                }
+                published
             }
             StagedCopy::Remote { destination, root: Some((key, payload)) } => {
                 let store = destination.store.clone();
@@ -147,6 +151,14 @@ impl StagedCopy {
 }
 
 fn stage_copy(source: &Location, destination: &Location) -> Result<StagedCopy> {
+    let kind = match &source.local_path {
+        Some(path) if path.is_file() => OutputKind::Document,
+        Some(_) => OutputKind::ZarrStore,
+        None if source.key.extension() == Some("json") => OutputKind::Document,
+        None => OutputKind::ZarrStore,
+    };
+    // A run publishes under its own folder of the results; whatever else is there was put there by someone else.
+    check_destination(destination, Replace::OwnOutputs, kind)?;
     if let (Some(from), Some(to)) = (&source.local_path, &destination.local_path) {
         let parent = to.parent().ok_or_else(|| DataError::write(&destination.display, "no parent folder"))?;
         std::fs::create_dir_all(parent).map_err(|e| DataError::write(&destination.display, e))?;
@@ -157,7 +169,7 @@ fn stage_copy(source: &Location, destination: &Location) -> Result<StagedCopy> {
             unique_suffix()
         ));
         return match copy_tree(from, &staging) {
-            Ok(()) => Ok(StagedCopy::Local { staging, destination: destination.clone() }),
+            Ok(()) => Ok(StagedCopy::Local { staging, destination: destination.clone(), kind }),
             Err(e) => {
                 remove_stage(&staging);
                 Err(DataError::write(&destination.display, format!("copying {}: {e}", source.display)))
@@ -253,7 +265,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = Location::parse(&dir.path().to_string_lossy()).unwrap();
         root.child("a.zarr/zarr.json").write_bytes(b"{}".to_vec()).unwrap();
-        root.child("published/a.zarr/zarr.json").write_bytes(b"old".to_vec()).unwrap();
+        // An earlier run's output, which a new publication may replace.
+        let old = br#"{"zarr_format": 3, "node_type": "group", "attributes": {"downscale_version": "old"},
+            "consolidated_metadata": {"kind": "inline", "must_understand": false, "metadata": {}}}"#;
+        root.child("published/a.zarr/zarr.json").write_bytes(old.to_vec()).unwrap();
         let copies = [
             (root.child("a.zarr"), root.child("published/a.zarr")),
             (root.child("missing.zarr"), root.child("published/b.zarr")),
@@ -263,6 +278,17 @@ mod tests {
         let left: Vec<_> =
             std::fs::read_dir(dir.path().join("published")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(left, ["a.zarr"], "no staging folder and no new store remain");
-        assert_eq!(root.child("published/a.zarr/zarr.json").read_bytes().unwrap().unwrap(), b"old", "a.zarr unchanged");
+        assert_eq!(root.child("published/a.zarr/zarr.json").read_bytes().unwrap().unwrap(), old, "a.zarr unchanged");
+    }
+
+    #[test]
+    fn a_run_never_publishes_over_what_it_did_not_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Location::parse(&dir.path().to_string_lossy()).unwrap();
+        root.child("a.zarr/zarr.json").write_bytes(b"{}".to_vec()).unwrap();
+        root.child("published/a.zarr/notes.txt").write_bytes(b"mine".to_vec()).unwrap();
+        let error = copy_stores(&[(root.child("a.zarr"), root.child("published/a.zarr"))]).unwrap_err().to_string();
+        assert!(error.contains("published/a.zarr") && error.contains("not a Zarr store"), "{error}");
+        assert_eq!(root.child("published/a.zarr/notes.txt").read_bytes().unwrap().unwrap(), b"mine");
     }
 }

@@ -39,6 +39,7 @@ use crate::cf_encode::{Provenance, axis_attributes, encode_time, global_attribut
 use crate::chunking::{ChunkLayout, DEFAULT_CHUNK_BYTES};
 use crate::error::{DataError, Result};
 use crate::location::Location;
+use crate::publish::{OutputKind, Replace, check_destination};
 
 #[derive(Debug, Clone)]
 pub struct WriteOptions {
@@ -50,6 +51,8 @@ pub struct WriteOptions {
     /// How the float32 data variable's chunks are compressed.
     pub compression: Compression,
     pub provenance: Provenance,
+    /// What may be replaced at the destination: by default only a store this tool wrote.
+    pub replace: Replace,
 }
 
 /// The data variable's compressor, always inside Blosc with byte shuffle (which every Zarr reader has).
@@ -79,6 +82,7 @@ impl Default for WriteOptions {
             chunk_shape: None,
             compression: Compression::default(),
             provenance: Provenance::default(),
+            replace: Replace::default(),
         }
     }
 }
@@ -94,17 +98,30 @@ pub(crate) fn unique_suffix() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
 }
 
-/// Renames a finished store into place. An existing store is moved aside first and removed after, so the final name
-/// always holds either the old complete store or the new one.
-pub(crate) fn publish_local(staging: &std::path::Path, final_path: &std::path::Path) -> std::io::Result<()> {
-    if final_path.exists() {
+/// Renames a finished store (or file) into place. What is at `final_path` is checked once more against `replace`
+/// (it may have appeared while the output was computed); an existing output is moved aside first and removed
+/// after, so the final name always holds either the old complete output or the new one.
+pub(crate) fn publish_local(
+    staging: &std::path::Path,
+    destination: &Location,
+    replace: Replace,
+    kind: OutputKind,
+) -> Result<()> {
+    let final_path = destination.local_path.as_deref().expect("local publishing has a local destination");
+    check_destination(destination, replace, kind)?;
+    let err = |e: std::io::Error| DataError::write(&destination.display, e);
+    if std::fs::symlink_metadata(final_path).is_ok() {
         let name = final_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         let aside = final_path.with_file_name(format!(".{name}.replaced-{}", unique_suffix()));
-        std::fs::rename(final_path, &aside)?;
-        std::fs::rename(staging, final_path)?;
-        if aside.is_dir() { std::fs::remove_dir_all(&aside) } else { std::fs::remove_file(&aside) }
+        std::fs::rename(final_path, &aside).map_err(err)?;
+        if let Err(e) = std::fs::rename(staging, final_path) {
+            // Put the old output back: a failed publication changes nothing.
+            let _ = std::fs::rename(&aside, final_path);
+            return Err(err(e));
+        }
+        if aside.is_dir() { std::fs::remove_dir_all(&aside) } else { std::fs::remove_file(&aside) }.map_err(err)
     } else {
-        std::fs::rename(staging, final_path)
+        std::fs::rename(staging, final_path).map_err(err)
     }
 }
 

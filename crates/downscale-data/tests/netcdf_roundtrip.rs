@@ -3,12 +3,13 @@
 mod common;
 
 use common::sample;
-use downscale_data::{DataArray, Location, Provenance, read_variable, write_netcdf};
+use downscale_data::{DataArray, Location, Provenance, Replace, read_variable, write_netcdf};
 
 fn write_and_read(array: &DataArray) -> DataArray {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.nc");
-    write_netcdf(array, &Location::parse(out.to_str().unwrap()).unwrap(), &Provenance::default()).unwrap();
+    write_netcdf(array, &Location::parse(out.to_str().unwrap()).unwrap(), &Provenance::default(), Replace::OwnOutputs)
+        .unwrap();
     let names: Vec<String> =
         std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     assert_eq!(names, ["out.nc"], "no temporary file left behind");

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::ValueEnum;
-use downscale_data::{AttrValue, Location, WriteOptions, write_netcdf, write_zarr};
+use downscale_data::{AttrValue, WriteOptions};
 use downscale_methods::adjust::{Method, SeriesGrouping, XsdbaSettings, adjust_points};
 use downscale_methods::bcsd::FitOrder;
 use downscale_methods::edcdfm::{DryPolicy, EdcdfmKind};
@@ -12,6 +12,7 @@ use downscale_methods::qm_regressor::Extrapolate;
 use downscale_methods::xsdba::{AdjustOptions, Extrapolation, Grouping, Interp, Kind, TrainOptions};
 
 use super::adjust_inputs::{AdjustInputs, Years};
+use super::{Output, OutputFormat};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -38,6 +39,10 @@ pub struct Args {
     /// Output file: `.nc` for NetCDF, `.zarr` for a Zarr store. Written atomically.
     #[arg(long, value_name = "FILE")]
     out: String,
+    /// Replace a NetCDF file or Zarr store at --out that another program wrote (an output this tool wrote is
+    /// replaced without it; a folder or file of anything else never is).
+    #[arg(long)]
+    overwrite: bool,
     /// Additive (temperature) or multiplicative (precipitation) correction: xsdba's kind '+'/'*', EDCDFm's
     /// difference/ratio.
     #[arg(long, value_enum, default_value_t = KindName::Additive)]
@@ -132,11 +137,7 @@ enum ExtrapolateName {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let destination = Location::parse(&args.out)?;
-    let is_netcdf = args.out.trim_end_matches('/').ends_with(".nc");
-    if !is_netcdf && !args.out.trim_end_matches('/').ends_with(".zarr") {
-        anyhow::bail!("{}: --out must end in .nc (NetCDF) or .zarr (Zarr store)", args.out);
-    }
+    let output = Output::checked(&args.out, args.overwrite, &[OutputFormat::Netcdf, OutputFormat::Zarr])?;
     let train = Years::new("--train", &args.train)?;
     let predict = Years::new("--predict", &args.predict)?;
     let inputs = AdjustInputs::read(&args.var, [&args.reference, &args.hist, &args.sim], train, predict)?;
@@ -145,10 +146,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let adjusted = adjust_points(&method, &inputs.point_inputs(), args.seed.unwrap_or(0))
         .map_err(|e| anyhow::anyhow!("{}: {}: {}", input_files(&args), inputs.describe_point(e.point), e.error))?;
 
-    let mut output = inputs.output_array(adjusted);
-    output.attrs.insert("bias_correction_method".into(), AttrValue::Text(method.name().into()));
-    output.attrs.insert("bias_correction_options".into(), AttrValue::Text(options_text(&args)));
-    output.attrs.insert(
+    let mut adjusted = inputs.output_array(adjusted);
+    adjusted.attrs.insert("bias_correction_method".into(), AttrValue::Text(method.name().into()));
+    adjusted.attrs.insert("bias_correction_options".into(), AttrValue::Text(options_text(&args)));
+    adjusted.attrs.insert(
         "bias_correction_training".into(),
         AttrValue::Text(format!(
             "{} {}-{}; {} {}-{}",
@@ -156,12 +157,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         )),
     );
     let provenance = super::command_line_provenance();
-    if is_netcdf {
-        write_netcdf(&output, &destination, &provenance)?;
-    } else {
-        write_zarr(&output, &destination, &WriteOptions { provenance, ..WriteOptions::default() })?;
-    }
-    println!("{}", destination.display);
+    output.write(&adjusted, WriteOptions { provenance, ..WriteOptions::default() })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,11 +2,13 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::ValueEnum;
+use downscale_data::WriteOptions;
 use downscale_data::calendar_convert::Align360;
 use downscale_data::chunking::{ChunkLayout, DEFAULT_CHUNK_BYTES};
 use downscale_data::time_convert::to_standard_calendar;
 use downscale_data::units::to_canonical;
-use downscale_data::{Location, WriteOptions, write_zarr};
+
+use super::{Output, OutputFormat};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -15,6 +17,10 @@ pub struct Args {
     /// Output Zarr store (path or URL).
     #[arg(long, value_name = "STORE")]
     out: String,
+    /// Replace a Zarr store at --out that another program wrote (a store this tool wrote is replaced without it;
+    /// a folder or file of anything else never is).
+    #[arg(long)]
+    overwrite: bool,
     /// Keep the file's units instead of converting to canonical ones (K, mm day-1).
     #[arg(long)]
     keep_units: bool,
@@ -45,6 +51,7 @@ enum Layout {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    let output = Output::checked(&args.out, args.overwrite, &[OutputFormat::Zarr])?;
     let mut array = args.input.read()?;
     if !args.keep_units {
         to_canonical(&mut array)?;
@@ -65,8 +72,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
         provenance: super::command_line_provenance(),
         ..WriteOptions::default()
     };
-    let destination = Location::parse(&args.out)?;
-    write_zarr(&array, &destination, &options)?;
-    println!("{}", destination.display);
+    output.write(&array, options)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -18,7 +18,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Subcommand;
 use downscale_data::decode::{data_variables, decode_variable};
-use downscale_data::{DataArray, Location, Provenance, backend};
+use downscale_data::{
+    DataArray, Location, OutputKind, Provenance, Replace, WriteOptions, backend, check_destination, write_netcdf,
+    write_zarr,
+};
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -126,4 +129,53 @@ fn read_input(input: &str, var: Option<&str>) -> Result<DataArray> {
 /// Provenance recording the command line that produced an output.
 fn command_line_provenance() -> Provenance {
     Provenance { history_entry: std::env::args().collect::<Vec<_>>().join(" "), ..Provenance::default() }
+}
+
+/// What a command's `--out` names: a Zarr store or a NetCDF file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OutputFormat {
+    Zarr,
+    Netcdf,
+}
+
+/// Where a command publishes its result, checked before any work is done.
+struct Output {
+    location: Location,
+    format: OutputFormat,
+    replace: Replace,
+}
+
+impl Output {
+    /// Parses `out` and refuses at once what publishing must not replace there (another program's store or file
+    /// without `--overwrite`; a folder or file of anything else, ever), so a long computation does not end in that
+    /// error. `formats` are what the command writes; with both, the name's `.nc` or `.zarr` ending chooses.
+    fn checked(out: &str, overwrite: bool, formats: &[OutputFormat]) -> Result<Output> {
+        let name = out.trim_end_matches('/');
+        let format = match formats {
+            [only] => *only,
+            _ if name.ends_with(".nc") => OutputFormat::Netcdf,
+            _ if name.ends_with(".zarr") => OutputFormat::Zarr,
+            _ => anyhow::bail!("{out}: --out must end in .nc (NetCDF) or .zarr (Zarr store)"),
+        };
+        let location = Location::parse(out)?;
+        let replace = if overwrite { Replace::AnyDataset } else { Replace::OwnOutputs };
+        let kind = match format {
+            OutputFormat::Zarr => OutputKind::ZarrStore,
+            OutputFormat::Netcdf => OutputKind::NetcdfFile,
+        };
+        check_destination(&location, replace, kind)?;
+        Ok(Output { location, format, replace })
+    }
+
+    /// Publishes `array` with `options` (whose `replace` is this output's).
+    fn write(&self, array: &DataArray, options: WriteOptions) -> Result<()> {
+        match self.format {
+            OutputFormat::Netcdf => write_netcdf(array, &self.location, &options.provenance, self.replace)?,
+            OutputFormat::Zarr => {
+                write_zarr(array, &self.location, &WriteOptions { replace: self.replace, ..options })?
+            }
+        }
+        println!("{}", self.location.display);
+        Ok(())
+    }
 }

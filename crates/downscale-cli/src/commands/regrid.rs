@@ -3,9 +3,11 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::ValueEnum;
-use downscale_data::{Location, WriteOptions, write_netcdf, write_zarr};
+use downscale_data::WriteOptions;
 use downscale_regrid::weight_file::read_weight_file;
 use downscale_regrid::{Grid, Method, WeightCache, WeightOptions, compute_weights, regrid_array};
+
+use super::{Output, OutputFormat};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -31,6 +33,10 @@ pub struct Args {
     /// Output file: `.nc` for NetCDF, `.zarr` for a Zarr store.
     #[arg(long, value_name = "FILE")]
     out: String,
+    /// Replace a NetCDF file or Zarr store at --out that another program wrote (an output this tool wrote is
+    /// replaced without it; a folder or file of anything else never is).
+    #[arg(long)]
+    overwrite: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -41,6 +47,7 @@ enum RegridMethod {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    let output = Output::checked(&args.out, args.overwrite, &[OutputFormat::Netcdf, OutputFormat::Zarr])?;
     let array = args.input.read()?;
     let source = Grid::from_array(&array)?;
     let target = Grid::from_array(&super::read_input(&args.grid_like, args.grid_var.as_deref())?)?;
@@ -56,15 +63,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         (None, None) => compute_weights(&source, &target, options)?,
     };
     let regridded = regrid_array(&array, &target, &weights)?;
-    let destination = Location::parse(&args.out)?;
     let provenance = super::command_line_provenance();
-    if args.out.trim_end_matches('/').ends_with(".nc") {
-        write_netcdf(&regridded, &destination, &provenance)?;
-    } else if args.out.trim_end_matches('/').ends_with(".zarr") {
-        write_zarr(&regridded, &destination, &WriteOptions { provenance, ..WriteOptions::default() })?;
-    } else {
-        anyhow::bail!("{}: --out must end in .nc (NetCDF) or .zarr (Zarr store)", args.out);
-    }
-    println!("{}", destination.display);
+    output.write(&regridded, WriteOptions { provenance, ..WriteOptions::default() })?;
     Ok(ExitCode::SUCCESS)
 }

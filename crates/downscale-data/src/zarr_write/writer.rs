@@ -17,6 +17,7 @@ use crate::array::DataArray;
 use crate::backend::zarr_storage;
 use crate::error::{DataError, Result};
 use crate::location::Location;
+use crate::publish::{CreatedFolders, OutputKind, check_destination};
 
 /// A CF Zarr store being written block by block, published only when complete.
 ///
@@ -49,6 +50,8 @@ pub struct ZarrWriter {
     progress: ChunkProgress,
     /// Serialises read-modify-write of chunks that blocks cover in part.
     shared_chunks: Mutex<()>,
+    /// Folders made for the destination, removed again if nothing is published.
+    created_folders: CreatedFolders,
     published: bool,
 }
 
@@ -64,16 +67,19 @@ impl ZarrWriter {
     ) -> Result<ZarrWriter> {
         let err = |e: &dyn std::fmt::Display| DataError::write(&destination.display, e);
         check_template(template, shape).map_err(|e| err(&e))?;
-        let staging = match &destination.local_path {
-            Some(_) => destination.sibling(&format!(
-                ".{}.partial-{}-{}",
-                destination.file_name(),
-                std::process::id(),
-                unique_suffix()
-            )),
+        check_destination(destination, options.replace, OutputKind::ZarrStore)?;
+        let (staging, created_folders) = match &destination.local_path {
+            Some(path) => {
+                let folders = match path.parent() {
+                    Some(parent) => CreatedFolders::create(parent).map_err(|e| err(&e))?,
+                    None => CreatedFolders::default(),
+                };
+                let name = format!(".{}.partial-{}-{}", destination.file_name(), std::process::id(), unique_suffix());
+                (destination.sibling(&name), folders)
+            }
             None => {
                 clear_prefix(destination)?;
-                destination.clone()
+                (destination.clone(), CreatedFolders::default())
             }
         };
         let storage = zarr_storage(&staging);
@@ -105,6 +111,7 @@ impl ZarrWriter {
             options: options.clone(),
             codec_options: CodecOptions::default().with_store_empty_chunks(true),
             shared_chunks: Mutex::new(()),
+            created_folders,
             published: false,
         };
         // From here on a failure drops the writer, which removes the staging directory.
@@ -169,10 +176,11 @@ impl ZarrWriter {
         }
         super::write_labels(&self.storage, &self.labels, &self.shape, self.data_metadata.clone(), &self.options)
             .map_err(|e| self.error(e))?;
-        if let (Some(staging), Some(final_path)) = (&self.staging.local_path, &self.destination.local_path) {
-            publish_local(staging, final_path).map_err(|e| self.error(e))?;
+        if let (Some(staging), Some(_)) = (&self.staging.local_path, &self.destination.local_path) {
+            publish_local(staging, &self.destination, self.options.replace, OutputKind::ZarrStore)?;
         }
         self.published = true;
+        self.created_folders.keep();
         Ok(())
     }
 
@@ -210,6 +218,7 @@ impl Drop for ZarrWriter {
             && let Some(staging) = &self.staging.local_path
         {
             let _ = std::fs::remove_dir_all(staging);
+            self.created_folders.remove();
         }
     }
 }

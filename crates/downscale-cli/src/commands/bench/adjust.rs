@@ -11,7 +11,7 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use downscale_data::{CoordValues, Coordinate, DataArray, Location, write_netcdf};
+use downscale_data::{CoordValues, Coordinate, DataArray, Location, Replace, write_netcdf};
 use downscale_methods::adjust::{Method, XsdbaSettings, adjust_points};
 use downscale_methods::bcsd::FitOrder;
 use downscale_methods::xsdba::{AdjustOptions, Grouping, Kind, TrainOptions};
@@ -189,7 +189,7 @@ fn write_tile(samples: &Path, dir: &Path, side: usize) -> Result<()> {
             ..selected
         };
         let path = dir.join(format!("{name}.nc"));
-        write_netcdf(&tile, &Location::parse(&path.to_string_lossy())?, &Default::default())?;
+        write_netcdf(&tile, &Location::parse(&path.to_string_lossy())?, &Default::default(), Replace::OwnOutputs)?;
     }
     Ok(())
 }

@@ -16,7 +16,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use downscale_config::MemoryLimit;
 use downscale_data::calendar::CfDateTime;
-use downscale_data::{CoordValues, Coordinate, DataArray, Location, Provenance, TimeAxis, read_variable, write_netcdf};
+use downscale_data::{
+    CoordValues, Coordinate, DataArray, Location, Provenance, Replace, TimeAxis, read_variable, write_netcdf,
+};
 use downscale_engine::Records;
 use ndarray::{Array3, Ix3};
 use serde_json::json;
@@ -116,7 +118,7 @@ fn build_case(samples: &Path, work: &Path, tiles: usize, periods: usize) -> Resu
             history_entry: format!("downscale bench flow: {file} copied {tiles}x{tiles} in space, {periods}x in time"),
             ..Provenance::default()
         };
-        write_netcdf(&scaled, &Location::parse(&path.to_string_lossy())?, &provenance)?;
+        write_netcdf(&scaled, &Location::parse(&path.to_string_lossy())?, &provenance, Replace::OwnOutputs)?;
         Ok(scaled)
     };
     let obs = scale("obs_E-OBS/tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.nc", "tas", -PERIOD_YEARS)?;

@@ -51,7 +51,7 @@ fn grid_file(grid: &Grid, dir: &Path, name: &str, template: &DataArray) -> Resul
         .collect();
     let path = dir.join(name);
     let location = downscale_data::Location::parse(path.to_str().context("temporary path is not UTF-8")?)?;
-    downscale_data::write_netcdf(&array, &location, &Default::default())?;
+    downscale_data::write_netcdf(&array, &location, &Default::default(), downscale_data::Replace::OwnOutputs)?;
     Ok(path)
 }
 
