@@ -120,8 +120,7 @@ impl NetcdfFile {
     }
 }
 
-/// Whether the file is HDF5-based (NetCDF-4): its signature at offset 0 (files with a user block, where it sits
-/// later, are read through libnetcdf).
+/// Whether the file is HDF5-based (NetCDF-4): its signature at offset 0, the only place the pre-flight accepts it.
 fn has_hdf5_signature(file: &std::fs::File) -> bool {
     let mut signature = [0u8; 8];
     std::os::unix::fs::FileExt::read_exact_at(file, &mut signature, 0).is_ok() && &signature == b"\x89HDF\r\n\x1a\n"
