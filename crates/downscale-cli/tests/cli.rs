@@ -42,7 +42,7 @@ fn bad_input_gives_one_line_errors() {
     let truncated4 = dir.path().join("truncated4.nc");
     std::fs::write(&truncated4, &bytes[..bytes.len() / 3]).unwrap();
     let truncated4 = truncated4.to_str().unwrap();
-    assert_clean_failure(&run(&["inspect", truncated4]), truncated4, "cannot read");
+    assert_clean_failure(&run(&["inspect", truncated4]), truncated4, "damaged or incomplete file");
 
     let bytes = std::fs::read(sample("nunavut_climdown/tiny_gcm.nc")).unwrap();
     let truncated3 = dir.path().join("truncated3.nc");
@@ -51,7 +51,7 @@ fn bad_input_gives_one_line_errors() {
     assert_clean_failure(
         &run(&["convert", "--in", truncated3, "--var", "tasmax", "--out", out]),
         truncated3,
-        "truncated",
+        "damaged or incomplete file",
     );
 
     let gcm = sample("nunavut_climdown/tiny_gcm.nc");

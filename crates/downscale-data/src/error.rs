@@ -14,6 +14,10 @@ pub enum DataError {
     UnknownFormat { path: String, detail: String },
     #[error("{path}: cannot read: {detail}")]
     Read { path: String, detail: String },
+    /// The file's own structure contradicts itself or its size (a corrupt header, a truncated copy): reading it
+    /// again will not help, so it is not a transient read error.
+    #[error("{path}: damaged or incomplete file: {detail}")]
+    Malformed { path: String, detail: String },
     #[error("{path}: cannot write: {detail}")]
     Write { path: String, detail: String },
     #[error("{path}: variable '{variable}' not found (available: {available})")]

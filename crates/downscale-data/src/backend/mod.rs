@@ -3,8 +3,11 @@
 //! differently.
 
 mod hdf5_quiet;
+mod hdf5_superblock;
+mod netcdf3_header;
 mod netcdf_chunks;
 mod netcdf_file;
+mod preflight;
 mod zarr_store;
 
 use std::sync::LazyLock;

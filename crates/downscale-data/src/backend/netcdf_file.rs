@@ -62,10 +62,11 @@ impl NetcdfFile {
                 (temp.path().to_path_buf(), Some(temp))
             }
         };
+        // libnetcdf trusts the file's header; a damaged or cut-short one is refused before it is opened.
+        super::preflight::check(&path, &location.display)?;
         super::hdf5_quiet::silence_on_this_thread();
         set_chunk_cache();
         let file = netcdf::open(&path).map_err(|e| DataError::read(&location.display, e))?;
-        check_classic_size(&path, &file).map_err(|detail| DataError::read(&location.display, detail))?;
         let global_attrs = convert_attrs(file.attributes(), &location.display)?;
         let variables = file
             .variables()
@@ -119,36 +120,7 @@ impl NetcdfFile {
     }
 }
 
-/// libnetcdf reads a truncated classic (NetCDF3) file without complaint and returns zeros past the end, which
-/// would decode as real values. The header fixes how many data bytes follow it, so a file shorter than that is
-/// refused. (HDF5-based NetCDF4 files fail on their own.)
-fn check_classic_size(path: &std::path::Path, file: &netcdf::File) -> std::result::Result<(), String> {
-    let mut magic = [0u8; 3];
-    let is_classic = std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-        .is_ok_and(|()| &magic == b"CDF");
-    if !is_classic {
-        return Ok(());
-    }
-    let data_bytes: u64 = file
-        .variables()
-        .map(|var| {
-            let elements: u64 = var.dimensions().iter().map(|d| d.len() as u64).product();
-            // Each variable's data is padded to a 4-byte boundary.
-            (elements * var.vartype().size() as u64).div_ceil(4) * 4
-        })
-        .sum();
-    let file_bytes = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
-    if file_bytes < data_bytes {
-        return Err(format!(
-            "truncated NetCDF3 file: its header describes at least {data_bytes} bytes of data, the file has {file_bytes}"
-        ));
-    }
-    Ok(())
-}
-
-/// Whether the file is HDF5-based (NetCDF-4): its signature at offset 0 (files with a user block, where it sits
-/// later, are read through libnetcdf).
+/// Whether the file is HDF5-based (NetCDF-4): its signature at offset 0, the only place the pre-flight accepts it.
 fn has_hdf5_signature(file: &std::fs::File) -> bool {
     let mut signature = [0u8; 8];
     std::os::unix::fs::FileExt::read_exact_at(file, &mut signature, 0).is_ok() && &signature == b"\x89HDF\r\n\x1a\n"
