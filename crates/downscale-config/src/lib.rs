@@ -45,7 +45,7 @@ pub use memory::{MemoryLimit, MemoryLimitError};
 pub use read::CONFIG_FILE_LIMIT;
 pub use scoped::{ScopeGuard, set};
 pub use settings::{
-    DaskRuntime, DataCatalog, LocalRuntime, RunOptions, RuntimeKind, Runtimes, Settings, SlurmRuntime, Storage,
-    StorageLocation,
+    DaskRuntime, DataCatalog, LocalRuntime, MIN_RUN_MEMORY, RunOptions, RuntimeKind, Runtimes, Settings, SlurmRuntime,
+    Storage, StorageLocation,
 };
 pub use sources::{SYSTEM_DIR, Sources};

@@ -1,9 +1,10 @@
-//! Configuration from a careless or hostile user: special files, pathological nesting, huge values and control
-//! characters. Each is a prompt one-line error naming the source and the key; never a hang, a blow-up or a panic.
+//! Configuration from a careless or hostile user: special files, pathological nesting, huge values, control
+//! characters and resource settings out of range. Each is a prompt one-line error naming the source and the key,
+//! or a capped value with a warning; never a hang, a blow-up or a panic.
 
 use std::time::{Duration, Instant};
 
-use downscale_config::MAX_DEPTH;
+use downscale_config::{MAX_DEPTH, Source};
 
 use crate::fixture::Fixture;
 
@@ -76,4 +77,52 @@ fn control_characters_in_values_are_escaped_in_messages() {
     let text = fixture.error().to_string();
     assert!(!text.chars().any(char::is_control), "{text:?}");
     assert!(text.starts_with("--set runtime=local\\n\\u{1b}[31mINJECTED"), "{text}");
+}
+
+#[test]
+fn thread_counts_above_the_cores_are_capped_with_a_warning_naming_key_and_source() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut fixture = Fixture::new();
+    fixture.set("runtimes.ci.threads=5000");
+    let config = fixture.load();
+    assert_eq!(config.settings().runtimes.ci.worker_threads(cores), cores);
+    assert_eq!(
+        config.warnings(),
+        [format!(
+            "`runtimes.ci.threads` = 5000 (from --set) is more than the {cores} cores of this machine; runs use \
+             {cores} threads"
+        )]
+    );
+    // 0 is one per core, as the default of `local` says; neither warns.
+    let config = Fixture::new().load();
+    assert_eq!(config.settings().runtimes.local.worker_threads(cores), cores);
+    assert!(config.warnings().is_empty(), "{:?}", config.warnings());
+    let mut fixture = Fixture::new();
+    fixture.env("DOWNSCALE_RUNTIMES__LOCAL__THREADS", "-2");
+    let text = fixture.error().to_string();
+    assert!(text.starts_with("environment DOWNSCALE_RUNTIMES__LOCAL__THREADS=-2: expected a non-negative"), "{text}");
+}
+
+#[test]
+fn resource_settings_out_of_range_name_the_key_and_source() {
+    let mut fixture = Fixture::new();
+    fixture.set("runtimes.ci.memory_limit=1MiB");
+    assert_eq!(
+        fixture.error().to_string(),
+        "--set runtimes.ci.memory_limit=1MiB: a run's memory limit must be at least 128 MiB (the process alone takes \
+         about 100 MB), found 1048576 bytes"
+    );
+    let fixture = Fixture::new();
+    let path = fixture.write("user/dask.yaml", "runtimes:\n  dask:\n    n_workers: 0\n");
+    assert_eq!(
+        fixture.error().to_string(),
+        format!("config file {}: `runtimes.dask.n_workers`: expected 1 or more, found 0", path.display())
+    );
+    let mut fixture = Fixture::new();
+    fixture.env("DOWNSCALE_RUNTIMES__SLURM__CPUS_PER_TASK", "0");
+    assert!(fixture.error().to_string().ends_with("CPUS_PER_TASK=0: expected 1 or more, found 0"));
+    // A share of RAM is a form, not a size: accepted as before.
+    let mut fixture = Fixture::new();
+    fixture.set("runtimes.local.memory_limit=1%");
+    assert_eq!(fixture.load().get("runtimes.local.memory_limit").map(|e| &e.source), Some(&Source::Set));
 }
