@@ -86,7 +86,7 @@ pub(crate) fn run_id_problems(parameters: &RunParameters) -> Vec<Problem> {
                 None => by_length.push((key, part.len())),
             }
         }
-        by_length.sort_by(|a, b| b.1.cmp(&a.1));
+        by_length.sort_by_key(|&(_, bytes)| std::cmp::Reverse(bytes));
         let longest: Vec<String> = by_length.iter().take(2).map(|(key, bytes)| format!("`{key}` {bytes}")).collect();
         problems.push(Problem::at(
             by_length[0].0,
