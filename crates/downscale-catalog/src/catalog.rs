@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::asset::{Asset, AssetFormat, has_url_scheme, lexically_normal};
 use crate::collection::{AggregationControl, Assets, Attribute, Collection, FormatSource, TableSource};
 use crate::error::{CatalogError, clean, one_line};
+use crate::file::{COLLECTION_JSON_LIMIT, FileReadError, read_regular_file};
 use crate::table::Table;
 use crate::time_range::TimeRange;
 
@@ -40,7 +41,10 @@ impl Catalog {
         let path = path.as_ref();
         let shown = if path.as_os_str().is_empty() { "(empty path)".to_string() } else { clean(path.display()) };
         let read_error = |detail: String| CatalogError::Read { catalog: shown.clone(), file: shown.clone(), detail };
-        let bytes = std::fs::read(path).map_err(|e| read_error(one_line(e)))?;
+        let bytes = read_regular_file(path, COLLECTION_JSON_LIMIT).map_err(|error| match error {
+            FileReadError::Io(e) => read_error(one_line(e)),
+            other => CatalogError::Collection { catalog: shown.clone(), detail: other.describe("a collection JSON") },
+        })?;
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| CatalogError::Json { catalog: shown.clone(), detail: one_line(e) })?;
         let collection = Collection::from_value(&shown, &value)?;

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::collection::describe;
 use crate::error::{CatalogError, clean, one_line};
+use crate::file::{CATALOG_CSV_LIMIT, FileReadError, read_regular_file};
 
 /// Where the rows came from, to say where a bad row is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,10 +86,14 @@ impl Table {
                 return Err(compressed(what));
             }
         }
-        let bytes = std::fs::read(path).map_err(|e| CatalogError::Read {
-            catalog: catalog.to_string(),
-            file: shown.clone(),
-            detail: one_line(e),
+        let bytes = read_regular_file(path, CATALOG_CSV_LIMIT).map_err(|error| match error {
+            FileReadError::Io(e) => {
+                CatalogError::Read { catalog: catalog.to_string(), file: shown.clone(), detail: one_line(e) }
+            }
+            other => CatalogError::Collection {
+                catalog: catalog.to_string(),
+                detail: format!("catalog_file {shown}: {}", other.describe("a catalog CSV")),
+            },
         })?;
         // A compressed file under a .csv name would otherwise surface as a baffling UTF-8 error.
         if bytes.starts_with(&[0x1f, 0x8b]) {

@@ -220,7 +220,7 @@ fn directories_are_not_collections() {
     let dir = tempfile::tempdir().unwrap();
     let message = Catalog::open(dir.path()).unwrap_err().to_string();
     assert_one_line_naming(&message, dir.path());
-    assert!(message.contains("cannot read"), "{message}");
+    assert!(message.ends_with("expected a collection JSON (a regular file), found a directory"), "{message}");
     let message = Catalog::open(Path::new("")).unwrap_err().to_string();
     assert!(message.starts_with("(empty path): cannot read"), "{message}");
 }

@@ -157,6 +157,28 @@ impl Config {
         self.entries.iter().find(|entry| entry.key == key)
     }
 
+    /// Settings accepted but not used as written, one line each naming the key, its value and its source: a
+    /// runtime's `threads` above the cores of this machine, which runs cap to the cores
+    /// ([`LocalRuntime::worker_threads`](crate::LocalRuntime::worker_threads)).
+    pub fn warnings(&self) -> Vec<String> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let runtimes = &self.settings.runtimes;
+        let mut warnings = Vec::new();
+        for (name, runtime) in [("local", &runtimes.local), ("ci", &runtimes.ci)] {
+            let used = runtime.worker_threads(cores);
+            if runtime.threads as usize > used {
+                let key = format!("runtimes.{name}.threads");
+                let source = self.get(&key).map_or(Source::Default, |entry| entry.source.clone());
+                warnings.push(format!(
+                    "`{key}` = {} (from {source}) is more than the {cores} cores of this machine; runs use {used} \
+                     threads",
+                    runtime.threads
+                ));
+            }
+        }
+        warnings
+    }
+
     /// `DOWNSCALE_*` variables that were not configuration, by name.
     pub fn ignored_environment(&self) -> &[IgnoredVariable] {
         &self.ignored

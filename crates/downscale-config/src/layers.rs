@@ -15,7 +15,8 @@ use figment::value::{Dict, Map};
 use figment::{Figment, Metadata, Profile, Provider};
 
 use crate::config::Source;
-use crate::error::ConfigError;
+use crate::error::{ConfigError, escape_controls};
+use crate::read::read_config_file;
 use crate::redact::{is_secret_key, shown_assignment, shown_text};
 use crate::schema::{Schema, ShapeError};
 use crate::settings::Settings;
@@ -81,9 +82,8 @@ impl Layer {
 
     /// A YAML file, read now (configuration is read when used, never cached).
     pub(crate) fn file(path: &Path) -> Result<Layer, ConfigError> {
-        let origin = format!("config file {}", path.display());
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::Read { origin: origin.clone(), reason: e.to_string() })?;
+        let origin = format!("config file {}", escape_controls(&path.display().to_string()));
+        let text = read_config_file(path, &origin)?;
         let tree = parse_document(&text).map_err(|e| tree_error(&origin, e))?;
         Ok(Layer { origin, source: Source::File(PathBuf::from(path)), assigned: None, tree })
     }

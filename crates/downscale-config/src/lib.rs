@@ -22,11 +22,13 @@
 //! [`Config::show_text`] / [`Config::show_json`] redact secret-looking keys.
 
 mod config;
+mod depth;
 mod env;
 mod error;
 mod expand;
 mod layers;
 mod memory;
+mod read;
 mod redact;
 mod schema;
 mod scoped;
@@ -36,12 +38,14 @@ mod sources;
 mod tree;
 
 pub use config::{Config, Entry, Source, load};
+pub use depth::MAX_DEPTH;
 pub use env::{CONFIG_FILE_VAR, ENV_PREFIX, IgnoredVariable};
 pub use error::ConfigError;
 pub use memory::{MemoryLimit, MemoryLimitError};
+pub use read::CONFIG_FILE_LIMIT;
 pub use scoped::{ScopeGuard, set};
 pub use settings::{
-    DaskRuntime, DataCatalog, LocalRuntime, RunOptions, RuntimeKind, Runtimes, Settings, SlurmRuntime, Storage,
-    StorageLocation,
+    DaskRuntime, DataCatalog, LocalRuntime, MIN_RUN_MEMORY, RunOptions, RuntimeKind, Runtimes, Settings, SlurmRuntime,
+    Storage, StorageLocation,
 };
 pub use sources::{SYSTEM_DIR, Sources};

@@ -9,6 +9,8 @@
 
 use serde_json::Value as Json;
 
+use crate::error::escape_controls;
+
 /// What replaces a hidden value.
 pub(crate) const REDACTED: &str = "<redacted>";
 
@@ -35,18 +37,38 @@ pub(crate) fn shown_value(key: &str, value: &Json) -> Json {
     hide_uri_passwords(value)
 }
 
-/// Raw text as it may be quoted in an error message.
+/// Raw text as it may be quoted in an error message: secrets and URI
+/// passwords hidden, control characters escaped, and a long value shortened
+/// (see [`quoted`]).
 pub(crate) fn shown_text(key: &str, raw: &str) -> String {
-    if is_secret_key(key) && !is_env_reference(raw) { REDACTED.to_owned() } else { hide_uri_password(raw) }
+    if is_secret_key(key) && !is_env_reference(raw) { REDACTED.to_owned() } else { quoted(&hide_uri_password(raw)) }
 }
 
 /// A `KEY=VALUE` assignment as it may be quoted; text without `=` has only
-/// URI passwords hidden.
+/// URI passwords hidden (and is escaped and shortened like a value).
 pub(crate) fn shown_assignment(text: &str) -> String {
     match text.split_once('=') {
-        Some((key, value)) => format!("{key}={}", shown_text(&crate::tree::normalise_key(key), value)),
-        None => hide_uri_password(text),
+        Some((key, value)) => {
+            format!("{}={}", escape_controls(key), shown_text(&crate::tree::normalise_key(key), value))
+        }
+        None => quoted(&hide_uri_password(text)),
     }
+}
+
+/// Most characters of a value quoted in an error message.
+const QUOTED_CHARS: usize = 80;
+
+/// `text` fit for a one-line message: control characters escaped, and only
+/// its first [`QUOTED_CHARS`] characters with its length when it is longer,
+/// so a 70,000-character `--set` value does not become a 70,000-character
+/// error line.
+fn quoted(text: &str) -> String {
+    let length = text.chars().count();
+    if length <= QUOTED_CHARS {
+        return escape_controls(text);
+    }
+    let start: String = text.chars().take(QUOTED_CHARS).collect();
+    format!("{}… ({length} characters)", escape_controls(&start))
 }
 
 fn hide_uri_passwords(value: &Json) -> Json {

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use figment::value::{Dict, Value};
 
+use crate::error::escape_controls;
 use crate::tree::{TreeError, join};
 
 /// One node of the key schema.
@@ -94,7 +95,7 @@ impl Schema {
 
     /// Builds the unknown-key report for `key`, with the nearest valid key.
     pub(crate) fn unknown(&self, key: &str) -> UnknownKey {
-        UnknownKey { key: key.to_owned(), suggestion: self.suggest(key) }
+        UnknownKey { key: escape_controls(key), suggestion: self.suggest(key) }
     }
 
     /// The valid key nearest to `key`: first by the whole dotted path (a typo),

@@ -5,22 +5,33 @@ use serde_json::{Value as Json, json};
 
 use crate::config::Config;
 use crate::env::IgnoredVariable;
+use crate::error::escape_controls;
 use crate::redact::shown_value;
+
+/// Widest assignment whose source comment is aligned with the others.
+const ALIGNED_WIDTH: usize = 100;
 
 impl Config {
     /// One line per key, `key = value    # source`, values as compact JSON,
     /// then one comment line per ignored `DOWNSCALE_*` variable.
+    ///
+    /// The source comments line up in one column after the assignments of
+    /// up to `ALIGNED_WIDTH` characters; a longer value (a connection
+    /// string, a long list) is followed by its comment directly rather than
+    /// pushing every other line's comment far to the right.
     pub fn show_text(&self) -> String {
         let assignments: Vec<String> = self
             .entries()
             .iter()
-            .map(|entry| format!("{} = {}", entry.key, shown_value(&entry.key, &entry.value)))
+            .map(|entry| format!("{} = {}", escape_controls(&entry.key), shown_value(&entry.key, &entry.value)))
             .collect();
-        let width = assignments.iter().map(|line| line.chars().count()).max().unwrap_or(0);
+        let widths: Vec<usize> = assignments.iter().map(|line| line.chars().count()).collect();
+        let column = widths.iter().copied().filter(|&width| width <= ALIGNED_WIDTH).max().unwrap_or(0);
         let mut text = String::new();
-        for (assignment, entry) in assignments.iter().zip(self.entries()) {
-            let pad = width - assignment.chars().count();
-            text.push_str(&format!("{assignment}{:pad$}    # {}\n", "", entry.source));
+        for ((assignment, width), entry) in assignments.iter().zip(widths).zip(self.entries()) {
+            // Padding by repetition: a format width (`{:pad$}`) above 65,535 panics.
+            let pad = " ".repeat(column.saturating_sub(width));
+            text.push_str(&format!("{assignment}{pad}    # {}\n", entry.source));
         }
         for ignored in self.ignored_environment() {
             text.push_str(&format!("# ignored environment variable {}\n", describe_ignored(ignored)));

@@ -8,6 +8,8 @@
 
 use figment::value::{Dict, Empty, Num, Tag, Value};
 
+use crate::depth::{MAX_DEPTH, too_deep_at};
+
 /// A problem inside one tree, at a dotted key (empty for the whole document).
 #[derive(Debug)]
 pub(crate) struct TreeError {
@@ -27,6 +29,7 @@ pub(crate) fn normalise_key(key: &str) -> String {
 
 /// Parses a whole YAML document; an empty document is an empty tree.
 pub(crate) fn parse_document(text: &str) -> Result<Dict, TreeError> {
+    bounded_depth(text)?;
     let parsed: yaml_serde::Value = yaml_serde::from_str(text).map_err(yaml_error)?;
     match parsed {
         yaml_serde::Value::Null => Ok(Dict::new()),
@@ -34,6 +37,19 @@ pub(crate) fn parse_document(text: &str) -> Result<Dict, TreeError> {
         other => Err(TreeError {
             key: String::new(),
             problem: format!("expected a mapping of keys at the top of the document, found {}", kind_of(&other)),
+        }),
+    }
+}
+
+/// Refuses text nesting deeper than [`MAX_DEPTH`] before the parser spends its time on it (see `depth`).
+fn bounded_depth(text: &str) -> Result<(), TreeError> {
+    match too_deep_at(text, MAX_DEPTH) {
+        None => Ok(()),
+        Some(line) => Err(TreeError {
+            key: String::new(),
+            problem: format!(
+                "nested more than {MAX_DEPTH} levels deep at line {line}; configuration needs a few levels"
+            ),
         }),
     }
 }
@@ -60,6 +76,7 @@ fn yaml_error(error: yaml_serde::Error) -> TreeError {
 pub(crate) fn parse_scalar(raw: &str, key: &str) -> Result<Value, TreeError> {
     let verbatim = || Value::String(Tag::Default, raw.to_owned());
     let trimmed = raw.trim_start();
+    bounded_depth(raw).map_err(|e| TreeError { key: key.to_owned(), ..e })?;
     let Ok(parsed) = yaml_serde::from_str::<yaml_serde::Value>(raw) else {
         return Ok(verbatim());
     };

@@ -75,10 +75,7 @@ pub fn ci_environment() -> bool {
 pub fn build_runtime(settings: &Settings, kind: RuntimeKind) -> Result<Box<dyn Runtime>, EngineError> {
     let ram = total_ram().unwrap_or(4 << 30);
     let in_process = |name: &'static str, local: &downscale_config::LocalRuntime| {
-        let threads = match local.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n as usize,
-        };
+        let threads = local.worker_threads(std::thread::available_parallelism().map_or(1, |n| n.get()));
         let budget = Budget { threads, memory_bytes: local.memory_limit.bytes_for(ram) };
         InProcessRuntime::new(name, budget).map(|r| Box::new(r) as Box<dyn Runtime>)
     };

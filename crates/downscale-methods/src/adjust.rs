@@ -16,8 +16,8 @@ use crate::qm_rank::QuantileMapper;
 use crate::qm_regressor::{Extrapolate, QuantileMappingRegressor, TrendAwareQuantileMappingRegressor};
 use crate::series::{TimeFacts, TimeSeries};
 use crate::xsdba::{
-    AdjustOptions, DetrendedQuantileMapping, EmpiricalQuantileMapping, QuantileDeltaMapping, SeededUniform,
-    TrainOptions, jitter_under_threshold,
+    AdjustOptions, DetrendedQuantileMapping, EmpiricalQuantileMapping, OptionError, QuantileDeltaMapping,
+    SeededUniform, TrainOptions, jitter_under_threshold,
 };
 
 /// How a scikit-downscale model is grouped in time. (The xsdba methods carry their grouping in [`TrainOptions`].)
@@ -37,6 +37,21 @@ pub struct XsdbaSettings {
     /// xsdba's `jitter_under_thresh`: values below this threshold in all three inputs are replaced by uniform
     /// random values in (0, threshold) before training, so dry days do not tie.
     pub jitter_under: Option<f64>,
+}
+
+impl XsdbaSettings {
+    /// Checks every option against its range ([`TrainOptions::check`], and a jitter threshold that is finite and
+    /// above 0), so a caller can refuse bad options before reading any data; adjusting checks them again.
+    pub fn check(&self) -> std::result::Result<(), OptionError> {
+        self.train.check()?;
+        match self.jitter_under {
+            Some(threshold) if !(threshold.is_finite() && threshold > 0.0) => Err(OptionError {
+                option: "jitter_under_thresh",
+                problem: format!("expected a finite threshold above 0, found {threshold}"),
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A bias-correction method and its options.
@@ -76,6 +91,15 @@ impl Method {
         }
     }
 
+    /// Checks the method's options against their ranges ([`XsdbaSettings::check`]); the scikit-downscale and BCSD
+    /// methods take no option with a range.
+    pub fn check(&self) -> std::result::Result<(), OptionError> {
+        match self {
+            Method::Eqm(settings) | Method::Dqm(settings) | Method::Qdm(settings) => settings.check(),
+            _ => Ok(()),
+        }
+    }
+
     /// Adjusts one point. A point whose reference, hist or sim values are all missing gives all-NaN output:
     /// sea cells of a land-only observation grid are the common case, and they must not stop a run.
     pub fn adjust_point(
@@ -85,6 +109,7 @@ impl Method {
         sim: TimeSeries,
         point_seed: u64,
     ) -> Result<Vec<f64>> {
+        self.check().map_err(|error| MethodError::InvalidOption { method: self.name(), message: error.to_string() })?;
         let all_missing = |s: &TimeSeries| s.values.iter().all(|v| v.is_nan());
         if all_missing(&reference) || all_missing(&hist) || all_missing(&sim) {
             return Ok(vec![f64::NAN; sim.len()]);
@@ -402,5 +427,37 @@ mod tests {
             point_major.scatter(&mut strided_out.view_mut().reversed_axes());
             assert_eq!(strided_out.t(), array.slice(s![.., 3..67]));
         }
+    }
+
+    #[test]
+    fn options_out_of_range_are_refused_naming_the_option_before_any_work() {
+        let settings = |group, nquantiles, jitter_under| XsdbaSettings {
+            train: TrainOptions { nquantiles, group, ..TrainOptions::default() },
+            adjust: AdjustOptions::default(),
+            jitter_under,
+        };
+        let day_of_year = |window| crate::xsdba::Grouping::DayOfYear { window };
+        for (method, option, problem) in [
+            (Method::Qdm(settings(day_of_year(100_000), 20, None)), "window", "1 to 366 days (a year), found 100000"),
+            (Method::Eqm(settings(day_of_year(0), 20, None)), "window", "found 0"),
+            (Method::Dqm(settings(day_of_year(31), 1 << 30, None)), "nquantiles", "1 to 10000 nodes"),
+            (Method::Eqm(settings(day_of_year(31), 20, Some(f64::INFINITY))), "jitter_under_thresh", "finite"),
+            (Method::Eqm(settings(day_of_year(31), 20, Some(-1.0))), "jitter_under_thresh", "above 0"),
+        ] {
+            let error = method.check().unwrap_err();
+            assert_eq!(error.option, option);
+            assert!(error.problem.contains(problem), "{error}");
+            // Every caller meets the check: adjusting a point refuses the options before training.
+            let facts = TimeFacts {
+                months: (0..730).map(|day| (day % 365 / 31 + 1).min(12) as u8).collect(),
+                days_of_year: (0..730).map(|day| (day % 365 + 1) as u16).collect(),
+                days: (0..730).map(f64::from).collect(),
+            };
+            let values = vec![1.0; facts.len()];
+            let refused = method.adjust_point(facts.series(&values), facts.series(&values), facts.series(&values), 0);
+            assert!(matches!(refused, Err(MethodError::InvalidOption { .. })), "{refused:?}");
+        }
+        assert!(Method::Qdm(settings(day_of_year(366), 10_000, Some(0.1))).check().is_ok());
+        assert!(Method::BcsdTemperature { order: FitOrder::Documented }.check().is_ok());
     }
 }

@@ -1,9 +1,9 @@
 //! Data coverage answered by the two intake-esm catalogs the tool reads: models keyed like CMIP, observations by
 //! product and variable.
 
-use downscale_catalog::{Catalog, CatalogKind, Entry, ModelKey, ObsKey};
+use downscale_catalog::{Catalog, CatalogError, CatalogKind, Entry, ModelKey, ObsKey};
 
-use crate::coverage::{Coverage, DataCoverage, ModelData};
+use crate::coverage::{Coverage, DataCoverage, Miss, ModelData};
 use crate::generate::Experiment;
 
 /// A model catalog and an observation catalog.
@@ -69,14 +69,24 @@ fn coverage_of(entries: &[Entry<'_>]) -> Result<Coverage, String> {
     Ok(Coverage::Present(Some((first, last))))
 }
 
+fn model_key(data: &ModelData<'_>) -> ModelKey {
+    ModelKey::new(data.source_id, data.experiment_id, data.variable_id)
+        .member(data.member_id)
+        .table(data.table_id)
+        .grid(data.grid_label)
+}
+
 impl DataCoverage for CatalogCoverage {
     fn model(&self, data: &ModelData<'_>) -> Result<Coverage, String> {
-        let key = ModelKey::new(data.source_id, data.experiment_id, data.variable_id)
-            .member(data.member_id)
-            .table(data.table_id)
-            .grid(data.grid_label);
-        let entries = self.model.search(&key.query()).map_err(|e| e.to_string())?;
+        let entries = self.model.search(&model_key(data).query()).map_err(|e| e.to_string())?;
         coverage_of(&entries)
+    }
+
+    fn model_miss(&self, data: &ModelData<'_>) -> Option<Miss> {
+        match self.model.unique(&model_key(data).query()) {
+            Err(CatalogError::NoMatch { column, available, .. }) => Some(Miss { column, available }),
+            _ => None,
+        }
     }
 
     fn obs(&self, source_id: &str, variable_id: &str) -> Result<Coverage, String> {

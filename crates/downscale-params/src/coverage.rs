@@ -27,12 +27,39 @@ pub enum Coverage {
 pub trait DataCoverage {
     fn model(&self, data: &ModelData<'_>) -> Result<Coverage, String>;
     fn obs(&self, source_id: &str, variable_id: &str) -> Result<Coverage, String>;
+    /// When [`DataCoverage::model`] finds nothing for `data`: the catalog column whose value leaves no entry
+    /// (`member_id`, `table_id`, `grid_label`, ...; the most general first) and the values it has among the entries
+    /// the earlier columns leave, so a problem blames the key that is wrong. `None` when the source cannot tell.
+    fn model_miss(&self, _data: &ModelData<'_>) -> Option<Miss> {
+        None
+    }
     /// Every model (`source_id`) and every observation product the catalogs hold.
     fn models(&self) -> Vec<String>;
     fn obs_products(&self) -> Vec<String>;
     /// Where the model and the observation data are listed, for messages.
     fn model_source(&self) -> String;
     fn obs_source(&self) -> String;
+}
+
+/// Why model data are missing: `column` leaves no entry; it has `available` among the entries the columns before it
+/// leave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Miss {
+    pub column: String,
+    pub available: Vec<String>,
+}
+
+/// The parameter key behind a model catalog column, for a run predicting `scenario` and reading `variable`.
+fn key_of_column(column: &str, parameters: &RunParameters, variable: &str) -> &'static str {
+    match column {
+        "member_id" => "member",
+        "table_id" => "table_id",
+        "grid_label" => "grid_label",
+        "variable_id" if variable != parameters.variable => "features",
+        "variable_id" => "variable",
+        "experiment_id" if parameters.scenario != "historical" => "scenario",
+        _ => "model",
+    }
 }
 
 /// The variables a run reads: its target and its predictors.
@@ -85,9 +112,22 @@ pub fn check_coverage(parameters: &RunParameters, coverage: &dyn DataCoverage) -
                 parameters.model, parameters.member, parameters.table_id, parameters.grid_label
             )
         };
+        let missing = |data: &ModelData<'_>| {
+            let what = format!("no {} in {model_source}", label(data.experiment_id));
+            match coverage.model_miss(data) {
+                Some(miss) => (
+                    key_of_column(&miss.column, parameters, variable),
+                    format!("{what}: its {} values there are {}", miss.column, listed(&miss.available)),
+                ),
+                None => ("model", what),
+            }
+        };
         let historical = match coverage.model(&model("historical")) {
             Ok(Coverage::Missing) => {
-                fail("model", format!("no {} in {model_source}", label("historical")));
+                let (key, message) = missing(&model("historical"));
+                // The historical run is what training reads, so an experiment it lacks is the model's doing.
+                let key = if key == "scenario" { "model" } else { key };
+                fail(key, message);
                 None
             }
             Ok(Coverage::Present(years)) => Some(years),
@@ -113,7 +153,10 @@ pub fn check_coverage(parameters: &RunParameters, coverage: &dyn DataCoverage) -
             continue;
         }
         match coverage.model(&model(&parameters.scenario)) {
-            Ok(Coverage::Missing) => fail("scenario", format!("no {} in {model_source}", label(&parameters.scenario))),
+            Ok(Coverage::Missing) => {
+                let (key, message) = missing(&model(&parameters.scenario));
+                fail(if key == "model" { "scenario" } else { key }, message)
+            }
             Ok(Coverage::Present(scenario_years)) => {
                 let years = joined(historical.flatten(), scenario_years, parameters.predict.start.value);
                 within(&parameters.predict, years, &label(&parameters.scenario), predict_key, &mut fail);
@@ -122,6 +165,11 @@ pub fn check_coverage(parameters: &RunParameters, coverage: &dyn DataCoverage) -
         }
     }
     problems
+}
+
+/// `a, b, c`, or `none` for an empty list.
+fn listed(values: &[String]) -> String {
+    if values.is_empty() { "none".to_owned() } else { values.join(", ") }
 }
 
 /// The years prediction can use: the scenario's, extended back by the historical run when the prediction starts

@@ -15,15 +15,18 @@ mod parameters;
 mod problem;
 mod run_id;
 mod schema;
+mod strict_json;
 pub mod variables;
 
 pub use catalogs::CatalogCoverage;
-pub use coverage::{Coverage, DataCoverage, ModelData, check_coverage};
+pub use coverage::{Coverage, DataCoverage, Miss, ModelData, check_coverage};
 pub use format::to_pretty_json;
 pub use generate::{Experiment, Plan, Skipped, generate};
 pub use loose::python_str;
 pub use method::{BIAS_CORRECTIONS, GARD_MODEL_TYPES, Method};
-pub use parameters::{BBox, BiasCorrectionKwargs, Coordinate, PeriodKeys, RunParameters, Year, YearRange};
+pub use parameters::{
+    BBox, BiasCorrectionKwargs, Coordinate, PARAMETER_FILE_LIMIT, PeriodKeys, RunParameters, Year, YearRange,
+};
 pub use problem::{Problem, Problems};
-pub use run_id::str_to_hash;
+pub use run_id::{MAX_RUN_ID_BYTES, str_to_hash};
 pub use schema::{KEYS, is_scenario};

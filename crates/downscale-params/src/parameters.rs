@@ -1,11 +1,17 @@
 //! The run parameters of one flow run, read from the original system's loose JSON.
 
+use downscale_catalog::{FileReadError, read_regular_file};
 use serde_json::{Map, Value};
 
 use crate::loose::{self, describe, kind_of};
 use crate::method::Method;
 use crate::problem::{Problem, Problems, did_you_mean};
 use crate::schema;
+use crate::strict_json::{self, JsonError};
+
+/// Largest parameter file read, in bytes. Real ones are under 2 KB; the limit keeps a mistaken path (a log, a
+/// data file) from being read whole.
+pub const PARAMETER_FILE_LIMIT: u64 = 1 << 20;
 
 /// A coordinate of the bounding box: its value, and the JSON value as written (the run id uses Python's `str()` of
 /// it, so `"-90"` and `-90.0` give different run ids, as in the original).
@@ -103,21 +109,30 @@ pub struct RunParameters {
 }
 
 impl RunParameters {
-    /// Reads and checks a parameter file.
+    /// Reads and checks a parameter file: a regular file of at most [`PARAMETER_FILE_LIMIT`] bytes (a FIFO, a
+    /// device or a directory is refused before it is read).
     pub fn read(path: &std::path::Path) -> Result<RunParameters, Problems> {
         let file = path.display().to_string();
-        match std::fs::read_to_string(path) {
-            Ok(text) => RunParameters::parse(&text, &file),
-            Err(error) => {
-                Err(Problems { file, problems: vec![Problem::whole(format!("cannot read the file: {error}"))] })
-            }
-        }
+        let whole = |message: String| Problems { file: file.clone(), problems: vec![Problem::whole(message)] };
+        let bytes = read_regular_file(path, PARAMETER_FILE_LIMIT).map_err(|error| match error {
+            FileReadError::Io(error) => whole(format!("cannot read the file: {error}")),
+            other => whole(other.describe("a parameter file")),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|error| {
+            whole(format!(
+                "not UTF-8 text (invalid byte at offset {}); save it as UTF-8",
+                error.utf8_error().valid_up_to()
+            ))
+        })?;
+        RunParameters::parse(&text, &file)
     }
 
     /// Parses and checks parameter JSON; `file` names it in messages. Every problem is reported, not only the first.
+    /// A leading UTF-8 byte order mark, which Windows editors write, is skipped.
     pub fn parse(text: &str, file: &str) -> Result<RunParameters, Problems> {
         let fail = |problems| Problems { file: file.to_owned(), problems };
-        let document = match serde_json::from_str::<Value>(text) {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let document = match strict_json::parse(text) {
             Ok(Value::Object(map)) => map,
             Ok(other) => {
                 return Err(fail(vec![Problem::whole(format!(
@@ -125,7 +140,14 @@ impl RunParameters {
                     kind_of(&other)
                 ))]));
             }
-            Err(error) => return Err(fail(vec![Problem::whole(format!("not valid JSON: {error}"))])),
+            Err(JsonError::Duplicate { key, line, column }) => {
+                let message =
+                    format!("given twice (again at line {line} column {column}); JSON keeps only the last: remove one");
+                return Err(fail(vec![Problem::at(key, message)]));
+            }
+            Err(JsonError::Syntax(error)) => {
+                return Err(fail(vec![Problem::whole(format!("not valid JSON: {error}"))]));
+            }
         };
         let mut reader = Reader { document: &document, problems: Vec::new() };
         let parsed = reader.parameters();

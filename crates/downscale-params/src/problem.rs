@@ -30,11 +30,14 @@ pub struct Problems {
 }
 
 impl Problems {
-    /// One line per problem: `FILE: key `KEY`: MESSAGE`.
+    /// One line per problem: `FILE: key `KEY`: MESSAGE`. Messages quote values from the file (an unknown method,
+    /// a member id), so control characters are escaped here, where every message passes: a value holding a
+    /// newline or a terminal escape sequence cannot start a line of its own or recolour the terminal.
     pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
-        self.problems.iter().map(|problem| match &problem.key {
-            Some(key) => format!("{}: key `{key}`: {}", self.file, problem.message),
-            None => format!("{}: {}", self.file, problem.message),
+        let file = escape_controls(&self.file);
+        self.problems.iter().map(move |problem| match &problem.key {
+            Some(key) => format!("{file}: key `{}`: {}", escape_controls(key), escape_controls(&problem.message)),
+            None => format!("{file}: {}", escape_controls(&problem.message)),
         })
     }
 }
@@ -66,4 +69,12 @@ pub(crate) fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a s
 /// ` (did you mean `X`?)` when there is a near candidate, else nothing.
 pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     nearest(word, candidates).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default()
+}
+
+/// `text` with control characters written as escapes (`\n`, `\u{1b}`), everything else kept.
+pub(crate) fn escape_controls(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }

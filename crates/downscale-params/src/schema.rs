@@ -6,6 +6,7 @@ use crate::loose::{self, describe};
 use crate::method::{self, GARD_MODEL_TYPES, MODEL_PARAMS, Method};
 use crate::parameters::{BiasCorrectionKwargs, RunParameters};
 use crate::problem::{Problem, did_you_mean};
+use crate::run_id::run_id_problems;
 use crate::variables::{self, Correction};
 
 /// Every key a parameter file may hold.
@@ -44,6 +45,7 @@ pub(crate) fn check(parameters: &RunParameters) -> Vec<Problem> {
     bbox(parameters, &mut problems);
     bias_correction(parameters, &mut problems);
     model(parameters, &mut problems);
+    problems.extend(run_id_problems(parameters));
     problems
 }
 

@@ -140,8 +140,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let output = Output::checked(&args.out, args.overwrite, &[OutputFormat::Netcdf, OutputFormat::Zarr])?;
     let train = Years::new("--train", &args.train)?;
     let predict = Years::new("--predict", &args.predict)?;
+    // Options are checked against their ranges before any data is read; thresholds are in REF's units until the
+    // inputs say how to convert them, which changes no range.
+    method_from(&args, |threshold| threshold)?
+        .check()
+        .map_err(|error| anyhow::anyhow!("--{}: {}", error.option.replace('_', "-"), error.problem))?;
     let inputs = AdjustInputs::read(&args.var, [&args.reference, &args.hist, &args.sim], train, predict)?;
-    let method = method_from(&args, &inputs)?;
+    let method = method_from(&args, |threshold| inputs.threshold_to_working_units(threshold))?;
 
     let adjusted = adjust_points(&method, &inputs.point_inputs(), args.seed.unwrap_or(0))
         .map_err(|e| anyhow::anyhow!("{}: {}: {}", input_files(&args), inputs.describe_point(e.point), e.error))?;
@@ -171,8 +176,9 @@ fn input_files(args: &Args) -> String {
     }
 }
 
-/// The library method for the command-line options, refusing options that the method would silently ignore.
-fn method_from(args: &Args, inputs: &AdjustInputs) -> Result<Method> {
+/// The library method for the command-line options, refusing options that the method would silently ignore;
+/// `working_units` converts a threshold from REF's units to those the method works in.
+fn method_from(args: &Args, working_units: impl Fn(f64) -> f64) -> Result<Method> {
     let name = args.method.name();
     let family = Family::of(args.method);
     let given = |present: bool, option: &str, allowed: bool| -> Result<()> {
@@ -209,7 +215,7 @@ fn method_from(args: &Args, inputs: &AdjustInputs) -> Result<Method> {
                 GroupName::Month => Grouping::Month,
                 GroupName::Dayofyear => Grouping::DayOfYear { window: args.window.unwrap_or(31) },
             },
-            adapt_freq_thresh: args.adapt_freq_thresh.map(|t| inputs.threshold_to_working_units(t)),
+            adapt_freq_thresh: args.adapt_freq_thresh.map(&working_units),
         },
         adjust: AdjustOptions {
             interp: match args.interp.unwrap_or(InterpName::Nearest) {
@@ -221,7 +227,7 @@ fn method_from(args: &Args, inputs: &AdjustInputs) -> Result<Method> {
                 ExtrapolationName::Nan => Extrapolation::Nan,
             },
         },
-        jitter_under: args.jitter_under_thresh.map(|t| inputs.threshold_to_working_units(t)),
+        jitter_under: args.jitter_under_thresh.map(&working_units),
     };
     Ok(match args.method {
         MethodName::QuantileMapper => Method::QuantileMapper { detrend: args.detrend, grouping },

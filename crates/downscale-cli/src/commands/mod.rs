@@ -81,10 +81,15 @@ pub struct ConfigArgs {
 }
 
 impl ConfigArgs {
-    /// The configuration as it is now: read when a command needs it, never earlier.
+    /// The configuration as it is now: read when a command needs it, never earlier. Settings that will not be used
+    /// as written (a thread count above the cores) are reported on stderr, one line each.
     pub fn load(&self) -> Result<downscale_config::Config> {
         let sources = downscale_config::Sources::from_process(self.config_files.clone(), self.config_overrides.clone());
-        Ok(downscale_config::load(&sources)?)
+        let config = downscale_config::load(&sources)?;
+        for warning in config.warnings() {
+            eprintln!("warning: {warning}");
+        }
+        Ok(config)
     }
 }
 

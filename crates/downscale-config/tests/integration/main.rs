@@ -3,6 +3,7 @@
 mod errors;
 mod expansion;
 mod fixture;
+mod hostile;
 mod precedence;
 mod robustness;
 mod scoped;
