@@ -150,6 +150,13 @@ fn every_real_netcdf_file_passes_the_pre_flight() {
     }
     for file in files {
         let output = run(&["inspect", file.to_str().unwrap()]);
+        // `cdo ymonmean` stamps the months of its climatology out of order (the corpus' tiny_clims.nc starts with
+        // January 1972, then February 1971), which CF does not allow for a coordinate variable: refused by
+        // decoding with a one-line reason, not by the pre-flight.
+        if file.file_name().is_some_and(|name| name == "tiny_clims.nc") {
+            assert_one_line_error(&output, &["tiny_clims.nc", "variable 'time'", "time must increase"]);
+            continue;
+        }
         assert!(output.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&output.stderr));
     }
 }

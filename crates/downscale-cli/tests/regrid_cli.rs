@@ -70,7 +70,7 @@ fn bad_grids_and_weight_files_give_one_line_errors() {
     let shuffled = altered_copy(dir.path(), "shuffled.nc", &spec);
     assert_one_line_error(
         &regrid(&shuffled, &sample(EOBS), &["--method", "bilinear"]),
-        &[&shuffled, "lat coordinate is not strictly ascending"],
+        &[&shuffled, "variable 'lat'", "must be strictly increasing or decreasing"],
     );
 
     // A regional source cannot cover a global target without extrapolation.

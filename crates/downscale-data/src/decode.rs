@@ -93,10 +93,19 @@ pub(crate) fn decode_layout(ds: &dyn RawDataset, name: &str) -> Result<DecodedLa
 
     let mut time = None;
     let mut coords = Vec::new();
-    for dim in &raw.dims {
+    for (dim, &length) in raw.dims.iter().zip(&raw.shape) {
         let Some(coord_var) = ds.variables().iter().find(|v| &v.name == dim && v.dims.len() == 1) else {
             continue;
         };
+        if coord_var.shape[0] != length {
+            return Err(DataError::Malformed {
+                path: path.to_string(),
+                detail: format!(
+                    "variable '{name}' has {length} steps along '{dim}' but its coordinate has {}",
+                    coord_var.shape[0]
+                ),
+            });
+        }
         if is_time(coord_var) {
             time = Some((dim.clone(), decode_time(ds, coord_var)?));
         } else {
@@ -134,6 +143,9 @@ pub(crate) fn decode_layout(ds: &dyn RawDataset, name: &str) -> Result<DecodedLa
         attrs,
         global_attrs: ds.global_attrs().clone(),
     };
+    for &n in &raw.shape {
+        crate::limits::check_read(path, name, &[n as u64], std::mem::size_of::<usize>() as u64)?;
+    }
     let mut axes: Vec<StoredAxis> =
         raw.shape.iter().enumerate().map(|(axis, &n)| StoredAxis { axis, indices: (0..n).collect() }).collect();
     if let Some((time_dim, time)) = time {
@@ -171,17 +183,37 @@ fn decode_time(ds: &dyn RawDataset, var: &RawVariable) -> Result<TimeAxis> {
         Some(name) => Calendar::parse(name).map_err(calendar_error)?,
         None => Calendar::Standard,
     };
+    ds.check_stored(&var.name)?;
     let values = ds.read_f64(&var.name)?;
     let dates =
         values.iter().map(|&v| calendar.decode(&units, v)).collect::<Result<Vec<_>, _>>().map_err(calendar_error)?;
+    // CF: a coordinate variable is strictly monotonic. A time axis that repeats or goes back is damage (a lost
+    // chunk read as fill values) or a file no method can use; either way, not something to carry on with.
+    if let Some(step) = dates.windows(2).position(|w| w[0] >= w[1]) {
+        return Err(DataError::bad_variable(
+            path,
+            &var.name,
+            format!(
+                "time must increase, but step {} ({}) is not after step {step} ({})",
+                step + 1,
+                dates[step + 1],
+                dates[step]
+            ),
+        ));
+    }
     Ok(TimeAxis { calendar, units, dates })
 }
 
 fn read_coordinate(ds: &dyn RawDataset, var: &RawVariable) -> Result<Coordinate> {
+    ds.check_stored(&var.name)?;
     let values = if var.kind == RawKind::Text {
         CoordValues::Labels(ds.read_labels(&var.name)?)
     } else {
-        CoordValues::Numbers(read_unpacked_f64(ds, var)?.iter().copied().collect())
+        let values: Vec<f64> = read_unpacked_f64(ds, var)?.iter().copied().collect();
+        if var.dims.len() == 1 && var.dims[0] == var.name {
+            check_dimension_coordinate(ds.location().display.as_str(), &var.name, &values)?;
+        }
+        CoordValues::Numbers(values)
     };
     let mut attrs = var.attrs.clone();
     for key in ENCODING_ATTRS {
@@ -194,6 +226,35 @@ fn read_coordinate(ds: &dyn RawDataset, var: &RawVariable) -> Result<Coordinate>
     Ok(Coordinate { name: var.name.clone(), dims: var.dims.clone(), values, attrs, bounds })
 }
 
+/// CF: a dimension's coordinate variable has no missing values and is strictly monotonic (either direction). A
+/// missing or repeated latitude or longitude is damage, which regridding would otherwise carry silently.
+fn check_dimension_coordinate(path: &str, name: &str, values: &[f64]) -> Result<()> {
+    if let Some(index) = values.iter().position(|v| !v.is_finite()) {
+        return Err(DataError::bad_variable(
+            path,
+            name,
+            format!("coordinate value {index} is {} (missing or not finite)", values[index]),
+        ));
+    }
+    let increasing = values.windows(2).all(|w| w[0] < w[1]);
+    let decreasing = values.windows(2).all(|w| w[0] > w[1]);
+    if !increasing && !decreasing {
+        let step = values.windows(2).position(|w| (w[0] < w[1]) != (values[0] < values[1]) || w[0] == w[1]);
+        let step = step.unwrap_or(0);
+        return Err(DataError::bad_variable(
+            path,
+            name,
+            format!(
+                "coordinate values must be strictly increasing or decreasing, but value {} ({}) follows {}",
+                step + 1,
+                values[step + 1],
+                values[step]
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Cell bounds of a 1-D coordinate, from the variable its `bounds` attribute names, when that variable exists and
 /// has shape `(n, 2)`. A dangling `bounds` attribute (CanESM5's `time_bnds`) is ignored, like xarray does.
 fn read_bounds(ds: &dyn RawDataset, var: &RawVariable) -> Result<Option<Vec<[f64; 2]>>> {
@@ -202,6 +263,7 @@ fn read_bounds(ds: &dyn RawDataset, var: &RawVariable) -> Result<Option<Vec<[f64
     if var.dims.len() != 1 || bounds_var.shape.len() != 2 || bounds_var.shape != [var.shape[0], 2] {
         return Ok(None);
     }
+    ds.check_stored(&bounds_var.name)?;
     let values = read_unpacked_f64(ds, bounds_var)?;
     Ok(Some(values.rows().into_iter().map(|row| [row[0], row[1]]).collect()))
 }

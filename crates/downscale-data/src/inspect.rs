@@ -54,10 +54,9 @@ pub fn summarise(ds: &dyn RawDataset) -> Result<DatasetSummary> {
         let (missing_share, time) = if *role == Role::Data {
             let array = decode_variable(ds, &raw.name)?;
             let time = array.time.as_ref().map(|t| match (t.dates.first(), t.dates.last()) {
+                // Decoding refused a time axis that does not increase, so first and last span it.
                 (Some(first), Some(last)) => {
-                    // cdo climatologies, for one, stamp months out of order; say so rather than imply a span.
-                    let order = if t.dates.windows(2).all(|w| w[0] < w[1]) { "" } else { ", not increasing" };
-                    format!("{} calendar, {first} .. {last} ({} steps{order})", t.calendar.cf_name(), t.dates.len())
+                    format!("{} calendar, {first} .. {last} ({} steps)", t.calendar.cf_name(), t.dates.len())
                 }
                 _ => format!("{} calendar, no steps", t.calendar.cf_name()),
             });

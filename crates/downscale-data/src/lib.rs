@@ -13,6 +13,7 @@ pub mod decode;
 pub mod error;
 mod hyperslab;
 pub mod inspect;
+mod limits;
 pub mod location;
 pub mod netcdf_write;
 pub mod objects;

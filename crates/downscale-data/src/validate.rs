@@ -1,14 +1,13 @@
 //! Completeness checks for a published store: the failure the original system kept shipping (metadata present,
 //! chunks missing or never written) is found here, not by a user months later.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 use zarrs::array::Array;
 use zarrs::group::{Group, GroupMetadata};
-use zarrs::storage::{ListableStorageTraits, StorePrefix};
 
-use crate::backend::zarr_storage;
+use crate::backend::{StoreListing, zarr_storage};
 use crate::error::{DataError, Result};
 use crate::location::Location;
 
@@ -40,17 +39,15 @@ impl ValidationReport {
     }
 }
 
-/// Checks that every chunk of every array exists, that the consolidated metadata matches the arrays, and that
-/// dimensions have one length across arrays; counts NaNs.
+/// Checks that every array the metadata lists (or whose chunks are there) has its metadata, that every chunk of
+/// every array exists and decodes to its full size, that the consolidated metadata matches the arrays, and that
+/// dimensions have one length across arrays; counts NaNs. Chunks are decoded one at a time, so memory stays at one
+/// chunk whatever the store's size, and a damaged shape is reported, never walked.
 pub fn validate_store(location: &Location) -> Result<ValidationReport> {
     let read_err = |e: &dyn std::fmt::Display| DataError::read(&location.display, e);
     let storage = zarr_storage(location);
-    let present: HashSet<String> = storage
-        .list_prefix(&StorePrefix::root())
-        .map_err(|e| read_err(&e))?
-        .into_iter()
-        .map(|k| k.as_str().to_string())
-        .collect();
+    let listing = StoreListing::read(&storage).map_err(|e| read_err(&e))?;
+    let present = &listing.keys;
 
     if present.is_empty() {
         return Err(DataError::NotFound { path: location.display.clone() });
@@ -69,15 +66,16 @@ pub fn validate_store(location: &Location) -> Result<ValidationReport> {
     if consolidated.is_none() && matches!(group.metadata(), GroupMetadata::V3(_)) {
         problems.push("root zarr.json has no consolidated metadata (the store was not finalised)".to_string());
     }
-    // Arrays are found from the keys actually stored, not from the consolidated metadata (which zarrs would
-    // otherwise trust): an array whose own metadata file is lost must show up as a problem.
-    let metadata_file = if matches!(group.metadata(), GroupMetadata::V3(_)) { "zarr.json" } else { ".zarray" };
+    // Arrays are found from the keys actually stored and from what the metadata lists, never from one of them
+    // alone: an array whose own metadata file is lost must show up as a problem, not as an array that never was.
+    let metadata_file = listing.metadata_file();
     let mut names: BTreeSet<String> = present
         .iter()
         .filter_map(|key| key.strip_suffix(&format!("/{metadata_file}")))
         .filter(|name| !name.contains('/'))
         .map(str::to_string)
         .collect();
+    names.extend(listing.arrays());
     if let Some(consolidated) = &consolidated {
         names.extend(consolidated.metadata.keys().cloned());
     }
@@ -90,7 +88,13 @@ pub fn validate_store(location: &Location) -> Result<ValidationReport> {
             problems.push(format!("array '{name}': its metadata file {key} is missing"));
             continue;
         }
-        let array = Array::open(storage.clone(), &format!("/{name}")).map_err(|e| read_err(&e))?;
+        let array = match Array::open(storage.clone(), &format!("/{name}")) {
+            Ok(array) => array,
+            Err(e) => {
+                problems.push(format!("array '{name}': its metadata cannot be read: {e}"));
+                continue;
+            }
+        };
         if let Some(consolidated) = &consolidated {
             check_consolidated(&array, &name, consolidated, &mut problems);
         }
@@ -112,16 +116,7 @@ pub fn validate_store(location: &Location) -> Result<ValidationReport> {
                 }
             }
         }
-        let report = check_chunks(&array, &name, &present, &metadata).map_err(|e| read_err(&e))?;
-        if report.chunks_present < report.chunks_expected {
-            problems.push(format!(
-                "array '{name}': {} of {} chunks missing (e.g. {})",
-                report.chunks_expected - report.chunks_present,
-                report.chunks_expected,
-                report.missing_examples.join(", ")
-            ));
-        }
-        arrays.push(report);
+        arrays.push(check_chunks(&array, &name, &listing, &location.display, &mut problems));
     }
     arrays.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(ValidationReport { store: location.display.clone(), arrays, problems })
@@ -144,23 +139,80 @@ fn check_consolidated(
     }
 }
 
+/// Counts `array`'s chunks, then decodes each one (counting NaNs in float arrays): a chunk that is stored but
+/// empty, cut short or undecodable is as lost as a missing one.
 fn check_chunks(
     array: &Array<dyn zarrs::storage::ReadableWritableListableStorageTraits>,
     name: &str,
-    present: &HashSet<String>,
-    metadata: &Value,
-) -> std::result::Result<ArrayReport, Box<dyn std::error::Error>> {
-    let grid: Vec<u64> = array.chunk_grid_shape().to_vec();
-    let expected: u64 = grid.iter().product();
-    let mut found = 0;
-    let mut missing_examples = Vec::new();
+    listing: &StoreListing,
+    store: &str,
+    problems: &mut Vec<String>,
+) -> ArrayReport {
+    let grid = array.chunk_grid_shape().to_vec();
+    let expected = crate::limits::bytes_of(&grid, 1);
+    let (missing, missing_examples) = listing.missing_chunks(array, name, 3);
+    let element_count = crate::limits::bytes_of(array.shape(), 1).unwrap_or(u64::MAX);
+    let mut report = ArrayReport {
+        name: name.to_string(),
+        shape: array.shape().to_vec(),
+        chunks_expected: expected.unwrap_or(u64::MAX),
+        chunks_present: expected.unwrap_or(u64::MAX).saturating_sub(missing),
+        missing_examples,
+        nan_count: None,
+        element_count,
+    };
+    let Some(expected) = expected.filter(|_| element_count != u64::MAX) else {
+        problems.push(format!("array '{name}': the shape {:?} has more elements than can be counted", array.shape()));
+        return report;
+    };
+    if missing > 0 {
+        problems.push(format!(
+            "array '{name}': {missing} of {expected} chunks missing (e.g. {})",
+            report.missing_examples.join(", ")
+        ));
+        return report;
+    }
+    // NaNs are counted only when every chunk decodes: a lost chunk would read as fill values and be miscounted.
+    let data_type = array.data_type();
+    let element_bytes = data_type.fixed_size().unwrap_or(1) as u64;
+    let is_f32 = *data_type == zarrs::array::data_type::float32();
+    let is_f64 = *data_type == zarrs::array::data_type::float64();
+    let mut nans = 0u64;
     let mut indices = vec![0u64; grid.len()];
     for _ in 0..expected {
         let key = array.chunk_key(&indices);
-        if present.contains(key.as_str()) {
-            found += 1;
-        } else if missing_examples.len() < 3 {
-            missing_examples.push(key.as_str().to_string());
+        // The part of the chunk inside the array: an edge chunk's padding is fill, not data.
+        let subset = match array.chunk_subset_bounded(&indices) {
+            Ok(subset) => subset,
+            Err(e) => {
+                problems.push(format!("array '{name}': chunk {} has no place in the array: {e}", key.as_str()));
+                return report;
+            }
+        };
+        let decoded = if crate::limits::check_read(store, name, subset.shape(), element_bytes).is_err() {
+            Err(format!("its shape {:?} does not fit in memory", subset.shape()))
+        } else if is_f32 {
+            array
+                .retrieve_array_subset::<Vec<f32>>(&subset)
+                .map(|v| count_nans(&v, f32::is_nan))
+                .map_err(|e| e.to_string())
+        } else if is_f64 {
+            array
+                .retrieve_array_subset::<Vec<f64>>(&subset)
+                .map(|v| count_nans(&v, f64::is_nan))
+                .map_err(|e| e.to_string())
+        } else {
+            array
+                .retrieve_array_subset::<zarrs::array::ArrayBytes<'static>>(&subset)
+                .map(|_| 0)
+                .map_err(|e| e.to_string())
+        };
+        match decoded {
+            Ok(count) => nans += count,
+            Err(e) => {
+                problems.push(format!("array '{name}': chunk {} cannot be decoded: {e}", key.as_str()));
+                return report;
+            }
         }
         // Odometer increment over the chunk grid.
         for axis in (0..indices.len()).rev() {
@@ -171,31 +223,10 @@ fn check_chunks(
             indices[axis] = 0;
         }
     }
-    let data_type = metadata.get("data_type").or_else(|| metadata.get("dtype")).and_then(Value::as_str).unwrap_or("");
-    let element_count: u64 = array.shape().iter().product();
-    // NaNs are counted only when every chunk exists: a missing chunk reads as fill value and would be miscounted.
-    let nan_count = if found == expected {
-        match data_type.trim_start_matches(['<', '>', '|']) {
-            "float32" | "f4" => {
-                let values = array.retrieve_array_subset::<Vec<f32>>(&array.subset_all())?;
-                Some(values.iter().filter(|x| x.is_nan()).count() as u64)
-            }
-            "float64" | "f8" => {
-                let values = array.retrieve_array_subset::<Vec<f64>>(&array.subset_all())?;
-                Some(values.iter().filter(|x| x.is_nan()).count() as u64)
-            }
-            _ => None,
-        }
-    } else {
-        None
-    };
-    Ok(ArrayReport {
-        name: name.to_string(),
-        shape: array.shape().to_vec(),
-        chunks_expected: expected,
-        chunks_present: found,
-        missing_examples,
-        nan_count,
-        element_count,
-    })
+    report.nan_count = (is_f32 || is_f64).then_some(nans);
+    report
+}
+
+fn count_nans<T: Copy>(values: &[T], is_nan: impl Fn(T) -> bool) -> u64 {
+    values.iter().filter(|&&x| is_nan(x)).count() as u64
 }

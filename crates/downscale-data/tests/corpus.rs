@@ -36,6 +36,13 @@ fn check_corpus(root: &Path) -> usize {
         let names = data_variables(dataset.as_ref());
         assert!(!names.is_empty(), "{}: no data variable", path.display());
         for name in names {
+            // `cdo ymonmean` stamps the months of its climatology out of order (tiny_clims.nc starts with January
+            // 1972, then February 1971), which CF does not allow for a coordinate variable: decoding refuses it.
+            if path.file_name().is_some_and(|f| f == "tiny_clims.nc") {
+                let error = decode_variable(dataset.as_ref(), &name).unwrap_err().to_string();
+                assert!(error.contains("time must increase"), "{error}");
+                continue;
+            }
             let array = decode_variable(dataset.as_ref(), &name).unwrap_or_else(|e| panic!("{e}"));
             let time = array.time.as_ref().unwrap_or_else(|| panic!("{}: {name} has no time axis", path.display()));
             assert_eq!(time.dates.len(), array.shape()[0]);

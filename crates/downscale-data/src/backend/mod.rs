@@ -20,7 +20,7 @@ use crate::location::Location;
 
 pub use netcdf_file::NetcdfFile;
 pub use zarr_store::ZarrStore;
-pub(crate) use zarr_store::zarr_storage;
+pub(crate) use zarr_store::{StoreListing, zarr_storage};
 
 /// The storage type of a variable, coarsened to what decoding needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +71,13 @@ pub trait RawDataset: Send + Sync {
 
     /// String labels of a one-dimensional text variable (station names).
     fn read_labels(&self, name: &str) -> Result<Vec<String>>;
+
+    /// Refuses variable `name` when part of its stored values is missing. Coordinates must be exact, and a Zarr
+    /// chunk that is not there reads as fill values (a lost `time/0` chunk gives a constant time axis). An unwritten
+    /// NetCDF-4 chunk cannot be told from one of fill values, so only Zarr stores check.
+    fn check_stored(&self, _name: &str) -> Result<()> {
+        Ok(())
+    }
 
     fn variable(&self, name: &str) -> Result<&RawVariable> {
         self.variables().iter().find(|v| v.name == name).ok_or_else(|| DataError::MissingVariable {

@@ -112,6 +112,12 @@ impl NetcdfFile {
         Some((file, variable.clone()?))
     }
 
+    /// Refuses a read of `count` elements that cannot fit in memory, before libnetcdf allocates it.
+    fn check_read(&self, name: &str, count: &[usize], element_bytes: u64) -> Result<()> {
+        let shape: Vec<u64> = count.iter().map(|&n| n as u64).collect();
+        crate::limits::check_read(&self.location.display, name, &shape, element_bytes)
+    }
+
     fn nc_variable(&self, name: &str) -> Result<netcdf::Variable<'_>> {
         // Reads may run on other threads than the one that opened the file.
         super::hdf5_quiet::silence_on_this_thread();
@@ -194,6 +200,7 @@ impl RawDataset for NetcdfFile {
     }
 
     fn read_f32_region(&self, name: &str, start: &[usize], count: &[usize]) -> Result<ArrayD<f32>> {
+        self.check_read(name, count, 4)?;
         if let Some((file, variable)) = self.chunked(name) {
             return variable.read(file, start, count).map_err(|e| {
                 DataError::bad_variable(&self.location.display, name, format!("cannot read values: {e}"))
@@ -203,6 +210,7 @@ impl RawDataset for NetcdfFile {
     }
 
     fn read_f64_region(&self, name: &str, start: &[usize], count: &[usize]) -> Result<ArrayD<f64>> {
+        self.check_read(name, count, 8)?;
         self.nc_variable(name)?
             .get::<f64, _>((start, count))
             .map_err(|e| DataError::bad_variable(&self.location.display, name, format!("cannot read values: {e}")))

@@ -1,5 +1,6 @@
 //! Zarr v2 and v3 stores through `zarrs`, with every byte moving through `object_store`.
 
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 use ndarray::ArrayD;
@@ -8,8 +9,10 @@ use object_store::prefix::PrefixStore;
 use serde_json::Value;
 use zarrs::array::{Array, ArraySubset};
 use zarrs::group::Group;
-use zarrs::storage::ReadableWritableListableStorage;
 use zarrs::storage::storage_adapter::async_to_sync::{AsyncToSyncBlockOn, AsyncToSyncStorageAdapter};
+use zarrs::storage::{
+    ListableStorageTraits, ReadableStorageTraits, ReadableWritableListableStorage, StoreKey, StorePrefix,
+};
 use zarrs_object_store::AsyncObjectStore;
 
 use super::{IO_RUNTIME, RawDataset, RawKind, RawVariable};
@@ -41,6 +44,7 @@ struct ZarrVariable {
 
 pub struct ZarrStore {
     location: Location,
+    listing: StoreListing,
     global_attrs: Attributes,
     variables: Vec<ZarrVariable>,
     raw_variables: Vec<RawVariable>,
@@ -52,10 +56,20 @@ impl ZarrStore {
         let storage = zarr_storage(location);
         let group = Group::open(storage.clone(), "/").map_err(|e| read_err(&e))?;
         let global_attrs = json_attrs(group.attributes());
+        let listing = StoreListing::read(&storage).map_err(|e| read_err(&e))?;
         let mut variables = Vec::new();
         for array in group.child_arrays().map_err(|e| read_err(&e))? {
             let metadata = serde_json::to_value(array.metadata()).map_err(|e| read_err(&e))?;
             let name = array.path().as_str().trim_start_matches('/').to_string();
+            if crate::limits::bytes_of(array.shape(), 1).is_none() {
+                return Err(DataError::Malformed {
+                    path: location.display.clone(),
+                    detail: format!(
+                        "array '{name}' has the shape {:?}, more elements than can be counted",
+                        array.shape()
+                    ),
+                });
+            }
             let mut attrs = json_attrs(array.attributes());
             let dims = dimension_names(&metadata, &mut attrs, array.shape().len(), &name);
             let data_type = data_type_name(&metadata);
@@ -70,8 +84,16 @@ impl ZarrStore {
             variables.push(ZarrVariable { raw, array, data_type });
         }
         variables.sort_by(|a, b| a.raw.name.cmp(&b.raw.name));
+        // An array the metadata lists, or whose chunks are there, but that has no metadata file of its own is data
+        // lost, not a variable that never was.
+        if let Some(lost) = listing.arrays().into_iter().find(|name| !variables.iter().any(|v| &v.raw.name == name)) {
+            return Err(DataError::Malformed {
+                path: location.display.clone(),
+                detail: format!("array '{lost}' has no {} (its metadata file is missing)", listing.metadata_file()),
+            });
+        }
         let raw_variables = variables.iter().map(|v| v.raw.clone()).collect();
-        Ok(ZarrStore { location: location.clone(), global_attrs, variables, raw_variables })
+        Ok(ZarrStore { location: location.clone(), listing, global_attrs, variables, raw_variables })
     }
 
     fn zarr_variable(&self, name: &str) -> Result<&ZarrVariable> {
@@ -80,6 +102,8 @@ impl ZarrStore {
     }
 
     fn retrieve<T: zarrs::array::ElementOwned>(&self, var: &ZarrVariable, subset: &ArraySubset) -> Result<ArrayD<T>> {
+        let element_bytes = std::mem::size_of::<T>() as u64;
+        crate::limits::check_read(&self.location.display, &var.raw.name, subset.shape(), element_bytes)?;
         var.array.retrieve_array_subset::<ArrayD<T>>(subset).map_err(|e| {
             DataError::bad_variable(&self.location.display, &var.raw.name, format!("cannot read values: {e}"))
         })
@@ -216,6 +240,22 @@ impl RawDataset for ZarrStore {
         }
     }
 
+    fn check_stored(&self, name: &str) -> Result<()> {
+        let var = self.zarr_variable(name)?;
+        let (missing, examples) = self.listing.missing_chunks(&var.array, name, 1);
+        if missing == 0 {
+            return Ok(());
+        }
+        Err(DataError::Malformed {
+            path: self.location.display.clone(),
+            detail: format!(
+                "variable '{name}': {missing} of its chunks are missing (the first is {}); a coordinate is never \
+                 filled in",
+                examples.first().map_or("?", String::as_str)
+            ),
+        })
+    }
+
     fn read_labels(&self, name: &str) -> Result<Vec<String>> {
         let var = self.zarr_variable(name)?;
         if var.data_type == "fixed_length_utf32" {
@@ -228,5 +268,129 @@ impl RawDataset for ZarrStore {
         }
         let values = self.retrieve::<String>(var, &var.array.subset_all())?;
         Ok(values.into_iter().collect())
+    }
+}
+
+/// The keys of a store and the arrays its metadata names: what opening and validating compare, so that an array
+/// whose own metadata file was lost is found from its listed name or its chunks instead of silently missing.
+pub(crate) struct StoreListing {
+    /// Every key, relative to the store's root.
+    pub(crate) keys: HashSet<String>,
+    /// Zarr v3 (a root `zarr.json`) rather than v2.
+    pub(crate) is_v3: bool,
+    /// Arrays the consolidated metadata lists (v2 `.zmetadata`, v3 the root `zarr.json`).
+    pub(crate) listed: BTreeSet<String>,
+}
+
+impl StoreListing {
+    pub(crate) fn read(storage: &ReadableWritableListableStorage) -> std::result::Result<StoreListing, String> {
+        let keys: HashSet<String> = storage
+            .list_prefix(&StorePrefix::root())
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|k| k.as_str().to_string())
+            .collect();
+        let is_v3 = keys.contains("zarr.json");
+        let consolidated = if is_v3 { "zarr.json" } else { ".zmetadata" };
+        let document: Option<Value> = match storage.get(&StoreKey::new(consolidated).map_err(|e| e.to_string())?) {
+            Ok(Some(bytes)) => serde_json::from_slice(&bytes).ok(),
+            Ok(None) => None,
+            Err(e) => return Err(e.to_string()),
+        };
+        let listed = match (&document, is_v3) {
+            (Some(root), true) => root
+                .pointer("/consolidated_metadata/metadata")
+                .and_then(Value::as_object)
+                .map(|entries| {
+                    entries
+                        .iter()
+                        .filter(|(name, node)| !name.contains('/') && node["node_type"] == "array")
+                        .map(|(name, _)| name.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            (Some(zmetadata), false) => zmetadata
+                .get("metadata")
+                .and_then(Value::as_object)
+                .map(|entries| {
+                    entries
+                        .keys()
+                        .filter_map(|key| key.strip_suffix("/.zarray"))
+                        .filter(|name| !name.contains('/'))
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            (None, _) => BTreeSet::new(),
+        };
+        Ok(StoreListing { keys, is_v3, listed })
+    }
+
+    /// The metadata file every array has.
+    pub(crate) fn metadata_file(&self) -> &'static str {
+        if self.is_v3 { "zarr.json" } else { ".zarray" }
+    }
+
+    /// Every top-level array the store should hold: those the consolidated metadata lists, and every folder holding
+    /// chunks.
+    pub(crate) fn arrays(&self) -> BTreeSet<String> {
+        let with_chunks = self.keys.iter().filter_map(|key| {
+            let (name, rest) = key.split_once('/')?;
+            self.is_chunk_key(rest).then(|| name.to_string())
+        });
+        self.listed.iter().cloned().chain(with_chunks).collect()
+    }
+
+    /// Whether `key`, relative to an array, names a chunk: `c` or `c/…` in v3, dot- or slash-separated indices in v2.
+    fn is_chunk_key(&self, key: &str) -> bool {
+        if self.is_v3 {
+            key == "c" || key.starts_with("c/")
+        } else {
+            !key.is_empty()
+                && key.split(['.', '/']).all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+        }
+    }
+
+    /// How many chunks of `array` (named `name`) are not stored, and the keys of the first `limit` of them. The walk
+    /// over the chunk grid never visits more indices than the array has chunks stored (plus `limit`), so a damaged
+    /// shape of 2^62 is answered at once: by the pigeonhole principle that many indices hold `limit` missing ones.
+    pub(crate) fn missing_chunks(
+        &self,
+        array: &Array<dyn zarrs::storage::ReadableWritableListableStorageTraits>,
+        name: &str,
+        limit: usize,
+    ) -> (u64, Vec<String>) {
+        let grid = array.chunk_grid_shape().to_vec();
+        let stored = self
+            .keys
+            .iter()
+            .filter(|key| {
+                key.strip_prefix(name).and_then(|k| k.strip_prefix('/')).is_some_and(|k| self.is_chunk_key(k))
+            })
+            .count() as u64;
+        let expected = crate::limits::bytes_of(&grid, 1).unwrap_or(u64::MAX);
+        let walk = if expected <= stored { expected } else { stored.saturating_add(limit as u64).min(expected) };
+        let mut examples = Vec::new();
+        let mut found = 0u64;
+        let mut indices = vec![0u64; grid.len()];
+        for _ in 0..walk {
+            let key = array.chunk_key(&indices);
+            if self.keys.contains(key.as_str()) {
+                found += 1;
+            } else if examples.len() < limit {
+                examples.push(key.as_str().to_string());
+            }
+            // Odometer increment over the chunk grid.
+            for axis in (0..indices.len()).rev() {
+                indices[axis] += 1;
+                if indices[axis] < grid[axis] {
+                    break;
+                }
+                indices[axis] = 0;
+            }
+        }
+        // A partial walk saw `found` of the stored chunks; the ones beyond it are counted as stored too.
+        let present = if walk == expected { found } else { stored };
+        (expected - present.min(expected), examples)
     }
 }
