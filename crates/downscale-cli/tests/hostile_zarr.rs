@@ -1,4 +1,4 @@
-//! Damaged Zarr stores: shapes no machine could hold, lost and empty chunks, lost array metadata, coordinates that
+//! Damaged Zarr stores and inputs that are no dataset at all: shapes no machine could hold, lost and empty chunks, lost array metadata, coordinates that
 //! are missing or out of order. Every command gives one line naming the store and what was expected and never
 //! aborts, hangs or turns the damage into data (a constant time axis, a variable that silently disappears);
 //! `validate` reports each as a problem.
@@ -6,10 +6,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
-use std::time::{Duration, Instant};
 
-use common::{assert_one_line_error, downscale, sample};
+use common::{assert_one_line_error, bounded, downscale, sample};
 use serde_json::Value;
 
 const STORE: &str = "zarr/tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.zarr";
@@ -38,27 +36,6 @@ fn edit_json(path: &Path, change: impl FnOnce(&mut Value)) {
     let mut document: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     change(&mut document);
     std::fs::write(path, serde_json::to_vec(&document).unwrap()).unwrap();
-}
-
-/// Runs the binary with `args`, failing the test if it takes longer than a minute (a hang) or dies of a signal.
-fn bounded(args: &[&str]) -> Output {
-    let started = Instant::now();
-    let mut child = downscale()
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(60) {
-            child.kill().unwrap();
-            panic!("downscale {} did not return within a minute", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.code().is_some(), "downscale {} died of a signal: {:?}", args.join(" "), output.status);
-    output
 }
 
 /// `inspect` and `convert` refuse the store with one line containing `what`, and `convert` publishes nothing;
@@ -177,4 +154,33 @@ fn missing_or_unordered_coordinates_are_errors_never_filled_in() {
         &bounded(&["inspect", unordered.to_str().unwrap()]),
         &["unordered_time.zarr", "variable 'time'", "time must increase", "step 11"],
     );
+}
+
+#[test]
+fn inputs_that_are_neither_files_nor_stores_are_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.nc");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let empty = dir.path().join("empty.nc");
+    std::fs::write(&empty, b"").unwrap();
+    let folder = dir.path().join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("notes.txt"), b"not a store").unwrap();
+    let out = dir.path().join("out.zarr");
+    let cases: [(&Path, &str); 4] = [
+        (&fifo, "a named pipe, device or socket"),
+        (Path::new("/dev/zero"), "a named pipe, device or socket"),
+        (&empty, "a file of 0 bytes"),
+        (&folder, "a folder without zarr.json"),
+    ];
+    for (input, what) in cases {
+        let input = input.to_str().unwrap();
+        assert_one_line_error(&bounded(&["inspect", input]), &[input, what]);
+        assert_one_line_error(&bounded(&["convert", "--in", input, "--out", out.to_str().unwrap()]), &[input, what]);
+        assert!(!out.exists());
+    }
+    for input in [&fifo, &empty] {
+        let input = input.to_str().unwrap();
+        assert_one_line_error(&bounded(&["validate", input]), &[input, "validate checks Zarr stores"]);
+    }
 }

@@ -45,6 +45,15 @@ impl ValidationReport {
 /// chunk whatever the store's size, and a damaged shape is reported, never walked.
 pub fn validate_store(location: &Location) -> Result<ValidationReport> {
     let read_err = |e: &dyn std::fmt::Display| DataError::read(&location.display, e);
+    if let Some(path) = &location.local_path
+        && path.exists()
+        && !path.is_dir()
+    {
+        return Err(DataError::UnknownFormat {
+            path: location.display.clone(),
+            detail: "a file, and validate checks Zarr stores, which are folders".into(),
+        });
+    }
     let storage = zarr_storage(location);
     let listing = StoreListing::read(&storage).map_err(|e| read_err(&e))?;
     let present = &listing.keys;

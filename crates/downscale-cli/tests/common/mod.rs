@@ -18,6 +18,27 @@ pub fn sample(relative: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples").join(relative).to_string_lossy().to_string()
 }
 
+/// Runs the binary with `args`, failing the test if it takes longer than a minute (a hang) or dies of a signal.
+pub fn bounded(args: &[&str]) -> Output {
+    let started = std::time::Instant::now();
+    let mut child = downscale()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    while child.try_wait().expect("the child can be waited for").is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("downscale {} did not return within a minute", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("the child's output is collected");
+    assert!(output.status.code().is_some(), "downscale {} died of a signal: {:?}", args.join(" "), output.status);
+    output
+}
+
 pub fn run(args: &[&str]) -> Output {
     downscale().args(args).output().expect("the binary runs")
 }

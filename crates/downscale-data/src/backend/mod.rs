@@ -113,10 +113,40 @@ pub fn open(location: &Location) -> Result<Box<dyn RawDataset>> {
     }
 }
 
+/// A local input must be a regular file or a folder: opening a named pipe blocks until something writes to it, and
+/// a device (`/dev/zero`) never ends.
+fn check_local_input(path: &std::path::Path, display: &str) -> Result<()> {
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(DataError::NotFound { path: display.to_string() });
+        }
+        Err(e) => return Err(DataError::read(display, e)),
+    };
+    if metadata.is_dir() {
+        let is_store = ["zarr.json", ".zgroup", ".zarray"].iter().any(|marker| path.join(marker).is_file());
+        if !is_store {
+            return Err(DataError::UnknownFormat {
+                path: display.to_string(),
+                detail: "a folder without zarr.json, .zgroup or .zarray".into(),
+            });
+        }
+    } else if !metadata.is_file() {
+        return Err(DataError::UnknownFormat {
+            path: display.to_string(),
+            detail: "a named pipe, device or socket, not a regular file or a folder".into(),
+        });
+    }
+    Ok(())
+}
+
 /// NetCDF classic files start with `CDF\x01|\x02|\x05`, NetCDF4 files with the HDF5 signature; Zarr stores are
 /// prefixes holding `zarr.json` (v3) or `.zgroup`/`.zarray` (v2).
 pub fn detect_format(location: &Location) -> Result<Format> {
     use object_store::ObjectStoreExt;
+    if let Some(path) = &location.local_path {
+        check_local_input(path, &location.display)?;
+    }
     let store = location.store.clone();
     let key = location.key.clone();
     IO_RUNTIME.block_on(async move {
@@ -125,21 +155,26 @@ pub fn detect_format(location: &Location) -> Result<Format> {
                 return Ok(Format::Zarr);
             }
         }
-        let head = match store.get_range(&key, 0..8).await {
+        let size = match store.head(&key).await {
+            Ok(meta) => meta.size,
+            Err(object_store::Error::NotFound { .. }) => {
+                return Err(DataError::NotFound { path: location.display.clone() });
+            }
+            Err(e) => return Err(DataError::read(&location.display, e)),
+        };
+        // A file shorter than a signature is no dataset (and asking for 8 bytes of it is an invalid range).
+        if size < 4 {
+            return Err(DataError::UnknownFormat {
+                path: location.display.clone(),
+                detail: format!("a file of {size} bytes"),
+            });
+        }
+        let head = match store.get_range(&key, 0..size.min(8)).await {
             Ok(bytes) => bytes,
             Err(object_store::Error::NotFound { .. }) => {
                 return Err(DataError::NotFound { path: location.display.clone() });
             }
-            Err(e) => {
-                // A directory with no Zarr metadata reads as an error on the local store, not as "not found".
-                if location.local_path.as_ref().is_some_and(|p| p.is_dir()) {
-                    return Err(DataError::UnknownFormat {
-                        path: location.display.clone(),
-                        detail: "a directory without zarr.json, .zgroup or .zarray".into(),
-                    });
-                }
-                return Err(DataError::read(&location.display, e));
-            }
+            Err(e) => return Err(DataError::read(&location.display, e)),
         };
         let is_classic = head.len() >= 4 && &head[..3] == b"CDF" && matches!(head[3], 1 | 2 | 5);
         let is_hdf5 = head.len() >= 8 && &head[..8] == b"\x89HDF\r\n\x1a\n";
@@ -148,7 +183,7 @@ pub fn detect_format(location: &Location) -> Result<Format> {
         } else {
             Err(DataError::UnknownFormat {
                 path: location.display.clone(),
-                detail: "expected a NetCDF3/NetCDF4 file or a Zarr store".into(),
+                detail: format!("{size} bytes that start with neither the NetCDF nor the HDF5 signature"),
             })
         }
     })
