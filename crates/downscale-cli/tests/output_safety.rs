@@ -212,3 +212,17 @@ fn every_failure_of_convert_regrid_and_adjust_leaves_the_output_folder_as_it_was
         assert_eq!(snapshot(&folder), before, "{what} changed the output folder: {stderr}");
     }
 }
+
+#[test]
+fn a_stage_left_by_a_killed_writer_is_removed_when_the_output_is_written_again() {
+    let dir = tempfile::tempdir().unwrap();
+    // What a writer killed with SIGKILL leaves: its hidden stage, named with a process id no longer running (ids
+    // above the kernel's maximum of 4194304 never are).
+    let stale = dir.path().join(".x.zarr.partial-4999999-17");
+    std::fs::create_dir_all(stale.join("tasmax/c/0")).unwrap();
+    std::fs::write(stale.join("tasmax/c/0/0"), b"half a chunk").unwrap();
+    let output = convert(&dir.path().join("x.zarr"), &[]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let names: Vec<String> = snapshot(dir.path()).into_keys().filter(|k| !k.contains('/')).collect();
+    assert_eq!(names, ["x.zarr"]);
+}

@@ -8,7 +8,7 @@ use crate::attrs::{AttrValue, Attributes};
 use crate::cf_encode::{Provenance, axis_attributes, encode_time, global_attributes};
 use crate::error::{DataError, Result};
 use crate::location::Location;
-use crate::publish::{CreatedFolders, OutputKind, Replace, check_destination};
+use crate::publish::{CreatedFolders, OutputKind, Replace, check_destination, remove_stale_stages, staging_name};
 use crate::zarr_write::publish_local;
 
 /// Writes `array` as a NetCDF4 file at `destination`, replacing only what `replace` allows there.
@@ -25,8 +25,11 @@ pub fn write_netcdf(
         None => std::env::temp_dir(),
     };
     let mut created_folders = CreatedFolders::create(&directory).map_err(|e| err(&e))?;
+    if let Some(path) = &destination.local_path {
+        remove_stale_stages(path);
+    }
     let temporary = tempfile::Builder::new()
-        .prefix(&format!(".{}.partial-", destination.file_name()))
+        .prefix(&staging_name(&destination.file_name(), ""))
         .tempfile_in(&directory)
         .map_err(|e| err(&e));
     let written = temporary.and_then(|temporary| {

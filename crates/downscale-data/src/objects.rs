@@ -7,7 +7,7 @@ use object_store::{ObjectStoreExt, PutPayload};
 use crate::backend::IO_RUNTIME;
 use crate::error::{DataError, Result};
 use crate::location::Location;
-use crate::publish::{OutputKind, Replace, check_destination};
+use crate::publish::{OutputKind, Replace, check_destination, remove_stale_stages, staging_name};
 use crate::zarr_write::{list_all_keys, publish_local, unique_suffix};
 
 impl Location {
@@ -162,12 +162,8 @@ fn stage_copy(source: &Location, destination: &Location) -> Result<StagedCopy> {
     if let (Some(from), Some(to)) = (&source.local_path, &destination.local_path) {
         let parent = to.parent().ok_or_else(|| DataError::write(&destination.display, "no parent folder"))?;
         std::fs::create_dir_all(parent).map_err(|e| DataError::write(&destination.display, e))?;
-        let staging = to.with_file_name(format!(
-            ".{}.partial-{}-{}",
-            destination.file_name(),
-            std::process::id(),
-            unique_suffix()
-        ));
+        remove_stale_stages(to);
+        let staging = to.with_file_name(staging_name(&destination.file_name(), unique_suffix()));
         return match copy_tree(from, &staging) {
             Ok(()) => Ok(StagedCopy::Local { staging, destination: destination.clone(), kind }),
             Err(e) => {

@@ -230,6 +230,31 @@ fn is_unfinished_store(keys: &BTreeSet<String>) -> bool {
     keys.iter().all(|key| key.split_once('/').is_some_and(|(array, rest)| !array.is_empty() && is_array_key(rest)))
 }
 
+/// The hidden name a writer stages `name` under, beside it: `.<name>.partial-<pid>-<unique>`. The process id lets a
+/// later writer tell a stage whose writer is gone (killed, or interrupted with Ctrl-C) from one still being written.
+pub(crate) fn staging_name(name: &str, unique: impl std::fmt::Display) -> String {
+    format!(".{name}.partial-{}-{unique}", std::process::id())
+}
+
+/// Removes the stages of `destination` (a local path) left by writers that are no longer running, so a killed
+/// command leaves nothing behind once the output is written again. A stage of a live process is left alone.
+pub(crate) fn remove_stale_stages(destination: &Path) {
+    let (Some(parent), Some(name)) = (destination.parent(), destination.file_name()) else { return };
+    let prefix = format!(".{}.partial-", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(if parent.as_os_str().is_empty() { Path::new(".") } else { parent }) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file_name.strip_prefix(&prefix).and_then(|rest| rest.split('-').next()) else { continue };
+        let Ok(pid) = pid.parse::<u32>() else { continue };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let path = entry.path();
+            let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        }
+    }
+}
+
 /// Folders made for an output that did not exist before, removed again (when still empty) if the output is never
 /// published: a failed command leaves the output's folder as it found it.
 #[derive(Debug, Default)]
@@ -294,6 +319,21 @@ mod tests {
     fn an_unfinished_store_holds_only_arrays() {
         assert!(is_unfinished_store(&keys(&["tas/zarr.json", "tas/c/0/0/0"])));
         assert!(!is_unfinished_store(&keys(&["tas/zarr.json", "README"])));
+    }
+
+    #[test]
+    fn stages_of_writers_that_are_gone_are_removed_and_others_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let destination = dir.path().join("x.zarr");
+        // Process ids above the kernel's maximum (4194304) are never alive.
+        let gone = dir.path().join(".x.zarr.partial-4999999-1");
+        std::fs::create_dir_all(gone.join("tas")).unwrap();
+        let alive = dir.path().join(staging_name("x.zarr", 2));
+        std::fs::create_dir(&alive).unwrap();
+        let other = dir.path().join(".y.zarr.partial-4999999-1");
+        std::fs::create_dir(&other).unwrap();
+        remove_stale_stages(&destination);
+        assert!(!gone.exists() && alive.exists() && other.exists());
     }
 
     #[test]

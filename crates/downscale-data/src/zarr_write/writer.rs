@@ -17,7 +17,7 @@ use crate::array::DataArray;
 use crate::backend::zarr_storage;
 use crate::error::{DataError, Result};
 use crate::location::Location;
-use crate::publish::{CreatedFolders, OutputKind, check_destination};
+use crate::publish::{CreatedFolders, OutputKind, check_destination, remove_stale_stages, staging_name};
 
 /// A CF Zarr store being written block by block, published only when complete.
 ///
@@ -74,8 +74,8 @@ impl ZarrWriter {
                     Some(parent) => CreatedFolders::create(parent).map_err(|e| err(&e))?,
                     None => CreatedFolders::default(),
                 };
-                let name = format!(".{}.partial-{}-{}", destination.file_name(), std::process::id(), unique_suffix());
-                (destination.sibling(&name), folders)
+                remove_stale_stages(path);
+                (destination.sibling(&staging_name(&destination.file_name(), unique_suffix())), folders)
             }
             None => {
                 clear_prefix(destination)?;
