@@ -131,7 +131,7 @@ pub fn detect_format(location: &Location) -> Result<Format> {
                         detail: "a directory without zarr.json, .zgroup or .zarray".into(),
                     });
                 }
-                return Err(DataError::read(&location.display, e));
+                return Err(DataError::read_source(&location.display, e));
             }
         };
         let is_classic = head.len() >= 4 && &head[..3] == b"CDF" && matches!(head[3], 1 | 2 | 5);
