@@ -7,8 +7,9 @@
 /// quoted newline inside a CSV cell cannot break the one-line promise.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
-    /// The collection JSON or its CSV could not be read from disk.
-    #[error("{catalog}: cannot read {file}: {detail}")]
+    /// The collection JSON or its CSV could not be read from disk. The file is named after `cannot read` only when
+    /// it is not the collection itself, which the message starts with.
+    #[error("{catalog}: cannot read{}: {detail}", other_file(.catalog, .file))]
     Read { catalog: String, file: String, detail: String },
     /// The collection file is not JSON at all.
     #[error("{catalog}: not valid JSON: {detail}")]
@@ -38,6 +39,11 @@ pub enum CatalogError {
     /// tell the candidates apart and its asset.
     #[error("{catalog}: {count} entries match {query}, expected one; candidates: {}", .candidates.join("; "))]
     Ambiguous { catalog: String, query: String, count: usize, candidates: Vec<String> },
+}
+
+/// ` FILE` when `file` is not `catalog`, else nothing.
+fn other_file(catalog: &str, file: &str) -> String {
+    if file == catalog { String::new() } else { format!(" {file}") }
 }
 
 fn list_or_none(values: &[String]) -> String {

@@ -120,19 +120,18 @@ pub fn detect_format(location: &Location) -> Result<Format> {
         }
         let head = match store.get_range(&key, 0..8).await {
             Ok(bytes) => bytes,
+            // A directory with no Zarr metadata reads as an error on the local store (as "not found" or otherwise),
+            // which must not say that nothing is there.
+            Err(_) if location.local_path.as_ref().is_some_and(|p| p.is_dir()) => {
+                return Err(DataError::UnknownFormat {
+                    path: location.display.clone(),
+                    detail: "a directory without zarr.json, .zgroup or .zarray".into(),
+                });
+            }
             Err(object_store::Error::NotFound { .. }) => {
                 return Err(DataError::NotFound { path: location.display.clone() });
             }
-            Err(e) => {
-                // A directory with no Zarr metadata reads as an error on the local store, not as "not found".
-                if location.local_path.as_ref().is_some_and(|p| p.is_dir()) {
-                    return Err(DataError::UnknownFormat {
-                        path: location.display.clone(),
-                        detail: "a directory without zarr.json, .zgroup or .zarray".into(),
-                    });
-                }
-                return Err(DataError::read_source(&location.display, e));
-            }
+            Err(e) => return Err(DataError::read_source(&location.display, e)),
         };
         let is_classic = head.len() >= 4 && &head[..3] == b"CDF" && matches!(head[3], 1 | 2 | 5);
         let is_hdf5 = head.len() >= 8 && &head[..8] == b"\x89HDF\r\n\x1a\n";
