@@ -7,7 +7,9 @@ use serde_json::Value;
 
 use crate::asset::{Asset, AssetFormat, has_url_scheme, lexically_normal};
 use crate::collection::{AggregationControl, Assets, Attribute, Collection, FormatSource, TableSource};
-use crate::error::{CatalogError, clean, one_line};
+use downscale_message::{escape_controls, one_line};
+
+use crate::error::CatalogError;
 use crate::file::{COLLECTION_JSON_LIMIT, FileReadError, read_regular_file};
 use crate::table::Table;
 use crate::time_range::TimeRange;
@@ -39,17 +41,21 @@ impl Catalog {
     /// JSON's directory, or its inline `catalog_dict`), and validates both.
     pub fn open(path: impl AsRef<Path>) -> Result<Catalog, CatalogError> {
         let path = path.as_ref();
-        let shown = if path.as_os_str().is_empty() { "(empty path)".to_string() } else { clean(path.display()) };
+        let shown = if path.as_os_str().is_empty() {
+            "(empty path)".to_string()
+        } else {
+            escape_controls(&path.display().to_string())
+        };
         let read_error = |detail: String| CatalogError::Read { catalog: shown.clone(), file: shown.clone(), detail };
         let bytes = read_regular_file(path, COLLECTION_JSON_LIMIT).map_err(|error| match error {
-            FileReadError::Io(e) => read_error(one_line(e)),
+            FileReadError::Io(e) => read_error(one_line(&e)),
             other => CatalogError::Collection { catalog: shown.clone(), detail: other.describe("a collection JSON") },
         })?;
         let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| CatalogError::Json { catalog: shown.clone(), detail: one_line(e) })?;
+            .map_err(|e| CatalogError::Json { catalog: shown.clone(), detail: one_line(&e) })?;
         let collection = Collection::from_value(&shown, &value)?;
         // Made absolute now: assets stay valid if the process later changes its working directory.
-        let absolute = std::path::absolute(path).map_err(|e| read_error(one_line(e)))?;
+        let absolute = std::path::absolute(path).map_err(|e| read_error(one_line(&e)))?;
         let dir = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
         let (table, catalog_file) = match &collection.table {
             TableSource::File(name) => {
@@ -59,7 +65,7 @@ impl Catalog {
                         detail: format!(
                             "catalog_file {} is a URL; only local CSV files are supported: download it and name \
                              the local copy in catalog_file",
-                            clean(name)
+                            escape_controls(name)
                         ),
                     });
                 }
@@ -113,7 +119,7 @@ impl Catalog {
                 place: format!(
                     "{}, column `{}`",
                     self.table.place(row),
-                    clean(self.table.columns.get(column).map_or("", String::as_str))
+                    escape_controls(self.table.columns.get(column).map_or("", String::as_str))
                 ),
                 detail,
             };
@@ -127,14 +133,17 @@ impl Catalog {
                 RowFormat::Column(column) => {
                     let name = self.table.cell(row, column);
                     AssetFormat::parse(name).ok_or_else(|| {
-                        bad(column, format!("format \"{}\" is not {}", clean(name), AssetFormat::EXPECTED))
+                        bad(column, format!("format \"{}\" is not {}", escape_controls(name), AssetFormat::EXPECTED))
                     })?
                 }
             });
             time_ranges.push(match time_column {
                 Some(column) if !self.table.cell(row, column).is_empty() => {
                     let text = self.table.cell(row, column);
-                    Some(TimeRange::parse(text).map_err(|e| bad(column, format!("\"{}\": {e}", clean(text))))?)
+                    Some(
+                        TimeRange::parse(text)
+                            .map_err(|e| bad(column, format!("\"{}\": {e}", escape_controls(text))))?,
+                    )
                 }
                 _ => None,
             });
@@ -237,13 +246,13 @@ struct AssetColumns {
 fn require_columns(catalog: &str, collection: &Collection, table: &Table) -> Result<AssetColumns, CatalogError> {
     let index = |key: &str, column: &str| {
         table.column_index(column).ok_or_else(|| {
-            let columns: Vec<String> = table.columns.iter().map(clean).collect();
+            let columns: Vec<String> = table.columns.iter().map(|text| escape_controls(text)).collect();
             CatalogError::Table {
                 catalog: catalog.to_string(),
                 place: table.header_place(),
                 detail: format!(
                     "no column `{}`, which the collection's `{key}` names (columns: {})",
-                    clean(column),
+                    escape_controls(column),
                     columns.join(", ")
                 ),
             }

@@ -10,7 +10,9 @@
 use serde_json::{Map, Value};
 
 use crate::asset::AssetFormat;
-use crate::error::{CatalogError, clean};
+use downscale_message::escape_controls;
+
+use crate::error::CatalogError;
 
 /// One attribute column: a column users search on, optionally tied to a controlled vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,8 +130,9 @@ impl Collection {
             }
             (Some(_), None) => {
                 let name = assets.string("format")?;
-                let format = AssetFormat::parse(&name)
-                    .ok_or_else(|| assets.wrong("format", AssetFormat::EXPECTED, &format!("\"{}\"", clean(&name))))?;
+                let format = AssetFormat::parse(&name).ok_or_else(|| {
+                    assets.wrong("format", AssetFormat::EXPECTED, &format!("\"{}\"", escape_controls(&name)))
+                })?;
                 FormatSource::Fixed(format)
             }
             (None, Some(_)) => FormatSource::Column(assets.string("format_column_name")?),
@@ -180,7 +183,7 @@ fn aggregation_control(control: &Object<'_>) -> Result<AggregationControl, Catal
                         return Err(step.wrong(
                             "type",
                             "one of \"join_new\", \"join_existing\", \"union\"",
-                            &format!("\"{}\"", clean(other)),
+                            &format!("\"{}\"", escape_controls(other)),
                         ));
                     }
                 };
@@ -231,7 +234,7 @@ impl<'a> Object<'a> {
     fn wrong(&self, key: &str, expected: &str, found: &str) -> CatalogError {
         CatalogError::Key {
             catalog: self.catalog.to_string(),
-            key: clean(self.key_path(key)),
+            key: escape_controls(&self.key_path(key)),
             expected: expected.to_string(),
             found: found.to_string(),
         }
@@ -295,7 +298,7 @@ pub(crate) fn describe(value: &Value) -> String {
         Value::Null => "null".to_string(),
         Value::Bool(b) => format!("the boolean {b}"),
         Value::Number(n) => format!("the number {n}"),
-        Value::String(s) if s.chars().count() <= 40 => format!("the string \"{}\"", clean(s)),
+        Value::String(s) if s.chars().count() <= 40 => format!("the string \"{}\"", escape_controls(s)),
         Value::String(_) => "a string".to_string(),
         Value::Array(_) => "an array".to_string(),
         Value::Object(_) => "an object".to_string(),

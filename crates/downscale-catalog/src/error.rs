@@ -1,7 +1,5 @@
 //! One error type whose messages fit on one line and always start with the collection file they concern.
 
-use std::fmt;
-
 /// Everything that can go wrong while opening or querying a catalog.
 ///
 /// Every variant carries `catalog`, the collection JSON as the user named it, because a run configured with a model
@@ -9,8 +7,9 @@ use std::fmt;
 /// quoted newline inside a CSV cell cannot break the one-line promise.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
-    /// The collection JSON or its CSV could not be read from disk.
-    #[error("{catalog}: cannot read {file}: {detail}")]
+    /// The collection JSON or its CSV could not be read from disk. The file is named after `cannot read` only when
+    /// it is not the collection itself, which the message starts with.
+    #[error("{catalog}: cannot read{}: {detail}", other_file(.catalog, .file))]
     Read { catalog: String, file: String, detail: String },
     /// The collection file is not JSON at all.
     #[error("{catalog}: not valid JSON: {detail}")]
@@ -42,36 +41,18 @@ pub enum CatalogError {
     Ambiguous { catalog: String, query: String, count: usize, candidates: Vec<String> },
 }
 
+/// ` FILE` when `file` is not `catalog`, else nothing.
+fn other_file(catalog: &str, file: &str) -> String {
+    if file == catalog { String::new() } else { format!(" {file}") }
+}
+
 fn list_or_none(values: &[String]) -> String {
     if values.is_empty() { "(none)".to_string() } else { values.join(", ") }
-}
-
-/// Text from files, paths or foreign errors, made safe for a one-line message: control characters (newlines,
-/// tabs, escape sequences) are written escaped, everything else is kept.
-pub(crate) fn clean(text: impl fmt::Display) -> String {
-    let text = text.to_string();
-    if !text.chars().any(char::is_control) {
-        return text;
-    }
-    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
-}
-
-/// A foreign library's message (I/O, JSON, CSV), whose line breaks carry no meaning: whitespace runs become one
-/// space.
-pub(crate) fn one_line(detail: impl fmt::Display) -> String {
-    clean(detail.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn control_characters_are_escaped() {
-        assert_eq!(clean("a\nb\tc"), "a\\nb\\tc");
-        assert_eq!(clean("plain é"), "plain é");
-        assert_eq!(one_line("first line\n  second"), "first line second");
-    }
 
     #[test]
     fn no_match_message_reads_as_one_sentence() {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::error::clean;
+use downscale_message::escape_controls;
 
 /// One constraint: the column must hold one of `values` (exact, case-sensitive match, as in intake-esm).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,14 +64,14 @@ impl Term {
         if self.values.is_empty() {
             "(nothing)".to_string()
         } else {
-            self.values.iter().map(clean).collect::<Vec<_>>().join("|")
+            self.values.iter().map(|text| escape_controls(text)).collect::<Vec<_>>().join("|")
         }
     }
 }
 
 impl fmt::Display for Term {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}", clean(&self.column), self.shown_values())
+        write!(f, "{}={}", escape_controls(&self.column), self.shown_values())
     }
 }
 

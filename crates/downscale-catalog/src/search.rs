@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 
 use crate::catalog::{Catalog, Entry};
-use crate::error::{CatalogError, clean};
+use downscale_message::escape_controls;
+
+use crate::error::CatalogError;
 use crate::query::{CatalogKind, Query, Term};
 
 /// At most this many values or candidates are listed in one message; the rest are counted.
@@ -62,9 +64,9 @@ impl Catalog {
                 .max_by(|a, b| similarity(column, a).total_cmp(&similarity(column, b)).then_with(|| b.cmp(a)));
             CatalogError::UnknownColumn {
                 catalog: self.shown.clone(),
-                column: clean(column),
-                nearest: nearest.map(clean).unwrap_or_default(),
-                columns: columns.iter().map(clean).collect(),
+                column: escape_controls(column),
+                nearest: nearest.map(|text| escape_controls(text)).unwrap_or_default(),
+                columns: columns.iter().map(|text| escape_controls(text)).collect(),
             }
         })
     }
@@ -105,9 +107,9 @@ impl Catalog {
                     catalog: self.shown.clone(),
                     query: query.to_string(),
                     reason,
-                    column: clean(&term.column),
+                    column: escape_controls(&term.column),
                     available: capped(
-                        ranked.iter().map(|v| if v.is_empty() { "(empty)".to_string() } else { clean(v) }),
+                        ranked.iter().map(|v| if v.is_empty() { "(empty)".to_string() } else { escape_controls(v) }),
                     ),
                 };
             }
@@ -129,10 +131,10 @@ impl Catalog {
             let mut parts: Vec<String> = vec![self.table.short_place(row)];
             for &column in &differing {
                 let value = self.table.cell(row, column);
-                let value = if value.is_empty() { "(empty)".to_string() } else { clean(value) };
-                parts.push(format!("{}={value}", clean(&self.table.columns[column])));
+                let value = if value.is_empty() { "(empty)".to_string() } else { escape_controls(value) };
+                parts.push(format!("{}={value}", escape_controls(&self.table.columns[column])));
             }
-            parts.push(format!("asset={}", clean(self.table.cell(row, self.asset_column))));
+            parts.push(format!("asset={}", escape_controls(self.table.cell(row, self.asset_column))));
             parts.join(" ")
         });
         CatalogError::Ambiguous {

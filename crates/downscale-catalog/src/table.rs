@@ -8,7 +8,9 @@ use csv::StringRecord;
 use serde_json::Value;
 
 use crate::collection::describe;
-use crate::error::{CatalogError, clean, one_line};
+use downscale_message::{escape_controls, one_line};
+
+use crate::error::CatalogError;
 use crate::file::{CATALOG_CSV_LIMIT, FileReadError, read_regular_file};
 
 /// Where the rows came from, to say where a bad row is.
@@ -33,7 +35,7 @@ impl Table {
     pub(crate) fn place(&self, row: usize) -> String {
         let position = self.positions.get(row).copied().unwrap_or_default();
         match &self.origin {
-            Origin::File(path) => format!("{} line {position}", clean(path.display())),
+            Origin::File(path) => format!("{} line {position}", escape_controls(&path.display().to_string())),
             Origin::Inline => format!("catalog_dict[{position}]"),
         }
     }
@@ -50,7 +52,7 @@ impl Table {
     /// The place of the header (the column names).
     pub(crate) fn header_place(&self) -> String {
         match &self.origin {
-            Origin::File(path) => format!("{} header", clean(path.display())),
+            Origin::File(path) => format!("{} header", escape_controls(&path.display().to_string())),
             Origin::Inline => "catalog_dict".to_string(),
         }
     }
@@ -66,7 +68,7 @@ impl Table {
 
     /// Reads a plain CSV file with a header line.
     pub(crate) fn read_csv(catalog: &str, path: &Path) -> Result<Table, CatalogError> {
-        let shown = clean(path.display());
+        let shown = escape_controls(&path.display().to_string());
         let compressed = |what: &str| CatalogError::Collection {
             catalog: catalog.to_string(),
             detail: format!(
@@ -88,7 +90,7 @@ impl Table {
         }
         let bytes = read_regular_file(path, CATALOG_CSV_LIMIT).map_err(|error| match error {
             FileReadError::Io(e) => {
-                CatalogError::Read { catalog: catalog.to_string(), file: shown.clone(), detail: one_line(e) }
+                CatalogError::Read { catalog: catalog.to_string(), file: shown.clone(), detail: one_line(&e) }
             }
             other => CatalogError::Collection {
                 catalog: catalog.to_string(),
@@ -170,7 +172,7 @@ impl Table {
                     Some(other) => {
                         return Err(CatalogError::Key {
                             catalog: catalog.to_string(),
-                            key: format!("catalog_dict[{i}].{}", clean(column)),
+                            key: format!("catalog_dict[{i}].{}", escape_controls(column)),
                             expected: "a string, number, boolean or null".to_string(),
                             found: describe(other),
                         });
@@ -191,7 +193,7 @@ fn check_unique(catalog: &str, place: &str, columns: &[String]) -> Result<(), Ca
         Some(duplicate) => Err(CatalogError::Table {
             catalog: catalog.to_string(),
             place: place.to_string(),
-            detail: format!("column `{}` appears more than once", clean(duplicate)),
+            detail: format!("column `{}` appears more than once", escape_controls(duplicate)),
         }),
         None => Ok(()),
     }

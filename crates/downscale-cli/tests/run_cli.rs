@@ -52,16 +52,20 @@ fn example(name: &str) -> PathBuf {
     workspace().join("examples/iberia/bcsd").join(format!("{name}.json"))
 }
 
-/// The run's tasks as `(id, state)` from `downscale runs show --json`.
-fn task_states(dir: &Path, run: &str) -> Vec<(String, String)> {
+/// The run's record, tasks and log lines: `downscale runs show --json`.
+fn run_record(dir: &Path, run: &str) -> Value {
     let output = downscale()
         .args(["runs", "show", run, "--json", "--set"])
         .arg(format!("run_records={}", dir.join("runs.sqlite").display()))
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
-    document["tasks"]
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The run's tasks as `(id, state)` from `downscale runs show --json`.
+fn task_states(dir: &Path, run: &str) -> Vec<(String, String)> {
+    run_record(dir, run)["tasks"]
         .as_array()
         .unwrap()
         .iter()
@@ -263,12 +267,18 @@ fn a_failing_task_fails_the_run_and_publishes_nothing() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"));
+    // Said once: one `error:` line (the engine's own log lines about the failure are below the default level),
+    // plain text on a pipe, and each cause in it once.
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(
         errors[0].contains("failed in task get_experiment_predict") && errors[0].contains("tas_rcp85_damaged.nc"),
         "{stderr}"
     );
+    assert!(errors[0].contains("damaged or incomplete file"), "{stderr}");
+    assert!(!stderr.contains("Some(") && !stderr.contains('\u{1b}'), "{stderr}");
+    let segments: Vec<&str> = errors[0].split(": ").collect();
+    assert!(segments.windows(2).all(|pair| pair[0] != pair[1]), "a cause said twice: {stderr}");
 
     let manifest_path = last_line(&output);
     assert!(manifest_path.contains(&format!("/results/failed-runs/{TAS_RUN}/")), "{manifest_path}");
@@ -283,6 +293,15 @@ fn a_failing_task_fails_the_run_and_publishes_nothing() {
     let state = |id: &str| states.iter().find(|(t, _)| t == id).unwrap().1.clone();
     assert_eq!(state("get_experiment_predict"), "failed");
     assert_eq!(state("bias_correct"), "pending");
+
+    // A cut-short file is damaged for good: one attempt, no retry.
+    let record = run_record(dir.path(), TAS_RUN);
+    let failed = record["tasks"].as_array().unwrap().iter().find(|t| t["state"] == "failed").unwrap();
+    assert_eq!(failed["task_id"], "get_experiment_predict");
+    assert_eq!(failed["attempts"], 1, "{failed}");
+    assert!(failed["error"].as_str().unwrap().contains("damaged or incomplete file"), "{failed}");
+    let retries: Vec<&Value> = record["logs"].as_array().unwrap().iter().filter(|l| l["level"] == "warn").collect();
+    assert!(retries.is_empty(), "{retries:?}");
 }
 
 /// The data of the three published outputs of a finished run in `dir`.

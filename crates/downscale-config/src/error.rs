@@ -75,13 +75,3 @@ fn at_key(key: Option<&str>) -> String {
         _ => String::new(),
     }
 }
-
-/// Text from a file, the environment or the command line, made safe for a
-/// one-line message: control characters (newlines, escape sequences) are
-/// written escaped, everything else is kept.
-pub(crate) fn escape_controls(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_owned();
-    }
-    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
-}

@@ -15,12 +15,13 @@ use figment::value::{Dict, Map};
 use figment::{Figment, Metadata, Profile, Provider};
 
 use crate::config::Source;
-use crate::error::{ConfigError, escape_controls};
+use crate::error::ConfigError;
 use crate::read::read_config_file;
 use crate::redact::{is_secret_key, shown_assignment, shown_text};
 use crate::schema::{Schema, ShapeError};
 use crate::settings::Settings;
 use crate::tree::{TreeError, check_segments, nest, normalise_key, parse_document, parse_scalar};
+use downscale_message::escape_controls;
 
 const DEFAULTS_YAML: &str = include_str!("defaults.yaml");
 

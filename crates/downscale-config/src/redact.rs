@@ -9,7 +9,7 @@
 
 use serde_json::Value as Json;
 
-use crate::error::escape_controls;
+use downscale_message::escape_controls;
 
 /// What replaces a hidden value.
 pub(crate) const REDACTED: &str = "<redacted>";

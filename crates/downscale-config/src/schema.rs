@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use figment::value::{Dict, Value};
 
-use crate::error::escape_controls;
 use crate::tree::{TreeError, join};
+use downscale_message::escape_controls;
 
 /// One node of the key schema.
 #[derive(Debug, Clone)]

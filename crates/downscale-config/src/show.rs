@@ -5,8 +5,8 @@ use serde_json::{Value as Json, json};
 
 use crate::config::Config;
 use crate::env::IgnoredVariable;
-use crate::error::escape_controls;
 use crate::redact::shown_value;
+use downscale_message::escape_controls;
 
 /// Widest assignment whose source comment is aligned with the others.
 const ALIGNED_WIDTH: usize = 100;

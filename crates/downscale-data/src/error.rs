@@ -1,6 +1,12 @@
 //! One error type for the data layer whose messages fit on one line and always name the file.
 
+use std::error::Error;
 use std::fmt;
+
+/// The foreign error behind a failed read or write (an `std::io::Error`, an `object_store::Error`), kept typed so
+/// that a caller can tell a passing storage problem (a timeout) from a lasting one (a missing permission) without
+/// reading the text.
+pub type Cause = Box<dyn Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong while reading, decoding or writing climate data.
 ///
@@ -12,14 +18,27 @@ pub enum DataError {
     NotFound { path: String },
     #[error("{path}: not a NetCDF or Zarr dataset ({detail})")]
     UnknownFormat { path: String, detail: String },
+    /// `detail` already says what `source` says (it is the source's text when there is one), so the message stands
+    /// alone; `source` is there for typed inspection.
     #[error("{path}: cannot read: {detail}")]
-    Read { path: String, detail: String },
+    Read {
+        path: String,
+        detail: String,
+        #[source]
+        source: Option<Cause>,
+    },
     /// The file's own structure contradicts itself or its size (a corrupt header, a truncated copy): reading it
     /// again will not help, so it is not a transient read error.
     #[error("{path}: damaged or incomplete file: {detail}")]
     Malformed { path: String, detail: String },
+    /// Like [`DataError::Read`]: `detail` stands alone, `source` is the typed cause when there is one.
     #[error("{path}: cannot write: {detail}")]
-    Write { path: String, detail: String },
+    Write {
+        path: String,
+        detail: String,
+        #[source]
+        source: Option<Cause>,
+    },
     #[error("{path}: variable '{variable}' not found (available: {available})")]
     MissingVariable { path: String, variable: String, available: String },
     #[error("{path}: variable '{variable}': {detail}")]
@@ -33,22 +52,49 @@ pub enum DataError {
 }
 
 impl DataError {
+    /// A failed read described by text only (a library that gives no typed error, or none that matters).
     pub(crate) fn read(path: impl fmt::Display, detail: impl fmt::Display) -> Self {
-        Self::Read { path: path.to_string(), detail: one_line(detail) }
+        Self::Read { path: path.to_string(), detail: flatten(detail), source: None }
     }
 
+    /// A failed read whose cause stays typed.
+    pub(crate) fn read_source(path: impl fmt::Display, source: impl Error + Send + Sync + 'static) -> Self {
+        Self::Read {
+            path: path.to_string(),
+            detail: downscale_message::one_line(&source),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// A failed write described by text only.
     pub(crate) fn write(path: impl fmt::Display, detail: impl fmt::Display) -> Self {
-        Self::Write { path: path.to_string(), detail: one_line(detail) }
+        Self::Write { path: path.to_string(), detail: flatten(detail), source: None }
+    }
+
+    /// A failed write whose cause stays typed.
+    pub(crate) fn write_source(path: impl fmt::Display, source: impl Error + Send + Sync + 'static) -> Self {
+        Self::Write {
+            path: path.to_string(),
+            detail: downscale_message::one_line(&source),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// Copying `from` to `path` failed; the cause stays typed.
+    pub(crate) fn copy_failed(path: impl fmt::Display, from: &str, source: impl Error + Send + Sync + 'static) -> Self {
+        let detail =
+            format!("copying {}: {}", downscale_message::escape_controls(from), downscale_message::one_line(&source));
+        Self::Write { path: path.to_string(), detail, source: Some(Box::new(source)) }
     }
 
     pub(crate) fn bad_variable(path: impl fmt::Display, variable: &str, detail: impl fmt::Display) -> Self {
-        Self::BadVariable { path: path.to_string(), variable: variable.to_string(), detail: one_line(detail) }
+        Self::BadVariable { path: path.to_string(), variable: variable.to_string(), detail: flatten(detail) }
     }
 }
 
-/// Library errors (HDF5, zarrs) can span lines; a CLI error must not.
-fn one_line(detail: impl fmt::Display) -> String {
-    detail.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+/// A library's message (HDF5, zarrs) can span lines or hold a value from the file; a message must stay one line.
+fn flatten(detail: impl fmt::Display) -> String {
+    downscale_message::one_line_text(&detail.to_string())
 }
 
 pub type Result<T, E = DataError> = std::result::Result<T, E>;

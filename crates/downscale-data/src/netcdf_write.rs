@@ -18,22 +18,22 @@ pub fn write_netcdf(
     provenance: &Provenance,
     replace: Replace,
 ) -> Result<()> {
-    let err = |e: &dyn std::fmt::Display| DataError::write(&destination.display, e);
     check_destination(destination, replace, OutputKind::NetcdfFile)?;
     let directory = match &destination.local_path {
         Some(path) => path.parent().map(std::path::Path::to_path_buf).unwrap_or_default(),
         None => std::env::temp_dir(),
     };
-    let mut created_folders = CreatedFolders::create(&directory).map_err(|e| err(&e))?;
+    let io_error = |e| DataError::write_source(&destination.display, e);
+    let mut created_folders = CreatedFolders::create(&directory).map_err(io_error)?;
     if let Some(path) = &destination.local_path {
         remove_stale_stages(path);
     }
     let temporary = tempfile::Builder::new()
         .prefix(&staging_name(&destination.file_name(), ""))
         .tempfile_in(&directory)
-        .map_err(|e| err(&e));
+        .map_err(io_error);
     let written = temporary.and_then(|temporary| {
-        write_file(array, temporary.path(), provenance).map_err(|e| err(&e))?;
+        write_file(array, temporary.path(), provenance).map_err(|e| DataError::write(&destination.display, e))?;
         Ok(temporary)
     });
     let temporary = match written {
@@ -56,13 +56,13 @@ pub fn write_netcdf(
         }
         None => {
             use object_store::ObjectStoreExt;
-            let bytes = std::fs::read(temporary.path()).map_err(|e| err(&e))?;
+            let bytes = std::fs::read(temporary.path()).map_err(io_error)?;
             let store = destination.store.clone();
             let key = destination.key.clone();
             crate::backend::IO_RUNTIME
                 .block_on(async move { store.put(&key, bytes.into()).await })
                 .map(|_| ())
-                .map_err(|e| err(&e))
+                .map_err(|e| DataError::write_source(&destination.display, e))
         }
     }
 }

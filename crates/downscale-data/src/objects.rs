@@ -30,20 +30,20 @@ impl Location {
                     Err(e) => Err(e),
                 }
             })
-            .map_err(|e| DataError::read(&self.display, e))
+            .map_err(|e| DataError::read_source(&self.display, e))
     }
 
     /// Writes one object. A put is atomic on object storage; on the local disk `object_store` writes a temporary
     /// file and renames it, so readers see the old content or the new, never a part.
     pub fn write_bytes(&self, bytes: Vec<u8>) -> Result<()> {
         if let Some(parent) = self.local_path.as_ref().and_then(|p| p.parent()) {
-            std::fs::create_dir_all(parent).map_err(|e| DataError::write(&self.display, e))?;
+            std::fs::create_dir_all(parent).map_err(|e| DataError::write_source(&self.display, e))?;
         }
         let (store, key) = (self.store.clone(), self.key.clone());
         IO_RUNTIME
             .block_on(async move { store.put(&key, PutPayload::from(bytes)).await })
             .map(|_| ())
-            .map_err(|e| DataError::write(&self.display, e))
+            .map_err(|e| DataError::write_source(&self.display, e))
     }
 
     /// Bytes held at this location: the object's size, or the sum over every object under it (a store).
@@ -60,7 +60,7 @@ impl Location {
                 }
                 Ok::<u64, object_store::Error>(total)
             })
-            .map_err(|e| DataError::read(&self.display, e))
+            .map_err(|e| DataError::read_source(&self.display, e))
     }
 
     /// Removes the object or every object under this prefix (nothing to remove is not an error).
@@ -68,7 +68,7 @@ impl Location {
         if let Some(path) = &self.local_path {
             let removed = if path.is_dir() { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
             return match removed {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(DataError::write(&self.display, e)),
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(DataError::write_source(&self.display, e)),
                 _ => Ok(()),
             };
         }
@@ -83,7 +83,7 @@ impl Location {
                     Err(e) => Err(e),
                 }
             })
-            .map_err(|e| DataError::write(&self.display, e))
+            .map_err(|e| DataError::write_source(&self.display, e))
     }
 }
 
@@ -133,7 +133,7 @@ impl StagedCopy {
                 IO_RUNTIME
                     .block_on(async move { store.put(&key, payload).await })
                     .map(|_| ())
-                    .map_err(|e| DataError::write(&destination.display, e))
+                    .map_err(|e| DataError::write_source(&destination.display, e))
             }
             StagedCopy::Remote { root: None, .. } => Ok(()),
         }
@@ -161,14 +161,14 @@ fn stage_copy(source: &Location, destination: &Location) -> Result<StagedCopy> {
     check_destination(destination, Replace::OwnOutputs, kind)?;
     if let (Some(from), Some(to)) = (&source.local_path, &destination.local_path) {
         let parent = to.parent().ok_or_else(|| DataError::write(&destination.display, "no parent folder"))?;
-        std::fs::create_dir_all(parent).map_err(|e| DataError::write(&destination.display, e))?;
+        std::fs::create_dir_all(parent).map_err(|e| DataError::write_source(&destination.display, e))?;
         remove_stale_stages(to);
         let staging = to.with_file_name(staging_name(&destination.file_name(), unique_suffix()));
         return match copy_tree(from, &staging) {
             Ok(()) => Ok(StagedCopy::Local { staging, destination: destination.clone(), kind }),
             Err(e) => {
                 remove_stage(&staging);
-                Err(DataError::write(&destination.display, format!("copying {}: {e}", source.display)))
+                Err(DataError::copy_failed(&destination.display, &source.display, e))
             }
         };
     }
@@ -197,7 +197,7 @@ fn stage_copy(source: &Location, destination: &Location) -> Result<StagedCopy> {
             }
             Ok::<_, object_store::Error>(root)
         })
-        .map_err(|e| DataError::write(&destination.display, format!("copying {}: {e}", source.display)));
+        .map_err(|e| DataError::copy_failed(&destination.display, &source.display, e));
     match root {
         Ok(root) => Ok(StagedCopy::Remote { destination: destination.clone(), root }),
         Err(error) => {

@@ -53,6 +53,7 @@ pub fn check_destination(destination: &Location, replace: Replace, kind: OutputK
         Some(reason) => Err(DataError::Write {
             path: destination.display.clone(),
             detail: format!("{reason}; nothing was written (choose another output, or move it away first)"),
+            source: None,
         }),
     }
 }
@@ -176,7 +177,7 @@ fn remote_refusal(destination: &Location, replace: Replace, kind: OutputKind) ->
     use object_store::ObjectStoreExt;
     let store = destination.store.clone();
     let key = destination.key.clone();
-    let read_error = |e: object_store::Error| DataError::read(&destination.display, e);
+    let read_error = |e: object_store::Error| DataError::read_source(&destination.display, e);
     crate::backend::IO_RUNTIME.block_on(async move {
         match kind {
             OutputKind::NetcdfFile | OutputKind::Document => match store.head(&key).await {

@@ -109,7 +109,7 @@ pub(crate) fn publish_local(
 ) -> Result<()> {
     let final_path = destination.local_path.as_deref().expect("local publishing has a local destination");
     check_destination(destination, replace, kind)?;
-    let err = |e: std::io::Error| DataError::write(&destination.display, e);
+    let err = |e: std::io::Error| DataError::write_source(&destination.display, e);
     if std::fs::symlink_metadata(final_path).is_ok() {
         let name = final_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         let aside = final_path.with_file_name(format!(".{name}.replaced-{}", unique_suffix()));
@@ -135,7 +135,7 @@ fn clear_prefix(location: &Location) -> Result<()> {
             }
             Ok::<(), object_store::Error>(())
         })
-        .map_err(|e| DataError::write(&location.display, e))
+        .map_err(|e| DataError::write_source(&location.display, e))
 }
 
 /// Every key under `prefix`, walking one directory level at a time (which avoids a direct `futures` dependency for

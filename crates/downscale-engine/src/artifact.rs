@@ -45,7 +45,7 @@ pub struct ArtifactStore {
 
 impl ArtifactStore {
     pub fn new(root: &str) -> Result<ArtifactStore, EngineError> {
-        let root = Location::parse(root).map_err(|e| EngineError::storage(root, e))?;
+        let root = Location::parse(root)?;
         Ok(ArtifactStore { root })
     }
 
@@ -66,7 +66,7 @@ impl ArtifactStore {
     /// The artifact of `name`/`key` if it is complete.
     pub fn complete(&self, name: &str, key: &CacheKey) -> Result<Option<Artifact>, EngineError> {
         let marker = self.folder(name, key).child(MARKER);
-        let Some(bytes) = marker.read_bytes().map_err(|e| EngineError::storage(&marker.display, e))? else {
+        let Some(bytes) = marker.read_bytes()? else {
             return Ok(None);
         };
         // An unreadable marker (written by an older, incompatible engine) is treated as absent: the task re-runs.
@@ -81,9 +81,13 @@ impl ArtifactStore {
         variable: Option<String>,
     ) -> Result<Artifact, EngineError> {
         let location = self.artifact_location(task, key);
-        let bytes = location.total_size().map_err(|e| EngineError::storage(&location.display, e))?;
+        let bytes = location.total_size()?;
         if bytes == 0 {
-            return Err(EngineError::storage(&location.display, "the task wrote no artifact"));
+            return Err(EngineError::Storage {
+                location: location.display.clone(),
+                detail: "the task wrote no artifact".into(),
+                source: None,
+            });
         }
         let artifact = Artifact {
             task: task.name.clone(),
@@ -96,7 +100,7 @@ impl ArtifactStore {
         };
         let marker = self.folder(&task.name, key).child(MARKER);
         let json = serde_json::to_vec_pretty(&artifact).expect("an artifact record serialises");
-        marker.write_bytes(json).map_err(|e| EngineError::storage(&marker.display, e))?;
+        marker.write_bytes(json)?;
         Ok(artifact)
     }
 
@@ -113,7 +117,7 @@ impl ArtifactStore {
         };
         let folder = root.join(name);
         let path = folder.join(format!("{key}.lock"));
-        let error = |e: std::io::Error| EngineError::storage(path.display().to_string(), e);
+        let error = |e| EngineError::io(path.display(), e);
         std::fs::create_dir_all(&folder).map_err(error)?;
         let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(error)?;
         file.lock().map_err(error)?;
@@ -123,6 +127,6 @@ impl ArtifactStore {
     /// Removes an unmarked folder's leftovers before a task writes again.
     pub fn clear(&self, name: &str, key: &CacheKey) -> Result<(), EngineError> {
         let folder = self.folder(name, key);
-        folder.remove_all().map_err(|e| EngineError::storage(&folder.display, e))
+        Ok(folder.remove_all()?)
     }
 }

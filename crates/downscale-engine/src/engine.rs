@@ -7,6 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use downscale_data::{Location, copy_stores};
+use downscale_message::one_line;
 use serde_json::Value;
 
 use crate::artifact::{Artifact, ArtifactStore, TaskHold};
@@ -99,7 +100,7 @@ impl Engine<'_> {
         self.log(
             record,
             None,
-            "info",
+            Level::Info,
             &format!("run {} of flow {} on runtime {}", request.run_id, flow.name, self.runtime.name()),
         );
         self.progress.run_started(request.run_id, flow.tasks().len());
@@ -113,7 +114,7 @@ impl Engine<'_> {
                     done.insert(task.id.clone(), artifact);
                 }
                 Err(error) => {
-                    failure = Some(Failure { task: task.id.clone(), error: error.message });
+                    failure = Some(Failure { task: task.id.clone(), error: one_line(&error) });
                     break;
                 }
             }
@@ -131,13 +132,15 @@ impl Engine<'_> {
         if manifest.failure.is_none()
             && let Err(error) = self.publish(request, &done, &mut manifest.datasets)
         {
-            manifest.failure = Some(Failure { task: "publish".into(), error: error.to_string() });
+            manifest.failure = Some(Failure { task: "publish".into(), error: one_line(&error) });
         }
         let path = write_manifest(&self.results, &manifest)?;
         let succeeded = manifest.failure.is_none();
         match &manifest.failure {
-            None => self.log(record, None, "info", &format!("run succeeded; manifest {path}")),
-            Some(f) => self.log(record, Some(&f.task), "error", &format!("run failed in task {}: {}", f.task, f.error)),
+            None => self.log(record, None, Level::Info, &format!("run succeeded; manifest {path}")),
+            Some(f) => {
+                self.log(record, Some(&f.task), Level::Failure, &format!("run failed in task {}: {}", f.task, f.error))
+            }
         }
         let error = manifest.failure.as_ref().map(|f| format!("task {}: {}", f.task, f.error));
         self.records.finish_run(record, succeeded, Some(&path), error.as_deref())?;
@@ -156,7 +159,7 @@ impl Engine<'_> {
         self.progress.task_started(&task.id);
         let report_failure = |attempts: u32, error: &TaskError| {
             let report =
-                TaskReport { state: "failed", attempts, error: Some(error.message.clone()), ..TaskReport::default() };
+                TaskReport { state: "failed", attempts, error: Some(one_line(error)), ..TaskReport::default() };
             let _ = self.records.task_finished(record, &task.id, &report);
             self.progress.task_finished(&task.id, TaskEnd::Failed);
         };
@@ -194,22 +197,20 @@ impl Engine<'_> {
                         error: None,
                     };
                     self.records.task_finished(record, &task.id, &report).map_err(TaskError::from)?;
-                    self.log(record, Some(&task.id), "info", &format!("{}: done in {wall_seconds:.2} s", task.id));
+                    self.log(record, Some(&task.id), Level::Info, &format!("{}: done in {wall_seconds:.2} s", task.id));
                     self.progress.task_finished(&task.id, TaskEnd::Succeeded);
                     return Ok(artifact);
                 }
-                Err(error) if error.transient && attempt < self.retry.attempts => {
+                Err(error) if attempt < self.retry.attempts && error.is_transient() => {
                     let delay = self.retry.base_delay * 2u32.pow(attempt - 1);
-                    self.log(
-                        record,
-                        Some(&task.id),
-                        "warn",
-                        &format!("{}: attempt {attempt} failed ({error}); retrying in {delay:?}", task.id),
-                    );
+                    let cause = one_line(&error);
+                    let message = format!("{}: attempt {attempt} failed ({cause}); retrying in {delay:?}", task.id);
+                    self.log(record, Some(&task.id), Level::Warn, &message);
                     std::thread::sleep(delay);
                 }
                 Err(error) => {
-                    self.log(record, Some(&task.id), "error", &format!("{}: {error}", task.id));
+                    let message = format!("{}: failed after {attempt} attempt(s): {}", task.id, one_line(&error));
+                    self.log(record, Some(&task.id), Level::Failure, &message);
                     report_failure(attempt, &error);
                     return Err(error);
                 }
@@ -230,7 +231,7 @@ impl Engine<'_> {
             };
             let report = TaskReport { state: "cached", cache_hit: true, ..TaskReport::default() };
             self.records.task_finished(record, &task.id, &report)?;
-            self.log(record, Some(&task.id), "info", &format!("{}: cached ({})", task.id, artifact.location));
+            self.log(record, Some(&task.id), Level::Info, &format!("{}: cached ({})", task.id, artifact.location));
             self.progress.task_finished(&task.id, TaskEnd::CacheHit);
             Ok(Some(artifact))
         };
@@ -281,26 +282,49 @@ impl Engine<'_> {
                 flow: request.flow.name.clone(),
                 detail: format!("output '{}' names unknown task '{}'", output.dataset, output.task_id),
             })?;
-            let from = Location::parse(&artifact.location).map_err(|e| EngineError::storage(&artifact.location, e))?;
+            let from = Location::parse(&artifact.location)?;
             let to = self.results.child(&format!("{}/{}", request.run_id, output.published_name));
             copies.push((from, to));
         }
-        let results = self.results.child(request.run_id);
-        copy_stores(&copies).map_err(|e| EngineError::storage(&results.display, e))?;
+        copy_stores(&copies)?;
         for (output, (_, to)) in request.outputs.iter().zip(&copies) {
             datasets.insert(output.dataset.clone(), to.display.clone());
         }
         Ok(())
     }
 
-    fn log(&self, record: i64, task: Option<&str>, level: &str, message: &str) {
-        match level {
-            "error" => tracing::error!(task, "{message}"),
-            "warn" => tracing::warn!(task, "{message}"),
-            _ => tracing::info!(task, "{message}"),
+    /// Records a log line and emits it as a tracing event, with the task as a plain field when there is one.
+    fn log(&self, record: i64, task: Option<&str>, level: Level, message: &str) {
+        match (level, task) {
+            (Level::Warn, Some(task)) => tracing::warn!(task, "{message}"),
+            (Level::Warn, None) => tracing::warn!("{message}"),
+            (Level::Info | Level::Failure, Some(task)) => tracing::info!(task, "{message}"),
+            (Level::Info | Level::Failure, None) => tracing::info!("{message}"),
         }
-        if let Err(e) = self.records.log(record, task, level, message) {
+        if let Err(e) = self.records.log(record, task, level.recorded(), message) {
             tracing::warn!("cannot record a log line: {e}");
+        }
+    }
+}
+
+/// How much a log line matters.
+#[derive(Debug, Clone, Copy)]
+enum Level {
+    Info,
+    /// A failure that will be retried.
+    Warn,
+    /// A task or run failed. It is the run's outcome, which the caller reports (the command line prints it as its
+    /// one `error:` line): the records keep it at level `error`, but the live log shows it at `info`, so a
+    /// terminal does not say it again at error level.
+    Failure,
+}
+
+impl Level {
+    fn recorded(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Failure => "error",
         }
     }
 }

@@ -38,10 +38,10 @@ pub fn write_manifest(results: &Location, manifest: &Manifest) -> Result<String,
     let base = results.child(&format!("{folder}/{}", manifest.run_id));
     let json = serde_json::to_vec_pretty(manifest).expect("a manifest serialises");
     let stamped = base.child(&format!("{stamp}.json"));
-    stamped.write_bytes(json.clone()).map_err(|e| EngineError::storage(&stamped.display, e))?;
+    stamped.write_bytes(json.clone())?;
     if manifest.failure.is_none() {
         let latest = base.child("latest.json");
-        latest.write_bytes(json).map_err(|e| EngineError::storage(&latest.display, e))?;
+        latest.write_bytes(json)?;
     }
     Ok(stamped.display)
 }

@@ -1,10 +1,11 @@
 //! The engine on real storage and a real SQLite file: caching, partial re-runs, retries, failures and publishing.
 
+use std::io::ErrorKind;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use downscale_data::{Location, read_variable};
+use downscale_data::{DataError, Location, read_variable};
 use downscale_engine::{
     ArtifactKind, ArtifactStore, Budget, Engine, Flow, InProcessRuntime, NoProgress, Output, Records, RetryPolicy,
     RunOutcome, RunRequest, Task, TaskError,
@@ -164,7 +165,7 @@ fn transient_failures_are_retried_and_recorded() {
     let counter = calls.clone();
     let flaky = Task::new("flaky", "flaky", 1, ArtifactKind::Json, move |ctx| {
         if counter.fetch_add(1, Ordering::SeqCst) == 0 {
-            return Err(TaskError::transient("storage timed out"));
+            return Err(TaskError::caused_by(std::io::Error::new(ErrorKind::TimedOut, "storage timed out")));
         }
         ctx.write_json(&1)
     });
@@ -174,6 +175,49 @@ fn transient_failures_are_retried_and_recorded() {
     assert_eq!((task.attempts, task.state.as_str()), (2, "succeeded"));
     let logs = setup.records.logs(outcome.record).unwrap();
     assert!(logs.iter().any(|l| l.level == "warn" && l.message.contains("storage timed out")), "{logs:?}");
+}
+
+/// A read failure of the data layer, with `cause` as its typed source when there is one.
+fn read_error(cause: Option<std::io::Error>) -> DataError {
+    let detail = cause.as_ref().map_or("the file ends early".to_string(), ToString::to_string);
+    DataError::Read { path: "tas.nc".into(), detail, source: cause.map(|e| Box::new(e) as _) }
+}
+
+/// Makes the error a task fails with, on every attempt.
+type Failing = fn() -> DataError;
+
+/// A transient `io::Error` inside a `DataError` is retried (3 attempts here); a damaged file, a bad variable, a
+/// lasting I/O error or a read failure without a typed cause fails at the first attempt.
+#[test]
+fn only_a_transient_cause_is_retried() {
+    let cases: [(&str, Failing, u32); 6] = [
+        ("timed out", || read_error(Some(std::io::Error::new(ErrorKind::TimedOut, "timed out"))), 3),
+        ("interrupted", || read_error(Some(std::io::Error::from(ErrorKind::Interrupted))), 3),
+        ("permission", || read_error(Some(std::io::Error::from(ErrorKind::PermissionDenied))), 1),
+        ("no cause", || read_error(None), 1),
+        ("malformed", || DataError::Malformed { path: "tas.nc".into(), detail: "header cut short".into() }, 1),
+        (
+            "bad variable",
+            || DataError::BadVariable { path: "tas.nc".into(), variable: "tas".into(), detail: "4 dims".into() },
+            1,
+        ),
+    ];
+    for (name, error, attempts) in cases {
+        let setup = Setup::new();
+        let calls = Arc::new(AtomicU32::new(0));
+        let counter = calls.clone();
+        let failing = Task::new("failing", "failing", 1, ArtifactKind::Json, move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Err(error().into())
+        });
+        let outcome = setup.run(&Flow::new("f", vec![failing]).unwrap(), vec![]);
+        assert!(!outcome.succeeded, "{name}");
+        assert_eq!(calls.load(Ordering::SeqCst), attempts, "{name}");
+        let task = &setup.records.tasks(outcome.record).unwrap()[0];
+        assert_eq!((task.attempts, task.state.as_str()), (attempts, "failed"), "{name}");
+        let recorded = task.error.as_deref().unwrap();
+        assert!(recorded.starts_with("tas.nc: ") && !recorded.contains('\n'), "{name}: {recorded}");
+    }
 }
 
 #[test]

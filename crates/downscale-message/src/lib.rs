@@ -26,6 +26,12 @@ pub fn one_line(error: &(dyn Error + 'static)) -> String {
     escape_controls(&line)
 }
 
+/// Text that is not an error value (a library's message taken as text, a detail built from one) as [`one_line`]
+/// writes a message: whitespace runs as one space, control characters escaped.
+pub fn one_line_text(text: &str) -> String {
+    escape_controls(&flatten_whitespace(text))
+}
+
 /// Text from a file, a path or a foreign message, safe inside a one-line message: control characters (newlines,
 /// tabs, escape sequences) are written escaped, as `\n`, `\t`, `\u{1b}`; everything else is kept.
 pub fn escape_controls(text: &str) -> String {
@@ -83,5 +89,6 @@ mod tests {
         assert!(!line.chars().any(char::is_control), "{line}");
         assert_eq!(escape_controls("a\nb\tc"), "a\\nb\\tc");
         assert_eq!(escape_controls("plain é"), "plain é");
+        assert_eq!(one_line_text("HDF5 said:\n  bad\u{1b}[0m"), "HDF5 said: bad\\u{1b}[0m");
     }
 }

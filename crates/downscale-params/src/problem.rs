@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use downscale_message::escape_controls;
+
 /// One thing wrong with a parameter file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -69,12 +71,4 @@ pub(crate) fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a s
 /// ` (did you mean `X`?)` when there is a near candidate, else nothing.
 pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     nearest(word, candidates).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default()
-}
-
-/// `text` with control characters written as escapes (`\n`, `\u{1b}`), everything else kept.
-pub(crate) fn escape_controls(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_owned();
-    }
-    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }

@@ -12,7 +12,7 @@ use downscale_data::Location;
 use downscale_engine::{
     ArtifactStore, Engine, Records, RetryPolicy, RunRequest, build_runtime, ci_environment, selected_kind,
 };
-use downscale_params::RunParameters;
+use downscale_params::{Problems, RunParameters};
 
 use super::ConfigArgs;
 use super::progress::TerminalProgress;
@@ -58,10 +58,8 @@ pub fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     // cleanup (libcrypto is loaded with libnetcdf's libcurl) raced the process's own and crashed about one run in 30
     // after the manifest was written. Parked threads simply end with the process.
     let runtime = std::mem::ManuallyDrop::new(build_runtime(settings, kind)?);
-    let model_catalog = Catalog::open(&settings.data_catalog.model)
-        .with_context(|| format!("data_catalog.model {}", settings.data_catalog.model))?;
-    let obs_catalog = Catalog::open(&settings.data_catalog.obs)
-        .with_context(|| format!("data_catalog.obs {}", settings.data_catalog.obs))?;
+    let model_catalog = Catalog::open(&settings.data_catalog.model).context("data_catalog.model")?;
+    let obs_catalog = Catalog::open(&settings.data_catalog.obs).context("data_catalog.obs")?;
     let records = Records::open(std::path::Path::new(&settings.run_records))?;
     let artifacts = ArtifactStore::new(&config.expand("storage.intermediate.uri")?)?;
     let results = Location::parse(&config.expand("storage.results.uri")?)?;
@@ -79,7 +77,7 @@ pub fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     let mut failed = Vec::new();
     for file in &args.param_files {
         let display = file.display().to_string();
-        let parameters = RunParameters::read(file).map_err(|problems| anyhow::anyhow!("{problems}"))?;
+        let parameters = RunParameters::read(file).map_err(|problems| anyhow::anyhow!(first_problem(&problems)))?;
         let prepared = downscale_flows::prepare(&parameters, &display, settings, &model_catalog, &obs_catalog)?;
         let request = RunRequest {
             run_id: &prepared.run_id,
@@ -119,6 +117,17 @@ pub fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The first problem of a parameter file and how many more there are: a run stops at the first, on one line;
+/// `params validate` lists every one, a line each.
+fn first_problem(problems: &Problems) -> String {
+    let mut lines = problems.lines();
+    let first = lines.next().unwrap_or_default();
+    match lines.count() {
+        0 => first,
+        more => format!("{first} (and {more} more; `downscale params validate` lists them)"),
+    }
 }
 
 fn init_logging(args: &Args) {

@@ -121,7 +121,7 @@ fn check_local_input(path: &std::path::Path, display: &str) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(DataError::NotFound { path: display.to_string() });
         }
-        Err(e) => return Err(DataError::read(display, e)),
+        Err(e) => return Err(DataError::read_source(display, e)),
     };
     if metadata.is_dir() {
         let is_store = ["zarr.json", ".zgroup", ".zarray"].iter().any(|marker| path.join(marker).is_file());
@@ -160,7 +160,7 @@ pub fn detect_format(location: &Location) -> Result<Format> {
             Err(object_store::Error::NotFound { .. }) => {
                 return Err(DataError::NotFound { path: location.display.clone() });
             }
-            Err(e) => return Err(DataError::read(&location.display, e)),
+            Err(e) => return Err(DataError::read_source(&location.display, e)),
         };
         // A file shorter than a signature is no dataset (and asking for 8 bytes of it is an invalid range).
         if size < 4 {
@@ -174,7 +174,7 @@ pub fn detect_format(location: &Location) -> Result<Format> {
             Err(object_store::Error::NotFound { .. }) => {
                 return Err(DataError::NotFound { path: location.display.clone() });
             }
-            Err(e) => return Err(DataError::read(&location.display, e)),
+            Err(e) => return Err(DataError::read_source(&location.display, e)),
         };
         let is_classic = head.len() >= 4 && &head[..3] == b"CDF" && matches!(head[3], 1 | 2 | 5);
         let is_hdf5 = head.len() >= 8 && &head[..8] == b"\x89HDF\r\n\x1a\n";

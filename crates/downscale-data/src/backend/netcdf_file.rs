@@ -66,7 +66,7 @@ impl NetcdfFile {
         super::preflight::check(&path, &location.display)?;
         super::hdf5_quiet::silence_on_this_thread();
         set_chunk_cache();
-        let file = netcdf::open(&path).map_err(|e| DataError::read(&location.display, e))?;
+        let file = netcdf::open(&path).map_err(|e| DataError::read_source(&location.display, e))?;
         let global_attrs = convert_attrs(file.attributes(), &location.display)?;
         let variables = file
             .variables()
@@ -138,9 +138,9 @@ fn download(location: &Location) -> Result<tempfile::NamedTempFile> {
     let key = location.key.clone();
     let bytes = IO_RUNTIME
         .block_on(async move { store.get(&key).await?.bytes().await })
-        .map_err(|e| DataError::read(&location.display, e))?;
-    let mut temp = tempfile::NamedTempFile::new().map_err(|e| DataError::read(&location.display, e))?;
-    temp.write_all(&bytes).map_err(|e| DataError::read(&location.display, e))?;
+        .map_err(|e| DataError::read_source(&location.display, e))?;
+    let mut temp = tempfile::NamedTempFile::new().map_err(|e| DataError::read_source(&location.display, e))?;
+    temp.write_all(&bytes).map_err(|e| DataError::read_source(&location.display, e))?;
     Ok(temp)
 }
 

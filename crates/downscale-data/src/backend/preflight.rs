@@ -36,14 +36,14 @@ pub(super) fn damaged<T>(detail: String) -> std::result::Result<T, Refusal> {
 pub(super) fn check(path: &Path, display: &str) -> Result<()> {
     let refused = |refusal| match refusal {
         Refusal::Damaged(detail) => DataError::Malformed { path: display.to_string(), detail },
-        Refusal::Unreadable(error) => DataError::read(display, error),
+        Refusal::Unreadable(error) => DataError::read_source(display, error),
     };
-    let mut file = std::fs::File::open(path).map_err(|e| DataError::read(display, e))?;
+    let mut file = std::fs::File::open(path).map_err(|e| DataError::read_source(display, e))?;
     // The real size, not the size any header claims: every length read later is measured against it.
-    let size = file.metadata().map_err(|e| DataError::read(display, e))?.len();
+    let size = file.metadata().map_err(|e| DataError::read_source(display, e))?.len();
     let mut head = Vec::with_capacity(8);
-    (&mut file).take(8).read_to_end(&mut head).map_err(|e| DataError::read(display, e))?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| DataError::read(display, e))?;
+    (&mut file).take(8).read_to_end(&mut head).map_err(|e| DataError::read_source(display, e))?;
+    file.seek(SeekFrom::Start(0)).map_err(|e| DataError::read_source(display, e))?;
     if head.starts_with(b"CDF") {
         netcdf3_header::check(BufReader::new(file), size).map_err(refused)
     } else if head.starts_with(&hdf5_superblock::SIGNATURE) {

@@ -71,7 +71,9 @@ impl ZarrWriter {
         let (staging, created_folders) = match &destination.local_path {
             Some(path) => {
                 let folders = match path.parent() {
-                    Some(parent) => CreatedFolders::create(parent).map_err(|e| err(&e))?,
+                    Some(parent) => {
+                        CreatedFolders::create(parent).map_err(|e| DataError::write_source(&destination.display, e))?
+                    }
                     None => CreatedFolders::default(),
                 };
                 remove_stale_stages(path);
