@@ -111,7 +111,11 @@ fn every_failure_is_one_error_line_saying_each_cause_once() {
     let cases: Vec<(&str, Vec<String>, &str)> = vec![
         ("a missing file", args(&["inspect", "/no/such/file.nc"]), "/no/such/file.nc: file not found"),
         ("a text file", args(&["inspect", &sample("README.md")]), "README.md: not a NetCDF or Zarr dataset"),
-        ("a directory as input", args(&["inspect", &folder]), "folder: not a NetCDF or Zarr dataset (a directory"),
+        (
+            "a directory as input",
+            args(&["inspect", &folder]),
+            "folder: not a NetCDF or Zarr dataset (a folder without zarr.json",
+        ),
         ("a cut-short classic file", args(&["inspect", &classic_cut]), "classic_cut.nc: damaged or incomplete file"),
         ("a cut-short NetCDF-4 file", args(&["inspect", &hdf5_cut]), "hdf5_cut.nc: damaged or incomplete file"),
         (
