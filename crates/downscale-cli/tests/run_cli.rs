@@ -234,11 +234,9 @@ fn bcsd_tas_over_iberia_end_to_end_with_caching() {
     assert!(states.iter().all(|(_, s)| s == "succeeded" || s == "cached"));
 }
 
-#[test]
-fn a_failing_task_fails_the_run_and_publishes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    // A model catalog whose future file is damaged (cut to its first kilobytes): reading it fails.
-    let damaged = dir.path().join("tas_rcp85_damaged.nc");
+/// A model catalog in `dir` whose future file is damaged (cut to its first kilobytes), so reading it fails.
+fn damaged_model_catalog(dir: &Path) -> PathBuf {
+    let damaged = dir.join("tas_rcp85_damaged.nc");
     let original =
         std::fs::read(sample("iberia/gcm_CNRM-CM5/tas_day_CNRM-CM5_rcp85_r1i1p1_iberia_DJF_20801201-21000228.nc"))
             .unwrap();
@@ -259,9 +257,65 @@ fn a_failing_task_fails_the_run_and_publishes_nothing() {
         })
         .map(|line| line + "\n")
         .collect();
-    std::fs::write(dir.path().join("cmip.csv"), csv).unwrap();
-    std::fs::copy(catalog_dir.join("cmip.json"), dir.path().join("cmip.json")).unwrap();
+    std::fs::write(dir.join("cmip.csv"), csv).unwrap();
+    std::fs::copy(catalog_dir.join("cmip.json"), dir.join("cmip.json")).unwrap();
+    dir.join("cmip.json")
+}
 
+/// Every file below `dir` with its content, and every folder.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<Vec<u8>>)> {
+    let mut entries = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path.clone());
+                entries.push((path, None));
+            } else {
+                let content = std::fs::read(&path).unwrap();
+                entries.push((path, Some(content)));
+            }
+        }
+    }
+    entries.sort();
+    entries
+}
+
+#[test]
+fn a_failing_run_leaves_its_output_folder_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let output_folder = dir.path().join("results").join(TAS_RUN);
+    std::fs::create_dir_all(&output_folder).unwrap();
+    std::fs::write(output_folder.join("README"), b"my notes on this run").unwrap();
+    let before = snapshot(&output_folder);
+
+    // A task fails (a damaged input).
+    let (model, obs) = (damaged_model_catalog(dir.path()), workspace().join("data/catalog/obs.json"));
+    let output = run_in(dir.path(), [&model, &obs], &example(TAS_RUN), &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(snapshot(&output_folder), before);
+
+    // A folder of the user's where an output goes: refused before any task runs, and left alone.
+    let in_the_way = output_folder.join("CMIP5.CNRM-CERFACS.CNRM-CM5.rcp85.r1i1p1.day.BCSD.tas.zarr");
+    std::fs::create_dir(&in_the_way).unwrap();
+    std::fs::write(in_the_way.join("figure.png"), b"not a store").unwrap();
+    let before = snapshot(&output_folder);
+    let [model, obs] = shipped_catalogs();
+    let output = run_in(dir.path(), [&model, &obs], &example(TAS_RUN), &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("failed in task publish") && stderr.contains("figure.png"), "{stderr}");
+    assert_eq!(snapshot(&output_folder), before);
+    let states = task_states(dir.path(), TAS_RUN);
+    assert!(states.iter().all(|(_, state)| state == "pending"), "no task ran: {states:?}");
+}
+
+#[test]
+fn a_failing_task_fails_the_run_and_publishes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog_dir = workspace().join("data/catalog");
+    damaged_model_catalog(dir.path());
     let output =
         run_in(dir.path(), [&dir.path().join("cmip.json"), &catalog_dir.join("obs.json")], &example(TAS_RUN), &[]);
     assert_eq!(output.status.code(), Some(1));

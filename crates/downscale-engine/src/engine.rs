@@ -6,14 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
-use downscale_data::{Location, copy_stores};
+use downscale_data::{Location, OutputKind, Replace, check_destination, copy_stores};
 use downscale_message::one_line;
 use serde_json::Value;
 
 use crate::artifact::{Artifact, ArtifactStore, TaskHold};
 use crate::context::TaskContext;
 use crate::error::{EngineError, TaskError};
-use crate::flow::{Flow, Task};
+use crate::flow::{ArtifactKind, Flow, Task};
 use crate::key::CacheKey;
 use crate::manifest::{Failure, Manifest, write_manifest};
 use crate::progress::{Progress, TaskEnd};
@@ -106,8 +106,14 @@ impl Engine<'_> {
         self.progress.run_started(request.run_id, flow.tasks().len());
 
         let mut done: HashMap<String, Artifact> = HashMap::new();
-        let mut failure = None;
-        for task in flow.tasks() {
+        // Where the outputs go is checked before any work: a run of hours must not end in "a folder of yours is
+        // in the way". Publishing checks again, just before it renames.
+        let mut failure = self
+            .check_destinations(request)
+            .err()
+            .map(|error| Failure { task: "publish".into(), error: one_line(&error) });
+        let runnable = if failure.is_none() { flow.tasks() } else { &[] };
+        for task in runnable {
             let key = &keys[&task.id];
             match self.run_task(record, task, key, &done) {
                 Ok(artifact) => {
@@ -266,6 +272,19 @@ impl Engine<'_> {
         })?;
         let artifact = self.artifacts.mark_complete(task, key, context.written_variable())?;
         Ok((artifact, context.bytes_read()))
+    }
+
+    /// Refuses a run whose outputs would replace what it must not (see `downscale_data::publish`).
+    fn check_destinations(&self, request: &RunRequest) -> Result<(), EngineError> {
+        for output in &request.outputs {
+            let kind = match request.flow.task(&output.task_id).map(|task| task.kind) {
+                Some(ArtifactKind::Json) => OutputKind::Document,
+                _ => OutputKind::ZarrStore,
+            };
+            let to = self.results.child(&format!("{}/{}", request.run_id, output.published_name));
+            check_destination(&to, Replace::OwnOutputs, kind)?;
+        }
+        Ok(())
     }
 
     /// Copies the outputs to `<results>/<run_id>/<published name>` as one publication: none is visible until every
