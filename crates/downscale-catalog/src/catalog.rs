@@ -10,7 +10,9 @@ use crate::collection::{AggregationControl, Assets, Attribute, Collection, Forma
 use downscale_message::{escape_controls, one_line};
 
 use crate::error::CatalogError;
-use crate::file::{COLLECTION_JSON_LIMIT, FileReadError, read_regular_file};
+use downscale_fs::{FileReadError, read_regular_file};
+
+use crate::limits::COLLECTION_JSON_LIMIT;
 use crate::table::Table;
 use crate::time_range::TimeRange;
 

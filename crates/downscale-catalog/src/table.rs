@@ -11,7 +11,9 @@ use crate::collection::describe;
 use downscale_message::{escape_controls, one_line};
 
 use crate::error::CatalogError;
-use crate::file::{CATALOG_CSV_LIMIT, FileReadError, read_regular_file};
+use downscale_fs::{FileReadError, read_regular_file};
+
+use crate::limits::CATALOG_CSV_LIMIT;
 
 /// Where the rows came from, to say where a bad row is.
 #[derive(Debug, Clone, PartialEq, Eq)]

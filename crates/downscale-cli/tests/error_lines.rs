@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{downscale, sample};
+use common::{copy_tree, downscale, sample};
 
 /// `output` failed with exactly one `error: ` line, saying `expected`, free of control characters, in which no `: `-separated
 /// segment repeats the one before it, at its start or end (a cause said twice, as in `tas.nc: tas.nc: cannot read`,
@@ -41,24 +41,12 @@ fn cut_copy(dir: &Path, relative: &str, name: &str, bytes: usize) -> String {
 fn altered_store(dir: &Path, name: &str, bytes: Option<&[u8]>) -> String {
     let store = dir.join(name);
     let source = Path::new(&sample("zarr/tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.zarr")).to_path_buf();
-    copy_dir(&source, &store);
+    copy_tree(&source, &store);
     match bytes {
         Some(bytes) => std::fs::write(store.join("tas/1.0.0"), bytes).unwrap(),
         None => std::fs::remove_file(store.join("tas/1.0.0")).unwrap(),
     }
     store.to_string_lossy().into_owned()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{assert_one_line_error, bounded, downscale, sample};
+use common::{assert_one_line_error, bounded, copy_tree, downscale, sample};
 use serde_json::Value;
 
 const STORE: &str = "zarr/tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.zarr";
@@ -17,18 +17,6 @@ fn store_copy(dir: &Path, name: &str) -> PathBuf {
     let target = dir.join(name);
     copy_tree(Path::new(&sample(STORE)), &target);
     target
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
 }
 
 /// Rewrites the JSON document at `path` with `change`.

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{assert_one_line_error, downscale, run, sample};
+use common::{assert_one_line_error, copy_tree, downscale, run, sample};
 
 const GCM: &str = "nunavut_climdown/tiny_gcm.nc";
 const OBS: &str = "nunavut_climdown/tiny_obs.nc";
@@ -31,18 +31,6 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
         }
     }
     entries
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
 }
 
 fn convert(out: &Path, extra: &[&str]) -> std::process::Output {

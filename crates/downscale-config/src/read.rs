@@ -3,11 +3,11 @@
 //! `--config`, `$DOWNSCALE_CONFIG` and the configuration directories may name a FIFO (reading blocks until someone
 //! writes), `/dev/zero` (reading never ends and fills memory), a directory or a device. Each is refused before it
 //! is read, and a regular file is read through the limit, so even a file growing while it is read costs at most
-//! the limit. (`downscale-catalog` reads catalog and parameter files by the same rule.)
+//! the limit (`downscale_fs::read_regular_file`, which catalogs and parameter files are read through too).
 
-use std::fs::{File, FileType};
-use std::io::Read;
 use std::path::Path;
+
+use downscale_fs::{FileReadError, human_bytes, read_regular_file};
 
 use crate::error::ConfigError;
 
@@ -15,60 +15,20 @@ use crate::error::ConfigError;
 pub const CONFIG_FILE_LIMIT: u64 = 4 << 20;
 
 /// The text of the configuration file at `path`; `origin` names it in errors (`config file PATH`).
-///
-/// The type is checked before opening (opening a FIFO would already block) and again on the opened handle, so a
-/// path swapped between the two checks is still caught before a byte is read.
 pub(crate) fn read_config_file(path: &Path, origin: &str) -> Result<String, ConfigError> {
-    let io = |e: std::io::Error| ConfigError::Read { origin: origin.to_owned(), reason: e.to_string() };
     let invalid = |problem: String| ConfigError::Invalid { origin: origin.to_owned(), key: None, problem };
-    let too_large =
-        || invalid(format!("larger than {} MiB, the most a configuration file may hold", CONFIG_FILE_LIMIT >> 20));
-    check_regular(std::fs::metadata(path).map_err(io)?.file_type()).map_err(invalid)?;
-    let file = File::open(path).map_err(io)?;
-    let opened = file.metadata().map_err(io)?;
-    check_regular(opened.file_type()).map_err(invalid)?;
-    if opened.len() > CONFIG_FILE_LIMIT {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::with_capacity(opened.len() as usize);
-    // One byte more than the limit tells a file that grew past it from one that is exactly at it.
-    file.take(CONFIG_FILE_LIMIT + 1).read_to_end(&mut bytes).map_err(io)?;
-    if bytes.len() as u64 > CONFIG_FILE_LIMIT {
-        return Err(too_large());
-    }
+    let bytes = read_regular_file(path, CONFIG_FILE_LIMIT).map_err(|error| match error {
+        FileReadError::Io(e) => ConfigError::Read { origin: origin.to_owned(), reason: e.to_string() },
+        FileReadError::NotRegular { found } => {
+            invalid(format!("expected a YAML configuration file (a regular file), found {found}"))
+        }
+        FileReadError::TooLarge { limit } => {
+            invalid(format!("larger than {}, the most a configuration file may hold", human_bytes(limit)))
+        }
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         invalid(format!("not UTF-8 text (invalid byte at offset {}); save it as UTF-8", e.utf8_error().valid_up_to()))
     })
-}
-
-fn check_regular(file_type: FileType) -> Result<(), String> {
-    if file_type.is_file() {
-        return Ok(());
-    }
-    Err(format!("expected a YAML configuration file (a regular file), found {}", kind_of(file_type)))
-}
-
-fn kind_of(file_type: FileType) -> &'static str {
-    if file_type.is_dir() {
-        return "a directory";
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if file_type.is_fifo() {
-            return "a named pipe (FIFO)";
-        }
-        if file_type.is_char_device() {
-            return "a character device";
-        }
-        if file_type.is_block_device() {
-            return "a block device";
-        }
-        if file_type.is_socket() {
-            return "a socket";
-        }
-    }
-    "a special file"
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The run parameters of one flow run, read from the original system's loose JSON.
 
-use downscale_catalog::{FileReadError, read_regular_file};
+use downscale_fs::{FileReadError, read_regular_file};
 use serde_json::{Map, Value};
 
 use crate::loose::{self, describe, kind_of};

@@ -39,6 +39,19 @@ pub fn bounded(args: &[&str]) -> Output {
     output
 }
 
+/// Copies the folder `from` (a Zarr store) to `to`, recursively.
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
 pub fn run(args: &[&str]) -> Output {
     downscale().args(args).output().expect("the binary runs")
 }

@@ -3,19 +3,12 @@
 //! A path given by a careless or hostile user may name a FIFO (reading blocks until someone writes), `/dev/zero`
 //! (reading never ends and fills memory), a directory or a device. Each of these is refused before it is read, and
 //! a regular file is read through a limit, so even a file that grows while it is read costs at most the limit.
-//! `downscale-params` reads parameter files through the same function.
+//! Configuration files, catalogs and parameter files are all read through [`read_regular_file`], each with the limit
+//! its own crate states as policy.
 
 use std::fs::{File, FileType};
 use std::io::Read;
 use std::path::Path;
-
-/// Largest collection JSON a catalog may have. Real ones (Pangeo's, the sample data's) are a few KB; the rows are
-/// in the CSV.
-pub const COLLECTION_JSON_LIMIT: u64 = 4 << 20;
-
-/// Largest catalog CSV table. A CSV lists every file of a data set, so it can be large (Pangeo's CMIP6 table is
-/// about 100 MB uncompressed); the limit only keeps a mistaken path from filling memory.
-pub const CATALOG_CSV_LIMIT: u64 = 256 << 20;
 
 /// Why a file was not read.
 #[derive(Debug)]
@@ -92,7 +85,7 @@ fn kind_of(file_type: FileType) -> &'static str {
 }
 
 /// `1 MiB`, `256 MiB`, `4096 bytes`: limits are powers of two, shown in the unit they were chosen in.
-fn human_bytes(bytes: u64) -> String {
+pub fn human_bytes(bytes: u64) -> String {
     for (unit, size) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
         if bytes >= size && bytes.is_multiple_of(size) {
             return format!("{} {unit}", bytes / size);
