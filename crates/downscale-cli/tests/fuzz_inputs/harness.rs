@@ -68,12 +68,22 @@ impl Mutant {
         (path, done)
     }
 
+    /// Each mutation's label.
+    pub fn labels(&self, input: &Input) -> Vec<String> {
+        self.mutations
+            .iter()
+            .map(|m| match m {
+                Mutation::File(m) => m.label().to_string(),
+                Mutation::Store(m) => m.label(&input.files),
+            })
+            .collect()
+    }
+
     /// The class of the mutant's damage, for grouping failures: its mutation's label, or one class for all
     /// combinations (their example lists the mutations).
     pub fn label(&self, input: &Input) -> String {
-        match self.mutations.as_slice() {
-            [Mutation::File(m)] => m.label().to_string(),
-            [Mutation::Store(m)] => m.label(&input.files),
+        match self.labels(input).as_slice() {
+            [one] => one.clone(),
             _ => "several mutations".to_string(),
         }
     }

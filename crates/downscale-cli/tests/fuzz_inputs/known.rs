@@ -1,35 +1,133 @@
-//! Failure classes whose cause is known and being fixed in code outside this harness's reach (the Zarr reader and
-//! `validate`). They still fail the test: the report only marks them, with the file the fix belongs in, so a new
-//! class stands out.
+//! Failure classes whose cause is known and being fixed outside this harness's reach: the Zarr reader
+//! (`backend/zarr_store.rs`, and `decode.rs` for what it makes of missing chunks) and `validate.rs`. They are not
+//! excused: the fuzz report only marks them with where the fix belongs, so a new class stands out, and each has a
+//! pinned case below that fails until it is fixed.
 
-use crate::inputs::Kind;
+use serde_json::json;
 
-/// A known class: input kinds, command, a piece of the mutation label, the symptom, and where the cause is.
+use crate::harness::{Mutant, Mutation, exercise};
+use crate::inputs::{Input, Kind};
+use crate::mutate_store::{ChunkEdit, StoreMutation};
+
+/// A known class: commands, pieces of the mutation label (any one), the symptom, and where the cause is.
 struct Known {
-    stores_only: bool,
-    command: &'static str,
-    mutation: &'static str,
+    commands: &'static [&'static str],
+    mutations: &'static [&'static str],
     symptom: &'static str,
     owner: &'static str,
 }
 
-const KNOWN: &[Known] = &[Known {
-    stores_only: true,
-    command: "inspect",
-    mutation: ".zarray geometry := 1000000000000.0",
-    symptom: "killed by a signal",
-    owner: "zarr_store.rs: a 1e12 shape is allocated (abort)",
-}];
+const EXTREME_GEOMETRY: &[&str] =
+    &["geometry := 1000000000000", "geometry := 2147483648", "geometry := 4611686018427387904", "geometry := 18446"];
 
-/// Where the cause of a failure class lies, when it is known.
-pub fn owner(kind: Kind, command: &str, mutation: &str, symptom: &str) -> Option<&'static str> {
+const KNOWN: &[Known] = &[
+    Known {
+        commands: &["inspect", "convert"],
+        mutations: EXTREME_GEOMETRY,
+        symptom: "killed by a signal",
+        owner: "zarr_store.rs: reads allocate the claimed shape (allocation failure, abort)",
+    },
+    Known {
+        commands: &["inspect", "convert"],
+        mutations: EXTREME_GEOMETRY,
+        symptom: "panic",
+        owner: "zarr_store.rs: zarrs sizes the claimed shape unchecked (capacity or multiplication overflow)",
+    },
+    Known {
+        commands: &["validate"],
+        mutations: EXTREME_GEOMETRY,
+        symptom: "hang",
+        owner: "validate.rs: walks every chunk of the claimed shape",
+    },
+    Known {
+        commands: &["validate"],
+        mutations: EXTREME_GEOMETRY,
+        symptom: "panic",
+        owner: "validate.rs: element count overflows",
+    },
+    Known {
+        commands: &["convert"],
+        mutations: &["coordinate chunk deleted"],
+        symptom: "exit 0 on damaged input",
+        owner: "zarr_store.rs/decode.rs: a missing coordinate chunk reads as fill values",
+    },
+    Known {
+        commands: &["validate"],
+        mutations: &[".zarray deleted", "zarr.json deleted", "chunk emptied", "chunk truncated"],
+        symptom: "exit 0 on damaged input",
+        owner: "validate.rs: an array without its definition, or an unreadable chunk, passes as complete",
+    },
+];
+
+/// Where the cause of a failure of `command` with `symptom` on a mutant of `kind` with mutations `labels` lies, when
+/// it is known (any of the labels matching).
+pub fn owner(kind: Kind, command: &str, labels: &[String], symptom: &str) -> Option<&'static str> {
     KNOWN
         .iter()
         .find(|k| {
-            (!k.stores_only || kind.is_store())
-                && k.command == command
-                && mutation.contains(k.mutation)
+            kind.is_store()
+                && k.commands.contains(&command)
                 && k.symptom == symptom
+                && labels.iter().any(|label| k.mutations.iter().any(|m| label.contains(m)))
         })
         .map(|k| k.owner)
+}
+
+/// Runs every command on `kind`'s sample changed by the mutation `make` builds from its files and path, and fails
+/// with what went wrong.
+fn assert_handled(kind: Kind, make: impl FnOnce(&Input) -> StoreMutation) {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = Input::prepare(kind, scratch.path());
+    let mutant = Mutant { kind, seed: 0, index: 0, mutations: vec![Mutation::Store(make(&input))] };
+    let exercised = exercise(&input, &mutant);
+    assert!(exercised.failures.is_empty(), "{:?}: {:#?}", mutant.mutations, exercised.failures);
+}
+
+/// zarr_store.rs: `inspect` aborts allocating the claimed 1e12 time steps.
+#[test]
+fn zarr_v2_shape_of_1e12_is_refused_not_allocated() {
+    assert_handled(Kind::ZarrV2, |i| i.files.resize(&i.path, "tas/.zarray", ".shape[0]", json!(1_000_000_000_000u64)));
+}
+
+/// zarr_store.rs and validate.rs: 2^31 steps abort `inspect` and `convert` (allocation) and hang `validate`.
+#[test]
+fn zarr_v2_shape_of_2_pow_31_is_refused_not_allocated() {
+    assert_handled(Kind::ZarrV2, |i| i.files.resize(&i.path, "tas/.zarray", ".shape[0]", json!(1u64 << 31)));
+}
+
+/// zarr_store.rs and validate.rs: 2^62 steps panic in `inspect` and `convert` (capacity overflow) and hang
+/// `validate`.
+#[test]
+fn zarr_v3_shape_of_2_pow_62_is_refused_not_a_panic_or_a_hang() {
+    assert_handled(Kind::ZarrV3, |i| i.files.resize(&i.path, "time/zarr.json", ".shape[0]", json!(1u64 << 62)));
+}
+
+/// validate.rs: u64::MAX steps overflow its element count (a panic) or hang it.
+#[test]
+fn zarr_v3_shape_of_u64_max_is_refused_not_a_panic() {
+    assert_handled(Kind::ZarrV3, |i| i.files.resize(&i.path, "lat/zarr.json", ".shape[0]", json!(u64::MAX)));
+}
+
+/// zarr_store.rs/decode.rs: without `time/0` the time axis reads as fill values and `convert` succeeds.
+#[test]
+fn zarr_v2_deleted_time_chunk_is_refused_not_a_constant_time_axis() {
+    assert_handled(Kind::ZarrV2, |i| i.files.chunk("time/0", ChunkEdit::Delete));
+}
+
+/// validate.rs: an emptied coordinate chunk passes as complete.
+#[test]
+fn zarr_v2_emptied_time_chunk_is_reported_by_validate() {
+    assert_handled(Kind::ZarrV2, |i| i.files.chunk("time/0", ChunkEdit::Empty));
+}
+
+/// validate.rs: a truncated time chunk of a store this tool wrote passes as complete.
+#[test]
+fn zarr_v3_truncated_time_chunk_is_reported_by_validate() {
+    assert_handled(Kind::ZarrV3, |i| i.files.chunk("time/c/0", ChunkEdit::Truncate(601)));
+}
+
+/// validate.rs: an array whose `.zarray` is gone (still listed in `.zmetadata`) passes as complete.
+#[test]
+fn zarr_v2_deleted_array_definition_is_reported_by_validate() {
+    assert_handled(Kind::ZarrV2, |i| i.files.delete("tas/.zarray"));
 }

@@ -39,12 +39,13 @@ const INTERESTING_KEYS: [&str; 24] = [
     "coordinates",
 ];
 
-/// Numbers no array can have as a length: empty, negative, beyond memory (1e12, 2^62), beyond u64, fractional, and
-/// a number written as a 400-digit string.
+/// Numbers no array can have as a length: empty, negative, beyond memory (1e12 as an integer and as a float, 2^62),
+/// beyond u64, fractional, and a number written as a 400-digit string.
 fn extreme_numbers() -> Vec<Value> {
     vec![
         json!(0),
         json!(-1),
+        json!(1_000_000_000_000u64),
         json!(1e12),
         json!(1u64 << 62),
         json!(u64::MAX),
@@ -414,6 +415,33 @@ impl StoreMutation {
                 };
                 format!("{role} chunk {what}")
             }
+        }
+    }
+}
+
+impl StoreFiles {
+    /// A mutation putting `value` at the `shape`/`chunks` element `path` (as reports show it, `.shape[0]`) of the
+    /// metadata document `target` of the store at `root`: a fixed case, where the fuzzer draws its numbers.
+    pub fn resize(&self, root: &Path, target: &str, path: &str, value: Value) -> StoreMutation {
+        let file = self.metadata.iter().position(|m| m == target).expect("a metadata document of the store");
+        let doc: Value = serde_json::from_slice(&std::fs::read(root.join(target)).unwrap()).unwrap();
+        let geometry: Vec<_> = all_paths(&doc).into_iter().filter(|(_, _, g)| *g).collect();
+        let pick = geometry.iter().position(|(p, _, _)| show(p) == path).expect("a geometry field of the document");
+        StoreMutation::Resize { file, pick, value }
+    }
+
+    /// A mutation applying `edit` to the chunk `target`.
+    pub fn chunk(&self, target: &str, edit: ChunkEdit) -> StoreMutation {
+        StoreMutation::Chunk {
+            chunk: self.chunks.iter().position(|c| c == target).expect("a chunk of the store"),
+            edit,
+        }
+    }
+
+    /// A mutation deleting the metadata document `target`.
+    pub fn delete(&self, target: &str) -> StoreMutation {
+        StoreMutation::DeleteMetadata {
+            file: self.metadata.iter().position(|m| m == target).expect("a metadata document of the store"),
         }
     }
 }
