@@ -19,8 +19,9 @@ struct Known {
     owner: &'static str,
 }
 
-const EXTREME_GEOMETRY: &[&str] =
-    &["geometry := 1000000000000", "geometry := 2147483648", "geometry := 4611686018427387904", "geometry := 18446"];
+/// Lengths beyond memory or overflowing sizes, put in a `shape`/`chunks` element by a geometry mutation or by a
+/// replaced value (which may land elsewhere; a crash or hang with one of these is taken as the same cause).
+const EXTREME_GEOMETRY: &[&str] = &[":= 1000000000000", ":= 2147483648", ":= 4611686018427387904", ":= 18446"];
 
 const KNOWN: &[Known] = &[
     Known {

@@ -401,7 +401,7 @@ impl StoreMutation {
         let name = target.rsplit('/').next().unwrap_or(target);
         match self {
             StoreMutation::Resize { value, .. } => format!("{name} geometry := {}", shorten(value)),
-            StoreMutation::Replace { .. } => format!("{name} value replaced"),
+            StoreMutation::Replace { value, .. } => format!("{name} value := {}", shorten(value)),
             StoreMutation::DeleteKey { .. } => format!("{name} key deleted"),
             StoreMutation::BreakJson { .. } => format!("{name} invalid JSON"),
             StoreMutation::DeleteMetadata { .. } => format!("{name} deleted"),
