@@ -131,6 +131,17 @@ fn a_truncated_netcdf4_file_is_refused_from_its_superblock() {
     }
 }
 
+/// Found by `tests/fuzz_inputs`: the NetCDF-4 sample with 4 bytes of its root group's attribute messages set to all
+/// ones opens in libnetcdf, which reads attributes only when they are listed, and listing them made the netcdf crate
+/// panic (NC_EATTMETA) with a trace instead of one line.
+#[test]
+fn damaged_attribute_messages_of_a_netcdf4_file_are_refused_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = PathBuf::from(sample("cmip_misc/tas_day_MIROC6_ssp119_r1i1p1f1_gn_20150101.nc"));
+    let copy = damaged_copy(&source, dir.path(), "attributes.nc", |bytes| bytes[3842..3846].fill(0xFF));
+    assert_both_commands_refuse(&copy);
+}
+
 #[test]
 fn a_classic_magic_number_followed_by_garbage_is_not_an_empty_dataset() {
     let dir = tempfile::tempdir().unwrap();

@@ -7,6 +7,7 @@ mod hdf5_superblock;
 mod netcdf3_header;
 mod netcdf_chunks;
 mod netcdf_file;
+mod netcdf_probe;
 mod preflight;
 mod zarr_store;
 

@@ -64,6 +64,8 @@ impl NetcdfFile {
         };
         // libnetcdf trusts the file's header; a damaged or cut-short one is refused before it is opened.
         super::preflight::check(&path, &location.display)?;
+        // The netcdf crate panics where libnetcdf fails to list attributes or names: asked first, with errors kept.
+        super::netcdf_probe::check(&path, &location.display)?;
         super::hdf5_quiet::silence_on_this_thread();
         set_chunk_cache();
         let file = netcdf::open(&path).map_err(|e| DataError::read_source(&location.display, e))?;
