@@ -27,6 +27,14 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    // Run again to open one NetCDF-4 file's metadata, where a damaged file may crash HDF5 (see
+    // `downscale_data::backend::isolate_netcdf4_opens`): the answer is the exit status.
+    if let Some(path) = std::env::var_os(downscale_data::backend::PROBE_VARIABLE) {
+        return ExitCode::from(downscale_data::backend::probe_here(std::path::Path::new(&path)));
+    }
+    if let Ok(program) = std::env::current_exe() {
+        downscale_data::backend::isolate_netcdf4_opens(program);
+    }
     let cli = Cli::parse();
     match commands::run(cli.command, &cli.config) {
         Ok(code) => code,

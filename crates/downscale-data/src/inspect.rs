@@ -86,6 +86,8 @@ pub fn summarise(ds: &dyn RawDataset) -> Result<DatasetSummary> {
 
 fn describe_coordinate(ds: &dyn RawDataset, raw: &RawVariable) -> Result<CoordinateSummary> {
     let name = raw.name.as_str();
+    // A coordinate is read whole: one that is not all stored is damage (and its claimed length may be anything).
+    ds.check_stored(name)?;
     let units = raw.attrs.get("units").and_then(AttrValue::as_text).unwrap_or_default().to_string();
     let description = if raw.kind == RawKind::Text {
         let labels = ds.read_labels(name)?;

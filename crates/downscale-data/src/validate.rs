@@ -7,7 +7,7 @@ use serde_json::Value;
 use zarrs::array::Array;
 use zarrs::group::{Group, GroupMetadata};
 
-use crate::backend::{StoreListing, zarr_storage};
+use crate::backend::{StoreListing, check_chunk_shape, zarr_storage};
 use crate::error::{DataError, Result};
 use crate::location::Location;
 
@@ -174,6 +174,10 @@ fn check_chunks(
         problems.push(format!("array '{name}': the shape {:?} has more elements than can be counted", array.shape()));
         return report;
     };
+    if let Err(e) = check_chunk_shape(array, store, name) {
+        problems.push(e.to_string());
+        return report;
+    }
     if missing > 0 {
         problems.push(format!(
             "array '{name}': {missing} of {expected} chunks missing (e.g. {})",

@@ -13,9 +13,9 @@
 mod common;
 mod harness;
 mod inputs;
-mod known;
 mod mutate_file;
 mod mutate_store;
+mod regressions;
 mod run;
 
 use std::collections::BTreeMap;
@@ -44,8 +44,6 @@ fn target_dir() -> PathBuf {
 #[derive(Default)]
 struct Class {
     mutants: usize,
-    /// Where the cause lies, when the class is a known one (judged from its first example).
-    known: Option<&'static str>,
     /// The first reproducer's command line (on the saved mutant) and what went wrong.
     example: String,
 }
@@ -93,8 +91,6 @@ fn mutated_inputs_never_crash_hang_or_touch_other_files() {
                 class.mutants += 1;
                 if class.example.is_empty() {
                     class.example = format!("{line}\n      {}", failure.symptom.detail);
-                    let labels = mutant.labels(input);
-                    class.known = known::owner(input.kind, failure.command, &labels, failure.symptom.label);
                 }
             }
         }
@@ -113,9 +109,8 @@ fn mutated_inputs_never_crash_hang_or_touch_other_files() {
 
     let mut report = String::new();
     for ((kind, command, label, symptom), class) in &classes {
-        let known = class.known.map_or(String::new(), |owner| format!("[known: {owner}] "));
         report.push_str(&format!(
-            "\n  {known}{} | {command} | {label} | {symptom} ({} mutants)\n      {}",
+            "\n  {} | {command} | {label} | {symptom} ({} mutants)\n      {}",
             kind.name(),
             class.mutants,
             class.example

@@ -4,6 +4,7 @@
 
 mod hdf5_quiet;
 mod hdf5_superblock;
+mod isolated_open;
 mod netcdf3_header;
 mod netcdf_chunks;
 mod netcdf_file;
@@ -19,9 +20,10 @@ use crate::attrs::Attributes;
 use crate::error::{DataError, Result};
 use crate::location::Location;
 
+pub use isolated_open::{PROBE_VARIABLE, isolate_netcdf4_opens, probe_here};
 pub use netcdf_file::NetcdfFile;
 pub use zarr_store::ZarrStore;
-pub(crate) use zarr_store::{StoreListing, zarr_storage};
+pub(crate) use zarr_store::{StoreListing, check_chunk_shape, zarr_storage};
 
 /// The storage type of a variable, coarsened to what decoding needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -64,6 +64,10 @@ impl NetcdfFile {
         };
         // libnetcdf trusts the file's header; a damaged or cut-short one is refused before it is opened.
         super::preflight::check(&path, &location.display)?;
+        // HDF5 can crash on structures the pre-flight does not reach: a NetCDF-4 file is opened in a child first.
+        if std::fs::File::open(&path).is_ok_and(|file| has_hdf5_signature(&file)) {
+            super::isolated_open::check(&path, &location.display)?;
+        }
         // The netcdf crate panics where libnetcdf fails to list attributes or names: asked first, with errors kept.
         super::netcdf_probe::check(&path, &location.display)?;
         super::hdf5_quiet::silence_on_this_thread();

@@ -70,6 +70,7 @@ impl ZarrStore {
                     ),
                 });
             }
+            check_chunk_shape(&array, &location.display, &name)?;
             let mut attrs = json_attrs(array.attributes());
             let dims = dimension_names(&metadata, &mut attrs, array.shape().len(), &name);
             let data_type = data_type_name(&metadata);
@@ -108,6 +109,26 @@ impl ZarrStore {
             DataError::bad_variable(&self.location.display, &var.raw.name, format!("cannot read values: {e}"))
         })
     }
+}
+
+/// Refuses an array whose chunks cannot be decoded in memory: zarrs sizes a whole chunk (its shape times the
+/// element size) before decoding it, and a damaged `chunks` of 2^64 - 1 overflows that product.
+pub(crate) fn check_chunk_shape(
+    array: &Array<dyn zarrs::storage::ReadableWritableListableStorageTraits>,
+    path: &str,
+    name: &str,
+) -> Result<()> {
+    let first = vec![0u64; array.dimensionality()];
+    let shape: Vec<u64> = array
+        .chunk_shape(&first)
+        .map_err(|e| DataError::bad_variable(path, name, format!("its chunk grid is unusable: {e}")))?
+        .iter()
+        .map(|n| n.get())
+        .collect();
+    let element_bytes = array.data_type().fixed_size().unwrap_or(1) as u64;
+    crate::limits::check_read(path, name, &shape, element_bytes).map_err(|_| {
+        DataError::bad_variable(path, name, format!("its chunks of shape {shape:?} cannot be decoded in memory"))
+    })
 }
 
 /// The element type as zarr spells it: v3 `"float32"` or `{"name": "fixed_length_utf32", ...}`, v2 `"<f4"`.
