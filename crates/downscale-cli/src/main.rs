@@ -5,7 +5,7 @@ mod commands;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 #[derive(Parser)]
 #[command(
@@ -35,7 +35,10 @@ fn main() -> ExitCode {
     if let Ok(program) = std::env::current_exe() {
         downscale_data::backend::isolate_netcdf4_opens(program);
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return argument_error(&error),
+    };
     match commands::run(cli.command, &cli.config) {
         Ok(code) => code,
         Err(error) => {
@@ -44,4 +47,39 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Help and version go out as clap writes them; a wrong command line is one `error:` line like every other error
+/// (clap's own spreads over lines: the problem, a tip, the usage), with a pointer to the subcommand's help.
+fn argument_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            return ExitCode::from(2);
+        }
+        _ => {}
+    }
+    // The problem is clap's first paragraph ("the following required arguments were not provided:" lists them on
+    // the lines below it).
+    let rendered = error.render().to_string();
+    let problem: Vec<&str> = rendered
+        .lines()
+        .skip_while(|line| line.trim().is_empty())
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let problem = problem.join(" ");
+    let problem = problem.strip_prefix("error: ").unwrap_or(&problem);
+    let subcommands: Vec<String> = Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
+    let help = match std::env::args().skip(1).find(|arg| subcommands.contains(arg)) {
+        Some(subcommand) => format!("downscale {subcommand} --help"),
+        None => "downscale --help".to_string(),
+    };
+    eprintln!("error: {} (see {help})", downscale_message::one_line_text(problem));
+    ExitCode::from(2)
 }

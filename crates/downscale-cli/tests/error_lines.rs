@@ -98,6 +98,16 @@ fn every_failure_is_one_error_line_saying_each_cause_once() {
     // What fails, the arguments, and a part of the line it must give.
     let cases: Vec<(&str, Vec<String>, &str)> = vec![
         ("a missing file", args(&["inspect", "/no/such/file.nc"]), "/no/such/file.nc: file not found"),
+        (
+            "an unknown option",
+            args(&["convert", "--in", &gcm, "--bogus"]),
+            "unexpected argument '--bogus' found (see downscale convert --help)",
+        ),
+        (
+            "a missing required option",
+            args(&["adjust", "--method", "eqm"]),
+            "the following required arguments were not provided: --var <VAR>",
+        ),
         ("a text file", args(&["inspect", &sample("README.md")]), "README.md: not a NetCDF or Zarr dataset"),
         (
             "a directory as input",
