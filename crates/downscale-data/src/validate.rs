@@ -70,7 +70,7 @@ pub fn validate_store(location: &Location) -> Result<ValidationReport> {
         });
     }
     let group = Group::open(storage.clone(), "/").map_err(|e| read_err(&e))?;
-    let mut problems = Vec::new();
+    let mut problems: Vec<String> = listing.unreadable.iter().cloned().collect();
     let consolidated = group.consolidated_metadata();
     if consolidated.is_none() && matches!(group.metadata(), GroupMetadata::V3(_)) {
         problems.push("root zarr.json has no consolidated metadata (the store was not finalised)".to_string());

@@ -438,6 +438,14 @@ impl StoreFiles {
         }
     }
 
+    /// A mutation breaking the JSON of the metadata document `target` as `how` says.
+    pub fn break_json(&self, target: &str, how: JsonBreakage) -> StoreMutation {
+        StoreMutation::BreakJson {
+            file: self.metadata.iter().position(|m| m == target).expect("a metadata document of the store"),
+            how,
+        }
+    }
+
     /// A mutation deleting the metadata document `target`.
     pub fn delete(&self, target: &str) -> StoreMutation {
         StoreMutation::DeleteMetadata {

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::harness::{Mutant, Mutation, exercise};
 use crate::inputs::{Input, Kind};
 use crate::mutate_file::FileMutation;
-use crate::mutate_store::{ChunkEdit, StoreMutation};
+use crate::mutate_store::{ChunkEdit, JsonBreakage, StoreMutation};
 
 /// Runs every command on `kind`'s sample changed by the mutation `make` builds from its files and path, and fails
 /// with what went wrong.
@@ -68,6 +68,12 @@ fn zarr_v3_truncated_time_chunk_is_reported_by_validate() {
 #[test]
 fn zarr_v2_deleted_array_definition_is_reported_by_validate() {
     assert_handled(Kind::ZarrV2, |i| i.files.delete("tas/.zarray"));
+}
+
+/// A `.zmetadata` nested deeper than the JSON parser's recursion limit was skipped, and `validate` said complete.
+#[test]
+fn zarr_v2_unreadable_consolidated_metadata_is_reported_by_validate() {
+    assert_handled(Kind::ZarrV2, |i| i.files.break_json(".zmetadata", JsonBreakage::DeepNesting));
 }
 
 /// One byte of the NetCDF-4 sample's global heap collection (at byte 15777, 4096 bytes, holding the

@@ -301,6 +301,9 @@ pub(crate) struct StoreListing {
     pub(crate) is_v3: bool,
     /// Arrays the consolidated metadata lists (v2 `.zmetadata`, v3 the root `zarr.json`).
     pub(crate) listed: BTreeSet<String>,
+    /// Why the consolidated metadata could not be read, when it is there but damaged (readers then fall back to
+    /// each array's own metadata; `validate` reports it).
+    pub(crate) unreadable: Option<String>,
 }
 
 impl StoreListing {
@@ -313,8 +316,11 @@ impl StoreListing {
             .collect();
         let is_v3 = keys.contains("zarr.json");
         let consolidated = if is_v3 { "zarr.json" } else { ".zmetadata" };
+        let mut unreadable = None;
         let document: Option<Value> = match storage.get(&StoreKey::new(consolidated).map_err(|e| e.to_string())?) {
-            Ok(Some(bytes)) => serde_json::from_slice(&bytes).ok(),
+            Ok(Some(bytes)) => serde_json::from_slice(&bytes)
+                .map_err(|e| unreadable = Some(format!("{consolidated} is not valid JSON: {e}")))
+                .ok(),
             Ok(None) => None,
             Err(e) => return Err(e.to_string()),
         };
@@ -344,7 +350,7 @@ impl StoreListing {
                 .unwrap_or_default(),
             (None, _) => BTreeSet::new(),
         };
-        Ok(StoreListing { keys, is_v3, listed })
+        Ok(StoreListing { keys, is_v3, listed, unreadable })
     }
 
     /// The metadata file every array has.
