@@ -4,30 +4,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{assert_one_line_error, downscale, sample};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
+use common::{assert_one_line_error, downscale, isolated, repo, sample};
 
 const TAS_EXAMPLE: &str =
     "examples/iberia/bcsd/bcsd_E-OBS_CNRM-CM5_r1i1p1_rcp85_tas_35_45_-10_5_1983_2002_2081_2100.json";
-
-/// The binary run from the repository root with no configuration of this machine or user in the way.
-fn isolated(config_home: &Path) -> Command {
-    let mut command = downscale();
-    command.current_dir(repo()).env("XDG_CONFIG_HOME", config_home);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("DOWNSCALE_") {
-            command.env_remove(name);
-        }
-    }
-    command
-}
 
 /// Runs `command`, failing the test instead of hanging when it does not finish in `limit`.
 fn within(mut command: Command, limit: Duration) -> Output {

@@ -4,28 +4,12 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::downscale;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
+use common::{isolated, repo};
 
 fn fixtures(kind: &str) -> PathBuf {
     repo().join("crates/downscale-params/tests/fixtures").join(kind)
-}
-
-/// The binary run from the repository root with no configuration of this machine or user in the way.
-fn isolated(config_home: &Path) -> Command {
-    let mut command = downscale();
-    command.current_dir(repo()).env("XDG_CONFIG_HOME", config_home);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("DOWNSCALE_") {
-            command.env_remove(name);
-        }
-    }
-    command
 }
 
 fn stderr(output: &Output) -> String {

@@ -13,6 +13,23 @@ pub fn downscale() -> Command {
     command
 }
 
+/// The repository's root folder.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// The binary run from the repository root with no configuration of this machine or user in the way.
+pub fn isolated(config_home: &std::path::Path) -> Command {
+    let mut command = downscale();
+    command.current_dir(repo()).env("XDG_CONFIG_HOME", config_home);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("DOWNSCALE_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
 /// A file of the sample data shipped in `data/samples`.
 pub fn sample(relative: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples").join(relative).to_string_lossy().to_string()
