@@ -5,33 +5,13 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{assert_one_line_error, copy_tree, downscale, run, sample};
+use common::{assert_one_line_error, copy_tree, downscale, run, sample, snapshot};
 
 const GCM: &str = "nunavut_climdown/tiny_gcm.nc";
 const OBS: &str = "nunavut_climdown/tiny_obs.nc";
 const ZARR_V2: &str = "zarr/tas_day_CNRM-CM5_historical_r1i1p1_iberia_DJF_19821201-20020228.zarr";
-
-/// Every file below `dir` with its content, and every folder (as an entry without content).
-fn snapshot(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
-    let mut entries = BTreeMap::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            let relative = path.strip_prefix(dir).unwrap().to_string_lossy().to_string();
-            if path.is_dir() {
-                entries.insert(relative, None);
-                pending.push(path);
-            } else {
-                entries.insert(relative, Some(std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    entries
-}
 
 fn convert(out: &Path, extra: &[&str]) -> std::process::Output {
     downscale().args(["convert", "--in", &sample(GCM), "--out"]).arg(out).args(extra).output().unwrap()

@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{downscale, sample};
+use common::{downscale, sample, snapshot};
 use downscale_data::read_variable;
 use downscale_regrid::Grid;
 use downscale_regrid::mask::{LandPolygons, land_from_polygons, land_from_valid_cells};
@@ -260,26 +260,6 @@ fn damaged_model_catalog(dir: &Path) -> PathBuf {
     std::fs::write(dir.join("cmip.csv"), csv).unwrap();
     std::fs::copy(catalog_dir.join("cmip.json"), dir.join("cmip.json")).unwrap();
     dir.join("cmip.json")
-}
-
-/// Every file below `dir` with its content, and every folder.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<Vec<u8>>)> {
-    let mut entries = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path.clone());
-                entries.push((path, None));
-            } else {
-                let content = std::fs::read(&path).unwrap();
-                entries.push((path, Some(content)));
-            }
-        }
-    }
-    entries.sort();
-    entries
 }
 
 #[test]

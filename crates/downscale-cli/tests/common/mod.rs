@@ -56,6 +56,26 @@ pub fn bounded(args: &[&str]) -> Output {
     output
 }
 
+/// Every file below `dir` (relative path) with its content, and every folder (as an entry without content): what a
+/// test compares before and after a command to show the command left the folder as it was.
+pub fn snapshot(dir: &std::path::Path) -> std::collections::BTreeMap<String, Option<Vec<u8>>> {
+    let mut entries = std::collections::BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            let relative = path.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+            if path.is_dir() {
+                entries.insert(relative, None);
+                pending.push(path);
+            } else {
+                entries.insert(relative, Some(std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    entries
+}
+
 /// Copies the folder `from` (a Zarr store) to `to`, recursively.
 pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
