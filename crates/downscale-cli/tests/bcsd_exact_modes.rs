@@ -1,0 +1,92 @@
+//! The two BCSD modes that reproduce a reference bit for bit stay bit for bit what they were: the original system's
+//! flow (`run_options.carbonplan_compat: true`) and scikit-downscale's BCSD point models inside this tool's flow.
+//! Each run's three published stores are hashed (shape and the float32 bits of every value) and compared with the
+//! digests of the outputs these modes gave when the digests were recorded; a change to either mode must show up here.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use blake2::{Blake2s256, Digest};
+use common::{downscale, repo};
+use downscale_data::read_variable;
+use serde_json::Value;
+
+/// Runs the Iberia example `name` (rcp85 winters 2081-2100 trained on 1983-2002) with `extra` arguments and returns
+/// the digest of its daily, monthly and annual stores.
+fn digest_of_run(name: &str, variable: &str, param_file: &Path, extra: &[&str], dir: &Path) -> String {
+    let set = |key: &str, value: PathBuf| format!("{key}={}", value.display());
+    let output = downscale()
+        .arg("run")
+        .arg("--param-file")
+        .arg(param_file)
+        .args(["--runtime", "ci", "--set"])
+        .arg(set("storage.intermediate.uri", dir.join("intermediate")))
+        .arg("--set")
+        .arg(set("storage.results.uri", dir.join("results")))
+        .arg("--set")
+        .arg(set("run_records", dir.join("runs.sqlite")))
+        .arg("--set")
+        .arg(set("data_catalog.model", repo().join("data/catalog/cmip.json")))
+        .arg("--set")
+        .arg(set("data_catalog.obs", repo().join("data/catalog/obs.json")))
+        .args(extra)
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
+    let manifest_path = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_string();
+    let manifest: Value = serde_json::from_slice(&std::fs::read(manifest_path).unwrap()).unwrap();
+    let mut hasher = Blake2s256::new();
+    for dataset in ["daily", "monthly", "annual"] {
+        let array = read_variable(manifest["datasets"][dataset].as_str().unwrap(), variable).unwrap();
+        for &length in array.shape() {
+            hasher.update((length as u64).to_le_bytes());
+        }
+        for value in &array.data {
+            hasher.update(value.to_bits().to_le_bytes());
+        }
+    }
+    format!("{:x}", hasher.finalize())
+}
+
+fn example(variable: &str) -> PathBuf {
+    repo().join(format!(
+        "examples/iberia/bcsd/bcsd_E-OBS_CNRM-CM5_r1i1p1_rcp85_{variable}_35_45_-10_5_1983_2002_2081_2100.json"
+    ))
+}
+
+/// `(variable, digest)` of the original system's flow.
+const CARBONPLAN_COMPAT: [(&str, &str); 2] = [
+    ("tas", "ec26fd6cbe84aba04562dea7de49d99d921fcef79576a51f1cf7bcb1168469c0"),
+    ("pr", "e5f79d6e1b11680799540ee3cfbc7d77d77a9b92541fc4fb242f12ad9ba6c677"),
+];
+
+/// `(variable, digest)` of scikit-downscale's point models in the documented order.
+const BCSD_POINT: [(&str, &str); 2] = [
+    ("tas", "33a4dcce2d953e31df9b91a03ce9c7c7d4f9b0bb5918691de994845da32924c4"),
+    ("pr", "a44fe3bd6e4f9b174173945e4bb8d2f7b8549b359b1213aaae854d28cb013244"),
+];
+
+#[test]
+fn the_original_flow_under_carbonplan_compat_is_unchanged() {
+    for (variable, expected) in CARBONPLAN_COMPAT {
+        let dir = tempfile::tempdir().unwrap();
+        let digest = digest_of_run(
+            "compat",
+            variable,
+            &example(variable),
+            &["--set", "run_options.carbonplan_compat=true"],
+            dir.path(),
+        );
+        assert_eq!(digest, expected, "{variable} under carbonplan_compat");
+    }
+}
+
+#[test]
+fn scikit_downscale_point_models_under_bcsd_point_are_unchanged() {
+    for (variable, expected) in BCSD_POINT {
+        let dir = tempfile::tempdir().unwrap();
+        let digest = digest_of_run("bcsd_point", variable, &example(variable), &[], dir.path());
+        assert_eq!(digest, expected, "{variable} with the BCSD point models");
+    }
+}
