@@ -13,7 +13,7 @@ use super::ConfigArgs;
 #[derive(Subcommand)]
 pub enum Command {
     /// Check parameter files: every problem of every file, one line each naming the file and the key, and their
-    /// years against the data catalogs. Exits with 1 when any file is invalid.
+    /// years against the data catalogs; keys a method ignores get a note. Exits with 1 when any file is invalid.
     Validate {
         /// Parameter files (JSON).
         #[arg(required = true, value_name = "FILE")]
@@ -109,16 +109,26 @@ fn validate(files: &[PathBuf], catalogs: &CatalogArgs, no_data: bool, config: &C
     let coverage = if no_data { None } else { Some(catalogs.open(config)?) };
     let mut invalid = 0;
     for file in files {
+        let shown = file.display().to_string();
+        // Notes go to stderr with the errors: stdout keeps one `ok` line per valid file for scripts.
         let problems = match RunParameters::read(file) {
             Ok(parameters) => {
+                for line in parameters.note_lines(&shown) {
+                    eprintln!("note: {line}");
+                }
                 let problems = coverage.as_ref().map(|c| check_coverage(&parameters, c)).unwrap_or_default();
                 if problems.is_empty() {
-                    println!("{}: ok, run id {}", file.display(), parameters.run_id());
+                    println!("{shown}: ok, run id {}", parameters.run_id());
                     continue;
                 }
-                downscale_params::Problems { file: file.display().to_string(), problems }
+                downscale_params::Problems { file: shown, problems, notes: Vec::new() }
             }
-            Err(problems) => problems,
+            Err(problems) => {
+                for line in problems.note_lines() {
+                    eprintln!("note: {line}");
+                }
+                problems
+            }
         };
         invalid += 1;
         for line in problems.lines() {

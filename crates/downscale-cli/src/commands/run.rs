@@ -78,6 +78,10 @@ pub fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     for file in &args.param_files {
         let display = file.display().to_string();
         let parameters = RunParameters::read(file).map_err(|problems| anyhow::anyhow!(first_problem(&problems)))?;
+        // Keys the method ignores do not stop a run: the original's files carry them. `params validate` shows them.
+        for line in parameters.note_lines(&display) {
+            tracing::info!("{line}");
+        }
         let prepared = downscale_flows::prepare(&parameters, &display, settings, &model_catalog, &obs_catalog)?;
         let request = RunRequest {
             run_id: &prepared.run_id,
