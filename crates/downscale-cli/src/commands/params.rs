@@ -8,7 +8,7 @@ use clap::Subcommand;
 use downscale_catalog::Catalog;
 use downscale_params::{CatalogCoverage, Method, Plan, RunParameters, check_coverage, generate, to_pretty_json};
 
-use super::ConfigArgs;
+use super::{ConfigArgs, open_catalog};
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -90,18 +90,23 @@ pub fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
 }
 
 impl CatalogArgs {
-    /// The two catalogs, from the arguments or the configuration.
+    /// The two catalogs, from the arguments or the configuration (loaded only when an argument is missing).
     fn open(&self, config: &ConfigArgs) -> Result<CatalogCoverage> {
-        let (model, obs) = match (&self.catalog, &self.obs_catalog) {
-            (Some(model), Some(obs)) => (model.clone(), obs.clone()),
-            (model, obs) => {
-                let loaded = config.load()?;
-                let model = model.clone().map_or_else(|| loaded.expand("data_catalog.model").map(PathBuf::from), Ok)?;
-                let obs = obs.clone().map_or_else(|| loaded.expand("data_catalog.obs").map(PathBuf::from), Ok)?;
-                (model, obs)
+        let loaded = match (&self.catalog, &self.obs_catalog) {
+            (Some(_), Some(_)) => None,
+            _ => Some(config.load()?),
+        };
+        let open = |given: &Option<PathBuf>, key: &str| -> Result<Catalog> {
+            match (given, &loaded) {
+                (Some(path), _) => Ok(Catalog::open(path)?),
+                (None, Some(loaded)) => open_catalog(loaded, key),
+                (None, None) => bail!("{key}: no catalog given and no configuration loaded"),
             }
         };
-        Ok(CatalogCoverage::new(Catalog::open(&model)?, Catalog::open(&obs)?)?)
+        Ok(CatalogCoverage::new(
+            open(&self.catalog, "data_catalog.model")?,
+            open(&self.obs_catalog, "data_catalog.obs")?,
+        )?)
     }
 }
 
