@@ -171,7 +171,7 @@ fn every_failure_is_one_error_line_saying_each_cause_once() {
             "a missing model catalog",
             [args(&["run", "--param-file", &many_problems]), settings("data_catalog.model=/no/such/cmip.json")]
                 .concat(),
-            "data_catalog.model: /no/such/cmip.json: cannot read: No such file",
+            "data_catalog.model: cannot read /no/such/cmip.json (from --set): No such file",
         ),
         ("an unknown run", [args(&["runs", "show", "999"]), settings(&shipped)].concat(), "no run '999'"),
     ];

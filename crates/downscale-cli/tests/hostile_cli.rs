@@ -78,7 +78,9 @@ fn config_show_prints_a_value_of_70000_characters() {
     let output = output.unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.lines().any(|l| l == format!("run_records = \"{long}\"    # --set")), "the long line is printed");
+    // A relative path from --set is taken from the working directory, the repository's root here.
+    let line = format!("run_records = \"{long}\"    # --set; resolves to {}/{long}", repo().display());
+    assert!(stdout.lines().any(|l| l == line), "the long line is printed");
 }
 
 #[test]

@@ -56,8 +56,11 @@ fn every_malformed_file_is_rejected_with_one_line_per_problem() {
         assert!(!text.contains("panicked"), "{name}: {text}");
         let mut lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.pop(), Some("1 of 1 parameter files are invalid"), "{name}: {text}");
+        // Notes on keys the method ignores may come with the errors, each on its own line.
         let prefix = format!("error: {}: ", path.display());
-        assert!(lines.iter().all(|l| l.starts_with(&prefix)), "{name}: {text}");
+        let note = format!("note: {}: key `", path.display());
+        assert!(lines.iter().all(|l| l.starts_with(&prefix) || l.starts_with(&note)), "{name}: {text}");
+        assert!(lines.iter().any(|l| l.starts_with(&prefix)), "{name}: {text}");
         let named = if key == "-" { String::new() } else { format!("key `{key}`: ") };
         assert!(lines.iter().any(|l| l.contains(&named) && l.contains(fragment)), "{name}: {text}");
         cases += 1;
@@ -75,6 +78,55 @@ fn valid_files_pass_and_print_their_run_ids() {
     assert_eq!(printed.lines().count(), files.len());
     assert!(
         printed.contains("run id gard_ERA5_BCC-CSM2-MR_r1i1p1f1_historical_pr_pr_-90_90_-180_180_1981_2010_1950_2014")
+    );
+}
+
+#[test]
+fn keys_a_method_ignores_pass_with_a_note_naming_the_file_and_the_key() {
+    let home = tempfile::tempdir().unwrap();
+    let path = fixtures("accepted").join("bcsd_model_type.json");
+    let output = isolated(home.path()).args(["params", "validate", "--no-data"]).arg(&path).output().unwrap();
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert_eq!(stdout(&output).lines().count(), 1, "{}", stdout(&output));
+    let file = path.display();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            format!(
+                "note: {file}: key `bias_correction_kwargs.detrend`: ignored by `bcsd` (the original's BCSD files \
+                 carry it with an empty `bias_correction_method`; it has no effect)"
+            ),
+            format!(
+                "note: {file}: key `model_type`: ignored by `bcsd` (the original's BCSD flow required it; it has no \
+                 effect)"
+            ),
+            format!("note: {file}: key `model_params`: ignored by `bcsd` (model options are GARD's; it has no effect)"),
+        ]
+    );
+
+    // BCSD's two corrections pass without a note.
+    let files =
+        [fixtures("accepted").join("bcsd_point.json"), fixtures("accepted").join("bcsd_quantile_delta_mapping.json")];
+    let output = isolated(home.path()).args(["params", "validate", "--no-data"]).args(&files).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+    assert_eq!(stdout(&output).lines().count(), 2);
+}
+
+#[test]
+fn a_file_from_before_member_gets_exactly_one_error_line_with_the_keys_to_add() {
+    let home = tempfile::tempdir().unwrap();
+    let path = fixtures("invalid").join("written_before_member.json");
+    let output = isolated(home.path()).args(["params", "validate", "--no-data"]).arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: {}: written for an older version of the original system: add `member` (e.g. \"r1i1p1f1\"), \
+             `grid_label` (e.g. \"gn\") and `table_id` (\"day\")\n1 of 1 parameter files are invalid\n",
+            path.display()
+        )
     );
 }
 

@@ -7,16 +7,18 @@ use std::path::PathBuf;
 use figment::value::{Dict, Value};
 use figment::{Figment, Profile, Provider};
 
-use crate::env::{self, IgnoredVariable};
+use crate::env::{self, IgnoredVariable, variable_for};
 use crate::error::ConfigError;
 use crate::expand::{ExpandError, expand};
 use crate::layers::{Layer, figment_error, merge, source_of};
+use crate::paths::{is_path_key, is_relative_path, resolve, resolve_file_paths};
 use crate::redact::shown_value;
 use crate::schema::{Node, Schema};
 use crate::scoped::current_layers;
 use crate::settings::Settings;
 use crate::sources::Sources;
 use crate::tree::{join, normalise_key, to_json};
+use downscale_message::escape_controls;
 
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +56,9 @@ pub struct Entry {
     pub value: serde_json::Value,
     /// Which layer the value came from.
     pub source: Source,
+    /// For a path-valued key holding a relative path written in a configuration file: that path taken from the
+    /// file's folder, which the settings and [`Config::expand`] give instead of `value`.
+    pub resolved: Option<String>,
 }
 
 /// The configuration as loaded by one call of [`load`].
@@ -75,6 +80,7 @@ impl fmt::Debug for Entry {
             .field("key", &self.key)
             .field("value", &shown_value(&self.key, &self.value))
             .field("source", &self.source)
+            .field("resolved", &self.resolved)
             .finish()
     }
 }
@@ -111,8 +117,9 @@ pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
     }
     layers.insert(0, defaults);
     let figment = merge(&layers);
-    let settings: Settings = figment.extract().map_err(|e| figment_error(e, &schema, None))?;
-    let entries = leaves(&figment, &schema)?;
+    let mut settings: Settings = figment.extract().map_err(|e| figment_error(e, &schema, None))?;
+    let mut entries = leaves(&figment, &schema)?;
+    resolve_file_paths(&mut settings, &mut entries)?;
     Ok(Config { settings, entries, ignored, env: sources.env.clone(), schema })
 }
 
@@ -134,7 +141,7 @@ fn collect(figment: &Figment, dict: &Dict, at: &str, out: &mut Vec<Entry>) {
             Value::Dict(_, children) if !children.is_empty() => collect(figment, children, &key, out),
             _ => {
                 let source = figment.get_metadata(value.tag()).map_or(Source::Default, source_of);
-                out.push(Entry { key, value: to_json(value), source });
+                out.push(Entry { key, value: to_json(value), source, resolved: None });
             }
         }
     }
@@ -214,6 +221,7 @@ impl Config {
 
     fn expand_entry(&self, entry: &Entry) -> Result<String, ConfigError> {
         let raw = match &entry.value {
+            serde_json::Value::String(_) if entry.resolved.is_some() => entry.resolved.clone().unwrap_or_default(),
             serde_json::Value::String(text) => text.clone(),
             // The same text the typed settings hold for an option value.
             serde_json::Value::Number(n) if n.is_f64() => return Ok(n.as_f64().unwrap_or(f64::NAN).to_string()),
@@ -233,6 +241,50 @@ impl Config {
         })
     }
 
+    /// The absolute path the path-valued `key` names, when its value is a local path: the resolved path of a
+    /// relative one from a file, the working directory joined with another relative one, the value itself when
+    /// absolute; `None` for a URL, a `$` reference (known only when expanded) or another key.
+    pub fn absolute_path(&self, key: &str) -> Option<String> {
+        let entry = self.get(key)?;
+        path_of(entry)
+    }
+
+    /// Where the value of `key` came from, for a message about the file it names, which the message names
+    /// itself: `relative to /home/me; the built-in default`, ``../cat/cmip.json` in /srv/x/downscale.yaml``,
+    /// `from the environment variable DOWNSCALE_DATA_CATALOG__MODEL`, `relative to /home/me; from --set`.
+    pub fn path_origin(&self, key: &str) -> String {
+        let Some(entry) = self.get(key) else { return "an unknown key".to_owned() };
+        let written = entry.value.as_str().unwrap_or_default();
+        let relative_to = match (&entry.source, is_relative_path(written)) {
+            (Source::File(_), _) | (_, false) => None,
+            (_, true) => std::env::current_dir().ok(),
+        };
+        let source = match &entry.source {
+            Source::Default => "the built-in default".to_owned(),
+            Source::File(file) if entry.resolved.is_some() => {
+                format!("`{}` in {}", escape_controls(written), escape_controls(&file.display().to_string()))
+            }
+            Source::File(file) => format!("from {}", escape_controls(&file.display().to_string())),
+            Source::Env(name) => format!("from the environment variable {name}"),
+            Source::Set => "from --set".to_owned(),
+            Source::Api => "from a scoped set".to_owned(),
+        };
+        match relative_to {
+            Some(dir) => format!("relative to {}; {source}", escape_controls(&dir.display().to_string())),
+            None => source,
+        }
+    }
+
+    /// How a user sets `key`, for a message about a value that did not work where the user never gave one: `set
+    /// it with --set KEY=PLACEHOLDER, the environment variable DOWNSCALE_…, or a configuration file`.
+    pub fn how_to_set(key: &str, placeholder: &str) -> String {
+        let key = normalise_key(key);
+        format!(
+            "set it with --set {key}={placeholder}, the environment variable {}, or a configuration file",
+            variable_for(&key)
+        )
+    }
+
     fn unknown(&self, key: &str) -> ConfigError {
         let unknown = self.schema.unknown(&normalise_key(key));
         ConfigError::UnknownKey { origin: "lookup".to_owned(), key: unknown.key, suggestion: unknown.suggestion }
@@ -245,4 +297,21 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
         serde_json::Value::Array(_) => "a list",
         _ => "a mapping",
     }
+}
+
+/// See [`Config::absolute_path`].
+pub(crate) fn path_of(entry: &Entry) -> Option<String> {
+    if !is_path_key(&entry.key) {
+        return None;
+    }
+    if let Some(resolved) = &entry.resolved {
+        return Some(resolved.clone());
+    }
+    let written = entry.value.as_str()?;
+    if is_relative_path(written) {
+        let here = std::env::current_dir().ok()?;
+        return Some(resolve(&here, written).to_string_lossy().into_owned());
+    }
+    let absolute = !written.is_empty() && !written.starts_with('$') && std::path::Path::new(written).is_absolute();
+    absolute.then(|| written.to_owned())
 }

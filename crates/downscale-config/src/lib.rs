@@ -17,6 +17,13 @@
 //! nearest valid key. Nothing is cached: [`load`] reads files and the
 //! environment each time, so a changed file is seen by the next load.
 //!
+//! A relative path in a configuration file (`data_catalog.*`, `storage.*.uri`,
+//! `run_records`) is taken from the file's folder when it is loaded; one from
+//! the defaults, the environment or `--set` stays relative to the working
+//! directory. [`Entry::resolved`] keeps the resolved path beside the value as
+//! written, and [`Config::path_origin`] says where a path came from for
+//! messages about the file it names.
+//!
 //! `$VAR` references in strings are expanded only when a value is used
 //! ([`Config::expand`]), so secrets can live in the environment alone, and
 //! [`Config::show_text`] / [`Config::show_json`] redact secret-looking keys.
@@ -28,6 +35,7 @@ mod error;
 mod expand;
 mod layers;
 mod memory;
+mod paths;
 mod read;
 mod redact;
 mod schema;
@@ -39,7 +47,7 @@ mod tree;
 
 pub use config::{Config, Entry, Source, load};
 pub use depth::MAX_DEPTH;
-pub use env::{CONFIG_FILE_VAR, ENV_PREFIX, IgnoredVariable};
+pub use env::{CONFIG_FILE_VAR, ENV_PREFIX, IgnoredVariable, variable_for};
 pub use error::ConfigError;
 pub use memory::{MemoryLimit, MemoryLimitError};
 pub use read::CONFIG_FILE_LIMIT;

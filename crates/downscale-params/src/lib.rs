@@ -2,8 +2,8 @@
 //!
 //! Users drive every flow with a JSON parameter file in the original system's schema, whose types are loose
 //! (numbers and years as strings, booleans as `"True"`/`"False"`, bias-correction options flat or per feature,
-//! older `train_period`/`predict_period` keys). This crate accepts all of that, and reports every problem of a file
-//! at once, each naming the file and the key.
+//! older `train_period`/`predict_period` keys, keys a method ignores). This crate accepts all of that, reports every
+//! problem of a file at once, each naming the file and the key, and notes the keys a file holds to no effect.
 
 mod catalogs;
 mod coverage;
@@ -23,10 +23,11 @@ pub use coverage::{Coverage, DataCoverage, Miss, ModelData, check_coverage};
 pub use format::to_pretty_json;
 pub use generate::{Experiment, Plan, Skipped, generate};
 pub use loose::python_str;
-pub use method::{BIAS_CORRECTIONS, GARD_MODEL_TYPES, Method};
+pub use method::{BiasCorrectionKind, GARD_MODEL_TYPES, MAX_NQUANTILES, Method, UnnamedCorrection};
 pub use parameters::{
-    BBox, BiasCorrectionKwargs, Coordinate, PARAMETER_FILE_LIMIT, PeriodKeys, RunParameters, Year, YearRange,
+    BBox, BcsdCorrection, BiasCorrectionKwargs, Coordinate, DEFAULT_NQUANTILES, PARAMETER_FILE_LIMIT, PeriodKeys,
+    RunParameters, Year, YearRange,
 };
-pub use problem::{Problem, Problems};
+pub use problem::{Note, Problem, Problems};
 pub use run_id::{MAX_RUN_ID_BYTES, str_to_hash};
 pub use schema::{KEYS, is_scenario};

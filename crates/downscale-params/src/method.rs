@@ -1,4 +1,6 @@
-//! The downscaling methods a parameter file can name, and the names of their options.
+//! The downscaling methods a parameter file can name, the bias corrections each accepts, and the names of their
+//! options. Each method's bias corrections sit next to it, so that a correction added for one method is refused
+//! for the others until their flows use it.
 
 use std::fmt;
 
@@ -34,6 +36,26 @@ impl Method {
     pub fn is_gard(self) -> bool {
         matches!(self, Method::Gard | Method::GardMultivariate)
     }
+
+    /// The bias corrections `bias_correction_method` may name for this method.
+    pub fn bias_corrections(self) -> &'static [BiasCorrectionKind] {
+        match self {
+            Method::Bcsd => &BCSD_CORRECTIONS,
+            Method::Gard | Method::GardMultivariate | Method::Maca | Method::Deepsd => &ORIGINAL_CORRECTIONS,
+        }
+    }
+
+    /// What an absent or empty `bias_correction_method` means for this method.
+    pub fn unnamed_bias_correction(self) -> UnnamedCorrection {
+        match self {
+            Method::Bcsd => UnnamedCorrection::Default {
+                correction: BiasCorrectionKind::QuantileDeltaMapping,
+                ignored_options: &["detrend"],
+            },
+            Method::Gard | Method::GardMultivariate => UnnamedCorrection::Required,
+            Method::Maca | Method::Deepsd => UnnamedCorrection::Empty { options: &["detrend"] },
+        }
+    }
 }
 
 impl fmt::Display for Method {
@@ -45,25 +67,114 @@ impl fmt::Display for Method {
 /// GARD's model types (`model_type`).
 pub const GARD_MODEL_TYPES: [&str; 3] = ["PureRegression", "AnalogRegression", "PureAnalog"];
 
-/// The `bias_correction_method` values of the original and the options (`bias_correction_kwargs` keys) each takes.
-/// The empty string is what BCSD and MACA files carry (their flows ignore it).
-pub const BIAS_CORRECTIONS: &[(&str, &[&str])] = &[
-    ("quantile_mapper", &["detrend"]),
-    ("quantile_map", &["extrapolate", "n_endpoints"]),
-    ("detrended_quantile_map", &["extrapolate", "n_endpoints"]),
-    ("quantile_transform", &["n_quantiles", "output_distribution"]),
-    ("z_score", &["with_mean", "with_std"]),
-    ("cunnane_transform", &[]),
-    ("none", &[]),
-    ("", &["detrend"]),
+/// A bias correction a parameter file can name in `bias_correction_method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BiasCorrectionKind {
+    /// xsdba's quantile delta mapping fitted per calendar month: BCSD's default, which keeps the model's projected
+    /// change of every quantile instead of mapping it away.
+    QuantileDeltaMapping,
+    /// scikit-downscale's BCSD point models (`BcsdTemperature`, `BcsdPrecipitation`): BCSD's correction before
+    /// quantile delta mapping became its default, kept so that earlier outputs can be reproduced.
+    BcsdPoint,
+    /// The original's corrections, named as its code names them: GARD corrects its predictors with one of these.
+    QuantileMapper,
+    QuantileMap,
+    DetrendedQuantileMap,
+    QuantileTransform,
+    ZScore,
+    CunnaneTransform,
+    /// `"none"`: the predictors are used as they are.
+    NoCorrection,
+}
+
+/// BCSD's corrections; the first is its default.
+const BCSD_CORRECTIONS: [BiasCorrectionKind; 2] =
+    [BiasCorrectionKind::QuantileDeltaMapping, BiasCorrectionKind::BcsdPoint];
+
+/// The original's corrections, which GARD, MACA and DeepSD files name.
+const ORIGINAL_CORRECTIONS: [BiasCorrectionKind; 7] = [
+    BiasCorrectionKind::QuantileMapper,
+    BiasCorrectionKind::QuantileMap,
+    BiasCorrectionKind::DetrendedQuantileMap,
+    BiasCorrectionKind::QuantileTransform,
+    BiasCorrectionKind::ZScore,
+    BiasCorrectionKind::CunnaneTransform,
+    BiasCorrectionKind::NoCorrection,
 ];
 
-/// The options of a bias-correction method, `None` for an unknown method.
-pub fn bias_correction_options(method: &str) -> Option<&'static [&'static str]> {
-    BIAS_CORRECTIONS.iter().find(|(name, _)| *name == method).map(|(_, options)| *options)
+impl BiasCorrectionKind {
+    pub const ALL: [BiasCorrectionKind; 9] = [
+        BiasCorrectionKind::QuantileDeltaMapping,
+        BiasCorrectionKind::BcsdPoint,
+        BiasCorrectionKind::QuantileMapper,
+        BiasCorrectionKind::QuantileMap,
+        BiasCorrectionKind::DetrendedQuantileMap,
+        BiasCorrectionKind::QuantileTransform,
+        BiasCorrectionKind::ZScore,
+        BiasCorrectionKind::CunnaneTransform,
+        BiasCorrectionKind::NoCorrection,
+    ];
+
+    /// The name in parameter files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BiasCorrectionKind::QuantileDeltaMapping => "quantile_delta_mapping",
+            BiasCorrectionKind::BcsdPoint => "bcsd_point",
+            BiasCorrectionKind::QuantileMapper => "quantile_mapper",
+            BiasCorrectionKind::QuantileMap => "quantile_map",
+            BiasCorrectionKind::DetrendedQuantileMap => "detrended_quantile_map",
+            BiasCorrectionKind::QuantileTransform => "quantile_transform",
+            BiasCorrectionKind::ZScore => "z_score",
+            BiasCorrectionKind::CunnaneTransform => "cunnane_transform",
+            BiasCorrectionKind::NoCorrection => "none",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<BiasCorrectionKind> {
+        BiasCorrectionKind::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// The options (`bias_correction_kwargs` keys) it takes.
+    pub fn options(self) -> &'static [&'static str] {
+        match self {
+            BiasCorrectionKind::QuantileDeltaMapping => &["nquantiles"],
+            BiasCorrectionKind::BcsdPoint => &[],
+            BiasCorrectionKind::QuantileMapper => &["detrend"],
+            BiasCorrectionKind::QuantileMap | BiasCorrectionKind::DetrendedQuantileMap => {
+                &["extrapolate", "n_endpoints"]
+            }
+            BiasCorrectionKind::QuantileTransform => &["n_quantiles", "output_distribution"],
+            BiasCorrectionKind::ZScore => &["with_mean", "with_std"],
+            BiasCorrectionKind::CunnaneTransform | BiasCorrectionKind::NoCorrection => &[],
+        }
+    }
+}
+
+impl fmt::Display for BiasCorrectionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a method makes of an absent or empty `bias_correction_method`: the original's BCSD and MACA files carry
+/// `""`, GARD's always name one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnnamedCorrection {
+    /// The method needs a correction named: GARD corrects its predictors first, and no one choice suits every
+    /// predictor.
+    Required,
+    /// The method's default correction. The options the original's files carry with the empty name (BCSD's
+    /// `detrend`) are accepted so that those files run as they are, but they have no effect, and are noted.
+    Default { correction: BiasCorrectionKind, ignored_options: &'static [&'static str] },
+    /// Accepted with these options, as the original's files carry it (MACA and DeepSD, whose flows come later).
+    Empty { options: &'static [&'static str] },
 }
 
 /// GARD's model options (`model_params` keys): the exceedance threshold, the analogue count, and the keyword
 /// dictionaries handed to its k-d tree, query and regressions.
 pub const MODEL_PARAMS: [&str; 6] =
     ["thresh", "n_analogs", "kdtree_kwargs", "query_kwargs", "logistic_kwargs", "lr_kwargs"];
+
+/// The largest `nquantiles` of quantile delta mapping: beyond it the quantiles only repeat the same order
+/// statistics of a few decades of one calendar month's days, at a growing cost (as `downscale adjust` limits it).
+pub const MAX_NQUANTILES: i64 = 10_000;

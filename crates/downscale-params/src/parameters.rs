@@ -4,8 +4,8 @@ use downscale_fs::{FileReadError, read_regular_file};
 use serde_json::{Map, Value};
 
 use crate::loose::{self, describe, kind_of};
-use crate::method::Method;
-use crate::problem::{Problem, Problems, did_you_mean};
+use crate::method::{BiasCorrectionKind, Method};
+use crate::problem::{Note, Problem, Problems, did_you_mean, note_lines};
 use crate::schema;
 use crate::strict_json::{self, JsonError};
 
@@ -106,14 +106,34 @@ pub struct RunParameters {
     pub day_rolling_window: Option<u32>,
     /// The document as read, in the file's key order: writing it back keeps the user's spelling of every value.
     document: Map<String, Value>,
+    /// Keys held to no effect.
+    notes: Vec<Note>,
 }
+
+/// BCSD's bias correction of the model on the coarse grid, as the flow runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BcsdCorrection {
+    /// xsdba's quantile delta mapping with `nquantiles` quantiles, fitted per calendar month (the default).
+    QuantileDeltaMapping { nquantiles: usize },
+    /// scikit-downscale's BCSD point models, as BCSD corrected before quantile delta mapping.
+    BcsdPoint,
+}
+
+/// Quantiles of quantile delta mapping when `nquantiles` is not given: a training period of 20 to 30 years has
+/// 600 to 900 days of one calendar month, so each quantile rests on a dozen or more values, and the tails are
+/// still resolved.
+pub const DEFAULT_NQUANTILES: usize = 50;
 
 impl RunParameters {
     /// Reads and checks a parameter file: a regular file of at most [`PARAMETER_FILE_LIMIT`] bytes (a FIFO, a
     /// device or a directory is refused before it is read).
     pub fn read(path: &std::path::Path) -> Result<RunParameters, Problems> {
         let file = path.display().to_string();
-        let whole = |message: String| Problems { file: file.clone(), problems: vec![Problem::whole(message)] };
+        let whole = |message: String| Problems {
+            file: file.clone(),
+            problems: vec![Problem::whole(message)],
+            notes: Vec::new(),
+        };
         let bytes = read_regular_file(path, PARAMETER_FILE_LIMIT).map_err(|error| match error {
             FileReadError::Io(error) => whole(format!("cannot read the file: {error}")),
             other => whole(other.describe("a parameter file")),
@@ -130,7 +150,7 @@ impl RunParameters {
     /// Parses and checks parameter JSON; `file` names it in messages. Every problem is reported, not only the first.
     /// A leading UTF-8 byte order mark, which Windows editors write, is skipped.
     pub fn parse(text: &str, file: &str) -> Result<RunParameters, Problems> {
-        let fail = |problems| Problems { file: file.to_owned(), problems };
+        let fail = |problems| Problems { file: file.to_owned(), problems, notes: Vec::new() };
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let document = match strict_json::parse(text) {
             Ok(Value::Object(map)) => map,
@@ -149,14 +169,16 @@ impl RunParameters {
                 return Err(fail(vec![Problem::whole(format!("not valid JSON: {error}"))]));
             }
         };
-        let mut reader = Reader { document: &document, problems: Vec::new() };
+        let mut reader = Reader { document: &document, problems: Vec::new(), notes: Vec::new() };
         let parsed = reader.parameters();
+        let Reader { problems, notes, .. } = reader;
         match parsed {
-            Some(mut parameters) if reader.problems.is_empty() => {
+            Some(mut parameters) if problems.is_empty() => {
                 parameters.document = document;
+                parameters.notes = notes;
                 Ok(parameters)
             }
-            _ => Err(fail(reader.problems)),
+            _ => Err(Problems { notes, ..fail(problems) }),
         }
     }
 
@@ -164,12 +186,43 @@ impl RunParameters {
     pub fn to_json(&self) -> &Map<String, Value> {
         &self.document
     }
+
+    /// The keys this file holds to no effect, in the order they were checked.
+    pub fn notes(&self) -> &[Note] {
+        &self.notes
+    }
+
+    /// One line per note, naming `file` (the file as the user named it) and the key.
+    pub fn note_lines<'a>(&'a self, file: &'a str) -> impl Iterator<Item = String> + 'a {
+        note_lines(file, &self.notes)
+    }
+
+    /// BCSD's bias correction: `bcsd_point` when the file names it, else quantile delta mapping with the file's
+    /// `nquantiles` or [`DEFAULT_NQUANTILES`]. Validation accepted only these two for BCSD; a file of another
+    /// method names none of them and gets the default, which its flow does not read.
+    pub fn bcsd_correction(&self) -> BcsdCorrection {
+        match self.bias_correction_method.as_deref().and_then(BiasCorrectionKind::parse) {
+            Some(BiasCorrectionKind::BcsdPoint) => BcsdCorrection::BcsdPoint,
+            _ => {
+                let nquantiles = self
+                    .bias_correction_kwargs
+                    .as_ref()
+                    .and_then(|kwargs| kwargs.for_feature(&self.variable))
+                    .and_then(|options| options.get("nquantiles"))
+                    .and_then(|value| loose::integer(value).ok())
+                    .and_then(|n| usize::try_from(n).ok())
+                    .unwrap_or(DEFAULT_NQUANTILES);
+                BcsdCorrection::QuantileDeltaMapping { nquantiles }
+            }
+        }
+    }
 }
 
 /// Reads the keys of one document, recording a problem for every bad value.
 struct Reader<'a> {
     document: &'a Map<String, Value>,
     problems: Vec<Problem>,
+    notes: Vec<Note>,
 }
 
 impl Reader<'_> {
@@ -214,9 +267,7 @@ impl Reader<'_> {
         let method = self.method();
         let obs = self.required_text("obs");
         let model = self.required_text("model");
-        let member = self.required_text("member");
-        let grid_label = self.required_text("grid_label");
-        let table_id = self.required_text("table_id");
+        let (member, grid_label, table_id) = self.dataset_keys();
         let scenario = self.required_text("scenario");
         let variable = self.required_text("variable");
         let features = self.features();
@@ -250,9 +301,26 @@ impl Reader<'_> {
             year_rolling_window: year_rolling_window?,
             day_rolling_window: day_rolling_window?,
             document: Map::new(),
+            notes: Vec::new(),
         };
-        self.problems.extend(schema::check(&parameters));
+        let (problems, notes) = schema::check(&parameters);
+        self.problems.extend(problems);
+        self.notes.extend(notes);
         Some(parameters)
+    }
+
+    /// `member`, `grid_label` and `table_id`. The original's early files had none of the three, and three "missing"
+    /// lines would read as three mistakes: such a file gets one line saying what to add.
+    fn dataset_keys(&mut self) -> (Option<String>, Option<String>, Option<String>) {
+        const KEYS: [&str; 3] = ["member", "grid_label", "table_id"];
+        if KEYS.iter().all(|key| !self.document.contains_key(*key)) {
+            self.problems.push(Problem::whole(
+                "written for an older version of the original system: add `member` (e.g. \"r1i1p1f1\"), \
+                 `grid_label` (e.g. \"gn\") and `table_id` (\"day\")",
+            ));
+            return (None, None, None);
+        }
+        (self.required_text("member"), self.required_text("grid_label"), self.required_text("table_id"))
     }
 
     fn unknown_keys(&mut self) {

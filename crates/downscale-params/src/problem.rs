@@ -1,4 +1,5 @@
-//! Problems found in a parameter file, each one line naming the file and the key.
+//! Problems found in a parameter file, and notes on keys it holds to no effect: each one line naming the file and
+//! the key.
 
 use std::fmt;
 
@@ -23,24 +24,57 @@ impl Problem {
     }
 }
 
-/// Every problem of one file, in the order the keys appear, so that a user fixes them all in one go.
+/// A key a parameter file holds that is accepted but has no effect, such as the `model_type` the original's BCSD
+/// files carry. The original's files must run as they are, so this is never a failure; but a user reading the file
+/// would expect the key to do something, so `params validate` says that it does not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// The key, dotted for nested keys like [`Problem::key`].
+    pub key: String,
+    pub message: String,
+}
+
+impl Note {
+    pub(crate) fn at(key: impl Into<String>, message: impl Into<String>) -> Note {
+        Note { key: key.into(), message: message.into() }
+    }
+}
+
+/// Every problem of one file, in the order the keys appear, so that a user fixes them all in one go, and the notes
+/// found on the way (shown with the problems, since they may explain one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problems {
     /// The file as the user named it.
     pub file: String,
     pub problems: Vec<Problem>,
+    pub notes: Vec<Note>,
 }
 
 impl Problems {
-    /// One line per problem: `FILE: key `KEY`: MESSAGE`. Messages quote values from the file (an unknown method,
-    /// a member id), so control characters are escaped here, where every message passes: a value holding a
-    /// newline or a terminal escape sequence cannot start a line of its own or recolour the terminal.
+    /// One line per problem: `FILE: key `KEY`: MESSAGE`.
     pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
-        let file = escape_controls(&self.file);
-        self.problems.iter().map(move |problem| match &problem.key {
-            Some(key) => format!("{file}: key `{}`: {}", escape_controls(key), escape_controls(&problem.message)),
-            None => format!("{file}: {}", escape_controls(&problem.message)),
-        })
+        self.problems.iter().map(|problem| line(&self.file, problem.key.as_deref(), &problem.message))
+    }
+
+    /// One line per note, in the same form.
+    pub fn note_lines(&self) -> impl Iterator<Item = String> + '_ {
+        note_lines(&self.file, &self.notes)
+    }
+}
+
+/// One line per note of `file`: `FILE: key `KEY`: MESSAGE`.
+pub fn note_lines<'a>(file: &'a str, notes: &'a [Note]) -> impl Iterator<Item = String> + 'a {
+    notes.iter().map(move |note| line(file, Some(&note.key), &note.message))
+}
+
+/// `FILE: key `KEY`: MESSAGE`, or `FILE: MESSAGE` about the whole file. Messages quote values from the file (an
+/// unknown method, a member id), so control characters are escaped here, where every message passes: a value
+/// holding a newline or a terminal escape sequence cannot start a line of its own or recolour the terminal.
+fn line(file: &str, key: Option<&str>, message: &str) -> String {
+    let file = escape_controls(file);
+    match key {
+        Some(key) => format!("{file}: key `{}`: {}", escape_controls(key), escape_controls(message)),
+        None => format!("{file}: {}", escape_controls(message)),
     }
 }
 

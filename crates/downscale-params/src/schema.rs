@@ -3,9 +3,9 @@
 use serde_json::{Map, Value};
 
 use crate::loose::{self, describe};
-use crate::method::{self, GARD_MODEL_TYPES, MODEL_PARAMS, Method};
+use crate::method::{BiasCorrectionKind, GARD_MODEL_TYPES, MAX_NQUANTILES, MODEL_PARAMS, Method, UnnamedCorrection};
 use crate::parameters::{BiasCorrectionKwargs, RunParameters};
-use crate::problem::{Problem, did_you_mean};
+use crate::problem::{Note, Problem, did_you_mean};
 use crate::run_id::run_id_problems;
 use crate::variables::{self, Correction};
 
@@ -36,17 +36,18 @@ pub const KEYS: [&str; 23] = [
     "day_rolling_window",
 ];
 
-/// The problems of already well-typed parameters.
-pub(crate) fn check(parameters: &RunParameters) -> Vec<Problem> {
+/// The problems of already well-typed parameters, and the keys they hold to no effect.
+pub(crate) fn check(parameters: &RunParameters) -> (Vec<Problem>, Vec<Note>) {
     let mut problems = Vec::new();
+    let mut notes = Vec::new();
     names(parameters, &mut problems);
     variable(parameters, &mut problems);
     features(parameters, &mut problems);
     bbox(parameters, &mut problems);
-    bias_correction(parameters, &mut problems);
-    model(parameters, &mut problems);
+    bias_correction(parameters, &mut problems, &mut notes);
+    model(parameters, &mut problems, &mut notes);
     problems.extend(run_id_problems(parameters));
-    problems
+    (problems, notes)
 }
 
 fn names(parameters: &RunParameters, problems: &mut Vec<Problem>) {
@@ -206,27 +207,69 @@ fn bbox(parameters: &RunParameters, problems: &mut Vec<Problem>) {
     }
 }
 
-fn bias_correction(parameters: &RunParameters, problems: &mut Vec<Problem>) {
+/// The options a bias correction takes, and those accepted only to be ignored.
+struct Options {
+    /// How messages name the correction.
+    shown: String,
+    allowed: &'static [&'static str],
+    ignored: &'static [&'static str],
+    /// The default correction, when no name gave it: its options need its name.
+    unnamed_default: Option<BiasCorrectionKind>,
+}
+
+fn bias_correction(parameters: &RunParameters, problems: &mut Vec<Problem>, notes: &mut Vec<Note>) {
+    let method = parameters.method;
     let name = parameters.bias_correction_method.as_deref().unwrap_or("");
-    let Some(options) = method::bias_correction_options(name) else {
-        let names = method::BIAS_CORRECTIONS.iter().map(|(n, _)| *n).filter(|n| !n.is_empty());
-        let hint = did_you_mean(name, names.clone());
-        let listed = names.collect::<Vec<_>>().join(", ");
-        problems.push(Problem::at(
-            "bias_correction_method",
-            format!("unknown bias correction `{name}`{hint}: expected one of {listed}"),
-        ));
-        return;
+    let accepted = method.bias_corrections();
+    let options = if name.is_empty() {
+        match method.unnamed_bias_correction() {
+            UnnamedCorrection::Required => {
+                problems.push(Problem::at(
+                    "bias_correction_method",
+                    format!(
+                        "missing: GARD corrects its predictors first; give one of {}, e.g. \"quantile_mapper\"",
+                        accepted_names(method)
+                    ),
+                ));
+                return;
+            }
+            UnnamedCorrection::Default { correction, ignored_options } => Options {
+                shown: "an empty `bias_correction_method`".to_owned(),
+                allowed: &[],
+                ignored: ignored_options,
+                unnamed_default: Some(correction),
+            },
+            UnnamedCorrection::Empty { options } => {
+                Options { shown: "this method".to_owned(), allowed: options, ignored: &[], unnamed_default: None }
+            }
+        }
+    } else {
+        match BiasCorrectionKind::parse(name) {
+            Some(kind) if accepted.contains(&kind) => {
+                Options { shown: format!("`{kind}`"), allowed: kind.options(), ignored: &[], unnamed_default: None }
+            }
+            Some(kind) => {
+                problems.push(Problem::at(
+                    "bias_correction_method",
+                    format!("`{kind}` is not a bias correction of `{method}`: it takes {}", accepted_names(method)),
+                ));
+                return;
+            }
+            None => {
+                let hint = did_you_mean(name, accepted.iter().map(|kind| kind.as_str()));
+                problems.push(Problem::at(
+                    "bias_correction_method",
+                    format!("unknown bias correction `{name}`{hint}: `{method}` takes {}", accepted_names(method)),
+                ));
+                return;
+            }
+        }
     };
-    if parameters.method.is_gard() && name.is_empty() {
-        problems.push(Problem::at(
-            "bias_correction_method",
-            "missing: GARD corrects its predictors first; give e.g. \"quantile_mapper\"",
-        ));
-    }
     match &parameters.bias_correction_kwargs {
         None => {}
-        Some(BiasCorrectionKwargs::Flat(flat)) => bias_options("bias_correction_kwargs", flat, name, options, problems),
+        Some(BiasCorrectionKwargs::Flat(flat)) => {
+            bias_options("bias_correction_kwargs", flat, method, &options, problems, notes)
+        }
         Some(BiasCorrectionKwargs::PerFeature(by_feature)) => {
             for (feature, value) in by_feature {
                 let key = format!("bias_correction_kwargs.{feature}");
@@ -234,7 +277,7 @@ fn bias_correction(parameters: &RunParameters, problems: &mut Vec<Problem>) {
                     let hint = did_you_mean(feature, variables::VARIABLES.iter().map(|v| v.name));
                     problems.push(Problem::at(key, format!("unknown variable `{feature}`{hint}")));
                 } else if let Some(map) = value.as_object() {
-                    bias_options(&key, map, name, options, problems);
+                    bias_options(&key, map, method, &options, problems, notes);
                 }
             }
             for feature in parameters.features.iter().flatten() {
@@ -249,15 +292,63 @@ fn bias_correction(parameters: &RunParameters, problems: &mut Vec<Problem>) {
     }
 }
 
-/// The options of one bias correction: known names, each of the right type.
-fn bias_options(key: &str, options: &Map<String, Value>, method: &str, allowed: &[&str], problems: &mut Vec<Problem>) {
-    for (option, value) in options {
+/// The bias corrections of `method` as a message lists them: `a, b or c`, the default marked.
+fn accepted_names(method: Method) -> String {
+    let default = match method.unnamed_bias_correction() {
+        UnnamedCorrection::Default { correction, .. } => Some(correction),
+        UnnamedCorrection::Required | UnnamedCorrection::Empty { .. } => None,
+    };
+    let names: Vec<String> = method
+        .bias_corrections()
+        .iter()
+        .map(|&kind| match default {
+            Some(default) if default == kind => format!("{kind} (the default, also when empty or absent)"),
+            _ => kind.to_string(),
+        })
+        .collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.join(""),
+    }
+}
+
+/// The options of one bias correction: known names, each of the right type; the ignored ones noted.
+fn bias_options(
+    key: &str,
+    given: &Map<String, Value>,
+    method: Method,
+    options: &Options,
+    problems: &mut Vec<Problem>,
+    notes: &mut Vec<Note>,
+) {
+    for (option, value) in given {
         let key = format!("{key}.{option}");
+        if options.ignored.contains(&option.as_str()) {
+            notes.push(Note::at(
+                key,
+                format!(
+                    "ignored by `{method}` (the original's {} files carry it with an empty `bias_correction_method`; \
+                     it has no effect)",
+                    method.as_str().to_uppercase()
+                ),
+            ));
+            continue;
+        }
+        let allowed = options.allowed;
+        if let Some(default) = options.unnamed_default.filter(|d| d.options().contains(&option.as_str())) {
+            problems.push(Problem::at(
+                key,
+                format!(
+                    "an option of `{default}`, the default, which takes options only when named: set \
+                     `bias_correction_method` to \"{default}\""
+                ),
+            ));
+            continue;
+        }
         if !allowed.contains(&option.as_str()) {
-            let shown = if method.is_empty() { "this method".to_owned() } else { format!("`{method}`") };
             let hint = did_you_mean(option, allowed.iter().copied());
             let accepted = if allowed.is_empty() { "none".to_owned() } else { allowed.join(", ") };
-            problems.push(Problem::at(key, format!("not an option of {shown}{hint}; it takes: {accepted}")));
+            problems.push(Problem::at(key, format!("not an option of {}{hint}; it takes: {accepted}", options.shown)));
             continue;
         }
         let checked = match option.as_str() {
@@ -265,6 +356,11 @@ fn bias_options(key: &str, options: &Map<String, Value>, method: &str, allowed: 
             "n_endpoints" | "n_quantiles" => match loose::integer(value) {
                 Ok(n) if n >= 2 => Ok(()),
                 Ok(n) => Err(format!("expected 2 or more, found {n}")),
+                Err(message) => Err(message),
+            },
+            "nquantiles" => match loose::integer(value) {
+                Ok(n) if (2..=MAX_NQUANTILES).contains(&n) => Ok(()),
+                Ok(n) => Err(format!("expected 2 to {MAX_NQUANTILES} quantiles, found {n}")),
                 Err(message) => Err(message),
             },
             "extrapolate" => one_of(value, &["none", "1to1", "min", "max", "both"], true),
@@ -285,22 +381,31 @@ fn one_of(value: &Value, names: &[&str], null_allowed: bool) -> Result<(), Strin
     }
 }
 
-fn model(parameters: &RunParameters, problems: &mut Vec<Problem>) {
+fn model(parameters: &RunParameters, problems: &mut Vec<Problem>, notes: &mut Vec<Note>) {
     let method = parameters.method;
     let model_type = parameters.model_type.as_deref().unwrap_or("");
-    if method.is_gard() {
-        if !GARD_MODEL_TYPES.contains(&model_type) {
-            let hint = did_you_mean(model_type, GARD_MODEL_TYPES);
-            let found = if model_type.is_empty() { "nothing".to_owned() } else { format!("`{model_type}`") };
-            problems.push(Problem::at(
-                "model_type",
-                format!("expected one of {}{hint}, found {found}", GARD_MODEL_TYPES.join(", ")),
+    if !method.is_gard() {
+        // The original's BCSD flow once required `model_type`, and its files of every method carry `model_type`
+        // and `model_params`: only GARD reads them.
+        if !model_type.is_empty() {
+            let why =
+                if method == Method::Bcsd { "the original's BCSD flow required it" } else { "model types are GARD's" };
+            notes.push(Note::at("model_type", format!("ignored by `{method}` ({why}; it has no effect)")));
+        }
+        if parameters.model_params.as_ref().is_some_and(|params| !params.is_empty()) {
+            notes.push(Note::at(
+                "model_params",
+                format!("ignored by `{method}` (model options are GARD's; it has no effect)"),
             ));
         }
-    } else if !model_type.is_empty() {
+        return;
+    }
+    if !GARD_MODEL_TYPES.contains(&model_type) {
+        let hint = did_you_mean(model_type, GARD_MODEL_TYPES);
+        let found = if model_type.is_empty() { "nothing".to_owned() } else { format!("`{model_type}`") };
         problems.push(Problem::at(
             "model_type",
-            format!("`{method}` has no model types (`model_type` applies to gard); leave it out or empty"),
+            format!("expected one of {}{hint}, found {found}", GARD_MODEL_TYPES.join(", ")),
         ));
     }
     let Some(params) = &parameters.model_params else { return };
@@ -313,7 +418,7 @@ fn model(parameters: &RunParameters, problems: &mut Vec<Problem>) {
             },
             "n_analogs" => match loose::integer(value) {
                 Ok(n) if n < 1 => Err(format!("expected 1 or more analogues, found {n}")),
-                Ok(_) if method.is_gard() && model_type == "PureRegression" => {
+                Ok(_) if model_type == "PureRegression" => {
                     Err("only AnalogRegression and PureAnalog use analogues; PureRegression takes no n_analogs".into())
                 }
                 Ok(_) => Ok(()),

@@ -93,6 +93,30 @@ impl ConfigArgs {
     }
 }
 
+/// Opens the catalog the configuration names at `key` (`data_catalog.model` or `data_catalog.obs`). A catalog that
+/// cannot be read is one line naming the key, the path once and where the value came from; when that is the
+/// built-in default, which names the repository's sample catalogs relative to the working directory, a command run
+/// from anywhere else fails here, so the line says how to point at the catalogs.
+fn open_catalog(config: &downscale_config::Config, key: &str) -> Result<downscale_catalog::Catalog> {
+    use downscale_catalog::{Catalog, CatalogError};
+    let path = config.expand(key)?;
+    Catalog::open(&path).map_err(|error| {
+        let origin = config.path_origin(key);
+        match error {
+            CatalogError::Read { catalog, file, detail } if catalog == file => {
+                let default = config.get(key).is_some_and(|entry| entry.source == downscale_config::Source::Default);
+                let hint = if default {
+                    format!("; {}", downscale_config::Config::how_to_set(key, "PATH"))
+                } else {
+                    String::new()
+                };
+                anyhow::anyhow!("{key}: cannot read {catalog} ({origin}): {detail}{hint}")
+            }
+            other => anyhow::anyhow!("{key} ({origin}): {other}"),
+        }
+    })
+}
+
 /// The variable a command reads.
 #[derive(clap::Args)]
 struct Input {

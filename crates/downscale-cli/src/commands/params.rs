@@ -8,12 +8,12 @@ use clap::Subcommand;
 use downscale_catalog::Catalog;
 use downscale_params::{CatalogCoverage, Method, Plan, RunParameters, check_coverage, generate, to_pretty_json};
 
-use super::ConfigArgs;
+use super::{ConfigArgs, open_catalog};
 
 #[derive(Subcommand)]
 pub enum Command {
     /// Check parameter files: every problem of every file, one line each naming the file and the key, and their
-    /// years against the data catalogs. Exits with 1 when any file is invalid.
+    /// years against the data catalogs; keys a method ignores get a note. Exits with 1 when any file is invalid.
     Validate {
         /// Parameter files (JSON).
         #[arg(required = true, value_name = "FILE")]
@@ -90,18 +90,23 @@ pub fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
 }
 
 impl CatalogArgs {
-    /// The two catalogs, from the arguments or the configuration.
+    /// The two catalogs, from the arguments or the configuration (loaded only when an argument is missing).
     fn open(&self, config: &ConfigArgs) -> Result<CatalogCoverage> {
-        let (model, obs) = match (&self.catalog, &self.obs_catalog) {
-            (Some(model), Some(obs)) => (model.clone(), obs.clone()),
-            (model, obs) => {
-                let loaded = config.load()?;
-                let model = model.clone().map_or_else(|| loaded.expand("data_catalog.model").map(PathBuf::from), Ok)?;
-                let obs = obs.clone().map_or_else(|| loaded.expand("data_catalog.obs").map(PathBuf::from), Ok)?;
-                (model, obs)
+        let loaded = match (&self.catalog, &self.obs_catalog) {
+            (Some(_), Some(_)) => None,
+            _ => Some(config.load()?),
+        };
+        let open = |given: &Option<PathBuf>, key: &str| -> Result<Catalog> {
+            match (given, &loaded) {
+                (Some(path), _) => Ok(Catalog::open(path)?),
+                (None, Some(loaded)) => open_catalog(loaded, key),
+                (None, None) => bail!("{key}: no catalog given and no configuration loaded"),
             }
         };
-        Ok(CatalogCoverage::new(Catalog::open(&model)?, Catalog::open(&obs)?)?)
+        Ok(CatalogCoverage::new(
+            open(&self.catalog, "data_catalog.model")?,
+            open(&self.obs_catalog, "data_catalog.obs")?,
+        )?)
     }
 }
 
@@ -109,16 +114,26 @@ fn validate(files: &[PathBuf], catalogs: &CatalogArgs, no_data: bool, config: &C
     let coverage = if no_data { None } else { Some(catalogs.open(config)?) };
     let mut invalid = 0;
     for file in files {
+        let shown = file.display().to_string();
+        // Notes go to stderr with the errors: stdout keeps one `ok` line per valid file for scripts.
         let problems = match RunParameters::read(file) {
             Ok(parameters) => {
+                for line in parameters.note_lines(&shown) {
+                    eprintln!("note: {line}");
+                }
                 let problems = coverage.as_ref().map(|c| check_coverage(&parameters, c)).unwrap_or_default();
                 if problems.is_empty() {
-                    println!("{}: ok, run id {}", file.display(), parameters.run_id());
+                    println!("{shown}: ok, run id {}", parameters.run_id());
                     continue;
                 }
-                downscale_params::Problems { file: file.display().to_string(), problems }
+                downscale_params::Problems { file: shown, problems, notes: Vec::new() }
             }
-            Err(problems) => problems,
+            Err(problems) => {
+                for line in problems.note_lines() {
+                    eprintln!("note: {line}");
+                }
+                problems
+            }
         };
         invalid += 1;
         for line in problems.lines() {

@@ -5,8 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
-use downscale_catalog::Catalog;
+use anyhow::Result;
 use downscale_config::RuntimeKind;
 use downscale_data::Location;
 use downscale_engine::{
@@ -14,8 +13,8 @@ use downscale_engine::{
 };
 use downscale_params::{Problems, RunParameters};
 
-use super::ConfigArgs;
 use super::progress::TerminalProgress;
+use super::{ConfigArgs, open_catalog};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -58,8 +57,8 @@ pub fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     // cleanup (libcrypto is loaded with libnetcdf's libcurl) raced the process's own and crashed about one run in 30
     // after the manifest was written. Parked threads simply end with the process.
     let runtime = std::mem::ManuallyDrop::new(build_runtime(settings, kind)?);
-    let model_catalog = Catalog::open(&settings.data_catalog.model).context("data_catalog.model")?;
-    let obs_catalog = Catalog::open(&settings.data_catalog.obs).context("data_catalog.obs")?;
+    let model_catalog = open_catalog(&config, "data_catalog.model")?;
+    let obs_catalog = open_catalog(&config, "data_catalog.obs")?;
     let records = Records::open(std::path::Path::new(&settings.run_records))?;
     let artifacts = ArtifactStore::new(&config.expand("storage.intermediate.uri")?)?;
     let results = Location::parse(&config.expand("storage.results.uri")?)?;
@@ -78,6 +77,10 @@ pub fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     for file in &args.param_files {
         let display = file.display().to_string();
         let parameters = RunParameters::read(file).map_err(|problems| anyhow::anyhow!(first_problem(&problems)))?;
+        // Keys the method ignores do not stop a run: the original's files carry them. `params validate` shows them.
+        for line in parameters.note_lines(&display) {
+            tracing::info!("{line}");
+        }
         let prepared = downscale_flows::prepare(&parameters, &display, settings, &model_catalog, &obs_catalog)?;
         let request = RunRequest {
             run_id: &prepared.run_id,

@@ -30,6 +30,14 @@ pub fn isolated(config_home: &std::path::Path) -> Command {
     command
 }
 
+/// The binary run from the folder `dir`, as a user runs it from a folder of their own, with no configuration of
+/// this machine or user in the way.
+pub fn isolated_in(config_home: &std::path::Path, dir: &std::path::Path) -> Command {
+    let mut command = isolated(config_home);
+    command.current_dir(dir);
+    command
+}
+
 /// A file of the sample data shipped in `data/samples`.
 pub fn sample(relative: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples").join(relative).to_string_lossy().to_string()

@@ -64,7 +64,8 @@ fn show_text_prints_a_value_of_70000_characters() {
     fixture.set(&format!("storage.results.uri={long}"));
     let text = fixture.load().show_text();
     let line = text.lines().find(|l| l.starts_with("storage.results.uri = ")).expect("the long line");
-    assert_eq!(line, format!("storage.results.uri = \"{long}\"    # --set"));
+    let here = std::env::current_dir().unwrap();
+    assert_eq!(line, format!("storage.results.uri = \"{long}\"    # --set; resolves to {}/{long}", here.display()));
     // The other lines keep their comments in one column, not 70,000 characters to the right.
     let columns: Vec<usize> = text.lines().filter(|l| l.len() < 200).filter_map(|l| l.find("    # ")).collect();
     assert!(columns.windows(2).all(|w| w[0] == w[1]) && columns[0] < 100, "{text}");

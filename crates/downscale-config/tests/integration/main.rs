@@ -4,6 +4,7 @@ mod errors;
 mod expansion;
 mod fixture;
 mod hostile;
+mod paths;
 mod precedence;
 mod robustness;
 mod scoped;

@@ -59,8 +59,10 @@ fn files_in_one_directory_merge_in_file_name_order() {
     let early = fixture.write("etc/10-early.yaml", "data_catalog:\n  model: early.json\n  obs: early-obs.json\n");
     fixture.write("etc/30-notes.txt", "data_catalog: [this is not read]\n");
     let config = fixture.load();
-    assert_eq!(config.settings().data_catalog.model, "late.json");
-    assert_eq!(config.settings().data_catalog.obs, "early-obs.json");
+    // Relative paths in a file are taken from the file's folder.
+    let in_etc = |name: &str| fixture.path("etc").join(name).display().to_string();
+    assert_eq!(config.settings().data_catalog.model, in_etc("late.json"));
+    assert_eq!(config.settings().data_catalog.obs, in_etc("early-obs.json"));
     assert_eq!(config.get("data_catalog.obs").unwrap().source, Source::File(early));
 }
 

@@ -54,7 +54,12 @@ fn show_json_lists_keys_values_sources_and_redacts() {
     let find = |key: &str| keys.iter().find(|k| k["key"] == key).unwrap_or_else(|| panic!("{key}")).clone();
     assert_eq!(
         find("storage.results.uri"),
-        json!({"key": "storage.results.uri", "value": "s3://bucket/x", "source": "env DOWNSCALE_STORAGE__RESULTS__URI"})
+        json!({
+            "key": "storage.results.uri",
+            "value": "s3://bucket/x",
+            "source": "env DOWNSCALE_STORAGE__RESULTS__URI",
+            "resolves_to": null
+        })
     );
     assert_eq!(find("storage.intermediate.options.azure_storage_connection_string")["value"], "<redacted>");
     assert_eq!(find("storage.intermediate.options.aws_secret_access_key")["value"], "${AWS_SECRET}");
