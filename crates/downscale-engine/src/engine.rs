@@ -241,7 +241,7 @@ impl Engine<'_> {
             let report = TaskReport::unmeasured(TaskState::Cached, 0, None);
             self.records.task_finished(record, &task.id, &report)?;
             self.log(record, Some(&task.id), LogLevel::Info, &format!("{}: cached ({})", task.id, artifact.location));
-            self.progress.task_finished(&task.id, TaskEnd::CacheHit);
+            self.progress.task_finished(&task.id, TaskEnd::Cached);
             Ok(Some(artifact))
         };
         if let Some(artifact) = cached()? {
