@@ -17,7 +17,7 @@ use crate::flow::{ArtifactKind, Flow, Task};
 use crate::key::CacheKey;
 use crate::manifest::{Failure, Manifest, write_manifest};
 use crate::progress::{Progress, TaskEnd};
-use crate::records::{NewRun, Records, TaskReport};
+use crate::records::{LogLevel, NewRun, Records, TaskReport, TaskState};
 use crate::resources::{cpu_seconds, peak_rss, release_free_memory, reset_peak_rss};
 use crate::runtime::Runtime;
 
@@ -100,7 +100,7 @@ impl Engine<'_> {
         self.log(
             record,
             None,
-            Level::Info,
+            LogLevel::Info,
             &format!("run {} of flow {} on runtime {}", request.run_id, flow.name, self.runtime.name()),
         );
         self.progress.run_started(request.run_id, flow.tasks().len());
@@ -143,9 +143,9 @@ impl Engine<'_> {
         let path = write_manifest(&self.results, &manifest)?;
         let succeeded = manifest.failure.is_none();
         match &manifest.failure {
-            None => self.log(record, None, Level::Info, &format!("run succeeded; manifest {path}")),
+            None => self.log(record, None, LogLevel::Info, &format!("run succeeded; manifest {path}")),
             Some(f) => {
-                self.log(record, Some(&f.task), Level::Failure, &format!("run failed in task {}: {}", f.task, f.error))
+                self.log(record, Some(&f.task), LogLevel::Error, &format!("run failed in task {}: {}", f.task, f.error))
             }
         }
         let error = manifest.failure.as_ref().map(|f| format!("task {}: {}", f.task, f.error));
@@ -164,8 +164,7 @@ impl Engine<'_> {
     ) -> Result<Artifact, TaskError> {
         self.progress.task_started(&task.id);
         let report_failure = |attempts: u32, error: &TaskError| {
-            let report =
-                TaskReport { state: "failed", attempts, error: Some(one_line(error)), ..TaskReport::default() };
+            let report = TaskReport::unmeasured(TaskState::Failed, attempts, Some(one_line(error)));
             let _ = self.records.task_finished(record, &task.id, &report);
             self.progress.task_finished(&task.id, TaskEnd::Failed);
         };
@@ -192,8 +191,7 @@ impl Engine<'_> {
             match result {
                 Ok((artifact, bytes_read)) => {
                     let report = TaskReport {
-                        state: "succeeded",
-                        cache_hit: false,
+                        state: TaskState::Succeeded,
                         attempts: attempt,
                         wall_seconds,
                         cpu_seconds: cpu_seconds() - cpu_before,
@@ -203,7 +201,12 @@ impl Engine<'_> {
                         error: None,
                     };
                     self.records.task_finished(record, &task.id, &report).map_err(TaskError::from)?;
-                    self.log(record, Some(&task.id), Level::Info, &format!("{}: done in {wall_seconds:.2} s", task.id));
+                    self.log(
+                        record,
+                        Some(&task.id),
+                        LogLevel::Info,
+                        &format!("{}: done in {wall_seconds:.2} s", task.id),
+                    );
                     self.progress.task_finished(&task.id, TaskEnd::Succeeded);
                     return Ok(artifact);
                 }
@@ -211,12 +214,12 @@ impl Engine<'_> {
                     let delay = self.retry.base_delay * 2u32.pow(attempt - 1);
                     let cause = one_line(&error);
                     let message = format!("{}: attempt {attempt} failed ({cause}); retrying in {delay:?}", task.id);
-                    self.log(record, Some(&task.id), Level::Warn, &message);
+                    self.log(record, Some(&task.id), LogLevel::Warn, &message);
                     std::thread::sleep(delay);
                 }
                 Err(error) => {
                     let message = format!("{}: failed after {attempt} attempt(s): {}", task.id, one_line(&error));
-                    self.log(record, Some(&task.id), Level::Failure, &message);
+                    self.log(record, Some(&task.id), LogLevel::Error, &message);
                     report_failure(attempt, &error);
                     return Err(error);
                 }
@@ -235,10 +238,10 @@ impl Engine<'_> {
             let Some(artifact) = self.artifacts.complete(&task.name, key)? else {
                 return Ok(None);
             };
-            let report = TaskReport { state: "cached", cache_hit: true, ..TaskReport::default() };
+            let report = TaskReport::unmeasured(TaskState::Cached, 0, None);
             self.records.task_finished(record, &task.id, &report)?;
-            self.log(record, Some(&task.id), Level::Info, &format!("{}: cached ({})", task.id, artifact.location));
-            self.progress.task_finished(&task.id, TaskEnd::CacheHit);
+            self.log(record, Some(&task.id), LogLevel::Info, &format!("{}: cached ({})", task.id, artifact.location));
+            self.progress.task_finished(&task.id, TaskEnd::Cached);
             Ok(Some(artifact))
         };
         if let Some(artifact) = cached()? {
@@ -312,38 +315,19 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// Records a log line and emits it as a tracing event, with the task as a plain field when there is one.
-    fn log(&self, record: i64, task: Option<&str>, level: Level, message: &str) {
+    /// Records a log line and emits it as a tracing event, with the task as a plain field when there is one. An
+    /// `error` line is a task's or the run's failure: that is the run's outcome, which the caller reports (the
+    /// command line prints it as its one `error:` line), so the records keep it at level `error` but the live log
+    /// shows it at `info`, and a terminal does not say it again at error level.
+    fn log(&self, record: i64, task: Option<&str>, level: LogLevel, message: &str) {
         match (level, task) {
-            (Level::Warn, Some(task)) => tracing::warn!(task, "{message}"),
-            (Level::Warn, None) => tracing::warn!("{message}"),
-            (Level::Info | Level::Failure, Some(task)) => tracing::info!(task, "{message}"),
-            (Level::Info | Level::Failure, None) => tracing::info!("{message}"),
+            (LogLevel::Warn, Some(task)) => tracing::warn!(task, "{message}"),
+            (LogLevel::Warn, None) => tracing::warn!("{message}"),
+            (LogLevel::Info | LogLevel::Error, Some(task)) => tracing::info!(task, "{message}"),
+            (LogLevel::Info | LogLevel::Error, None) => tracing::info!("{message}"),
         }
-        if let Err(e) = self.records.log(record, task, level.recorded(), message) {
+        if let Err(e) = self.records.log(record, task, level, message) {
             tracing::warn!("cannot record a log line: {e}");
-        }
-    }
-}
-
-/// How much a log line matters.
-#[derive(Debug, Clone, Copy)]
-enum Level {
-    Info,
-    /// A failure that will be retried.
-    Warn,
-    /// A task or run failed. It is the run's outcome, which the caller reports (the command line prints it as its
-    /// one `error:` line): the records keep it at level `error`, but the live log shows it at `info`, so a
-    /// terminal does not say it again at error level.
-    Failure,
-}
-
-impl Level {
-    fn recorded(self) -> &'static str {
-        match self {
-            Level::Info => "info",
-            Level::Warn => "warn",
-            Level::Failure => "error",
         }
     }
 }

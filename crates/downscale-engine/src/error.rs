@@ -28,6 +28,13 @@ pub enum EngineError {
     },
     #[error("run records {path}: {detail}")]
     Records { path: String, detail: String },
+    /// The run records hold a state or level this version does not know, most likely written by a newer one.
+    #[error("run records {path}: {source}; a newer version of downscale may have written it")]
+    UnknownRecordValue {
+        path: String,
+        #[source]
+        source: crate::records::UnknownValue,
+    },
 }
 
 impl EngineError {

@@ -23,7 +23,7 @@ pub use flow::{ArtifactKind, Flow, Task};
 pub use key::CacheKey;
 pub use manifest::{Failure, Manifest};
 pub use progress::{NoProgress, Progress, TaskEnd};
-pub use records::{Records, RunRecord, TaskRecord};
+pub use records::{LogLevel, Records, RunRecord, RunState, TaskRecord, TaskState, UnknownValue};
 pub use runtime::{Budget, InProcessRuntime, Runtime, build_runtime, ci_environment, selected_kind};
 
 /// The current UTC time in RFC 3339, as every record and marker writes it.

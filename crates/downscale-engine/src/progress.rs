@@ -4,7 +4,7 @@
 /// How a task ended, for the watcher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskEnd {
-    CacheHit,
+    Cached,
     Succeeded,
     Failed,
 }

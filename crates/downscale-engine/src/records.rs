@@ -10,7 +10,10 @@ use std::path::Path;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
+pub use self::values::{LogLevel, RunState, TaskState, UnknownValue};
 use crate::error::EngineError;
+
+mod values;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
@@ -64,7 +67,7 @@ pub struct RunRecord {
     pub flow: String,
     pub parameter_file: Option<String>,
     pub parameters: String,
-    pub state: String,
+    pub state: RunState,
     pub runtime: String,
     pub host: String,
     pub started_at: String,
@@ -79,7 +82,7 @@ pub struct TaskRecord {
     pub task_id: String,
     pub name: String,
     pub cache_key: String,
-    pub state: String,
+    pub state: TaskState,
     pub cache_hit: bool,
     pub attempts: u32,
     pub started_at: Option<String>,
@@ -92,19 +95,21 @@ pub struct TaskRecord {
     pub error: Option<String>,
 }
 
+/// A log line of a run as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LogRecord {
     pub task_id: Option<String>,
     pub at: String,
-    pub level: String,
+    pub level: LogLevel,
     pub message: String,
 }
 
 /// What a finished task reports.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TaskReport {
-    pub state: &'static str,
-    pub cache_hit: bool,
+    /// How it ended: `succeeded`, `cached` or `failed`. Whether it was a cache hit is recorded from it, so the
+    /// two cannot disagree.
+    pub state: TaskState,
     pub attempts: u32,
     pub wall_seconds: f64,
     pub cpu_seconds: f64,
@@ -112,6 +117,23 @@ pub struct TaskReport {
     pub bytes_read: u64,
     pub bytes_written: u64,
     pub error: Option<String>,
+}
+
+impl TaskReport {
+    /// A task that ended without an execution to measure: found in the cache, or failed (its cache could not be
+    /// looked at, or every attempt failed and only the count and the error are worth keeping).
+    pub fn unmeasured(state: TaskState, attempts: u32, error: Option<String>) -> TaskReport {
+        TaskReport {
+            state,
+            attempts,
+            wall_seconds: 0.0,
+            cpu_seconds: 0.0,
+            peak_rss_bytes: None,
+            bytes_read: 0,
+            bytes_written: 0,
+            error,
+        }
+    }
 }
 
 /// The start of a run.
@@ -146,7 +168,14 @@ impl Records {
         Ok(records)
     }
 
+    /// A stored word this version does not know stays typed ([`UnknownValue`]), not SQLite's conversion error
+    /// with a column index.
     fn fail(&self, error: rusqlite::Error) -> EngineError {
+        if let rusqlite::Error::FromSqlConversionFailure(_, _, cause) = &error
+            && let Some(unknown) = cause.downcast_ref::<UnknownValue>()
+        {
+            return EngineError::UnknownRecordValue { path: self.path.clone(), source: unknown.clone() };
+        }
         EngineError::Records { path: self.path.clone(), detail: error.to_string() }
     }
 
@@ -155,10 +184,10 @@ impl Records {
         let host = crate::resources::host_name();
         let mut statement = self
             .connection
-            .prepare("SELECT id, pid FROM runs WHERE state = 'running' AND host = ?1")
+            .prepare("SELECT id, pid FROM runs WHERE state = ?1 AND host = ?2")
             .map_err(|e| self.fail(e))?;
         let stale: Vec<i64> = statement
-            .query_map([&host], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))
+            .query_map(params![RunState::Running, host], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))
             .map_err(|e| self.fail(e))?
             .filter_map(Result::ok)
             .filter(|(_, pid)| !Path::new(&format!("/proc/{pid}")).exists())
@@ -166,10 +195,13 @@ impl Records {
             .collect();
         for id in stale {
             self.connection
-                .execute("UPDATE runs SET state = 'interrupted' WHERE id = ?1", [id])
+                .execute("UPDATE runs SET state = ?2 WHERE id = ?1", params![id, RunState::Interrupted])
                 .map_err(|e| self.fail(e))?;
             self.connection
-                .execute("UPDATE tasks SET state = 'interrupted' WHERE run = ?1 AND state = 'running'", [id])
+                .execute(
+                    "UPDATE tasks SET state = ?2 WHERE run = ?1 AND state = ?3",
+                    params![id, TaskState::Interrupted, TaskState::Running],
+                )
                 .map_err(|e| self.fail(e))?;
         }
         Ok(())
@@ -179,12 +211,13 @@ impl Records {
         self.connection
             .execute(
                 "INSERT INTO runs (run_id, flow, parameter_file, parameters, state, runtime, host, pid, started_at)
-                 VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?8)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     run.run_id,
                     run.flow,
                     run.parameter_file,
                     run.parameters,
+                    RunState::Running,
                     run.runtime,
                     crate::resources::host_name(),
                     std::process::id(),
@@ -202,7 +235,7 @@ impl Records {
         manifest: Option<&str>,
         error: Option<&str>,
     ) -> Result<(), EngineError> {
-        let state = if succeeded { "succeeded" } else { "failed" };
+        let state = if succeeded { RunState::Succeeded } else { RunState::Failed };
         self.connection
             .execute(
                 "UPDATE runs SET state = ?2, ended_at = ?3, manifest = ?4, error = ?5 WHERE id = ?1",
@@ -216,8 +249,8 @@ impl Records {
     pub fn plan_task(&self, run: i64, task_id: &str, name: &str, key: &str) -> Result<(), EngineError> {
         self.connection
             .execute(
-                "INSERT INTO tasks (run, task_id, name, cache_key, state) VALUES (?1, ?2, ?3, ?4, 'pending')",
-                params![run, task_id, name, key],
+                "INSERT INTO tasks (run, task_id, name, cache_key, state) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![run, task_id, name, key, TaskState::Pending],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -226,8 +259,8 @@ impl Records {
     pub fn task_started(&self, run: i64, task_id: &str) -> Result<(), EngineError> {
         self.connection
             .execute(
-                "UPDATE tasks SET state = 'running', started_at = ?3 WHERE run = ?1 AND task_id = ?2",
-                params![run, task_id, crate::now_utc()],
+                "UPDATE tasks SET state = ?3, started_at = ?4 WHERE run = ?1 AND task_id = ?2",
+                params![run, task_id, TaskState::Running, crate::now_utc()],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -244,7 +277,7 @@ impl Records {
                     run,
                     task_id,
                     report.state,
-                    report.cache_hit,
+                    report.state == TaskState::Cached,
                     report.attempts,
                     crate::now_utc(),
                     report.wall_seconds,
@@ -259,7 +292,7 @@ impl Records {
         Ok(())
     }
 
-    pub fn log(&self, run: i64, task_id: Option<&str>, level: &str, message: &str) -> Result<(), EngineError> {
+    pub fn log(&self, run: i64, task_id: Option<&str>, level: LogLevel, message: &str) -> Result<(), EngineError> {
         self.connection
             .execute(
                 "INSERT INTO logs (run, task_id, at, level, message) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -349,4 +382,73 @@ impl Records {
 /// SQLite integers are signed 64-bit; byte counts of one task never come near 2^63.
 fn sqlite_integer(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records in a temporary folder holding one run with one planned task and one log line.
+    fn one_run() -> (tempfile::TempDir, Records, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let records = Records::open(&dir.path().join("runs.sqlite")).unwrap();
+        let run = NewRun { run_id: "r", flow: "f", parameter_file: None, parameters: "{}", runtime: "ci" };
+        let id = records.start_run(&run).unwrap();
+        records.plan_task(id, "t", "t", "key").unwrap();
+        records.log(id, Some("t"), LogLevel::Warn, "retrying").unwrap();
+        (dir, records, id)
+    }
+
+    /// Changes the stored file behind the records' back, as another program (or version) would.
+    fn alter(dir: &tempfile::TempDir, sql: &str) {
+        Connection::open(dir.path().join("runs.sqlite")).unwrap().execute(sql, []).unwrap();
+    }
+
+    #[test]
+    fn states_and_levels_are_stored_as_the_words_earlier_versions_wrote() {
+        let (dir, records, id) = one_run();
+        records.task_finished(id, "t", &TaskReport::unmeasured(TaskState::Cached, 0, None)).unwrap();
+        records.finish_run(id, true, None, None).unwrap();
+        let raw = Connection::open(dir.path().join("runs.sqlite")).unwrap();
+        let text = |sql: &str| raw.query_row(sql, [], |row| row.get::<_, String>(0)).unwrap();
+        assert_eq!(text("SELECT state FROM runs"), "succeeded");
+        assert_eq!(text("SELECT state || ' ' || cache_hit FROM tasks"), "cached 1");
+        assert_eq!(text("SELECT level FROM logs"), "warn");
+        assert_eq!(records.tasks(id).unwrap()[0].state, TaskState::Cached);
+        assert_eq!(records.runs(1).unwrap()[0].state, RunState::Succeeded);
+        assert_eq!(records.logs(id).unwrap()[0].level, LogLevel::Warn);
+    }
+
+    #[test]
+    fn an_unknown_stored_word_is_an_error_naming_it() {
+        let (dir, records, id) = one_run();
+        alter(&dir, "UPDATE tasks SET state = 'exploded'");
+        let error = records.tasks(id).unwrap_err();
+        let EngineError::UnknownRecordValue { source, .. } = &error else { panic!("{error:?}") };
+        assert_eq!((source.kind, source.value.as_str()), ("task state", "exploded"));
+        let message = downscale_message::one_line(&error);
+        assert!(message.contains("unknown task state 'exploded'") && message.contains("runs.sqlite"), "{message}");
+
+        alter(&dir, "UPDATE runs SET state = 'paused'");
+        for error in [records.runs(10).unwrap_err(), records.find_run("r").unwrap_err()] {
+            assert!(error.to_string().contains("unknown run state 'paused'"), "{error}");
+        }
+        alter(&dir, "UPDATE logs SET level = 'trace'");
+        assert!(records.logs(id).unwrap_err().to_string().contains("unknown log level 'trace'"));
+        // Opening such a file still works: the sweep of interrupted runs reads no state it does not ask for.
+        Records::open(&dir.path().join("runs.sqlite")).unwrap();
+    }
+
+    #[test]
+    fn a_run_whose_process_is_gone_is_interrupted_with_its_running_task() {
+        let (dir, records, id) = one_run();
+        records.plan_task(id, "later", "later", "key").unwrap();
+        records.task_started(id, "t").unwrap();
+        // No process has this id: Linux's largest is 2^22.
+        alter(&dir, &format!("UPDATE runs SET pid = {}", u32::MAX));
+        let reopened = Records::open(&dir.path().join("runs.sqlite")).unwrap();
+        assert_eq!(reopened.find_run("r").unwrap().unwrap().state, RunState::Interrupted);
+        let states: Vec<TaskState> = reopened.tasks(id).unwrap().into_iter().map(|t| t.state).collect();
+        assert_eq!(states, [TaskState::Interrupted, TaskState::Pending]);
+    }
 }

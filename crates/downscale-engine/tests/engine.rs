@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use downscale_data::{DataError, Location, read_variable};
 use downscale_engine::{
-    ArtifactKind, ArtifactStore, Budget, Engine, Flow, InProcessRuntime, NoProgress, Output, Records, RetryPolicy,
-    RunOutcome, RunRequest, Task, TaskError,
+    ArtifactKind, ArtifactStore, Budget, Engine, Flow, InProcessRuntime, LogLevel, NoProgress, Output, Records,
+    RetryPolicy, RunOutcome, RunRequest, RunState, Task, TaskError, TaskState,
 };
 use serde_json::{Value, json};
 
@@ -54,7 +54,7 @@ impl Setup {
         engine.run(&request).unwrap()
     }
 
-    fn states(&self, outcome: &RunOutcome) -> Vec<(String, String)> {
+    fn states(&self, outcome: &RunOutcome) -> Vec<(String, TaskState)> {
         self.records.tasks(outcome.record).unwrap().into_iter().map(|t| (t.task_id, t.state)).collect()
     }
 }
@@ -104,19 +104,19 @@ fn a_second_run_executes_nothing_and_a_changed_parameter_reruns_only_what_depend
     let first = setup.run(&chain(1000, &executions), vec![]);
     assert!(first.succeeded);
     assert_eq!(executions.load(Ordering::SeqCst), 4);
-    assert!(setup.states(&first).iter().all(|(_, s)| s == "succeeded"));
+    assert!(setup.states(&first).iter().all(|(_, s)| *s == TaskState::Succeeded));
 
     let second = setup.run(&chain(1000, &executions), vec![]);
     assert_eq!(executions.load(Ordering::SeqCst), 4, "nothing executes again");
     let tasks = setup.records.tasks(second.record).unwrap();
-    assert!(tasks.iter().all(|t| t.cache_hit && t.state == "cached"), "{tasks:?}");
+    assert!(tasks.iter().all(|t| t.cache_hit && t.state == TaskState::Cached), "{tasks:?}");
 
     let third = setup.run(&chain(2000, &executions), vec![]);
     assert_eq!(executions.load(Ordering::SeqCst), 6);
     let states = setup.states(&third);
-    let state = |id: &str| states.iter().find(|(t, _)| t == id).unwrap().1.clone();
-    assert_eq!((state("train"), state("coarse")), ("cached".into(), "cached".into()));
-    assert_eq!((state("predict"), state("corrected")), ("succeeded".into(), "succeeded".into()));
+    let state = |id: &str| states.iter().find(|(t, _)| t == id).unwrap().1;
+    assert_eq!((state("train"), state("coarse")), (TaskState::Cached, TaskState::Cached));
+    assert_eq!((state("predict"), state("corrected")), (TaskState::Succeeded, TaskState::Succeeded));
 
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(setup.dir.path().join("results/runs/test_run/latest.json")).unwrap())
@@ -172,9 +172,9 @@ fn transient_failures_are_retried_and_recorded() {
     let outcome = setup.run(&Flow::new("f", vec![flaky]).unwrap(), vec![]);
     assert!(outcome.succeeded);
     let task = &setup.records.tasks(outcome.record).unwrap()[0];
-    assert_eq!((task.attempts, task.state.as_str()), (2, "succeeded"));
+    assert_eq!((task.attempts, task.state), (2, TaskState::Succeeded));
     let logs = setup.records.logs(outcome.record).unwrap();
-    assert!(logs.iter().any(|l| l.level == "warn" && l.message.contains("storage timed out")), "{logs:?}");
+    assert!(logs.iter().any(|l| l.level == LogLevel::Warn && l.message.contains("storage timed out")), "{logs:?}");
 }
 
 /// A read failure of the data layer, with `cause` as its typed source when there is one.
@@ -214,7 +214,7 @@ fn only_a_transient_cause_is_retried() {
         assert!(!outcome.succeeded, "{name}");
         assert_eq!(calls.load(Ordering::SeqCst), attempts, "{name}");
         let task = &setup.records.tasks(outcome.record).unwrap()[0];
-        assert_eq!((task.attempts, task.state.as_str()), (attempts, "failed"), "{name}");
+        assert_eq!((task.attempts, task.state), (attempts, TaskState::Failed), "{name}");
         let recorded = task.error.as_deref().unwrap();
         assert!(recorded.starts_with("tas.nc: ") && !recorded.contains('\n'), "{name}: {recorded}");
     }
@@ -244,11 +244,11 @@ fn a_failed_task_fails_the_run_with_a_manifest_and_nothing_under_results() {
         .collect();
     assert_eq!(results, ["failed-runs"], "no output and no run manifest is published");
     let run = setup.records.find_run("test_run").unwrap().unwrap();
-    assert_eq!(run.state, "failed");
+    assert_eq!(run.state, RunState::Failed);
     assert!(run.error.unwrap().contains("task broken: obs.nc"));
     let states = setup.states(&outcome);
-    assert_eq!(states[1], ("broken".into(), "failed".into()));
-    assert_eq!(states[2], ("panics".into(), "pending".into()));
+    assert_eq!(states[1], ("broken".into(), TaskState::Failed));
+    assert_eq!(states[2], ("panics".into(), TaskState::Pending));
 
     // A panicking body is recorded as that task's failure too.
     let flow =
@@ -285,7 +285,7 @@ fn a_failure_while_publishing_publishes_no_output() {
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .collect();
     assert_eq!(results, ["failed-runs"], "not even the output copied before the failure is published");
-    assert_eq!(setup.records.find_run("test_run").unwrap().unwrap().state, "failed");
+    assert_eq!(setup.records.find_run("test_run").unwrap().unwrap().state, RunState::Failed);
 }
 
 #[test]
