@@ -86,7 +86,11 @@ fn the_original_flow_under_carbonplan_compat_is_unchanged() {
 fn scikit_downscale_point_models_under_bcsd_point_are_unchanged() {
     for (variable, expected) in BCSD_POINT {
         let dir = tempfile::tempdir().unwrap();
-        let digest = digest_of_run("bcsd_point", variable, &example(variable), &[], dir.path());
+        let mut document: Value = serde_json::from_slice(&std::fs::read(example(variable)).unwrap()).unwrap();
+        document["bias_correction_method"] = "bcsd_point".into();
+        let param_file = dir.path().join("bcsd_point.json");
+        std::fs::write(&param_file, document.to_string()).unwrap();
+        let digest = digest_of_run("bcsd_point", variable, &param_file, &[], dir.path());
         assert_eq!(digest, expected, "{variable} with the BCSD point models");
     }
 }

@@ -169,13 +169,21 @@ fn bcsd_tas_over_iberia_end_to_end_with_caching() {
         assert!(opened.status.success(), "{name}: {}", String::from_utf8_lossy(&opened.stderr));
     }
 
-    // The point step is `downscale adjust --method bcsd-temperature` on the same coarse inputs, to the bit.
+    // The default coarse step is `downscale adjust --method qdm` per month on the same coarse inputs, to the bit.
     let intermediate = |task: &str| manifest["intermediates"][task].as_str().unwrap().to_string();
     let adjusted = dir.path().join("adjusted.zarr");
     let adjust = common::run(&[
         "adjust",
         "--method",
-        "bcsd-temperature",
+        "qdm",
+        "--kind",
+        "additive",
+        "--group",
+        "month",
+        "--nquantiles",
+        "50",
+        "--interp",
+        "linear",
         "--var",
         "tas",
         "--ref",
@@ -455,9 +463,10 @@ fn bcsd_tasmax_over_nunavut_reproduces_the_observed_monthly_climatology_over_the
     // The climatology of each calendar month at each cell (over both years) against the observations' (degC → K).
     // BCSD maps each month's distribution over the training years onto the observed one, so single months of single
     // years keep the model's year-to-year sequence (they differ by up to ~6 K here), but the climatology must be
-    // the observed one. Tolerance 0.25 K: the rank mapping interpolates between Cunnane plotting positions and
-    // extrapolates the tails, the 9-sample trend shift uses shorter windows at the month's edges, and the corrected
-    // coarse field (not the coarse observations) is interpolated back; together these stay under 0.13 K here.
+    // the observed one. Tolerance 0.25 K: quantile delta mapping interpolates its factors between 50 quantiles (of
+    // about 60 values a month here) and holds them constant beyond the outer ones, and the corrected coarse field
+    // (not the coarse observations) is interpolated back; together these stay under 0.05 K here (the BCSD point
+    // models, with their 9-sample trend shift, under 0.13 K).
     assert_eq!(monthly.shape()[0], 24, "one step per month of 1970-1971");
     let (n_lat, n_lon) = (observed.shape()[1], observed.shape()[2]);
     let mut worst: f64 = 0.0;
@@ -483,7 +492,7 @@ fn bcsd_tasmax_over_nunavut_reproduces_the_observed_monthly_climatology_over_the
 }
 
 #[test]
-fn bcsd_pr_over_iberia_keeps_the_observed_climate_as_the_reference_algorithm_does() {
+fn bcsd_pr_over_iberia_is_never_negative_and_keeps_dry_days() {
     // E-OBS daily amounts in mm against CNRM-CM5 fluxes in kg m-2 s-1: both become mm day-1.
     let dir = tempfile::tempdir().unwrap();
     let [model, obs] = shipped_catalogs();
@@ -494,14 +503,17 @@ fn bcsd_pr_over_iberia_keeps_the_observed_climate_as_the_reference_algorithm_doe
     let daily = read_variable(manifest["datasets"]["daily"].as_str().unwrap(), "pr").unwrap();
     let monthly = read_variable(manifest["datasets"]["monthly"].as_str().unwrap(), "pr").unwrap();
     assert_eq!((daily.units(), monthly.units()), (Some("mm day-1"), Some("mm")));
-    let observed =
-        read_variable(&sample("iberia/obs_E-OBS/pr_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.nc"), "pr")
-            .unwrap();
-    // BCSD precipitation maps the future onto the observed distribution of each month (methods.md §3.4: the
-    // documented order removes the projected change), so the mean is the observed one up to the interpolation of
-    // the coarse field; 0.05 mm day-1 (2.5 %) bounds that (0.004 seen).
-    let (future, past) = (daily.valid_mean().unwrap(), observed.valid_mean().unwrap());
-    assert!((future - past).abs() < 0.05, "{future} vs {past} mm day-1");
+    assert_eq!(
+        daily.global_attrs.get("bcsd_variant").and_then(|v| v.as_text()),
+        Some("quantile_delta_mapping"),
+        "the outputs say which BCSD made them"
+    );
+    // The default's skill and its change signal against the model's are scored cell by cell in `bcsd_skill.rs`.
+    // Never negative, and dry days stay dry.
+    let values: Vec<f32> = daily.data.iter().copied().filter(|v| !v.is_nan()).collect();
+    assert!(values.iter().all(|&v| v >= 0.0));
+    let dry = values.iter().filter(|&&v| v == 0.0).count() as f64 / values.len() as f64;
+    assert!(dry > 0.4, "{dry} of the days are dry");
     // Monthly sums are sums of the days, NaN-free cells only.
     let (n_lat, n_lon) = (daily.shape()[1], daily.shape()[2]);
     let (i, j) = (0..n_lat)
@@ -631,4 +643,18 @@ fn a_run_from_a_folder_without_configuration_says_in_one_line_how_to_point_at_th
         )],
     );
     assert!(!String::from_utf8_lossy(&output.stderr).contains("set it with"));
+}
+
+#[test]
+fn asking_for_the_default_correction_and_the_original_flow_at_once_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let [model, obs] = shipped_catalogs();
+    let mut document: Value = serde_json::from_slice(&std::fs::read(example(TAS_RUN)).unwrap()).unwrap();
+    document["bias_correction_method"] = "quantile_delta_mapping".into();
+    let param_file = dir.path().join("both.json");
+    std::fs::write(&param_file, document.to_string()).unwrap();
+    let output =
+        run_in(dir.path(), [&model, &obs], &param_file, &["--set", "run_options.carbonplan_compat=true", "-q"]);
+    common::assert_one_line_error(&output, &["both.json", "quantile_delta_mapping", "carbonplan_compat"]);
+    assert!(!dir.path().join("results").exists(), "nothing published");
 }

@@ -8,6 +8,8 @@
 //!                                          └──► interpolate_corrected ──────────────────► postprocess ──► summary_month
 //! get_obs (its grid) ──► land_mask ─────────────────────────────────────────────────────────┘        └──► summary_year
 //! ```
+//! What `bias_correct`, `spatial_anomalies` and `postprocess` do is the run's [`BcsdVariant`].
+//!
 //! No rechunking pass exists: fields on the obs grid are stored in whole maps up to `interpolate_corrected`, which
 //! writes the published store's whole-series chunks tile by tile, so every task streams through blocks of its
 //! inputs' own chunks. Task versions are 2 since the stores were chunked so: earlier artifacts are not reused.
@@ -15,13 +17,14 @@
 use downscale_data::chunking::{ChunkLayout, chunk_shape};
 use downscale_data::{AttrValue, Compression, Provenance, WriteOptions};
 use downscale_engine::{ArtifactKind, Output, Task, TaskContext, TaskError};
-use downscale_methods::adjust::Method;
+use downscale_methods::adjust::{Method, XsdbaSettings};
 use downscale_methods::bcsd::FitOrder;
+use downscale_methods::xsdba::{AdjustOptions, Extrapolation, Grouping, Interp, Kind, TrainOptions};
 use ndarray::Ix3;
 use serde_json::{Value, json};
 
 use crate::sources::Source;
-use crate::tasks::anomalies::{add_anomalies_and_mask, spatial_anomalies};
+use crate::tasks::anomalies::{Detail, restore_detail_and_mask, spatial_anomalies};
 use crate::tasks::blocks::map_tiles;
 use crate::tasks::correct::correct_points;
 use crate::tasks::inputs::{Selection, write_selected};
@@ -45,6 +48,74 @@ const PUBLISHED_CHUNK_BYTES: usize = 25_000_000;
 /// Land: Natural Earth 1:10m land buffered by 1°, the original's mask.
 const LAND_BUFFER_DEGREES: f64 = 1.0;
 
+/// Which BCSD: the coarse bias correction and the kind of spatial anomalies.
+///
+/// The original system's BCSD is a daily adaptation of Wood et al. (2004) with two faults a scientist sees at once
+/// in its output: precipitation anomalies are added, so about 30% of the days come out negative and no day stays
+/// dry; and the temperature point model removes and restores a running mean of 9 consecutive samples of a month,
+/// which on daily data is a 9-day mean, so weather-scale variance is added on top of the observed distribution
+/// (daily standard deviation 1.3 times the observed one over Iberia). The default corrects both; the two other
+/// variants reproduce their references bit for bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BcsdVariant {
+    /// Quantile delta mapping (xsdba QDM, Cannon et al. 2015) per calendar month at the coarse scale: additive for
+    /// temperature, multiplicative for precipitation (amounts under 0.01 mm day-1 jittered so dry days do not tie),
+    /// `nquantiles` quantiles, linear between them. It maps the model onto the observed distribution and keeps the
+    /// model's change in every quantile, so the daily variance is the observed one and the change signal is the
+    /// model's (for precipitation, its relative change). Anomalies are additive for temperature and bounded ratios
+    /// for precipitation, and amounts under the observations' trace are dry.
+    QuantileDeltaMapping { nquantiles: usize },
+    /// scikit-downscale's `BcsdTemperature` / `BcsdPrecipitation` point models in their documented argument order,
+    /// with additive anomalies: the flow's output before the default above existed.
+    BcsdPoint,
+    /// The original system's flow: the point models with `fit`'s arguments swapped and additive anomalies
+    /// (`run_options.carbonplan_compat`).
+    CarbonPlanCompat,
+}
+
+impl BcsdVariant {
+    /// The coarse bias correction of `variable` (temperature: additive; otherwise multiplicative).
+    fn coarse_correction(self, temperature: bool) -> Method {
+        match self {
+            BcsdVariant::QuantileDeltaMapping { nquantiles } => Method::Qdm(XsdbaSettings {
+                train: TrainOptions {
+                    nquantiles,
+                    kind: if temperature { Kind::Additive } else { Kind::Multiplicative },
+                    group: Grouping::Month,
+                    adapt_freq_thresh: None,
+                },
+                adjust: AdjustOptions { interp: Interp::Linear, extrapolation: Extrapolation::Constant },
+                jitter_under: (!temperature).then_some(JITTER_UNDER_MM_PER_DAY),
+            }),
+            BcsdVariant::BcsdPoint | BcsdVariant::CarbonPlanCompat => {
+                let order = if self == BcsdVariant::BcsdPoint { FitOrder::Documented } else { FitOrder::CarbonPlan };
+                if temperature { Method::BcsdTemperature { order } } else { Method::BcsdPrecipitation { order } }
+            }
+        }
+    }
+
+    /// How the fine detail is restored.
+    fn detail(self, temperature: bool) -> Detail {
+        match self {
+            BcsdVariant::QuantileDeltaMapping { .. } if !temperature => Detail::Multiplicative,
+            _ => Detail::Additive,
+        }
+    }
+
+    /// The name in task parameters and output attributes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BcsdVariant::QuantileDeltaMapping { .. } => "quantile_delta_mapping",
+            BcsdVariant::BcsdPoint => "bcsd_point",
+            BcsdVariant::CarbonPlanCompat => "carbonplan_compat",
+        }
+    }
+}
+
+/// Precipitation under this (mm day-1) is jittered before quantile delta mapping (the threshold xclim's
+/// documentation uses), so that the many dry days of a month do not tie at one quantile.
+const JITTER_UNDER_MM_PER_DAY: f64 = 0.01;
+
 /// What the BCSD flow needs, resolved from the parameter file, the catalogs and the configuration.
 pub struct BcsdInputs {
     pub variable: String,
@@ -54,7 +125,7 @@ pub struct BcsdInputs {
     pub obs: Source,
     pub train_model: Source,
     pub predict_model: Source,
-    pub order: FitOrder,
+    pub variant: BcsdVariant,
     /// Global attributes of the outputs: the run id and parameters.
     pub output_attrs: Value,
 }
@@ -100,12 +171,9 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
         .input("source", source)
         .input("grid", grid_of)
     };
-    let order = inputs.order;
-    let method = if temperature { Method::BcsdTemperature { order } } else { Method::BcsdPrecipitation { order } };
-    let order_name = match order {
-        FitOrder::Documented => "documented",
-        FitOrder::CarbonPlan => "carbonplan",
-    };
+    let variant = inputs.variant;
+    let method = variant.coarse_correction(temperature);
+    let detail = variant.detail(temperature);
     let attrs = inputs.output_attrs.clone();
     let summary = |id: &str, period: Period| {
         let body_attrs = attrs.clone();
@@ -140,13 +208,20 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
     Ok(vec![
         read("get_obs", "get_obs", &inputs.obs, selection(inputs.train, 0)),
         read("get_experiment_train", "get_experiment", &inputs.train_model, selection(inputs.train, MODEL_MARGIN)),
-        read("get_experiment_predict", "get_experiment", &inputs.predict_model, selection(inputs.predict, MODEL_MARGIN)),
+        read(
+            "get_experiment_predict",
+            "get_experiment",
+            &inputs.predict_model,
+            selection(inputs.predict, MODEL_MARGIN),
+        ),
         regrid("coarsen_obs", "get_obs", "get_experiment_train", false),
         regrid("interpolate_obs", "coarsen_obs", "get_obs", false),
-        Task::new("spatial_anomalies", "bcsd_spatial_anomalies", 1, ArtifactKind::Zarr, |ctx| {
-            let anomalies = spatial_anomalies(&ctx.open_input("obs")?, &ctx.open_input("interpolated")?, ctx.budget())?;
+        Task::new("spatial_anomalies", "bcsd_spatial_anomalies", 1, ArtifactKind::Zarr, move |ctx| {
+            let (obs, interpolated) = (ctx.open_input("obs")?, ctx.open_input("interpolated")?);
+            let anomalies = spatial_anomalies(&obs, &interpolated, detail, ctx.budget())?;
             ctx.write_array(&anomalies, &intermediate_options("BCSD spatial anomalies"))
         })
+        .params(json!({"detail": detail.as_str()}))
         .input("obs", "get_obs")
         .input("interpolated", "interpolate_obs"),
         Task::new("bias_correct", "bcsd_fit_and_predict", 2, ArtifactKind::Zarr, move |ctx| {
@@ -158,7 +233,7 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
             )?;
             ctx.write_array(&corrected, &intermediate_options("BCSD bias-corrected model"))
         })
-        .params(json!({"method": if temperature { "bcsd-temperature" } else { "bcsd-precipitation" }, "fit_order": order_name}))
+        .params(correction_params(variant, temperature))
         .input("reference", "coarsen_obs")
         .input("hist", "get_experiment_train")
         .input("sim", "get_experiment_predict"),
@@ -169,17 +244,40 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
         })
         .params(json!({"land": "natural-earth-10m", "buffer_degrees": LAND_BUFFER_DEGREES}))
         .input("grid", "get_obs"),
-        Task::new("postprocess", "bcsd_postprocess", 3, ArtifactKind::Zarr, move |ctx| postprocess(ctx, &postprocess_attrs))
-            .params(json!({"attrs": attrs}))
-            .input("fine", "interpolate_corrected")
-            .input("anomalies", "spatial_anomalies")
-            .input("land", "land_mask"),
+        Task::new("postprocess", "bcsd_postprocess", 3, ArtifactKind::Zarr, move |ctx| {
+            postprocess(ctx, &postprocess_attrs, detail)
+        })
+        .params(json!({"attrs": attrs, "detail": detail.as_str()}))
+        .input("fine", "interpolate_corrected")
+        .input("anomalies", "spatial_anomalies")
+        .input("land", "land_mask"),
         summary("summary_month", Period::Month),
         summary("summary_year", Period::Year),
     ])
 }
 
-fn postprocess(ctx: &TaskContext, attrs: &Value) -> Result<(), TaskError> {
+/// The `bias_correct` task's parameters. The BCSD point variants keep the parameters (and so the cache keys) they
+/// had before the default variant existed.
+fn correction_params(variant: BcsdVariant, temperature: bool) -> Value {
+    match variant {
+        BcsdVariant::QuantileDeltaMapping { nquantiles } => json!({
+            "method": "qdm",
+            "kind": if temperature { "additive" } else { "multiplicative" },
+            "group": "month",
+            "nquantiles": nquantiles,
+            "interp": "linear",
+            "extrapolation": "constant",
+            "jitter_under": (!temperature).then_some(JITTER_UNDER_MM_PER_DAY),
+            "seed": 0,
+        }),
+        BcsdVariant::BcsdPoint | BcsdVariant::CarbonPlanCompat => json!({
+            "method": if temperature { "bcsd-temperature" } else { "bcsd-precipitation" },
+            "fit_order": if variant == BcsdVariant::BcsdPoint { "documented" } else { "carbonplan" },
+        }),
+    }
+}
+
+fn postprocess(ctx: &TaskContext, attrs: &Value, detail: Detail) -> Result<(), TaskError> {
     let anomalies = ctx.read_array("anomalies")?;
     let land = as_land(&ctx.read_array("land")?)?;
     // The corrected field is stored in the published store's chunks: tile by tile, every day of a block of cells.
@@ -193,7 +291,7 @@ fn postprocess(ctx: &TaskContext, attrs: &Value) -> Result<(), TaskError> {
         let block = fine.read_block(&[0..fine.shape()[0], lat.clone(), lon.clone()])?;
         let maps = anomalies.block(&[0..12, lat.clone(), lon.clone()])?;
         let land = land.slice(ndarray::s![lat, lon]).to_owned();
-        Ok(add_anomalies_and_mask(block, &maps, &land)?.data)
+        Ok(restore_detail_and_mask(block, &maps, &land, detail)?.data)
     })
 }
 

@@ -4,11 +4,10 @@
 use downscale_catalog::Catalog;
 use downscale_config::Settings;
 use downscale_engine::{Flow, Output};
-use downscale_methods::bcsd::FitOrder;
-use downscale_params::{Method, RunParameters};
+use downscale_params::{BcsdCorrection, Method, RunParameters};
 use serde_json::{Value, json};
 
-use crate::bcsd::{self, BcsdInputs};
+use crate::bcsd::{self, BcsdInputs, BcsdVariant};
 use crate::error::FlowError;
 use crate::sources::{Source, model_run, observations};
 
@@ -61,6 +60,9 @@ pub fn prepare(
             let (obs, predict_model) =
                 (observations(obs_catalog, &parameters.obs, &parameters.variable)?, model(&parameters.scenario)?);
             add_identities(&mut attrs, &predict_model, &obs);
+            let variant = bcsd_variant(parameters, settings.run_options.carbonplan_compat)
+                .map_err(|detail| FlowError::Parameters { file: file.to_string(), detail })?;
+            attrs["bcsd_variant"] = variant.as_str().into();
             let inputs = BcsdInputs {
                 variable: parameters.variable.clone(),
                 bbox,
@@ -69,7 +71,7 @@ pub fn prepare(
                 obs,
                 train_model: model("historical")?,
                 predict_model,
-                order: if settings.run_options.carbonplan_compat { FitOrder::CarbonPlan } else { FitOrder::Documented },
+                variant,
                 output_attrs: attrs.clone(),
             };
             let tasks = bcsd::tasks(&inputs)
@@ -85,6 +87,25 @@ pub fn prepare(
     };
     let flow = Flow::new(parameters.method.as_str(), tasks)?;
     Ok(PreparedRun { run_id, flow, outputs, parameters: document, attrs })
+}
+
+/// The BCSD variant of a run: the original system's flow under `run_options.carbonplan_compat`, otherwise what
+/// `bias_correction_method` chose (quantile delta mapping when it names none). The original's files name none or
+/// `""`; naming this tool's default explicitly while asking for the original's flow is a contradiction, not a choice.
+fn bcsd_variant(parameters: &RunParameters, carbonplan_compat: bool) -> Result<BcsdVariant, String> {
+    let named_default = parameters.bias_correction_method.as_deref() == Some("quantile_delta_mapping");
+    match (parameters.bcsd_correction(), carbonplan_compat) {
+        (_, true) if named_default => Err(
+            "bias_correction_method `quantile_delta_mapping` cannot run under run_options.carbonplan_compat, which \
+             reproduces the original's flow and its BCSD point models; leave one of them out"
+                .into(),
+        ),
+        (_, true) => Ok(BcsdVariant::CarbonPlanCompat),
+        (BcsdCorrection::QuantileDeltaMapping { nquantiles }, false) => {
+            Ok(BcsdVariant::QuantileDeltaMapping { nquantiles })
+        }
+        (BcsdCorrection::BcsdPoint, false) => Ok(BcsdVariant::BcsdPoint),
+    }
 }
 
 /// The catalog columns that identify a model run or an observational data set (not its files).

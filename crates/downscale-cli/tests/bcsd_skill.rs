@@ -1,0 +1,341 @@
+//! What a climate scientist checks first in a BCSD product, on held-out data: trained on the winters of 1983–1992,
+//! BCSD predicts the historical winters of 1993–2002 over Iberia, which are scored against E-OBS, and the rcp85
+//! winters of 2081–2100, whose change from the historical ones is compared with the model's own. Each score is a
+//! median over the land cells. The same scores for the raw model interpolated bilinearly onto the E-OBS grid are the
+//! baseline every downscaling must beat; the original system's flow (`run_options.carbonplan_compat`) is scored too,
+//! to show what the default changes. Run with `--nocapture` to print the README's table.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use common::{downscale, repo, sample};
+use downscale_data::{DataArray, read_variable};
+use serde_json::Value;
+
+const TRAIN: [&str; 2] = ["1983", "1992"];
+const HELD_OUT: [&str; 2] = ["1993", "2002"];
+const FUTURE: [&str; 2] = ["2081", "2100"];
+
+/// A field as `(day, cell)` in the variable's canonical units, days as `(year, month, day)`.
+struct Field {
+    days: Vec<(i32, u32, u32)>,
+    /// `values[cell][day]`.
+    values: Vec<Vec<f64>>,
+}
+
+impl Field {
+    /// `array` converted to K or mm day-1 (the flow's units) from the units it states.
+    fn from_array(array: &DataArray) -> Field {
+        let (scale, offset) = match array.units() {
+            Some("K" | "mm day-1" | "mm" | "mm/day") => (1.0, 0.0),
+            Some("degC" | "Celsius" | "C") => (1.0, 273.15),
+            Some("kg m-2 s-1") => (86_400.0, 0.0),
+            other => panic!("{}: units {other:?}", array.source),
+        };
+        let time = array.time.as_ref().unwrap();
+        let shape = array.shape();
+        let cells = shape[1] * shape[2];
+        let flat = array.data.view().into_shape_with_order((shape[0], cells)).unwrap();
+        Field {
+            days: time.dates.iter().map(|d| (d.year, d.month, d.day)).collect(),
+            values: (0..cells)
+                .map(|c| flat.column(c).iter().map(|&v| f64::from(v) * scale + offset).collect())
+                .collect(),
+        }
+    }
+
+    /// The days of `years`.
+    fn years(&self, years: [&str; 2]) -> Field {
+        let [first, last] = years.map(|y| y.parse::<i32>().unwrap());
+        let keep: Vec<usize> = (0..self.days.len()).filter(|&t| (first..=last).contains(&self.days[t].0)).collect();
+        Field {
+            days: keep.iter().map(|&t| self.days[t]).collect(),
+            values: self.values.iter().map(|v| keep.iter().map(|&t| v[t]).collect()).collect(),
+        }
+    }
+
+    /// The days of `other` only, in its order (the observations on the days of a prediction).
+    fn on_days_of(&self, other: &Field) -> Field {
+        let index: HashMap<_, _> = self.days.iter().enumerate().map(|(t, d)| (*d, t)).collect();
+        let keep: Vec<usize> = other.days.iter().map(|d| index[d]).collect();
+        Field {
+            days: other.days.clone(),
+            values: self.values.iter().map(|v| keep.iter().map(|&t| v[t]).collect()).collect(),
+        }
+    }
+}
+
+fn mean(x: &[f64]) -> f64 {
+    x.iter().sum::<f64>() / x.len() as f64
+}
+
+fn sd(x: &[f64]) -> f64 {
+    let m = mean(x);
+    (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
+}
+
+/// numpy's default percentile (linear between order statistics).
+fn percentile(x: &[f64], p: f64) -> f64 {
+    let mut sorted = x.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let position = p / 100.0 * (sorted.len() - 1) as f64;
+    let (low, high) = (position.floor() as usize, position.ceil() as usize);
+    sorted[low] + (sorted[high] - sorted[low]) * (position - low as f64)
+}
+
+fn median(mut x: Vec<f64>) -> f64 {
+    x.sort_by(f64::total_cmp);
+    let n = x.len();
+    if n % 2 == 1 { x[n / 2] } else { (x[n / 2 - 1] + x[n / 2]) / 2.0 }
+}
+
+fn correlation(x: &[f64], y: &[f64]) -> f64 {
+    let (mx, my) = (mean(x), mean(y));
+    let covariance: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    covariance
+        / (x.iter().map(|a| (a - mx).powi(2)).sum::<f64>() * y.iter().map(|b| (b - my).powi(2)).sum::<f64>()).sqrt()
+}
+
+/// A wet day has at least 1 mm (the ETCCDI threshold).
+const WET_DAY_MM: f64 = 1.0;
+
+fn wet_frequency(x: &[f64]) -> f64 {
+    x.iter().filter(|&&v| v >= WET_DAY_MM).count() as f64 / x.len() as f64
+}
+
+fn wet_intensity(x: &[f64]) -> f64 {
+    let wet: Vec<f64> = x.iter().copied().filter(|&v| v >= WET_DAY_MM).collect();
+    if wet.is_empty() { 0.0 } else { mean(&wet) }
+}
+
+/// The scores of one product against the observations, over the cells where both have every value.
+#[derive(Debug)]
+struct Scores {
+    /// Median |bias of the mean| (K; for precipitation relative, as a fraction).
+    mean_bias: f64,
+    /// Median ratio of daily standard deviations.
+    sd_ratio: f64,
+    /// Median |bias| of the 2nd and 98th percentiles.
+    p2_bias: f64,
+    p98_bias: f64,
+    /// Median |bias| of the wet-day frequency (fraction of days) and median |relative bias| of the wet-day intensity.
+    wet_frequency_bias: f64,
+    wet_intensity_bias: f64,
+    /// Pattern correlation of the mean maps.
+    pattern_correlation: f64,
+    /// Share of values below zero.
+    negative_share: f64,
+    /// Share of values exactly zero (dry days).
+    dry_share: f64,
+    /// Median |downscaled change − the model's change| from the historical to the rcp85 winters: K for temperature,
+    /// percentage points of relative change for precipitation.
+    change_difference: f64,
+}
+
+/// `historical` and `future` of a product (and of the raw model) on the obs grid; `observed` on the held-out days.
+fn score(historical: &Field, future: &Field, observed: &Field, raw: [&Field; 2], relative: bool) -> Scores {
+    let cells: Vec<usize> = (0..observed.values.len())
+        .filter(|&c| {
+            [&observed.values[c], &historical.values[c], &future.values[c]]
+                .iter()
+                .all(|v| v.iter().all(|x| !x.is_nan()))
+        })
+        .collect();
+    assert!(cells.len() > 300, "{} land cells compared", cells.len());
+    let per_cell = |f: &dyn Fn(usize) -> f64| median(cells.iter().map(|&c| f(c)).collect());
+    let (h, o) = (&historical.values, &observed.values);
+    let mean_bias = |c: usize| {
+        let bias = mean(&h[c]) - mean(&o[c]);
+        if relative { (bias / mean(&o[c])).abs() } else { bias.abs() }
+    };
+    let change = |c: usize| {
+        let (product, model) =
+            ((mean(&future.values[c]), mean(&h[c])), (mean(&raw[1].values[c]), mean(&raw[0].values[c])));
+        if relative {
+            100.0 * ((product.0 / product.1 - 1.0) - (model.0 / model.1 - 1.0)).abs()
+        } else {
+            ((product.0 - product.1) - (model.0 - model.1)).abs()
+        }
+    };
+    let all_values = || cells.iter().flat_map(|&c| h[c].iter().chain(&future.values[c]));
+    let count = all_values().count() as f64;
+    Scores {
+        mean_bias: per_cell(&mean_bias),
+        sd_ratio: per_cell(&|c| sd(&h[c]) / sd(&o[c])),
+        p2_bias: per_cell(&|c| (percentile(&h[c], 2.0) - percentile(&o[c], 2.0)).abs()),
+        p98_bias: per_cell(&|c| (percentile(&h[c], 98.0) - percentile(&o[c], 98.0)).abs()),
+        wet_frequency_bias: per_cell(&|c| (wet_frequency(&h[c]) - wet_frequency(&o[c])).abs()),
+        wet_intensity_bias: per_cell(&|c| (wet_intensity(&h[c]) / wet_intensity(&o[c]) - 1.0).abs()),
+        pattern_correlation: correlation(
+            &cells.iter().map(|&c| mean(&h[c])).collect::<Vec<_>>(),
+            &cells.iter().map(|&c| mean(&o[c])).collect::<Vec<_>>(),
+        ),
+        negative_share: all_values().filter(|&&v| v < 0.0).count() as f64 / count,
+        dry_share: all_values().filter(|&&v| v == 0.0).count() as f64 / count,
+        change_difference: per_cell(&change),
+    }
+}
+
+/// Runs BCSD of `variable` trained on [`TRAIN`] for `scenario` over `predict`, with the bias correction named
+/// `correction` and `extra` arguments, in `dir` (one cache for every run of the test; results under `variant`), and
+/// returns its daily output.
+fn bcsd(
+    dir: &Path,
+    variant: &str,
+    variable: &str,
+    scenario: &str,
+    predict: [&str; 2],
+    correction: Option<&str>,
+    extra: &[&str],
+) -> Field {
+    let example = repo().join(format!(
+        "examples/iberia/bcsd/bcsd_E-OBS_CNRM-CM5_r1i1p1_rcp85_{variable}_35_45_-10_5_1983_2002_2081_2100.json"
+    ));
+    let mut document: Value = serde_json::from_slice(&std::fs::read(example).unwrap()).unwrap();
+    document["scenario"] = scenario.into();
+    document["train_dates"] = serde_json::json!(TRAIN);
+    document["predict_dates"] = serde_json::json!(predict);
+    if let Some(name) = correction {
+        document["bias_correction_method"] = name.into();
+    }
+    let param_file = dir.join(format!("{variant}_{variable}_{scenario}.json"));
+    std::fs::write(&param_file, document.to_string()).unwrap();
+    let set = |key: &str, value: PathBuf| format!("{key}={}", value.display());
+    let output = downscale()
+        .arg("run")
+        .arg("--param-file")
+        .arg(&param_file)
+        .args(["--runtime", "ci", "--set"])
+        .arg(set("storage.intermediate.uri", dir.join("intermediate")))
+        .arg("--set")
+        .arg(set("storage.results.uri", dir.join(format!("results_{variant}"))))
+        .arg("--set")
+        .arg(set("run_records", dir.join("runs.sqlite")))
+        .arg("--set")
+        .arg(set("data_catalog.model", repo().join("data/catalog/cmip.json")))
+        .arg("--set")
+        .arg(set("data_catalog.obs", repo().join("data/catalog/obs.json")))
+        .args(extra)
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let manifest_path = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_string();
+    let manifest: Value = serde_json::from_slice(&std::fs::read(manifest_path).unwrap()).unwrap();
+    Field::from_array(&read_variable(manifest["datasets"]["daily"].as_str().unwrap(), variable).unwrap())
+}
+
+/// The model's `experiment` file interpolated bilinearly onto the E-OBS grid by `downscale regrid`.
+fn raw_bilinear(dir: &Path, variable: &str, experiment: &str, observations: &str) -> Field {
+    let period = if experiment == "historical" { "19821201-20020228" } else { "20801201-21000228" };
+    let model =
+        sample(&format!("iberia/gcm_CNRM-CM5/{variable}_day_CNRM-CM5_{experiment}_r1i1p1_iberia_DJF_{period}.nc"));
+    let out = dir.join(format!("raw_{variable}_{experiment}.zarr"));
+    let output = common::run(&[
+        "regrid",
+        "--in",
+        &model,
+        "--grid-like",
+        observations,
+        "--method",
+        "bilinear",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    Field::from_array(&read_variable(out.to_str().unwrap(), variable).unwrap())
+}
+
+/// The scores of the default, the BCSD point models, the original's flow and the raw model for `variable`.
+fn scores_of(variable: &str) -> [(&'static str, Scores); 4] {
+    let dir = tempfile::tempdir().unwrap();
+    let observations =
+        sample(&format!("iberia/obs_E-OBS/{variable}_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.nc"));
+    let observed = Field::from_array(&read_variable(&observations, variable).unwrap());
+    let raw = [
+        raw_bilinear(dir.path(), variable, "historical", &observations).years(HELD_OUT),
+        raw_bilinear(dir.path(), variable, "rcp85", &observations).years(FUTURE),
+    ];
+    let relative = variable == "pr";
+    let held_out = observed.on_days_of(&raw[0]);
+    let product = |variant: &str, correction: Option<&str>, extra: &[&str]| {
+        let historical = bcsd(dir.path(), variant, variable, "historical", HELD_OUT, correction, extra);
+        let future = bcsd(dir.path(), variant, variable, "rcp85", FUTURE, correction, extra);
+        score(&historical, &future, &observed.on_days_of(&historical), [&raw[0], &raw[1]], relative)
+    };
+    [
+        ("default", product("default", None, &[])),
+        ("bcsd_point", product("bcsd_point", Some("bcsd_point"), &[])),
+        ("carbonplan_compat", product("compat", None, &["--set", "run_options.carbonplan_compat=true"])),
+        ("raw bilinear", score(&raw[0], &raw[1], &held_out, [&raw[0], &raw[1]], relative)),
+    ]
+}
+
+fn print_table(variable: &str, rows: &[(&str, Scores)]) {
+    let relative = variable == "pr";
+    println!("\n{variable}: median over land cells, held-out winters 1993–2002 (trained on 1983–1992)");
+    if relative {
+        println!(
+            "| | mean bias | SD ratio | P2 bias | P98 bias | wet-day freq. bias | wet-day intensity bias | pattern corr. | negative | dry days | Δ vs model |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    } else {
+        println!("| | mean bias | SD ratio | P2 bias | P98 bias | pattern corr. | Δ vs model |");
+        println!("|---|---|---|---|---|---|---|");
+    }
+    for (name, s) in rows {
+        if relative {
+            println!(
+                "| {name} | {:.0}% | {:.2} | {:.2} mm | {:.2} mm | {:.1} pp | {:.0}% | {:.3} | {:.1}% | {:.1}% | {:.1} pp |",
+                100.0 * s.mean_bias,
+                s.sd_ratio,
+                s.p2_bias,
+                s.p98_bias,
+                100.0 * s.wet_frequency_bias,
+                100.0 * s.wet_intensity_bias,
+                s.pattern_correlation,
+                100.0 * s.negative_share,
+                100.0 * s.dry_share,
+                s.change_difference
+            );
+        } else {
+            println!(
+                "| {name} | {:.2} K | {:.2} | {:.2} K | {:.2} K | {:.3} | {:.3} K |",
+                s.mean_bias, s.sd_ratio, s.p2_bias, s.p98_bias, s.pattern_correlation, s.change_difference
+            );
+        }
+    }
+}
+
+#[test]
+fn default_bcsd_temperature_keeps_the_observed_variance_and_the_model_change() {
+    let rows = scores_of("tas");
+    print_table("tas", &rows);
+    let [(_, default), (_, point), (_, compat), (_, raw)] = &rows;
+    assert!(default.mean_bias < raw.mean_bias, "{default:?} vs {raw:?}");
+    assert!((0.9..=1.1).contains(&default.sd_ratio), "{default:?}");
+    assert!(default.p2_bias <= raw.p2_bias && default.p98_bias <= raw.p98_bias, "{default:?} vs {raw:?}");
+    assert!(default.change_difference <= 0.1, "{default:?}");
+    assert!(default.pattern_correlation > raw.pattern_correlation, "{default:?} vs {raw:?}");
+    // What the default is for: the point model's 9-day running-mean shift inflates the daily variance.
+    assert!(point.sd_ratio > 1.15 && compat.sd_ratio > 1.15, "{point:?} {compat:?}");
+}
+
+#[test]
+fn default_bcsd_precipitation_is_never_negative_keeps_dry_days_and_the_model_change() {
+    let rows = scores_of("pr");
+    print_table("pr", &rows);
+    let [(_, default), (_, point), (_, compat), (_, raw)] = &rows;
+    assert_eq!(default.negative_share, 0.0, "{default:?}");
+    assert!(default.wet_frequency_bias <= raw.wet_frequency_bias, "{default:?} vs {raw:?}");
+    assert!(default.mean_bias < raw.mean_bias, "{default:?} vs {raw:?}");
+    assert!(default.p2_bias <= raw.p2_bias && default.p98_bias <= raw.p98_bias, "{default:?} vs {raw:?}");
+    assert!(default.change_difference <= 5.0, "{default:?}");
+    // Dry days: E-OBS has about two thirds of its winter days at exactly zero here.
+    assert!(default.dry_share > 0.4, "{default:?}");
+    // What the default is for: additive anomalies make a fifth or more of the values negative and leave no day dry.
+    for other in [point, compat] {
+        assert!(other.negative_share > 0.2 && other.dry_share < 0.01, "{other:?}");
+    }
+}
