@@ -37,12 +37,8 @@ pub fn prepare(
         "run_parameters": document.to_string(),
         "method": parameters.method.as_str(),
     });
-    let bbox = [
-        parameters.bbox.latmin.value,
-        parameters.bbox.latmax.value,
-        parameters.bbox.lonmin.value,
-        parameters.bbox.lonmax.value,
-    ];
+    let (south, north) = parameters.bbox.latitudes();
+    let bbox = [south, north, parameters.bbox.lonmin.value, parameters.bbox.lonmax.value];
     let (train, predict) = (parameters.train.years(), parameters.predict.years());
     let model = |experiment: &str| {
         model_run(

@@ -45,6 +45,16 @@ impl Method {
         }
     }
 
+    /// The bias corrections a file of this method may name although the method does not use them: the original's
+    /// BCSD flow never read `bias_correction_method`, and about ninety of its BCSD files name GARD's
+    /// `quantile_mapper` (with `detrend`). Such files run as they are, with the method's default, and are noted.
+    pub fn ignored_bias_corrections(self) -> &'static [BiasCorrectionKind] {
+        match self {
+            Method::Bcsd => &ORIGINAL_CORRECTIONS,
+            Method::Gard | Method::GardMultivariate | Method::Maca | Method::Deepsd => &[],
+        }
+    }
+
     /// What an absent or empty `bias_correction_method` means for this method.
     pub fn unnamed_bias_correction(self) -> UnnamedCorrection {
         match self {

@@ -30,6 +30,15 @@ pub struct BBox {
     pub lonmax: Coordinate,
 }
 
+impl BBox {
+    /// The southern and northern bounds. Some of the original's files give `latmin: 90, latmax: -90`, which its
+    /// flow read as the whole range because it sliced data stored north to south; validation notes them.
+    pub fn latitudes(&self) -> (f64, f64) {
+        let (a, b) = (self.latmin.value, self.latmax.value);
+        (a.min(b), a.max(b))
+    }
+}
+
 /// A year as written (`"1981"` or `1981`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Year {
@@ -198,8 +207,9 @@ impl RunParameters {
     }
 
     /// BCSD's bias correction: `bcsd_point` when the file names it, else quantile delta mapping with the file's
-    /// `nquantiles` or [`DEFAULT_NQUANTILES`]. Validation accepted only these two for BCSD; a file of another
-    /// method names none of them and gets the default, which its flow does not read.
+    /// `nquantiles` or [`DEFAULT_NQUANTILES`]. A BCSD file naming one of the original's corrections (which the
+    /// original's BCSD flow ignored, as validation notes) gets the default too; a file of another method names none
+    /// of BCSD's and gets the default, which its flow does not read.
     pub fn bcsd_correction(&self) -> BcsdCorrection {
         match self.bias_correction_method.as_deref().and_then(BiasCorrectionKind::parse) {
             Some(BiasCorrectionKind::BcsdPoint) => BcsdCorrection::BcsdPoint,

@@ -43,7 +43,7 @@ pub(crate) fn check(parameters: &RunParameters) -> (Vec<Problem>, Vec<Note>) {
     names(parameters, &mut problems);
     variable(parameters, &mut problems);
     features(parameters, &mut problems);
-    bbox(parameters, &mut problems);
+    bbox(parameters, &mut problems, &mut notes);
     bias_correction(parameters, &mut problems, &mut notes);
     model(parameters, &mut problems, &mut notes);
     problems.extend(run_id_problems(parameters));
@@ -177,7 +177,7 @@ fn features(parameters: &RunParameters, problems: &mut Vec<Problem>) {
     }
 }
 
-fn bbox(parameters: &RunParameters, problems: &mut Vec<Problem>) {
+fn bbox(parameters: &RunParameters, problems: &mut Vec<Problem>, notes: &mut Vec<Note>) {
     let b = &parameters.bbox;
     for (key, value, limit) in [
         ("latmin", b.latmin.value, 90.0),
@@ -189,7 +189,16 @@ fn bbox(parameters: &RunParameters, problems: &mut Vec<Problem>) {
             problems.push(Problem::at(key, format!("{value} is outside -{limit}..{limit}")));
         }
     }
-    if b.latmin.value >= b.latmax.value {
+    if b.latmin.value > b.latmax.value {
+        notes.push(Note::at(
+            "latmin",
+            format!(
+                "latmin ({}) is above latmax ({}): the box is read as latitudes {} to {} (the original sliced its \
+                 north-to-south data with the bounds in this order)",
+                b.latmin.value, b.latmax.value, b.latmax.value, b.latmin.value
+            ),
+        ));
+    } else if b.latmin.value == b.latmax.value {
         problems.push(Problem::at(
             "latmin",
             format!("latmin ({}) must be below latmax ({})", b.latmin.value, b.latmax.value),
@@ -247,6 +256,17 @@ fn bias_correction(parameters: &RunParameters, problems: &mut Vec<Problem>, note
         match BiasCorrectionKind::parse(name) {
             Some(kind) if accepted.contains(&kind) => {
                 Options { shown: format!("`{kind}`"), allowed: kind.options(), ignored: &[], unnamed_default: None }
+            }
+            Some(kind) if method.ignored_bias_corrections().contains(&kind) => {
+                notes.push(Note::at(
+                    "bias_correction_method",
+                    format!(
+                        "`{kind}` is ignored by `{method}` (the original's {method} flow did not read it), and so are \
+                         its options; `{method}` corrects with {}",
+                        accepted_names(method)
+                    ),
+                ));
+                return;
             }
             Some(kind) => {
                 problems.push(Problem::at(
