@@ -147,8 +147,9 @@ pub struct RunOptions {
     pub use_cache: bool,
     /// Also write multi-resolution pyramids for web maps.
     pub generate_pyramids: bool,
-    /// Reproduce the original system where it departs from the documented algorithm (BCSD fits its point model
-    /// with the arguments swapped), for comparison with its published outputs.
+    /// Reproduce the original system's flows bit for bit, for comparison with its published outputs, where this
+    /// tool's defaults depart from them (BCSD: the original's point models with `fit`'s arguments swapped and
+    /// additive anomalies, instead of quantile delta mapping and ratios for precipitation).
     pub carbonplan_compat: bool,
 }
 
