@@ -15,7 +15,7 @@
 use downscale_data::chunking::{ChunkLayout, chunk_shape};
 use downscale_data::{AttrValue, Compression, Provenance, WriteOptions};
 use downscale_engine::{ArtifactKind, Output, Task, TaskContext, TaskError};
-use downscale_methods::adjust::Method;
+use downscale_methods::adjust::BiasCorrection;
 use downscale_methods::bcsd::FitOrder;
 use ndarray::Ix3;
 use serde_json::{Value, json};
@@ -101,7 +101,11 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
         .input("grid", grid_of)
     };
     let order = inputs.order;
-    let method = if temperature { Method::BcsdTemperature { order } } else { Method::BcsdPrecipitation { order } };
+    let method = if temperature {
+        BiasCorrection::BcsdTemperature { order }
+    } else {
+        BiasCorrection::BcsdPrecipitation { order }
+    };
     let order_name = match order {
         FitOrder::Documented => "documented",
         FitOrder::CarbonPlan => "carbonplan",

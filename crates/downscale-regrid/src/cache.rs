@@ -14,7 +14,7 @@ use crate::error::{RegridError, Result};
 use crate::grid::Grid;
 use crate::nearest::nearest_weights;
 use crate::weight_file::{read_weight_file, write_esmf};
-use crate::weights::{Method, Weights};
+use crate::weights::{RegridMethod, Weights};
 
 /// Bump when any weight algorithm changes its output, to invalidate cached files.
 const ALGORITHM_VERSION: u32 = 1;
@@ -22,7 +22,7 @@ const ALGORITHM_VERSION: u32 = 1;
 /// Options that change the weights of a method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WeightOptions {
-    pub method: Method,
+    pub method: RegridMethod,
     /// Bilinear only: targets outside the source hull take the nearest source cell instead of being an error.
     pub extrapolate: bool,
 }
@@ -30,9 +30,9 @@ pub struct WeightOptions {
 /// Computes weights without caching.
 pub fn compute_weights(source: &Grid, target: &Grid, options: WeightOptions) -> Result<Weights> {
     match options.method {
-        Method::Bilinear => bilinear_weights(source, target, options.extrapolate),
-        Method::Conservative => conservative_weights(source, target),
-        Method::Nearest => nearest_weights(source, target),
+        RegridMethod::Bilinear => bilinear_weights(source, target, options.extrapolate),
+        RegridMethod::Conservative => conservative_weights(source, target),
+        RegridMethod::Nearest => nearest_weights(source, target),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::error::{RegridError, Result};
 
 /// How weights were made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Method {
+pub enum RegridMethod {
     /// Bilinear inside the source hull; outside it, the nearest source cell (xESMF's `nearest_s2d`) when
     /// extrapolation is allowed.
     Bilinear,
@@ -25,20 +25,20 @@ pub enum Method {
     Nearest,
 }
 
-impl Method {
+impl RegridMethod {
     pub fn name(self) -> &'static str {
         match self {
-            Method::Bilinear => "bilinear",
-            Method::Conservative => "conservative",
-            Method::Nearest => "nearest",
+            RegridMethod::Bilinear => "bilinear",
+            RegridMethod::Conservative => "conservative",
+            RegridMethod::Nearest => "nearest",
         }
     }
 
-    pub fn parse(name: &str) -> Option<Method> {
+    pub fn parse(name: &str) -> Option<RegridMethod> {
         match name {
-            "bilinear" => Some(Method::Bilinear),
-            "conservative" => Some(Method::Conservative),
-            "nearest" | "nearest_s2d" => Some(Method::Nearest),
+            "bilinear" => Some(RegridMethod::Bilinear),
+            "conservative" => Some(RegridMethod::Conservative),
+            "nearest" | "nearest_s2d" => Some(RegridMethod::Nearest),
             _ => None,
         }
     }
@@ -47,7 +47,7 @@ impl Method {
 /// A weight matrix between two grids of known shapes.
 #[derive(Debug, Clone)]
 pub struct Weights {
-    pub method: Method,
+    pub method: RegridMethod,
     /// `(lat, lon)` sizes of the source grid.
     pub source_shape: (usize, usize),
     /// `(lat, lon)` sizes of the target grid.
@@ -59,7 +59,7 @@ pub struct Weights {
 impl Weights {
     /// Builds weights from `(target, source, weight)` triplets; repeated pairs are summed.
     pub fn from_triplets(
-        method: Method,
+        method: RegridMethod,
         source_shape: (usize, usize),
         target_shape: (usize, usize),
         triplets: &[(usize, usize, f64)],

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::ValueEnum;
 use downscale_data::{AttrValue, WriteOptions};
-use downscale_methods::adjust::{Method, SeriesGrouping, XsdbaSettings, adjust_points};
+use downscale_methods::adjust::{BiasCorrection, SeriesGrouping, XsdbaSettings, adjust_points};
 use downscale_methods::bcsd::FitOrder;
 use downscale_methods::edcdfm::{DryPolicy, EdcdfmKind};
 use downscale_methods::qm_regressor::Extrapolate;
@@ -178,7 +178,7 @@ fn input_files(args: &Args) -> String {
 
 /// The library method for the command-line options, refusing options that the method would silently ignore;
 /// `working_units` converts a threshold from REF's units to those the method works in.
-fn method_from(args: &Args, working_units: impl Fn(f64) -> f64) -> Result<Method> {
+fn method_from(args: &Args, working_units: impl Fn(f64) -> f64) -> Result<BiasCorrection> {
     let name = args.method.name();
     let family = Family::of(args.method);
     let given = |present: bool, option: &str, allowed: bool| -> Result<()> {
@@ -230,8 +230,8 @@ fn method_from(args: &Args, working_units: impl Fn(f64) -> f64) -> Result<Method
         jitter_under: args.jitter_under_thresh.map(&working_units),
     };
     Ok(match args.method {
-        MethodName::QuantileMapper => Method::QuantileMapper { detrend: args.detrend, grouping },
-        MethodName::QmRegressor => Method::QuantileMappingRegressor {
+        MethodName::QuantileMapper => BiasCorrection::QuantileMapper { detrend: args.detrend, grouping },
+        MethodName::QmRegressor => BiasCorrection::QuantileMappingRegressor {
             extrapolate: match args.extrapolate.unwrap_or(ExtrapolateName::None) {
                 ExtrapolateName::None => Extrapolate::None,
                 ExtrapolateName::OneToOne => Extrapolate::OneToOne,
@@ -242,16 +242,16 @@ fn method_from(args: &Args, working_units: impl Fn(f64) -> f64) -> Result<Method
             trend_aware: args.detrend,
             grouping,
         },
-        MethodName::Edcdfm => Method::EquidistantCdfMatcher {
+        MethodName::Edcdfm => BiasCorrection::EquidistantCdfMatcher {
             kind: if args.kind == KindName::Additive { EdcdfmKind::Difference } else { EdcdfmKind::Ratio },
             dry_policy: if args.reference_dry_days { DryPolicy::Reference } else { DryPolicy::default() },
             grouping,
         },
-        MethodName::BcsdTemperature => Method::BcsdTemperature { order },
-        MethodName::BcsdPrecipitation => Method::BcsdPrecipitation { order },
-        MethodName::Eqm => Method::Eqm(xsdba_settings()),
-        MethodName::Dqm => Method::Dqm(xsdba_settings()),
-        MethodName::Qdm => Method::Qdm(xsdba_settings()),
+        MethodName::BcsdTemperature => BiasCorrection::BcsdTemperature { order },
+        MethodName::BcsdPrecipitation => BiasCorrection::BcsdPrecipitation { order },
+        MethodName::Eqm => BiasCorrection::Eqm(xsdba_settings()),
+        MethodName::Dqm => BiasCorrection::Dqm(xsdba_settings()),
+        MethodName::Qdm => BiasCorrection::Qdm(xsdba_settings()),
     })
 }
 

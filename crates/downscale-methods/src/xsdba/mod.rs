@@ -270,18 +270,18 @@ impl GroupFactors {
 
 /// The three methods, for training differences and error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Method {
+enum XsdbaMethod {
     Empirical,
     Detrended,
     QuantileDelta,
 }
 
-impl Method {
+impl XsdbaMethod {
     fn name(self) -> &'static str {
         match self {
-            Method::Empirical => "xsdba EmpiricalQuantileMapping",
-            Method::Detrended => "xsdba DetrendedQuantileMapping",
-            Method::QuantileDelta => "xsdba QuantileDeltaMapping",
+            XsdbaMethod::Empirical => "xsdba EmpiricalQuantileMapping",
+            XsdbaMethod::Detrended => "xsdba DetrendedQuantileMapping",
+            XsdbaMethod::QuantileDelta => "xsdba QuantileDeltaMapping",
         }
     }
 }
@@ -289,7 +289,7 @@ impl Method {
 /// What the three trainings share; each method's public trained type wraps one.
 #[derive(Debug, Clone)]
 struct TrainedModel {
-    method: Method,
+    method: XsdbaMethod,
     kind: Kind,
     grouping: Grouping,
     nodes: Vec<f64>,
@@ -300,7 +300,7 @@ struct TrainedModel {
 }
 
 fn train_model(
-    method: Method,
+    method: XsdbaMethod,
     options: &TrainOptions,
     reference: TimeSeries,
     hist: TimeSeries,
@@ -323,7 +323,7 @@ fn train_model(
     let mut groups = Vec::with_capacity(keys.len());
     // Without frequency adaptation or DQM's normalisation, the samples are only read, and a group of every step of a
     // gap-free series is the series itself: no copy.
-    let samples_unchanged = options.adapt_freq_thresh.is_none() && method != Method::Detrended;
+    let samples_unchanged = options.adapt_freq_thresh.is_none() && method != XsdbaMethod::Detrended;
     for key in keys {
         let (reference_members, hist_members) = (reference_groups.members_of(key), hist_groups.members_of(key));
         let (reference_sample, hist_sample, frequency, scaling) = if samples_unchanged {
@@ -339,7 +339,7 @@ fn train_model(
             let frequency = options.adapt_freq_thresh.map(|threshold| {
                 frequency::adapt_training_group(&reference_pool, &mut hist_pool, threshold, &mut scratch, random)
             });
-            let scaling = (method == Method::Detrended).then(|| {
+            let scaling = (method == XsdbaMethod::Detrended).then(|| {
                 let (reference_mean, hist_mean) = (nan_mean(&reference_pool), nan_mean(&hist_pool));
                 normalise(&mut reference_pool, reference_mean, options.kind);
                 normalise(&mut hist_pool, hist_mean, options.kind);
@@ -353,7 +353,7 @@ fn train_model(
         quantiles_into(hist_sample, &nodes, &mut statistics, &mut hist_quantiles);
         let factors: Vec<f64> =
             hist_quantiles.iter().zip(&reference_quantiles).map(|(&h, &r)| options.kind.correction(h, r)).collect();
-        let abscissae = if method == Method::QuantileDelta { &nodes } else { &hist_quantiles };
+        let abscissae = if method == XsdbaMethod::QuantileDelta { &nodes } else { &hist_quantiles };
         let curve = FactorCurve::new(abscissae, &factors);
         groups.push(GroupFactors { key, hist_quantiles: hist_quantiles.clone(), factors, scaling, frequency, curve });
     }
@@ -438,11 +438,11 @@ impl TrainOptions {
     }
 }
 
-fn validate_options(method: Method, options: &TrainOptions) -> Result<()> {
+fn validate_options(method: XsdbaMethod, options: &TrainOptions) -> Result<()> {
     options.check().map_err(|error| MethodError::InvalidOption { method: method.name(), message: error.to_string() })
 }
 
-fn validate_series(method: Method, sample: &'static str, series: &TimeSeries, kind: Kind) -> Result<()> {
+fn validate_series(method: XsdbaMethod, sample: &'static str, series: &TimeSeries, kind: Kind) -> Result<()> {
     let n = series.values.len();
     let lengths = [series.months.len(), series.days_of_year.len(), series.days.len()];
     if lengths.iter().any(|&length| length != n) {
