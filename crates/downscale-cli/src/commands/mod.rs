@@ -104,7 +104,8 @@ fn open_catalog(config: &downscale_config::Config, key: &str) -> Result<downscal
         let origin = config.path_origin(key);
         match error {
             CatalogError::Read { catalog, file, detail } if catalog == file => {
-                let default = config.get(key).is_some_and(|entry| entry.source == downscale_config::Source::Default);
+                let default =
+                    config.get(key).is_some_and(|entry| entry.source == downscale_config::ValueOrigin::Default);
                 let hint = if default {
                     format!("; {}", downscale_config::Config::how_to_set(key, "PATH"))
                 } else {
