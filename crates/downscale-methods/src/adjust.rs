@@ -1,13 +1,19 @@
 //! One entry point for every bias-correction method: [`BiasCorrection`] names a method with its options, and
 //! [`adjust_points`] applies it independently to every point of `(time, point)` arrays, in parallel.
+//! [`BiasCorrectionParams`] makes a [`BiasCorrection`] from a method's name and the options a user gave, refusing
+//! the options that method does not take.
 //!
 //! The three inputs follow xsdba's naming: `reference` (observations over the training period), `hist` (the model
 //! over the training period) and `sim` (the model series to adjust). Methods that the references define without a
 //! model-historical sample use what they need and say so: scikit-downscale's `QuantileMapper` maps `sim` onto the
 //! reference using `sim`'s own ranks (methods.md §0 item 1), so it ignores `hist`.
 
+mod params;
+
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, s};
 use rayon::prelude::*;
+
+pub use params::{BiasCorrectionName, BiasCorrectionParams, GroupBy, ParamsError};
 
 use crate::bcsd::{BcsdPrecipitation, BcsdTemperature, FitOrder};
 use crate::edcdfm::{DryPolicy, EdcdfmKind, EquidistantCdfMatcher};
@@ -79,15 +85,19 @@ pub enum BiasCorrection {
 impl BiasCorrection {
     /// The name used on the command line and in output attributes.
     pub fn name(&self) -> &'static str {
+        self.method().as_str()
+    }
+
+    fn method(&self) -> BiasCorrectionName {
         match self {
-            BiasCorrection::QuantileMapper { .. } => "quantile-mapper",
-            BiasCorrection::QuantileMappingRegressor { .. } => "qm-regressor",
-            BiasCorrection::EquidistantCdfMatcher { .. } => "edcdfm",
-            BiasCorrection::BcsdTemperature { .. } => "bcsd-temperature",
-            BiasCorrection::BcsdPrecipitation { .. } => "bcsd-precipitation",
-            BiasCorrection::Eqm(_) => "eqm",
-            BiasCorrection::Dqm(_) => "dqm",
-            BiasCorrection::Qdm(_) => "qdm",
+            BiasCorrection::QuantileMapper { .. } => BiasCorrectionName::QuantileMapper,
+            BiasCorrection::QuantileMappingRegressor { .. } => BiasCorrectionName::QuantileMappingRegressor,
+            BiasCorrection::EquidistantCdfMatcher { .. } => BiasCorrectionName::EquidistantCdfMatcher,
+            BiasCorrection::BcsdTemperature { .. } => BiasCorrectionName::BcsdTemperature,
+            BiasCorrection::BcsdPrecipitation { .. } => BiasCorrectionName::BcsdPrecipitation,
+            BiasCorrection::Eqm(_) => BiasCorrectionName::Eqm,
+            BiasCorrection::Dqm(_) => BiasCorrectionName::Dqm,
+            BiasCorrection::Qdm(_) => BiasCorrectionName::Qdm,
         }
     }
 
