@@ -22,6 +22,7 @@ const ALGORITHM_VERSION: u32 = 1;
 /// Options that change the weights of a method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WeightOptions {
+    /// How the weights are made; part of the cache key and of the file name.
     pub method: RegridMethod,
     /// Bilinear only: targets outside the source hull take the nearest source cell instead of being an error.
     pub extrapolate: bool,
@@ -39,7 +40,9 @@ pub fn compute_weights(source: &Grid, target: &Grid, options: WeightOptions) -> 
 /// Whether a cached file was used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheOutcome {
+    /// The weights were read from a file of an earlier call.
     Hit,
+    /// The weights were computed and stored for the next call.
     Computed,
 }
 
@@ -50,6 +53,7 @@ pub struct WeightCache {
 }
 
 impl WeightCache {
+    /// A cache in `dir`, created when the first weights are stored.
     pub fn new(dir: impl Into<PathBuf>) -> WeightCache {
         WeightCache { dir: dir.into() }
     }
@@ -70,6 +74,8 @@ impl WeightCache {
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// Where the weights for this pair of grids and options are (or would be) stored: named by method and key, so
+    /// a folder of cached files says which method each holds.
     pub fn path_for(&self, source: &Grid, target: &Grid, options: WeightOptions) -> PathBuf {
         self.dir.join(format!("{}-{}.nc", options.method.name(), Self::key(source, target, options)))
     }

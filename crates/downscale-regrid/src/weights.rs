@@ -26,6 +26,7 @@ pub enum RegridMethod {
 }
 
 impl RegridMethod {
+    /// The name in weight file names, cache keys and messages (xESMF's spelling).
     pub fn name(self) -> &'static str {
         match self {
             RegridMethod::Bilinear => "bilinear",
@@ -33,20 +34,12 @@ impl RegridMethod {
             RegridMethod::Nearest => "nearest",
         }
     }
-
-    pub fn parse(name: &str) -> Option<RegridMethod> {
-        match name {
-            "bilinear" => Some(RegridMethod::Bilinear),
-            "conservative" => Some(RegridMethod::Conservative),
-            "nearest" | "nearest_s2d" => Some(RegridMethod::Nearest),
-            _ => None,
-        }
-    }
 }
 
 /// A weight matrix between two grids of known shapes.
 #[derive(Debug, Clone)]
 pub struct Weights {
+    /// How they were made: read weight files say nothing else about their method.
     pub method: RegridMethod,
     /// `(lat, lon)` sizes of the source grid.
     pub source_shape: (usize, usize),
