@@ -38,7 +38,9 @@ pub enum SeriesGrouping {
 /// Options shared by the xsdba methods when applied to many points.
 #[derive(Debug, Clone)]
 pub struct XsdbaSettings {
+    /// What each point's training takes: nodes, kind, grouping, frequency adaptation.
     pub train: TrainOptions,
+    /// How each point's trained factors are applied to `sim`.
     pub adjust: AdjustOptions,
     /// xsdba's `jitter_under_thresh`: values below this threshold in all three inputs are replaced by uniform
     /// random values in (0, threshold) before training, so dry days do not tie.
@@ -64,16 +66,41 @@ impl XsdbaSettings {
 #[derive(Debug, Clone)]
 pub enum BiasCorrection {
     /// scikit-downscale `QuantileMapper` (QM-RANK): `sim` mapped onto the reference by its own ranks.
-    QuantileMapper { detrend: bool, grouping: SeriesGrouping },
+    QuantileMapper {
+        /// Map the series with their linear trends removed, and put `sim`'s trend back (`detrend=True`).
+        detrend: bool,
+        /// One model over all steps or one per calendar month.
+        grouping: SeriesGrouping,
+    },
     /// scikit-downscale `QuantileMappingReressor` (hist CDF → reference CDF), or with `trend_aware` its
     /// `TrendAwareQuantileMappingRegressor` wrapper.
-    QuantileMappingRegressor { extrapolate: Extrapolate, trend_aware: bool, grouping: SeriesGrouping },
+    QuantileMappingRegressor {
+        /// The tails beyond the training range.
+        extrapolate: Extrapolate,
+        /// Map `sim` with its trend removed and add the trend back (`TrendAwareQuantileMappingRegressor`).
+        trend_aware: bool,
+        /// One model over all steps or one per calendar month.
+        grouping: SeriesGrouping,
+    },
     /// scikit-downscale `EquidistantCdfMatcher` (EDCDFm, MACA's bias correction).
-    EquidistantCdfMatcher { kind: EdcdfmKind, dry_policy: DryPolicy, grouping: SeriesGrouping },
+    EquidistantCdfMatcher {
+        /// Difference (temperature) or ratio (precipitation).
+        kind: EdcdfmKind,
+        /// What the ratio kind does with dry values and zero quantiles.
+        dry_policy: DryPolicy,
+        /// One model over all steps or one per calendar month.
+        grouping: SeriesGrouping,
+    },
     /// scikit-downscale `BcsdTemperature(return_anoms=False)`; monthly by construction.
-    BcsdTemperature { order: FitOrder },
+    BcsdTemperature {
+        /// Which series `fit` takes as the model: the documented order or CarbonPlan's swapped one.
+        order: FitOrder,
+    },
     /// scikit-downscale `BcsdPrecipitation(return_anoms=False)`; monthly by construction.
-    BcsdPrecipitation { order: FitOrder },
+    BcsdPrecipitation {
+        /// Which series `fit` takes as the model: the documented order or CarbonPlan's swapped one.
+        order: FitOrder,
+    },
     /// xsdba `EmpiricalQuantileMapping`.
     Eqm(XsdbaSettings),
     /// xsdba `DetrendedQuantileMapping`.
@@ -226,11 +253,17 @@ fn with_jitter(
 
 /// The inputs of a many-point adjustment: `(time, point)` arrays with each one's calendar facts.
 pub struct PointInputs<'a> {
+    /// Observations over the training period, `(time, point)`.
     pub reference: ArrayView2<'a, f32>,
+    /// The calendar facts of `reference`'s time steps, in its own calendar.
     pub reference_time: &'a TimeFacts,
+    /// The model over the training period, `(time, point)`, the same points as `reference`.
     pub hist: ArrayView2<'a, f32>,
+    /// The calendar facts of `hist`'s time steps, in the model's calendar.
     pub hist_time: &'a TimeFacts,
+    /// The model series to adjust, `(time, point)`, the same points as `reference`.
     pub sim: ArrayView2<'a, f32>,
+    /// The calendar facts of `sim`'s time steps, in the model's calendar.
     pub sim_time: &'a TimeFacts,
 }
 
@@ -240,6 +273,7 @@ pub struct PointInputs<'a> {
 pub struct PointError {
     /// Index of the point (column) in the flattened non-time dimensions.
     pub point: usize,
+    /// What the method said about that point's series.
     pub error: MethodError,
 }
 

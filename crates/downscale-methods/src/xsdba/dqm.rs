@@ -32,6 +32,7 @@ impl DetrendedQuantileMapping {
     }
 }
 
+/// What DQM learnt from one training: apply it to any number of simulated series.
 #[derive(Debug, Clone)]
 pub struct TrainedDetrendedQuantileMapping {
     model: TrainedModel,

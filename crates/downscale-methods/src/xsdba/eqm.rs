@@ -28,6 +28,7 @@ impl EmpiricalQuantileMapping {
     }
 }
 
+/// What EQM learnt from one training: apply it to any number of simulated series.
 #[derive(Debug, Clone)]
 pub struct TrainedEmpiricalQuantileMapping {
     model: TrainedModel,

@@ -66,8 +66,10 @@ use statistics::{Scratch, nan_mean, quantiles_into};
 /// How factors relate the reference to the model: xsdba kind `'+'` or `'*'`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Kind {
+    /// Factors are differences, added: temperature-like variables.
     #[default]
     Additive,
+    /// Factors are ratios, multiplied: precipitation and other variables bounded at zero.
     Multiplicative,
 }
 
@@ -161,34 +163,46 @@ use specialised;
 /// How factors are interpolated between nodes (scipy `interp1d` kinds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Interp {
+    /// The factor of the nearest node: xsdba's default.
     #[default]
     Nearest,
+    /// Linear between the two nodes around the value.
     Linear,
 }
 
 /// The factor outside the trained range: the first/last factor, or NaN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Extrapolation {
+    /// The first or last node's factor: xsdba's default.
     #[default]
     Constant,
+    /// NaN, so values beyond what training saw are marked missing.
     Nan,
 }
 
 /// Which time steps share one model (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Grouping {
+    /// One model over all time steps.
     #[default]
     Time,
+    /// An independent model per calendar month.
     Month,
+    /// One model per day of year, each trained on the steps within a window around it.
     DayOfYear {
+        /// Width of the window in days, centred on the day (1 to [`MAX_WINDOW_DAYS`]).
         window: usize,
     },
 }
 
+/// What training takes, besides the samples. [`TrainOptions::check`] gives the ranges.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrainOptions {
+    /// Number of quantile nodes, at `(k - 0.5) / nquantiles` (1 to [`MAX_NQUANTILES`]; xsdba's default 20).
     pub nquantiles: usize,
+    /// Whether factors are differences or ratios.
     pub kind: Kind,
+    /// Which time steps share one model.
     pub group: Grouping,
     /// xsdba `adapt_freq_thresh`, in the data's units: adapt hist's frequency of values at or under it to the
     /// reference's in training, and the simulation's in adjustment.
@@ -201,15 +215,19 @@ impl Default for TrainOptions {
     }
 }
 
+/// How trained factors are applied to a simulated series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AdjustOptions {
+    /// Interpolation between nodes.
     pub interp: Interp,
+    /// The factor beyond the outer nodes.
     pub extrapolation: Extrapolation,
 }
 
 /// Uniform random numbers in [0, 1) for frequency adaptation and jitter. Implement it over numpy's legacy MT19937 to
 /// reproduce xsdba's draws exactly.
 pub trait UniformSource {
+    /// The next number, uniform in [0, 1).
     fn next_uniform(&mut self) -> f64;
 }
 
@@ -218,6 +236,7 @@ pub trait UniformSource {
 pub struct SeededUniform(StdRng);
 
 impl SeededUniform {
+    /// A source whose numbers depend only on `seed`, on every platform and thread count.
     pub fn new(seed: u64) -> Self {
         SeededUniform(StdRng::seed_from_u64(seed))
     }

@@ -27,6 +27,7 @@ impl QuantileDeltaMapping {
     }
 }
 
+/// What QDM learnt from one training: apply it to any number of simulated series.
 #[derive(Debug, Clone)]
 pub struct TrainedQuantileDeltaMapping {
     model: TrainedModel,
