@@ -80,13 +80,22 @@ pub enum DayOrigin {
     /// Copy the input element.
     Index(usize),
     /// `(1 - weight_after) * input[before] + weight_after * input[after]`.
-    Interpolate { before: usize, after: usize, weight_after: f64 },
+    Interpolate {
+        /// The input element before the target day.
+        before: usize,
+        /// The input element after it.
+        after: usize,
+        /// The weight of `after`, in (0, 1): the target day's share of the way from `before` to `after`.
+        weight_after: f64,
+    },
 }
 
 /// Target standard-calendar dates and the origin of each (same length).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversionPlan {
+    /// The target dates, standard calendar, one per day.
     pub dates: Vec<CfDateTime>,
+    /// Where each target date's value comes from.
     pub origins: Vec<DayOrigin>,
 }
 
