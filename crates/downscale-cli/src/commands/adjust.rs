@@ -13,7 +13,7 @@ use super::adjust_inputs::{AdjustInputs, Years};
 use super::{Output, OutputFormat};
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[arg(long, value_enum)]
     method: MethodName,
     /// Variable to adjust; the same name is read from REF, HIST and SIM.
@@ -134,7 +134,7 @@ enum ExtrapolateName {
     Both,
 }
 
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let output = Output::checked(&args.out, args.overwrite, &[OutputFormat::Netcdf, OutputFormat::Zarr])?;
     let train = Years::new("--train", &args.train)?;
     let predict = Years::new("--predict", &args.predict)?;

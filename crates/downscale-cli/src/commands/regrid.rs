@@ -10,7 +10,7 @@ use downscale_regrid::{Grid, RegridMethod, WeightCache, WeightOptions, compute_w
 use super::{Output, OutputFormat};
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(flatten)]
     input: super::Input,
     /// A file on the target grid (its data variable's lat/lon, with bounds when it has them).
@@ -46,7 +46,7 @@ enum RegridMethodName {
     Nearest,
 }
 
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let output = Output::checked(&args.out, args.overwrite, &[OutputFormat::Netcdf, OutputFormat::Zarr])?;
     let array = args.input.read()?;
     let source = Grid::from_array(&array)?;

@@ -23,7 +23,7 @@ use crate::commands::adjust_inputs::{AdjustInputs, Years};
 use crate::commands::read_input;
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Points per side of the tile.
     #[arg(long, default_value_t = 48)]
     side: usize,
@@ -52,7 +52,7 @@ pub struct Args {
 const TRAIN: [i32; 2] = [1981, 2010];
 const PREDICT: [i32; 2] = [2041, 2070];
 
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let samples = args.samples.clone().unwrap_or_else(super::default_samples);
     let temporary = tempfile::tempdir()?;
     let tile = temporary.path();

@@ -62,7 +62,7 @@ struct Row {
     detail: String,
 }
 
-pub fn run(samples: &Path, days: usize) -> Result<ExitCode> {
+pub(crate) fn run(samples: &Path, days: usize) -> Result<ExitCode> {
     let temporary = tempfile::tempdir()?;
     let dir = temporary.path().to_path_buf();
     let cnrm = samples.join("iberia/gcm_CNRM-CM5/tas_day_CNRM-CM5_historical_r1i1p1_iberia_DJF_19821201-20020228.nc");
