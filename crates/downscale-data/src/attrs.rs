@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 /// numbers" matter, and keeping the set this small lets NetCDF, Zarr v2 and Zarr v3 attributes compare equal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttrValue {
-    /// A string.
+    /// Text: a NetCDF char array or string, a Zarr string.
     Text(String),
     /// One number, whatever its stored type.
     Number(f64),

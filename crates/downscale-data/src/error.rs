@@ -75,7 +75,7 @@ pub enum DataError {
     BadVariable {
         /// The file or store concerned, as the user named it.
         path: String,
-        /// The variable.
+        /// The variable that cannot be used.
         variable: String,
         /// What is wrong with it.
         detail: String,
@@ -85,7 +85,7 @@ pub enum DataError {
     UnknownUnits {
         /// The file or store concerned, as the user named it.
         path: String,
-        /// The variable.
+        /// The variable whose units are unknown.
         variable: String,
         /// Its `units` attribute, as written.
         units: String,
@@ -97,7 +97,7 @@ pub enum DataError {
     Calendar {
         /// The file or store concerned, as the user named it.
         path: String,
-        /// The variable.
+        /// The variable whose time axis is wrong.
         variable: String,
         /// What is wrong with its dates.
         source: crate::calendar::CalendarError,

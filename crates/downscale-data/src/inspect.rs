@@ -27,7 +27,7 @@ pub struct DatasetSummary {
 /// One dimension coordinate, as `inspect` lists it.
 #[derive(Debug, Clone)]
 pub struct CoordinateSummary {
-    /// Its name.
+    /// The coordinate variable's name, which is its dimension's.
     pub name: String,
     /// Its number of values.
     pub length: usize,
@@ -40,7 +40,7 @@ pub struct CoordinateSummary {
 /// One variable other than a dimension coordinate, as `inspect` lists it.
 #[derive(Debug, Clone)]
 pub struct VariableSummary {
-    /// Its name.
+    /// The variable's name in the file.
     pub name: String,
     /// What decoding takes it for: data, coordinate, bounds or auxiliary.
     pub role: Role,

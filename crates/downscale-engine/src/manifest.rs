@@ -14,7 +14,7 @@ use crate::error::EngineError;
 /// What a run made and from what; written as JSON next to the results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
-    /// The run id.
+    /// The run it describes; its folder under `runs/` or `failed-runs/`.
     pub run_id: String,
     /// The parameter file's document.
     pub parameters: Value,

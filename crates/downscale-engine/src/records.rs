@@ -64,7 +64,7 @@ CREATE INDEX IF NOT EXISTS logs_by_run ON logs(run);
 pub struct RunRecord {
     /// The record's number: a run id may be run many times.
     pub id: i64,
-    /// The run id.
+    /// The run id; every run of one id has its own record.
     pub run_id: String,
     /// The flow's name (`bcsd`).
     pub flow: String,
@@ -176,7 +176,7 @@ impl TaskReport {
 /// The start of a run.
 #[derive(Debug, Clone)]
 pub struct NewRun<'a> {
-    /// The run id.
+    /// The run id of the parameter file run.
     pub run_id: &'a str,
     /// The flow's name.
     pub flow: &'a str,

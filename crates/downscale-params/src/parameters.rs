@@ -39,7 +39,7 @@ pub struct BBox {
 /// A year as written (`"1981"` or `1981`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Year {
-    /// The year.
+    /// The year as a number, whatever the file wrote.
     pub value: i32,
     /// The JSON value as the file wrote it, for the run id.
     pub written: Value,

@@ -18,13 +18,13 @@ pub enum CalendarError {
     /// A date the calendar does not have (30 February outside 360_day, a day in the Gregorian gap).
     #[error("invalid date {year:04}-{month:02}-{day:02} in the {calendar} calendar: {reason}")]
     InvalidDate {
-        /// The calendar.
+        /// The calendar that lacks the date.
         calendar: Calendar,
-        /// The year.
+        /// Year of the refused date, as given.
         year: i32,
-        /// The month.
+        /// Month of the refused date, as given (possibly outside 1..=12).
         month: u32,
-        /// The day of the month.
+        /// Day of the refused date, as given.
         day: u32,
         /// Why the calendar lacks it.
         reason: String,
@@ -35,13 +35,13 @@ pub enum CalendarError {
     )]
     /// A time of day outside its ranges.
     InvalidTime {
-        /// The hour.
+        /// Hour as given (valid: 0..=23).
         hour: u32,
-        /// The minute.
+        /// Minute as given (valid: 0..=59).
         minute: u32,
-        /// The second.
+        /// Second as given (valid: 0..=59).
         second: u32,
-        /// The microsecond.
+        /// Microsecond as given (valid: 0..=999999).
         microsecond: u32,
     },
     /// A stored time that is NaN or infinite, usually an unmasked fill value.

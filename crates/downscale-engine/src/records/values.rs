@@ -18,7 +18,7 @@ use serde::{Serialize, Serializer};
 pub struct UnknownValue {
     /// What the text should have been: `run state`, `task state` or `log level`.
     pub kind: &'static str,
-    /// The text found.
+    /// The stored word this version does not know.
     pub value: String,
     /// Every text this version knows for `kind`.
     pub known: &'static [&'static str],

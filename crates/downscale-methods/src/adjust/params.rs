@@ -149,7 +149,7 @@ pub enum ParamsError {
     /// ignore.
     #[error("{method} does not take {option}{}{}", spaced(.value), parenthesised(.reason))]
     NotTaken {
-        /// The method.
+        /// The method that does not take the option.
         method: BiasCorrectionName,
         /// The option it does not take.
         option: &'static str,
