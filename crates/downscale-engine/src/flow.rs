@@ -1,7 +1,7 @@
 //! Flows: a method's tasks and how they connect, defined once per method and run with any parameter file.
 //!
 //! A flow is wiring only. Each [`Task`] names its inputs by role (`"obs"`, `"coarse"`) and the task that produces
-//! each; its body is a function of a [`TaskContext`](crate::TaskContext) that reads those inputs and writes one
+//! each; its body is a function of a [`TaskContext`] that reads those inputs and writes one
 //! artifact. [`Flow::new`] checks the wiring once (unique ids, known inputs, no cycle) and orders the tasks so that
 //! every task comes after its inputs.
 
