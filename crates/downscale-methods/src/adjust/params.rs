@@ -98,7 +98,7 @@ impl GroupBy {
     }
 }
 
-/// Days around each day of year that its model pools when no window is given: a month, xclim's usual choice.
+/// Days around each day of year that its model pools when no window is given: about a month, centred on the day.
 const DEFAULT_WINDOW_DAYS: usize = 31;
 
 /// The seed of the random draws when none is given, so that a run without one is still reproducible.
