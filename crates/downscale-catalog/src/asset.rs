@@ -85,10 +85,13 @@ pub(crate) fn lexically_normal(path: &Path) -> PathBuf {
 /// The data format of an asset, with the values the ESM collection specification allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AssetFormat {
+    /// A NetCDF file (classic or NetCDF-4).
     Netcdf,
     /// Zarr of a version the reader must detect.
     Zarr,
+    /// A Zarr v2 store.
     Zarr2,
+    /// A Zarr v3 store.
     Zarr3,
     /// An OPeNDAP endpoint (read through the NetCDF library).
     Opendap,
@@ -114,6 +117,7 @@ impl AssetFormat {
         })
     }
 
+    /// The specification's spelling, as catalogs write it.
     pub fn as_str(self) -> &'static str {
         match self {
             AssetFormat::Netcdf => "netcdf",

@@ -164,6 +164,7 @@ impl Catalog {
         self.catalog_file.as_deref()
     }
 
+    /// The ESM collection specification version the collection declares (`esmcat_version`), as written.
     pub fn esmcat_version(&self) -> &str {
         &self.collection.esmcat_version
     }
@@ -173,26 +174,32 @@ impl Catalog {
         &self.collection.id
     }
 
+    /// The collection's title, for people; `None` when it has none.
     pub fn title(&self) -> Option<&str> {
         self.collection.title.as_deref()
     }
 
+    /// The collection's description, for people; `None` when it has none.
     pub fn description(&self) -> Option<&str> {
         self.collection.description.as_deref()
     }
 
+    /// When the collection says it was last updated, as written (the specification fixes no format).
     pub fn last_updated(&self) -> Option<&str> {
         self.collection.last_updated.as_deref()
     }
 
+    /// The columns users search on, as the collection lists them.
     pub fn attributes(&self) -> &[Attribute] {
         &self.collection.attributes
     }
 
+    /// The asset column and how each asset's format is known.
     pub fn assets(&self) -> &Assets {
         &self.collection.assets
     }
 
+    /// How intake-esm would aggregate the assets, kept verbatim; `None` when the collection has none.
     pub fn aggregation_control(&self) -> Option<&AggregationControl> {
         self.collection.aggregation_control.as_ref()
     }
@@ -207,6 +214,7 @@ impl Catalog {
         self.table.rows.len()
     }
 
+    /// Whether the table has no entry (a valid catalog may be empty; every lookup in it fails).
     pub fn is_empty(&self) -> bool {
         self.table.rows.is_empty()
     }

@@ -17,6 +17,7 @@ use crate::error::CatalogError;
 /// One attribute column: a column users search on, optionally tied to a controlled vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attribute {
+    /// The table column.
     pub column_name: String,
     /// A URL of the controlled vocabulary; empty when the collection gives none (Pangeo writes `""`).
     pub vocabulary: String,
@@ -34,7 +35,9 @@ pub enum FormatSource {
 /// The `assets` object: the column that holds each dataset's path or URL, and how its format is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assets {
+    /// The table column holding each dataset's path or URL.
     pub column_name: String,
+    /// Where each asset's format is given.
     pub format: FormatSource,
 }
 
@@ -52,7 +55,9 @@ pub enum AggregationKind {
 /// One aggregation step of `aggregation_control.aggregations`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Aggregation {
+    /// How the assets are combined.
     pub kind: AggregationKind,
+    /// The attribute column whose values the assets differ in.
     pub attribute_name: String,
     /// Keyword arguments intake-esm passes to xarray; kept verbatim.
     pub options: Map<String, Value>,
@@ -62,8 +67,11 @@ pub struct Aggregation {
 /// because `variable_column_name` names the column holding each asset's variable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AggregationControl {
+    /// The column naming each asset's variable.
     pub variable_column_name: String,
+    /// The columns whose values make one dataset: assets equal in all of them are combined.
     pub groupby_attrs: Vec<String>,
+    /// The combining steps, in the order intake-esm applies them.
     pub aggregations: Vec<Aggregation>,
 }
 

@@ -49,6 +49,7 @@ impl Query {
         self.terms.iter().map(|t| (t.column.as_str(), t.values.as_slice()))
     }
 
+    /// Whether the query has no constraint, and so matches every entry.
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
@@ -128,17 +129,26 @@ impl CatalogKind {
 /// a catalog holding a single member, table or grid needs no more than those three.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelKey {
+    /// The model, e.g. `CanESM5`.
     pub source_id: String,
+    /// The experiment, e.g. `historical`, `ssp245`.
     pub experiment_id: String,
+    /// The CMIP variable, e.g. `tasmax`, `pr`.
     pub variable_id: String,
+    /// The ensemble member, e.g. `r1i1p1f1`; any when `None`.
     pub member_id: Option<String>,
+    /// The CMIP table (frequency and realm), e.g. `day`; any when `None`.
     pub table_id: Option<String>,
+    /// The grid, e.g. `gn`; any when `None`.
     pub grid_label: Option<String>,
+    /// The CMIP activity, e.g. `ScenarioMIP`; any when `None`.
     pub activity_id: Option<String>,
+    /// The modelling centre, e.g. `CCCma`; any when `None`.
     pub institution_id: Option<String>,
 }
 
 impl ModelKey {
+    /// The key of a model, experiment and variable, any member, table, grid, activity and institution.
     pub fn new(
         source_id: impl Into<String>,
         experiment_id: impl Into<String>,
@@ -156,26 +166,31 @@ impl ModelKey {
         }
     }
 
+    /// The key restricted to one ensemble member.
     pub fn member(mut self, member_id: impl Into<String>) -> ModelKey {
         self.member_id = Some(member_id.into());
         self
     }
 
+    /// The key restricted to one CMIP table.
     pub fn table(mut self, table_id: impl Into<String>) -> ModelKey {
         self.table_id = Some(table_id.into());
         self
     }
 
+    /// The key restricted to one grid.
     pub fn grid(mut self, grid_label: impl Into<String>) -> ModelKey {
         self.grid_label = Some(grid_label.into());
         self
     }
 
+    /// The key restricted to one activity.
     pub fn activity(mut self, activity_id: impl Into<String>) -> ModelKey {
         self.activity_id = Some(activity_id.into());
         self
     }
 
+    /// The key restricted to one modelling centre.
     pub fn institution(mut self, institution_id: impl Into<String>) -> ModelKey {
         self.institution_id = Some(institution_id.into());
         self
@@ -201,21 +216,27 @@ impl ModelKey {
 /// The key of one observation dataset: product and variable, and the frequency when the catalog mixes several.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObsKey {
+    /// The observation product, e.g. `ERA5`.
     pub source_id: String,
+    /// The variable, named as the model catalog names it.
     pub variable_id: String,
+    /// The frequency, e.g. `day`; any when `None`.
     pub frequency: Option<String>,
 }
 
 impl ObsKey {
+    /// The key of a product and variable, at any frequency.
     pub fn new(source_id: impl Into<String>, variable_id: impl Into<String>) -> ObsKey {
         ObsKey { source_id: source_id.into(), variable_id: variable_id.into(), frequency: None }
     }
 
+    /// The key restricted to one frequency.
     pub fn frequency(mut self, frequency: impl Into<String>) -> ObsKey {
         self.frequency = Some(frequency.into());
         self
     }
 
+    /// The query: product, variable, then frequency when set.
     pub fn query(&self) -> Query {
         let query = Query::new().eq("source_id", self.source_id.clone()).eq("variable_id", self.variable_id.clone());
         match &self.frequency {

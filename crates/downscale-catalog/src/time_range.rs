@@ -10,8 +10,11 @@ use std::fmt;
 /// day of the 360_day calendar. Times of day are validated but not kept, because catalogs select files by day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CatalogDate {
+    /// The year, as written (no calendar is assumed).
     pub year: i32,
+    /// The month, 1..=12, when the cell gives one.
     pub month: Option<u32>,
+    /// The day of the month, 1..=31, when the cell gives one.
     pub day: Option<u32>,
 }
 
@@ -31,7 +34,9 @@ impl fmt::Display for CatalogDate {
 /// The first and last date of an asset, both included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TimeRange {
+    /// The first date.
     pub start: CatalogDate,
+    /// The last date, included (a file `1950-2014` holds 2014).
     pub end: CatalogDate,
 }
 

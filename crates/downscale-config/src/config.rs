@@ -10,7 +10,7 @@ use figment::{Figment, Profile, Provider};
 use crate::env::{self, IgnoredVariable, variable_for};
 use crate::error::ConfigError;
 use crate::expand::{ExpandError, expand};
-use crate::layers::{Layer, figment_error, merge, source_of};
+use crate::layers::{Layer, figment_error, merge, origin_of};
 use crate::paths::{is_path_key, is_relative_path, resolve, resolve_file_paths};
 use crate::redact::shown_value;
 use crate::schema::{Node, Schema};
@@ -22,7 +22,7 @@ use downscale_message::escape_controls;
 
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub enum ValueOrigin {
     /// The built-in defaults.
     Default,
     /// A YAML file.
@@ -35,14 +35,14 @@ pub enum Source {
     Api,
 }
 
-impl fmt::Display for Source {
+impl fmt::Display for ValueOrigin {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
-            Source::Default => f.write_str("default"),
-            Source::File(path) => write!(f, "file {}", path.display()),
-            Source::Env(name) => write!(f, "env {name}"),
-            Source::Set => f.write_str("--set"),
-            Source::Api => f.write_str("scoped set"),
+            ValueOrigin::Default => f.write_str("default"),
+            ValueOrigin::File(path) => write!(f, "file {}", path.display()),
+            ValueOrigin::Env(name) => write!(f, "env {name}"),
+            ValueOrigin::Set => f.write_str("--set"),
+            ValueOrigin::Api => f.write_str("scoped set"),
         }
     }
 }
@@ -55,7 +55,7 @@ pub struct Entry {
     /// The raw value (before `$VAR` expansion). An empty map is a leaf too.
     pub value: serde_json::Value,
     /// Which layer the value came from.
-    pub source: Source,
+    pub source: ValueOrigin,
     /// For a path-valued key holding a relative path written in a configuration file: that path taken from the
     /// file's folder, which the settings and [`Config::expand`] give instead of `value`.
     pub resolved: Option<String>,
@@ -140,7 +140,7 @@ fn collect(figment: &Figment, dict: &Dict, at: &str, out: &mut Vec<Entry>) {
         match value {
             Value::Dict(_, children) if !children.is_empty() => collect(figment, children, &key, out),
             _ => {
-                let source = figment.get_metadata(value.tag()).map_or(Source::Default, source_of);
+                let source = figment.get_metadata(value.tag()).map_or(ValueOrigin::Default, origin_of);
                 out.push(Entry { key, value: to_json(value), source, resolved: None });
             }
         }
@@ -175,7 +175,7 @@ impl Config {
             let used = runtime.worker_threads(cores);
             if runtime.threads as usize > used {
                 let key = format!("runtimes.{name}.threads");
-                let source = self.get(&key).map_or(Source::Default, |entry| entry.source.clone());
+                let source = self.get(&key).map_or(ValueOrigin::Default, |entry| entry.source.clone());
                 warnings.push(format!(
                     "`{key}` = {} (from {source}) is more than the {cores} cores of this machine; runs use {used} \
                      threads",
@@ -256,18 +256,18 @@ impl Config {
         let Some(entry) = self.get(key) else { return "an unknown key".to_owned() };
         let written = entry.value.as_str().unwrap_or_default();
         let relative_to = match (&entry.source, is_relative_path(written)) {
-            (Source::File(_), _) | (_, false) => None,
+            (ValueOrigin::File(_), _) | (_, false) => None,
             (_, true) => std::env::current_dir().ok(),
         };
         let source = match &entry.source {
-            Source::Default => "the built-in default".to_owned(),
-            Source::File(file) if entry.resolved.is_some() => {
+            ValueOrigin::Default => "the built-in default".to_owned(),
+            ValueOrigin::File(file) if entry.resolved.is_some() => {
                 format!("`{}` in {}", escape_controls(written), escape_controls(&file.display().to_string()))
             }
-            Source::File(file) => format!("from {}", escape_controls(&file.display().to_string())),
-            Source::Env(name) => format!("from the environment variable {name}"),
-            Source::Set => "from --set".to_owned(),
-            Source::Api => "from a scoped set".to_owned(),
+            ValueOrigin::File(file) => format!("from {}", escape_controls(&file.display().to_string())),
+            ValueOrigin::Env(name) => format!("from the environment variable {name}"),
+            ValueOrigin::Set => "from --set".to_owned(),
+            ValueOrigin::Api => "from a scoped set".to_owned(),
         };
         match relative_to {
             Some(dir) => format!("relative to {}; {source}", escape_controls(&dir.display().to_string())),

@@ -59,7 +59,7 @@ pub(crate) fn read(
 }
 
 /// The environment variable that sets the dotted, normalised `key`: `data_catalog.model` is
-/// `DOWNSCALE_DATA_CATALOG__MODEL`, as [`read`] splits it back.
+/// `DOWNSCALE_DATA_CATALOG__MODEL`, as `read` splits it back.
 pub fn variable_for(key: &str) -> String {
     let segments: Vec<String> = key.split('.').map(str::to_uppercase).collect();
     format!("{ENV_PREFIX}{}", segments.join("__"))

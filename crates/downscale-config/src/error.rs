@@ -6,7 +6,7 @@
 //! fix it without reading the code. Values of secret-looking keys are already
 //! redacted in the origin text.
 
-use crate::config::Source;
+use crate::config::ValueOrigin;
 
 /// Why configuration could not be loaded or a value could not be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -50,7 +50,7 @@ pub enum ConfigError {
         /// The variable's name.
         variable: String,
         /// Where the value came from.
-        from: Source,
+        from: ValueOrigin,
     },
 
     /// A value that cannot be expanded, such as a lone `$`.
@@ -59,7 +59,7 @@ pub enum ConfigError {
         /// The key whose value is malformed.
         key: String,
         /// Where the value came from.
-        from: Source,
+        from: ValueOrigin,
         /// What is wrong with it.
         problem: String,
     },

@@ -14,7 +14,7 @@ use figment::error::{Actual, Kind};
 use figment::value::{Dict, Map};
 use figment::{Figment, Metadata, Profile, Provider};
 
-use crate::config::Source;
+use crate::config::ValueOrigin;
 use crate::error::ConfigError;
 use crate::read::read_config_file;
 use crate::redact::{is_secret_key, shown_assignment, shown_text};
@@ -37,7 +37,7 @@ const ENV_MARK: &str = "env ";
 pub(crate) struct Layer {
     /// How errors name the source, values of secret keys redacted.
     origin: String,
-    source: Source,
+    source: ValueOrigin,
     /// The key of a single assignment (environment, `--set`, scoped set),
     /// which `origin` already shows; `None` for files and the defaults.
     assigned: Option<String>,
@@ -48,11 +48,11 @@ impl Provider for Layer {
     fn metadata(&self) -> Metadata {
         let metadata = Metadata::named(self.origin.clone());
         match &self.source {
-            Source::Default => metadata,
-            Source::File(path) => metadata.source(path.as_path()),
-            Source::Env(name) => metadata.source(format!("{ENV_MARK}{name}")),
-            Source::Set => metadata.source(SET_MARK),
-            Source::Api => metadata.source(API_MARK),
+            ValueOrigin::Default => metadata,
+            ValueOrigin::File(path) => metadata.source(path.as_path()),
+            ValueOrigin::Env(name) => metadata.source(format!("{ENV_MARK}{name}")),
+            ValueOrigin::Set => metadata.source(SET_MARK),
+            ValueOrigin::Api => metadata.source(API_MARK),
         }
     }
 
@@ -61,15 +61,17 @@ impl Provider for Layer {
     }
 }
 
-/// Recovers our [`Source`] from the metadata [`Layer::metadata`] wrote.
-pub(crate) fn source_of(metadata: &Metadata) -> Source {
+/// Recovers our [`ValueOrigin`] from the metadata [`Layer::metadata`] wrote.
+pub(crate) fn origin_of(metadata: &Metadata) -> ValueOrigin {
     match &metadata.source {
-        Some(figment::Source::File(path)) => Source::File(path.clone()),
-        Some(figment::Source::Custom(mark)) if mark == SET_MARK => Source::Set,
-        Some(figment::Source::Custom(mark)) if mark == API_MARK => Source::Api,
-        Some(figment::Source::Custom(mark)) if mark.starts_with(ENV_MARK) => Source::Env(mark[ENV_MARK.len()..].into()),
+        Some(figment::Source::File(path)) => ValueOrigin::File(path.clone()),
+        Some(figment::Source::Custom(mark)) if mark == SET_MARK => ValueOrigin::Set,
+        Some(figment::Source::Custom(mark)) if mark == API_MARK => ValueOrigin::Api,
+        Some(figment::Source::Custom(mark)) if mark.starts_with(ENV_MARK) => {
+            ValueOrigin::Env(mark[ENV_MARK.len()..].into())
+        }
         // Only the defaults carry no source; figment's enum is open-ended.
-        _ => Source::Default,
+        _ => ValueOrigin::Default,
     }
 }
 
@@ -78,7 +80,7 @@ impl Layer {
     pub(crate) fn defaults() -> Result<Layer, ConfigError> {
         let origin = "built-in defaults".to_owned();
         let tree = parse_document(DEFAULTS_YAML).map_err(|e| tree_error(&origin, e))?;
-        Ok(Layer { origin, source: Source::Default, assigned: None, tree })
+        Ok(Layer { origin, source: ValueOrigin::Default, assigned: None, tree })
     }
 
     /// A YAML file, read now (configuration is read when used, never cached).
@@ -86,14 +88,14 @@ impl Layer {
         let origin = format!("config file {}", escape_controls(&path.display().to_string()));
         let text = read_config_file(path, &origin)?;
         let tree = parse_document(&text).map_err(|e| tree_error(&origin, e))?;
-        Ok(Layer { origin, source: Source::File(PathBuf::from(path)), assigned: None, tree })
+        Ok(Layer { origin, source: ValueOrigin::File(PathBuf::from(path)), assigned: None, tree })
     }
 
     /// One recognised environment variable, already split into key segments.
     pub(crate) fn env(name: &str, segments: &[String], raw: &str) -> Result<Layer, ConfigError> {
         let key = segments.join(".");
         let origin = format!("environment {name}={}", shown_text(&key, raw));
-        Layer::assignment(origin, Source::Env(name.to_owned()), segments, raw)
+        Layer::assignment(origin, ValueOrigin::Env(name.to_owned()), segments, raw)
     }
 
     /// One `--set KEY=VALUE` from the command line.
@@ -103,16 +105,16 @@ impl Layer {
             let problem = "expected KEY=VALUE, e.g. run_options.use_cache=false".to_owned();
             return Err(ConfigError::Invalid { origin, key: None, problem });
         };
-        Layer::assignment(origin, Source::Set, &split_dotted(&normalise_key(key)), raw)
+        Layer::assignment(origin, ValueOrigin::Set, &split_dotted(&normalise_key(key)), raw)
     }
 
     /// One scoped override from [`crate::set`].
     pub(crate) fn api(key: &str, raw: &str) -> Result<Layer, ConfigError> {
         let origin = format!("scoped set {}", shown_assignment(&format!("{key}={raw}")));
-        Layer::assignment(origin, Source::Api, &split_dotted(&normalise_key(key)), raw)
+        Layer::assignment(origin, ValueOrigin::Api, &split_dotted(&normalise_key(key)), raw)
     }
 
-    fn assignment(origin: String, source: Source, segments: &[String], raw: &str) -> Result<Layer, ConfigError> {
+    fn assignment(origin: String, source: ValueOrigin, segments: &[String], raw: &str) -> Result<Layer, ConfigError> {
         let key = segments.join(".");
         check_segments(segments, &key).map_err(|problem| ConfigError::Invalid {
             origin: origin.clone(),

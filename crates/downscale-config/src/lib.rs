@@ -45,7 +45,7 @@ mod show;
 mod sources;
 mod tree;
 
-pub use config::{Config, Entry, Source, load};
+pub use config::{Config, Entry, ValueOrigin, load};
 pub use depth::MAX_DEPTH;
 pub use env::{CONFIG_FILE_VAR, ENV_PREFIX, IgnoredVariable, variable_for};
 pub use error::ConfigError;

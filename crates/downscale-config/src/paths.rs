@@ -7,7 +7,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::config::{Entry, Source};
+use crate::config::{Entry, ValueOrigin};
 use crate::error::ConfigError;
 use crate::settings::Settings;
 
@@ -85,7 +85,7 @@ fn setting_mut<'a>(settings: &'a mut Settings, key: &str) -> Option<&'a mut Stri
 /// prints both).
 pub(crate) fn resolve_file_paths(settings: &mut Settings, entries: &mut [Entry]) -> Result<(), ConfigError> {
     for entry in entries.iter_mut().filter(|entry| is_path_key(&entry.key)) {
-        let (Source::File(file), serde_json::Value::String(written)) = (&entry.source, &entry.value) else {
+        let (ValueOrigin::File(file), serde_json::Value::String(written)) = (&entry.source, &entry.value) else {
             continue;
         };
         if !is_relative_path(written) {

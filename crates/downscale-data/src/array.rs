@@ -9,11 +9,14 @@ use crate::calendar::{Calendar, CfDateTime, TimeUnits};
 /// Values of a coordinate. Station files label points with strings; everything else is numeric.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CoordValues {
+    /// Numeric values, in the coordinate's units (degrees for latitude and longitude).
     Numbers(Vec<f64>),
+    /// Text labels, e.g. station names.
     Labels(Vec<String>),
 }
 
 impl CoordValues {
+    /// Number of values.
     pub fn len(&self) -> usize {
         match self {
             CoordValues::Numbers(v) => v.len(),
@@ -21,10 +24,12 @@ impl CoordValues {
         }
     }
 
+    /// Whether there is no value.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The values when numeric; `None` for labels.
     pub fn numbers(&self) -> Option<&[f64]> {
         match self {
             CoordValues::Numbers(v) => Some(v),
@@ -45,9 +50,13 @@ impl CoordValues {
 /// (`height`, `plev`: no dims, one value).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Coordinate {
+    /// The coordinate variable's name.
     pub name: String,
+    /// Its dimensions: its own name for a dimension coordinate, none for a scalar.
     pub dims: Vec<String>,
+    /// Its values, row-major over `dims`.
     pub values: CoordValues,
+    /// Its attributes (`units`, `standard_name`, `axis`).
     pub attrs: Attributes,
     /// Cell bounds `[lower, upper]` per value, when the file provides them (`lat_bnds`): regridding needs true
     /// cell edges, which midpoints only approximate on Gaussian grids.
@@ -82,9 +91,11 @@ impl Coordinate {
 /// calendar next to real dates is what lets calendar conversion be explicit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimeAxis {
+    /// The CF calendar the dates are in.
     pub calendar: Calendar,
     /// The encoding found in the source file (kept for provenance; writers choose their own).
     pub units: TimeUnits,
+    /// One date per step of the time dimension, strictly increasing.
     pub dates: Vec<CfDateTime>,
 }
 
@@ -92,13 +103,17 @@ pub struct TimeAxis {
 /// and longitude in [-180, 180) ascending; the time dimension, when there is one, comes first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataArray {
+    /// The variable's name.
     pub name: String,
     /// The file or store it was read from (or will be written to), for error messages and provenance.
     pub source: String,
+    /// Dimension names, in the order of `data`'s axes; time first when there is a time axis.
     pub dims: Vec<String>,
+    /// The values, NaN where missing.
     pub data: ArrayD<f32>,
     /// Coordinates other than time (time lives in `time`).
     pub coords: Vec<Coordinate>,
+    /// The decoded time axis of the first dimension; `None` for an array without time.
     pub time: Option<TimeAxis>,
     /// Variable attributes, minus the encoding ones the decoder consumed (`_FillValue`, `scale_factor`, ...).
     pub attrs: Attributes,
@@ -122,22 +137,27 @@ impl DataArray {
         }
     }
 
+    /// Lengths of the dimensions, in the order of `dims`.
     pub fn shape(&self) -> &[usize] {
         self.data.shape()
     }
 
+    /// The axis of dimension `dim`; `None` when the array lacks it.
     pub fn axis_of(&self, dim: &str) -> Option<usize> {
         self.dims.iter().position(|d| d == dim)
     }
 
+    /// The coordinate named `name` (not time, which is [`DataArray::time`]).
     pub fn coord(&self, name: &str) -> Option<&Coordinate> {
         self.coords.iter().find(|c| c.name == name)
     }
 
+    /// The name of the time dimension (the first), when the array has a time axis.
     pub fn time_dim(&self) -> Option<&str> {
         self.time.as_ref().map(|_| self.dims[0].as_str())
     }
 
+    /// The `units` attribute, as written (see [`crate::units`] for the canonical form).
     pub fn units(&self) -> Option<&str> {
         self.attrs.get("units").and_then(|v| v.as_text())
     }

@@ -6,9 +6,13 @@ use std::collections::BTreeMap;
 /// numbers" matter, and keeping the set this small lets NetCDF, Zarr v2 and Zarr v3 attributes compare equal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttrValue {
+    /// Text: a NetCDF char array or string, a Zarr string.
     Text(String),
+    /// One number, whatever its stored type.
     Number(f64),
+    /// Several numbers (`valid_range`, `flag_values`).
     Numbers(Vec<f64>),
+    /// Several strings (Zarr lists; NetCDF string arrays).
     Texts(Vec<String>),
 }
 
@@ -16,6 +20,7 @@ pub enum AttrValue {
 pub type Attributes = BTreeMap<String, AttrValue>;
 
 impl AttrValue {
+    /// The string, when the value is one.
     pub fn as_text(&self) -> Option<&str> {
         match self {
             AttrValue::Text(s) => Some(s),
@@ -32,6 +37,8 @@ impl AttrValue {
         }
     }
 
+    /// The value as Zarr metadata writes it: integral numbers as integers, NaN and infinities as zarr-python's
+    /// strings.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;
         let number = |x: f64| {

@@ -13,8 +13,8 @@
 //! that the standard calendar is Julian and the mapping would be
 //! meaningless). Output: every standard-calendar day covered by the input
 //! period, at the input's time of day, each taken from one input element
-//! ([`Source::Index`]) or interpolated linearly between the nearest mapped
-//! input elements on either side ([`Source::Interpolate`], weights by day
+//! ([`DayOrigin::Index`]) or interpolated linearly between the nearest mapped
+//! input elements on either side ([`DayOrigin::Interpolate`], weights by day
 //! distance).
 //!
 //! 1. Each input day is mapped to a standard day or dropped:
@@ -33,11 +33,11 @@
 //!    whole standard year under both alignments.
 //! 3. Standard days no input maps to are interpolated between the nearest
 //!    mapped neighbours; after the last mapped input (only possible at the
-//!    end of the series) the last mapped value is held ([`Source::Index`]).
+//!    end of the series) the last mapped value is held ([`DayOrigin::Index`]).
 //!
 //! What that gives:
 //!
-//! * identity for `standard` and `proleptic_gregorian` (every source is
+//! * identity for `standard` and `proleptic_gregorian` (every origin is
 //!   `Index(i)`);
 //! * `noleap`: Feb 29 of each leap year is inserted as the mean of Feb 28
 //!   and Mar 1 (weight 0.5), as the original system did; 1999-12-01 ..
@@ -76,18 +76,27 @@ pub enum Align360 {
 
 /// Where one standard-calendar value comes from (indices into the input).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Source {
+pub enum DayOrigin {
     /// Copy the input element.
     Index(usize),
     /// `(1 - weight_after) * input[before] + weight_after * input[after]`.
-    Interpolate { before: usize, after: usize, weight_after: f64 },
+    Interpolate {
+        /// The input element before the target day.
+        before: usize,
+        /// The input element after it.
+        after: usize,
+        /// The weight of `after`, in (0, 1): the target day's share of the way from `before` to `after`.
+        weight_after: f64,
+    },
 }
 
-/// Target standard-calendar dates and the source of each (same length).
+/// Target standard-calendar dates and the origin of each (same length).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversionPlan {
+    /// The target dates, standard calendar, one per day.
     pub dates: Vec<CfDateTime>,
-    pub sources: Vec<Source>,
+    /// Where each target date's value comes from.
+    pub origins: Vec<DayOrigin>,
 }
 
 /// First day of the Gregorian part of the standard calendar.
@@ -103,7 +112,7 @@ pub fn plan_to_standard(
     align_360: Align360,
 ) -> Result<ConversionPlan, CalendarError> {
     let Some(first) = dates.first() else {
-        return Ok(ConversionPlan { dates: Vec::new(), sources: Vec::new() });
+        return Ok(ConversionPlan { dates: Vec::new(), origins: Vec::new() });
     };
     let day_numbers = check_daily(calendar, dates)?;
     if (first.year, first.month, first.day) < FIRST_GREGORIAN_DAY {
@@ -144,25 +153,25 @@ pub fn plan_to_standard(
 
     let time = (first.hour, first.minute, first.second, first.microsecond);
     let capacity = usize::try_from(end.saturating_sub(start)).unwrap_or(0);
-    let mut plan = ConversionPlan { dates: Vec::with_capacity(capacity), sources: Vec::with_capacity(capacity) };
+    let mut plan = ConversionPlan { dates: Vec::with_capacity(capacity), origins: Vec::with_capacity(capacity) };
     let mut next = 0; // first entry of `mapped` at or after the current day
     for target in start..end {
         while next < mapped.len() && mapped[next].0 < target {
             next += 1;
         }
-        let source = match (next.checked_sub(1).and_then(|k| mapped.get(k)), mapped.get(next)) {
-            (_, Some(&(day, index))) if day == target => Source::Index(index),
-            (Some(&(before_day, before)), Some(&(after_day, after))) => Source::Interpolate {
+        let origin = match (next.checked_sub(1).and_then(|k| mapped.get(k)), mapped.get(next)) {
+            (_, Some(&(day, index))) if day == target => DayOrigin::Index(index),
+            (Some(&(before_day, before)), Some(&(after_day, after))) => DayOrigin::Interpolate {
                 before,
                 after,
                 weight_after: (target - before_day) as f64 / (after_day - before_day) as f64,
             },
-            (Some(&(_, index)), None) | (None, Some(&(_, index))) => Source::Index(index),
+            (Some(&(_, index)), None) | (None, Some(&(_, index))) => DayOrigin::Index(index),
             (None, None) => continue,
         };
         let (year, month, day) = Calendar::Standard.date_from_day_number(target);
         plan.dates.push(CfDateTime::ymd(year, month, day).with_time(time.0, time.1, time.2, time.3));
-        plan.sources.push(source);
+        plan.origins.push(origin);
     }
     Ok(plan)
 }

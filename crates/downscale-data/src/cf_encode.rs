@@ -8,9 +8,13 @@ use crate::calendar::{Calendar, CfDateTime, TimeUnit, TimeUnits};
 /// CF global attributes every output carries; values from the source file are kept where these are `None`.
 #[derive(Debug, Clone)]
 pub struct Provenance {
+    /// CF `title`: what the data are.
     pub title: Option<String>,
+    /// CF `institution`: who made them.
     pub institution: Option<String>,
+    /// CF `source`: how they were made (the method and its software).
     pub source: Option<String>,
+    /// CF `references`: where the method is described.
     pub references: Option<String>,
     /// What produced this store (a command line or a task name); prepended to `history` with a UTC time stamp.
     /// Empty for none: a flow's intermediates leave the history as their inputs had it, so that a published store

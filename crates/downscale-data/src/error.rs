@@ -14,41 +14,102 @@ pub type Cause = Box<dyn Error + Send + Sync + 'static>;
 /// *which* file is bad and *what* was expected from a single line of output.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
+    /// Nothing is there.
     #[error("{path}: file not found")]
-    NotFound { path: String },
+    NotFound {
+        /// The file or store concerned, as the user named it.
+        path: String,
+    },
+    /// Something is there, but neither a NetCDF file nor a Zarr store.
     #[error("{path}: not a NetCDF or Zarr dataset ({detail})")]
-    UnknownFormat { path: String, detail: String },
+    UnknownFormat {
+        /// The file or store concerned, as the user named it.
+        path: String,
+        /// What it is instead, as far as can be told.
+        detail: String,
+    },
     /// `detail` already says what `source` says (it is the source's text when there is one), so the message stands
     /// alone; `source` is there for typed inspection.
     #[error("{path}: cannot read: {detail}")]
     Read {
+        /// The file or store concerned, as the user named it.
         path: String,
+        /// What went wrong.
         detail: String,
+        /// The storage error behind it, when there is one.
         #[source]
         source: Option<Cause>,
     },
     /// The file's own structure contradicts itself or its size (a corrupt header, a truncated copy): reading it
     /// again will not help, so it is not a transient read error.
     #[error("{path}: damaged or incomplete file: {detail}")]
-    Malformed { path: String, detail: String },
+    Malformed {
+        /// The file or store concerned, as the user named it.
+        path: String,
+        /// What contradicts what.
+        detail: String,
+    },
     /// Like [`DataError::Read`]: `detail` stands alone, `source` is the typed cause when there is one.
     #[error("{path}: cannot write: {detail}")]
     Write {
+        /// The file or store concerned, as the user named it.
         path: String,
+        /// What went wrong.
         detail: String,
+        /// The storage error behind it, when there is one.
         #[source]
         source: Option<Cause>,
     },
+    /// The dataset has no variable of that name.
     #[error("{path}: variable '{variable}' not found (available: {available})")]
-    MissingVariable { path: String, variable: String, available: String },
+    MissingVariable {
+        /// The file or store concerned, as the user named it.
+        path: String,
+        /// The variable asked for.
+        variable: String,
+        /// The variables there are, comma-separated.
+        available: String,
+    },
+    /// The variable cannot be decoded or used as asked (a bad coordinate, a shape, an attribute).
     #[error("{path}: variable '{variable}': {detail}")]
-    BadVariable { path: String, variable: String, detail: String },
+    BadVariable {
+        /// The file or store concerned, as the user named it.
+        path: String,
+        /// The variable that cannot be used.
+        variable: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The variable's units are not in the units table.
     #[error("{path}: variable '{variable}': unknown units '{units}' (expected one of: {expected})")]
-    UnknownUnits { path: String, variable: String, units: String, expected: String },
+    UnknownUnits {
+        /// The file or store concerned, as the user named it.
+        path: String,
+        /// The variable whose units are unknown.
+        variable: String,
+        /// Its `units` attribute, as written.
+        units: String,
+        /// The spellings accepted for this kind of variable.
+        expected: String,
+    },
+    /// The variable's time axis cannot be decoded or converted.
     #[error("{path}: variable '{variable}': {source}")]
-    Calendar { path: String, variable: String, source: crate::calendar::CalendarError },
+    Calendar {
+        /// The file or store concerned, as the user named it.
+        path: String,
+        /// The variable whose time axis is wrong.
+        variable: String,
+        /// What is wrong with its dates.
+        source: crate::calendar::CalendarError,
+    },
+    /// A path or URL that names no store.
     #[error("{path}: invalid store location: {detail}")]
-    Location { path: String, detail: String },
+    Location {
+        /// The file or store concerned, as the user named it.
+        path: String,
+        /// Why it is not one.
+        detail: String,
+    },
 }
 
 impl DataError {
@@ -97,4 +158,5 @@ fn flatten(detail: impl fmt::Display) -> String {
     downscale_message::one_line_text(&detail.to_string())
 }
 
+/// The data layer's results: [`DataError`] unless said otherwise.
 pub type Result<T, E = DataError> = std::result::Result<T, E>;

@@ -10,29 +10,45 @@ use crate::error::Result;
 /// Summary of a dataset, printable with `Display`.
 #[derive(Debug, Clone)]
 pub struct DatasetSummary {
+    /// The dataset as the user named it.
     pub location: String,
+    /// `NetCDF` or `Zarr`.
     pub format: &'static str,
+    /// The global `title`, when there is one.
     pub title: Option<String>,
+    /// The global `Conventions` (e.g. `CF-1.8`), when there is one.
     pub conventions: Option<String>,
+    /// The dimension coordinates.
     pub coordinates: Vec<CoordinateSummary>,
+    /// Every other variable.
     pub variables: Vec<VariableSummary>,
 }
 
+/// One dimension coordinate, as `inspect` lists it.
 #[derive(Debug, Clone)]
 pub struct CoordinateSummary {
+    /// The coordinate variable's name, which is its dimension's.
     pub name: String,
+    /// Its number of values.
     pub length: usize,
+    /// Its `units` attribute, empty when it has none.
     pub units: String,
     /// First and last value as stored, with the direction and what reading does about it.
     pub description: String,
 }
 
+/// One variable other than a dimension coordinate, as `inspect` lists it.
 #[derive(Debug, Clone)]
 pub struct VariableSummary {
+    /// The variable's name in the file.
     pub name: String,
+    /// What decoding takes it for: data, coordinate, bounds or auxiliary.
     pub role: Role,
+    /// Its dimensions, in stored order.
     pub dims: Vec<String>,
+    /// Their lengths.
     pub shape: Vec<usize>,
+    /// Its `units` attribute, when it has one.
     pub units: Option<String>,
     /// Share of missing values after decoding (data variables only).
     pub missing_share: Option<f64>,
@@ -40,6 +56,7 @@ pub struct VariableSummary {
     pub time: Option<String>,
 }
 
+/// Summarises an opened dataset, decoding each data variable once to count its missing values.
 pub fn summarise(ds: &dyn RawDataset) -> Result<DatasetSummary> {
     let text = |v: Option<&AttrValue>| v.and_then(AttrValue::as_text).map(str::to_string);
     let roles = roles(ds);

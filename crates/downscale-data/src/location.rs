@@ -15,6 +15,7 @@ use crate::error::{DataError, Result};
 pub struct Location {
     /// What the user wrote; every error message names the dataset this way.
     pub display: String,
+    /// The object store holding it: the local disk or a bucket.
     pub store: Arc<dyn ObjectStore>,
     /// The key (file) or key prefix (Zarr store) inside `store`.
     pub key: ObjectPath,

@@ -5,7 +5,7 @@ use ndarray::{ArrayD, Axis, Zip};
 
 use crate::array::{DataArray, TimeAxis};
 use crate::calendar::Calendar;
-use crate::calendar_convert::{Align360, Source, plan_to_standard};
+use crate::calendar_convert::{Align360, DayOrigin, plan_to_standard};
 use crate::error::{DataError, Result};
 
 /// Returns `array` on the standard calendar. Days the source calendar lacks are linearly interpolated between
@@ -23,10 +23,10 @@ pub fn to_standard_calendar(array: &DataArray, align_360: Align360) -> Result<Da
     let mut shape = array.data.shape().to_vec();
     shape[0] = plan.dates.len();
     let mut data = ArrayD::<f32>::zeros(shape);
-    for (mut out, source) in data.axis_iter_mut(Axis(0)).zip(&plan.sources) {
-        match *source {
-            Source::Index(i) => out.assign(&array.data.index_axis(Axis(0), i)),
-            Source::Interpolate { before, after, weight_after } => {
+    for (mut out, origin) in data.axis_iter_mut(Axis(0)).zip(&plan.origins) {
+        match *origin {
+            DayOrigin::Index(i) => out.assign(&array.data.index_axis(Axis(0), i)),
+            DayOrigin::Interpolate { before, after, weight_after } => {
                 let a = array.data.index_axis(Axis(0), before);
                 let b = array.data.index_axis(Axis(0), after);
                 Zip::from(&mut out).and(&a).and(&b).for_each(|o, &x, &y| {

@@ -9,8 +9,11 @@ use crate::error::{DataError, Result};
 /// A linear conversion `canonical = value * scale + offset`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Conversion {
+    /// The canonical spelling of the units converted to, e.g. `K`, `mm day-1`.
     pub canonical: &'static str,
+    /// The factor applied first.
     pub scale: f64,
+    /// The offset added after scaling (°C to K: 273.15).
     pub offset: f64,
     /// Only valid for daily series: a per-day amount ("mm") becomes a rate by being read per day.
     pub needs_daily_steps: bool,

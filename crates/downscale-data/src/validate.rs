@@ -14,26 +14,35 @@ use crate::location::Location;
 /// What `validate` found for one array.
 #[derive(Debug, Clone)]
 pub struct ArrayReport {
+    /// The array's path in the store.
     pub name: String,
+    /// Its shape, from its metadata.
     pub shape: Vec<u64>,
+    /// Chunks its shape and chunk grid call for.
     pub chunks_expected: u64,
+    /// Chunks stored and decoding to their full size.
     pub chunks_present: u64,
     /// Keys of the first few missing chunks, to point at the damage.
     pub missing_examples: Vec<String>,
     /// NaN values in float arrays (`None` for other types).
     pub nan_count: Option<u64>,
+    /// Elements inside the array's bounds, the denominator of `nan_count`.
     pub element_count: u64,
 }
 
+/// What `validate` found for a store.
 #[derive(Debug, Clone)]
 pub struct ValidationReport {
+    /// The store as the user named it.
     pub store: String,
+    /// One report per array, in name order.
     pub arrays: Vec<ArrayReport>,
     /// Every inconsistency, one line each; empty means the store is complete.
     pub problems: Vec<String>,
 }
 
 impl ValidationReport {
+    /// Whether the store has no problem: every chunk there and every metadata consistent.
     pub fn is_complete(&self) -> bool {
         self.problems.is_empty()
     }

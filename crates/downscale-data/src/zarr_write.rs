@@ -41,15 +41,19 @@ use crate::error::{DataError, Result};
 use crate::location::Location;
 use crate::publish::{OutputKind, Replace, check_destination};
 
+/// How a store is written: its chunks, compression, provenance and what it may replace.
 #[derive(Debug, Clone)]
 pub struct WriteOptions {
+    /// Which axes a chunk spans whole: all of space (maps) or all of time (series).
     pub layout: ChunkLayout,
+    /// The uncompressed size a chunk aims at, in bytes.
     pub chunk_bytes: usize,
     /// An explicit chunk shape, in place of `layout` and `chunk_bytes` (each axis clipped to `1..=` its length):
     /// for a store whose chunks must follow another's, as a summary's follow its daily store's tiles.
     pub chunk_shape: Option<Vec<usize>>,
     /// How the float32 data variable's chunks are compressed.
     pub compression: Compression,
+    /// The CF global attributes and the history entry of the store.
     pub provenance: Provenance,
     /// What may be replaced at the destination: by default only a store this tool wrote.
     pub replace: Replace,
@@ -61,11 +65,17 @@ pub enum Compression {
     /// zstd at Blosc's `level` (Blosc runs zstd at level `2 * level - 1`): for stores that are kept, copied and read
     /// many times. Level 2 (zstd 3), the default, made BCSD's daily output as small as level 3 (zstd 5) did in two
     /// thirds of the time.
-    Zstd { level: u8 },
+    Zstd {
+        /// Blosc's compression level, 0 (none) to 9.
+        level: u8,
+    },
     /// LZ4 at Blosc's `level`: several times faster than zstd to code, at larger sizes. For a flow's intermediates,
     /// read once or twice from the local cache; level 5 is zarr-python's default, the codec the original's
     /// intermediates had.
-    Lz4 { level: u8 },
+    Lz4 {
+        /// Blosc's compression level, 0 (none) to 9.
+        level: u8,
+    },
 }
 
 impl Default for Compression {

@@ -268,7 +268,7 @@ fn bad_ranges_are_one_line_errors_naming_file_and_variable() {
         error(&[0..10, 0..9, 0..11]),
         format!("{file}: variable 'tas': block range 0..9 for dimension 'lat' exceeds its length 8")
     );
-    #[allow(clippy::reversed_empty_ranges)]
+    #[allow(clippy::reversed_empty_ranges, reason = "the reversed range is the input under test")]
     let reversed = [0..10, 0..8, 7..3];
     assert_eq!(
         error(&reversed),

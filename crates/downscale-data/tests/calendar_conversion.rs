@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use calendar_common::{Rng, Row, golden_rows};
 use downscale_data::calendar::{Calendar, CalendarError, CfDateTime};
-use downscale_data::calendar_convert::{Align360, ConversionPlan, Source, plan_to_standard};
+use downscale_data::calendar_convert::{Align360, ConversionPlan, DayOrigin, plan_to_standard};
 
 // ---------------------------------------------------------------- golden file
 
@@ -52,7 +52,7 @@ fn golden_plans_agree_with_xarray_convert_calendar() {
         let input = daily_series(calendar, from, to);
         let plan = plan_to_standard(calendar, &input, align).unwrap_or_else(|e| panic!("{calendar_name} {label}: {e}"));
         let context = format!("{calendar_name} {label}");
-        assert_eq!(plan.dates.len(), plan.sources.len(), "{context}");
+        assert_eq!(plan.dates.len(), plan.origins.len(), "{context}");
         let position: BTreeMap<CfDateTime, usize> = plan.dates.iter().enumerate().map(|(i, d)| (*d, i)).collect();
 
         // Every date xarray keeps is in the plan, taken from the same element.
@@ -60,7 +60,7 @@ fn golden_plans_agree_with_xarray_convert_calendar() {
             let date = row.date.unwrap_or_else(|| panic!("{row}: no date"));
             let index: usize = row.value.parse().unwrap_or_else(|e| panic!("{row}: {e}"));
             let at = position.get(&date).unwrap_or_else(|| panic!("{context}: {row}: date missing from the plan"));
-            assert_eq!(plan.sources[*at], Source::Index(index), "{context}: {row}");
+            assert_eq!(plan.origins[*at], DayOrigin::Index(index), "{context}: {row}");
         }
         // Everything else fills xarray's holes: interpolated, or the last
         // value held at the very end.
@@ -71,17 +71,17 @@ fn golden_plans_agree_with_xarray_convert_calendar() {
             _ => panic!("{context}: empty xarray group"),
         };
         assert_eq!(plan.dates.first(), Some(&first_kept), "{context}: plan must start where xarray does");
-        for (date, source) in plan.dates.iter().zip(&plan.sources) {
+        for (date, origin) in plan.dates.iter().zip(&plan.origins) {
             if kept.contains_key(date) {
                 continue;
             }
-            match source {
-                Source::Interpolate { weight_after, .. } => {
-                    assert!(*weight_after > 0.0 && *weight_after < 1.0, "{context}: {date} {source:?}")
+            match origin {
+                DayOrigin::Interpolate { weight_after, .. } => {
+                    assert!(*weight_after > 0.0 && *weight_after < 1.0, "{context}: {date} {origin:?}")
                 }
-                Source::Index(i) => assert!(
+                DayOrigin::Index(i) => assert!(
                     *date > last_kept.0 && *i == last_kept.1,
-                    "{context}: {date} is neither xarray's nor interpolated: {source:?}"
+                    "{context}: {date} is neither xarray's nor interpolated: {origin:?}"
                 ),
             }
         }
@@ -103,18 +103,18 @@ fn daily_series(calendar: Calendar, from: CfDateTime, to: CfDateTime) -> Vec<CfD
 }
 
 fn check_plan_invariants(context: &str, plan: &ConversionPlan, input_len: usize) {
-    assert_eq!(plan.dates.len(), plan.sources.len(), "{context}");
+    assert_eq!(plan.dates.len(), plan.origins.len(), "{context}");
     for pair in plan.dates.windows(2) {
         let days = Calendar::Standard.day_number(pair[1].year, pair[1].month, pair[1].day).expect("valid")
             - Calendar::Standard.day_number(pair[0].year, pair[0].month, pair[0].day).expect("valid");
         assert_eq!(days, 1, "{context}: plan dates {} and {} are not consecutive", pair[0], pair[1]);
     }
-    for source in &plan.sources {
-        match *source {
-            Source::Index(i) => assert!(i < input_len, "{context}: {source:?}"),
-            Source::Interpolate { before, after, weight_after } => {
-                assert!(before < after && after < input_len, "{context}: {source:?}");
-                assert!(weight_after > 0.0 && weight_after < 1.0, "{context}: {source:?}");
+    for origin in &plan.origins {
+        match *origin {
+            DayOrigin::Index(i) => assert!(i < input_len, "{context}: {origin:?}"),
+            DayOrigin::Interpolate { before, after, weight_after } => {
+                assert!(before < after && after < input_len, "{context}: {origin:?}");
+                assert!(weight_after > 0.0 && weight_after < 1.0, "{context}: {origin:?}");
             }
         }
     }
@@ -139,24 +139,24 @@ fn noleap_inserts_feb_29_halfway() {
     assert_eq!(plan.dates[0], noon(1999, 12, 1));
     assert_eq!(plan.dates[455], noon(2001, 2, 28));
     assert_eq!(plan.dates[90], noon(2000, 2, 29));
-    assert_eq!(plan.sources[90], Source::Interpolate { before: 89, after: 90, weight_after: 0.5 });
-    for (i, source) in plan.sources.iter().enumerate() {
+    assert_eq!(plan.origins[90], DayOrigin::Interpolate { before: 89, after: 90, weight_after: 0.5 });
+    for (i, origin) in plan.origins.iter().enumerate() {
         let expected = if i < 90 {
-            Source::Index(i)
+            DayOrigin::Index(i)
         } else if i == 90 {
-            source.clone()
+            origin.clone()
         } else {
-            Source::Index(i - 1)
+            DayOrigin::Index(i - 1)
         };
-        assert_eq!(*source, expected, "position {i}");
+        assert_eq!(*origin, expected, "position {i}");
     }
     check_plan_invariants("noleap", &plan, input.len());
     // all_leap drops the Feb 29 a non-leap year lacks; the rest is identity.
     let input = daily_series(Calendar::AllLeap, noon(2001, 2, 1), noon(2001, 3, 31));
     let plan = plan_to_standard(Calendar::AllLeap, &input, Align360::Date).expect("valid series");
     assert_eq!(plan.dates.len(), input.len() - 1);
-    assert!(plan.sources.iter().all(|s| matches!(s, Source::Index(_))));
-    assert!(!plan.sources.contains(&Source::Index(28)), "Feb 29 (index 28) must be dropped");
+    assert!(plan.origins.iter().all(|s| matches!(s, DayOrigin::Index(_))));
+    assert!(!plan.origins.contains(&DayOrigin::Index(28)), "Feb 29 (index 28) must be dropped");
     // julian: Feb 29, 1900 does not exist in the standard calendar.
     let input = daily_series(Calendar::Julian, noon(1900, 2, 1), noon(1900, 3, 31));
     let plan = plan_to_standard(Calendar::Julian, &input, Align360::Date).expect("valid series");
@@ -166,7 +166,7 @@ fn noleap_inserts_feb_29_halfway() {
         let input = daily_series(calendar, noon(1999, 12, 25), noon(2000, 3, 5));
         let plan = plan_to_standard(calendar, &input, Align360::Year).expect("valid series");
         assert_eq!(plan.dates, input);
-        assert!(plan.sources.iter().enumerate().all(|(i, s)| *s == Source::Index(i)));
+        assert!(plan.origins.iter().enumerate().all(|(i, s)| *s == DayOrigin::Index(i)));
     }
 }
 
@@ -174,8 +174,8 @@ fn noleap_inserts_feb_29_halfway() {
 fn interpolated(plan: &ConversionPlan) -> Vec<(i32, u32, u32)> {
     plan.dates
         .iter()
-        .zip(&plan.sources)
-        .filter(|(_, s)| matches!(s, Source::Interpolate { .. }))
+        .zip(&plan.origins)
+        .filter(|(_, s)| matches!(s, DayOrigin::Interpolate { .. }))
         .map(|(d, _)| ymd(d))
         .collect()
 }
@@ -195,16 +195,16 @@ fn day360_year_alignment_positions() {
         assert_eq!(interpolated(&plan), expected, "{year}");
         // Each input is used exactly once, in order.
         let used: Vec<usize> = plan
-            .sources
+            .origins
             .iter()
             .filter_map(|s| match s {
-                Source::Index(i) => Some(*i),
-                Source::Interpolate { .. } => None,
+                DayOrigin::Index(i) => Some(*i),
+                DayOrigin::Interpolate { .. } => None,
             })
             .collect();
         assert_eq!(used, (0..360).collect::<Vec<_>>(), "{year}");
-        for source in &plan.sources {
-            if let Source::Interpolate { before, after, weight_after } = source {
+        for origin in &plan.origins {
+            if let DayOrigin::Interpolate { before, after, weight_after } = origin {
                 assert_eq!((after - before, *weight_after), (1, 0.5), "{year}");
             }
         }
@@ -222,20 +222,20 @@ fn day360_date_alignment_positions() {
         assert_eq!(interpolated(&plan), expected, "{year}");
         // Jan 31 lies halfway between Jan 30 (index 29) and Feb 1 (index 30).
         let jan31 = plan.dates.iter().position(|d| ymd(d) == (year, 1, 31)).expect("Jan 31 present");
-        assert_eq!(plan.sources[jan31], Source::Interpolate { before: 29, after: 30, weight_after: 0.5 });
+        assert_eq!(plan.origins[jan31], DayOrigin::Interpolate { before: 29, after: 30, weight_after: 0.5 });
         // Dec 31 holds Dec 30, the last input.
         assert_eq!(plan.dates.last(), Some(&noon(year, 12, 31)));
-        assert_eq!(plan.sources.last(), Some(&Source::Index(359)));
+        assert_eq!(plan.origins.last(), Some(&DayOrigin::Index(359)));
         // 360-day Feb 30 (index 59) is dropped, and Feb 29 (58) unless leap.
-        assert!(!plan.sources.contains(&Source::Index(59)));
-        assert_eq!(plan.sources.contains(&Source::Index(58)), length == 366);
+        assert!(!plan.origins.contains(&DayOrigin::Index(59)));
+        assert_eq!(plan.origins.contains(&DayOrigin::Index(58)), length == 366);
         check_plan_invariants("360_day date", &plan, input.len());
     }
     // Across a year boundary Dec 31 is interpolated towards Jan 1.
     let input = daily_series(Calendar::Day360, noon(2095, 12, 1), noon(2096, 1, 10));
     let plan = plan_to_standard(Calendar::Day360, &input, Align360::Date).expect("valid series");
     let dec31 = plan.dates.iter().position(|d| ymd(d) == (2095, 12, 31)).expect("Dec 31 present");
-    assert_eq!(plan.sources[dec31], Source::Interpolate { before: 29, after: 30, weight_after: 0.5 });
+    assert_eq!(plan.origins[dec31], DayOrigin::Interpolate { before: 29, after: 30, weight_after: 0.5 });
     assert_eq!(plan.dates.len(), 41);
 }
 
@@ -282,7 +282,7 @@ fn conversion_rejects_bad_series() {
     assert!(plan_to_standard(Calendar::Day360, &early_360, Align360::Date).is_ok());
     assert_eq!(
         plan_to_standard(Calendar::Day360, &[], Align360::Year),
-        Ok(ConversionPlan { dates: vec![], sources: vec![] })
+        Ok(ConversionPlan { dates: vec![], origins: vec![] })
     );
     for error in [
         plan_to_standard(Calendar::NoLeap, &unsorted, Align360::Year),

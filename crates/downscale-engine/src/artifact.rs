@@ -19,13 +19,17 @@ const MARKER: &str = "complete.json";
 /// A finished artifact, as its marker describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Artifact {
+    /// The task's name (the kind of work, not its id): the first part of the artifact's folder.
     pub task: String,
+    /// The task's cache key: the second part of the folder.
     pub key: CacheKey,
+    /// What it is, as [`ArtifactKind::as_str`](crate::ArtifactKind::as_str) spells it: `zarr` or `json`.
     pub kind: String,
     /// The data variable of a Zarr artifact.
     pub variable: Option<String>,
     /// Where the artifact is (a store or an object), as a location string.
     pub location: String,
+    /// Its size in bytes when completed, for the run records.
     pub bytes: u64,
     /// When it was completed (UTC, RFC 3339).
     pub completed_at: String,
@@ -44,17 +48,14 @@ pub struct ArtifactStore {
 }
 
 impl ArtifactStore {
+    /// The store under `root`: a path, `file://` or object-store URL (`storage.intermediate`).
     pub fn new(root: &str) -> Result<ArtifactStore, EngineError> {
         let root = Location::parse(root)?;
         Ok(ArtifactStore { root })
     }
 
-    pub fn root(&self) -> &Location {
-        &self.root
-    }
-
     /// The folder of task `name` with `key`.
-    pub fn folder(&self, name: &str, key: &CacheKey) -> Location {
+    pub(crate) fn folder(&self, name: &str, key: &CacheKey) -> Location {
         self.root.child(&format!("{name}/{key}"))
     }
 

@@ -19,6 +19,8 @@ use crate::flow::{ArtifactKind, Task};
 use crate::progress::Progress;
 use crate::runtime::Budget;
 
+/// What a task body sees: its parameters, its inputs by role, its budget, and where its artifact goes. Reads and
+/// writes go through it, so the engine can count the bytes and check what was written.
 pub struct TaskContext<'a> {
     task: &'a Task,
     inputs: BTreeMap<String, Artifact>,
@@ -48,10 +50,12 @@ impl<'a> TaskContext<'a> {
         }
     }
 
+    /// The task's id in its flow, for messages.
     pub fn task_id(&self) -> &str {
         &self.task.id
     }
 
+    /// Every parameter of the task, as the flow wrote them.
     pub fn params(&self) -> &Value {
         &self.task.params
     }
@@ -63,10 +67,12 @@ impl<'a> TaskContext<'a> {
             .map_err(|e| TaskError::new(format!("task '{}': parameter '{name}': {e}", self.task.id)))
     }
 
+    /// The threads and memory the task may use: it sizes its blocks and tiles from them.
     pub fn budget(&self) -> Budget {
         self.budget
     }
 
+    /// The complete artifact of the input in `role`; a role the task was not wired with is an error.
     pub fn input(&self, role: &str) -> Result<&Artifact, TaskError> {
         self.inputs.get(role).ok_or_else(|| TaskError::new(format!("task '{}' has no input '{role}'", self.task.id)))
     }
@@ -182,6 +188,7 @@ impl<'a> TaskContext<'a> {
         self.progress.tiles_started(total);
     }
 
+    /// One tile of those announced by [`tiles`](Self::tiles) is done.
     pub fn tile_done(&self) {
         self.progress.tile_done();
     }

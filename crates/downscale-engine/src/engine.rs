@@ -24,7 +24,9 @@ use crate::runtime::Runtime;
 /// How often and how patiently transient failures are retried: attempt `n` waits `base_delay · 2^(n-1)` first.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
+    /// Attempts in all, the first included.
     pub attempts: u32,
+    /// The wait before the second attempt; each later wait doubles.
     pub base_delay: Duration,
 }
 
@@ -47,6 +49,7 @@ enum Lookup {
 pub struct Output {
     /// Its key in the manifest's `datasets` (`daily`).
     pub dataset: String,
+    /// The task whose artifact it is.
     pub task_id: String,
     /// Its name under `<results>/<run_id>/`.
     pub published_name: String,
@@ -55,35 +58,55 @@ pub struct Output {
 /// One run of a flow.
 #[derive(Debug, Clone)]
 pub struct RunRequest<'a> {
+    /// The run id: names the results folder and the manifest.
     pub run_id: &'a str,
+    /// The flow to run.
     pub flow: &'a Flow,
+    /// The parameter file's document, recorded and written into the manifest.
     pub parameters: &'a Value,
+    /// The parameter file as the user named it, for the records; `None` when the parameters came from elsewhere.
     pub parameter_file: Option<&'a str>,
     /// Global attributes for the manifest (and the outputs).
     pub attrs: Value,
+    /// The artifacts published when every task succeeds.
     pub outputs: Vec<Output>,
 }
 
+/// How a run ended, once it is recorded and its manifest written.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     /// The run's number in the records.
     pub record: i64,
+    /// Whether every task succeeded and the outputs were published.
     pub succeeded: bool,
+    /// Where the manifest's time-stamped copy is.
     pub manifest: String,
+    /// The task that failed and why, when one did.
     pub failure: Option<Failure>,
 }
 
+/// Runs flows: where tasks execute, where artifacts and results go, what is recorded and who watches.
 pub struct Engine<'a> {
+    /// Where each task executes.
     pub runtime: &'a dyn Runtime,
+    /// The cache of intermediate artifacts (`storage.intermediate`).
     pub artifacts: ArtifactStore,
+    /// Where outputs and manifests are published (`storage.results`).
     pub results: Location,
+    /// Where runs, tasks and log lines are recorded.
     pub records: &'a Records,
+    /// Whether a complete artifact is reused; `false` executes every task again (`run_options.use_cache`).
     pub use_cache: bool,
+    /// How transient failures are retried.
     pub retry: RetryPolicy,
+    /// Who hears of tasks and tiles as they go.
     pub progress: &'a dyn Progress,
 }
 
 impl Engine<'_> {
+    /// Runs the request's flow to the end or to the first failed task, recording every step; publishes the
+    /// outputs and the manifest only when every task succeeded. `Err` is a failure of the records or the storage
+    /// themselves; a failed task is a [`RunOutcome`] that did not succeed.
     pub fn run(&self, request: &RunRequest) -> Result<RunOutcome, EngineError> {
         let flow = request.flow;
         let keys = flow.keys();

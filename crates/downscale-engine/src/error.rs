@@ -11,8 +11,14 @@ pub type Cause = Box<dyn Error + Send + Sync + 'static>;
 /// A flow that cannot run at all, or storage/records that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// A flow whose wiring is wrong, or a runtime that cannot start.
     #[error("flow '{flow}': {detail}")]
-    Flow { flow: String, detail: String },
+    Flow {
+        /// The flow's (or the runtime's) name.
+        flow: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// Storage used through the data layer (artifacts, markers, manifests, publishing), whose errors name the
     /// location themselves.
     #[error(transparent)]
@@ -21,17 +27,28 @@ pub enum EngineError {
     /// says what `source` says, so the message stands alone; `source` is for typed inspection.
     #[error("{location}: {detail}")]
     Storage {
+        /// The file or folder concerned.
         location: String,
+        /// What went wrong, already quoting `source`.
         detail: String,
+        /// The I/O error behind it, when there is one.
         #[source]
         source: Option<Cause>,
     },
+    /// The run records cannot be opened, read or written.
     #[error("run records {path}: {detail}")]
-    Records { path: String, detail: String },
+    Records {
+        /// The records file.
+        path: String,
+        /// SQLite's or the file system's message.
+        detail: String,
+    },
     /// The run records hold a state or level this version does not know, most likely written by a newer one.
     #[error("run records {path}: {source}; a newer version of downscale may have written it")]
     UnknownRecordValue {
+        /// The records file.
         path: String,
+        /// The word it holds, and the words this version knows.
         #[source]
         source: crate::records::UnknownValue,
     },

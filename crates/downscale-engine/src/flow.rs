@@ -1,7 +1,7 @@
 //! Flows: a method's tasks and how they connect, defined once per method and run with any parameter file.
 //!
 //! A flow is wiring only. Each [`Task`] names its inputs by role (`"obs"`, `"coarse"`) and the task that produces
-//! each; its body is a function of a [`TaskContext`](crate::TaskContext) that reads those inputs and writes one
+//! each; its body is a function of a [`TaskContext`] that reads those inputs and writes one
 //! artifact. [`Flow::new`] checks the wiring once (unique ids, known inputs, no cycle) and orders the tasks so that
 //! every task comes after its inputs.
 
@@ -33,6 +33,7 @@ impl ArtifactKind {
         }
     }
 
+    /// The kind's word in artifact markers.
     pub fn as_str(self) -> &'static str {
         match self {
             ArtifactKind::Zarr => "zarr",
@@ -58,7 +59,9 @@ pub struct Task {
     pub params: Value,
     /// Input role → id of the producing task.
     pub inputs: BTreeMap<String, String>,
+    /// What it produces.
     pub kind: ArtifactKind,
+    /// What it does.
     pub body: TaskBody,
 }
 
@@ -76,6 +79,7 @@ impl fmt::Debug for Task {
 }
 
 impl Task {
+    /// A task without parameters or inputs; add them with [`params`](Self::params) and [`input`](Self::input).
     pub fn new(
         id: impl Into<String>,
         name: impl Into<String>,
@@ -94,11 +98,13 @@ impl Task {
         }
     }
 
+    /// The task with these parameters (replacing any earlier ones).
     pub fn params(mut self, params: Value) -> Task {
         self.params = params;
         self
     }
 
+    /// The task reading the artifact of task `task_id` as its input `role`.
     pub fn input(mut self, role: impl Into<String>, task_id: impl Into<String>) -> Task {
         self.inputs.insert(role.into(), task_id.into());
         self
@@ -108,12 +114,14 @@ impl Task {
 /// A checked, ordered set of tasks.
 #[derive(Debug, Clone)]
 pub struct Flow {
+    /// The method (`bcsd`), for the run records.
     pub name: String,
     /// In execution order: every task after the tasks it reads.
     tasks: Vec<Task>,
 }
 
 impl Flow {
+    /// Checks the wiring (unique ids, inputs that name tasks of the flow, no cycle) and orders the tasks.
     pub fn new(name: impl Into<String>, tasks: Vec<Task>) -> Result<Flow, EngineError> {
         let name = name.into();
         let bad = |detail: String| EngineError::Flow { flow: name.clone(), detail };
@@ -159,11 +167,13 @@ impl Flow {
         Ok(Flow { name, tasks: ordered })
     }
 
-    pub fn tasks(&self) -> &[Task] {
+    /// The tasks in execution order.
+    pub(crate) fn tasks(&self) -> &[Task] {
         &self.tasks
     }
 
-    pub fn task(&self, id: &str) -> Option<&Task> {
+    /// The task with this id.
+    pub(crate) fn task(&self, id: &str) -> Option<&Task> {
         self.tasks.iter().find(|t| t.id == id)
     }
 

@@ -33,6 +33,7 @@ impl CacheKey {
         CacheKey(hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
     }
 
+    /// The key in hex, as folder names and records hold it.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -11,28 +11,37 @@ use serde_json::Value;
 
 use crate::error::EngineError;
 
+/// What a run made and from what; written as JSON next to the results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// The run it describes; its folder under `runs/` or `failed-runs/`.
     pub run_id: String,
+    /// The parameter file's document.
     pub parameters: Value,
+    /// The outputs' global attributes.
     pub attrs: Value,
     /// Published outputs by name (`daily`, `monthly`, `annual`).
     pub datasets: BTreeMap<String, String>,
     /// Every task's artifact that exists, by task id.
     pub intermediates: BTreeMap<String, String>,
+    /// Every task's cache key, by task id.
     pub cache_keys: BTreeMap<String, String>,
+    /// The task that failed, for a failed run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
 }
 
+/// Which task failed a run, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Failure {
+    /// The task's id.
     pub task: String,
+    /// Its error, as one line.
     pub error: String,
 }
 
 /// Writes `manifest` under `results` and returns the location of its time-stamped copy.
-pub fn write_manifest(results: &Location, manifest: &Manifest) -> Result<String, EngineError> {
+pub(crate) fn write_manifest(results: &Location, manifest: &Manifest) -> Result<String, EngineError> {
     let folder = if manifest.failure.is_some() { "failed-runs" } else { "runs" };
     let stamp = chrono::Utc::now().format("%Y-%m-%dT%H-%M-%S%.6fZ");
     let base = results.child(&format!("{folder}/{}", manifest.run_id));

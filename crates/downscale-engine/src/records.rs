@@ -62,45 +62,75 @@ CREATE INDEX IF NOT EXISTS logs_by_run ON logs(run);
 /// A run as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunRecord {
+    /// The record's number: a run id may be run many times.
     pub id: i64,
+    /// The run id; every run of one id has its own record.
     pub run_id: String,
+    /// The flow's name (`bcsd`).
     pub flow: String,
+    /// The parameter file as the user named it.
     pub parameter_file: Option<String>,
+    /// The parameters as JSON text.
     pub parameters: String,
+    /// Where the run is.
     pub state: RunState,
+    /// The runtime it ran on (`local`, `ci`).
     pub runtime: String,
+    /// The machine that ran it: only that machine can tell a dead run from a live one.
     pub host: String,
+    /// UTC, RFC 3339.
     pub started_at: String,
+    /// UTC, RFC 3339; `None` while running.
     pub ended_at: Option<String>,
+    /// Where its manifest is, once written.
     pub manifest: Option<String>,
+    /// Why it failed, as one line.
     pub error: Option<String>,
 }
 
 /// A task of a run as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TaskRecord {
+    /// The task's id in its flow.
     pub task_id: String,
+    /// The task's name: the kind of work.
     pub name: String,
+    /// Its cache key, in hex.
     pub cache_key: String,
+    /// Where it is.
     pub state: TaskState,
+    /// Whether its artifact was found complete (the same as `state` being `cached`, stored for queries).
     pub cache_hit: bool,
+    /// Executions started, retries included; 0 for a cache hit.
     pub attempts: u32,
+    /// UTC, RFC 3339; `None` until reached.
     pub started_at: Option<String>,
+    /// UTC, RFC 3339; `None` until ended.
     pub ended_at: Option<String>,
+    /// Wall-clock time of its last execution.
     pub wall_seconds: Option<f64>,
+    /// CPU time (user and system, every thread) of its last execution.
     pub cpu_seconds: Option<f64>,
+    /// The process's peak resident memory during its last execution, when the system tells it.
     pub peak_rss_bytes: Option<u64>,
+    /// Bytes it read through its context.
     pub bytes_read: Option<u64>,
+    /// Bytes of its artifact.
     pub bytes_written: Option<u64>,
+    /// Why it failed, as one line.
     pub error: Option<String>,
 }
 
 /// A log line of a run as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LogRecord {
+    /// The task it is about; `None` for the run as a whole.
     pub task_id: Option<String>,
+    /// UTC, RFC 3339.
     pub at: String,
+    /// How much it matters.
     pub level: LogLevel,
+    /// One line.
     pub message: String,
 }
 
@@ -110,12 +140,19 @@ pub struct TaskReport {
     /// How it ended: `succeeded`, `cached` or `failed`. Whether it was a cache hit is recorded from it, so the
     /// two cannot disagree.
     pub state: TaskState,
+    /// Executions started, retries included.
     pub attempts: u32,
+    /// Wall-clock time of the last execution.
     pub wall_seconds: f64,
+    /// CPU time of the last execution.
     pub cpu_seconds: f64,
+    /// Peak resident memory during the last execution, when the system tells it.
     pub peak_rss_bytes: Option<u64>,
+    /// Bytes read through the task's context.
     pub bytes_read: u64,
+    /// Bytes of the artifact.
     pub bytes_written: u64,
+    /// Why it failed, as one line.
     pub error: Option<String>,
 }
 
@@ -139,13 +176,19 @@ impl TaskReport {
 /// The start of a run.
 #[derive(Debug, Clone)]
 pub struct NewRun<'a> {
+    /// The run id of the parameter file run.
     pub run_id: &'a str,
+    /// The flow's name.
     pub flow: &'a str,
+    /// The parameter file as the user named it.
     pub parameter_file: Option<&'a str>,
+    /// The parameters as JSON text.
     pub parameters: &'a str,
+    /// The runtime's name.
     pub runtime: &'a str,
 }
 
+/// The SQLite file of runs, tasks and log lines (`run_records`), shared by every run on a machine.
 pub struct Records {
     connection: Connection,
     path: String,
@@ -207,6 +250,7 @@ impl Records {
         Ok(())
     }
 
+    /// Records a run as running on this host; returns its record number.
     pub fn start_run(&self, run: &NewRun) -> Result<i64, EngineError> {
         self.connection
             .execute(
@@ -228,6 +272,7 @@ impl Records {
         Ok(self.connection.last_insert_rowid())
     }
 
+    /// Records how run `run` ended, with its manifest and its error as one line.
     pub fn finish_run(
         &self,
         run: i64,
@@ -256,6 +301,7 @@ impl Records {
         Ok(())
     }
 
+    /// Records that the task started (its cache is looked at first).
     pub fn task_started(&self, run: i64, task_id: &str) -> Result<(), EngineError> {
         self.connection
             .execute(
@@ -266,6 +312,7 @@ impl Records {
         Ok(())
     }
 
+    /// Records how the task ended and what it measured.
     pub fn task_finished(&self, run: i64, task_id: &str, report: &TaskReport) -> Result<(), EngineError> {
         self.connection
             .execute(
@@ -292,6 +339,7 @@ impl Records {
         Ok(())
     }
 
+    /// Records a log line of run `run`, about a task or (`None`) the run.
     pub fn log(&self, run: i64, task_id: Option<&str>, level: LogLevel, message: &str) -> Result<(), EngineError> {
         self.connection
             .execute(
@@ -365,6 +413,7 @@ impl Records {
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.fail(e))
     }
 
+    /// The log lines of run `run`, in the order written.
     pub fn logs(&self, run: i64) -> Result<Vec<LogRecord>, EngineError> {
         let mut statement = self
             .connection

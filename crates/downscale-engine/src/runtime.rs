@@ -14,12 +14,17 @@ use crate::resources::total_ram;
 /// What a task may use: it sizes its tiles and blocks from this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
+    /// Threads the task may keep busy.
     pub threads: usize,
+    /// Bytes the task may hold in memory at once, over all its threads.
     pub memory_bytes: u64,
 }
 
+/// Where and how a task executes.
 pub trait Runtime: Send + Sync {
+    /// The name in the configuration and the run records (`local`, `ci`).
     fn name(&self) -> &'static str;
+    /// What each task may use.
     fn budget(&self) -> Budget;
     /// Runs one task whose inputs are complete; returns once the body has written its artifact or failed.
     fn execute(&self, task: &Task, context: &TaskContext) -> Result<(), TaskError>;
@@ -33,6 +38,7 @@ pub struct InProcessRuntime {
 }
 
 impl InProcessRuntime {
+    /// A runtime named `name` with its own pool of `budget.threads` threads.
     pub fn new(name: &'static str, budget: Budget) -> Result<InProcessRuntime, EngineError> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(budget.threads)

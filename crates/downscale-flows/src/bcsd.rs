@@ -17,7 +17,7 @@
 use downscale_data::chunking::{ChunkLayout, chunk_shape};
 use downscale_data::{AttrValue, Compression, Provenance, WriteOptions};
 use downscale_engine::{ArtifactKind, Output, Task, TaskContext, TaskError};
-use downscale_methods::adjust::{Method, XsdbaSettings};
+use downscale_methods::adjust::{BiasCorrection, XsdbaSettings};
 use downscale_methods::bcsd::FitOrder;
 use downscale_methods::xsdba::{AdjustOptions, Extrapolation, Grouping, Interp, Kind, TrainOptions};
 use ndarray::Ix3;
@@ -64,7 +64,10 @@ pub enum BcsdVariant {
     /// model's change in every quantile, so the daily variance is the observed one and the change signal is the
     /// model's (for precipitation, its relative change). Anomalies are additive for temperature and bounded ratios
     /// for precipitation, and amounts under the observations' trace are dry.
-    QuantileDeltaMapping { nquantiles: usize },
+    QuantileDeltaMapping {
+        /// Quantiles of each month's distributions (the parameter file's `nquantiles`, 50 by default).
+        nquantiles: usize,
+    },
     /// scikit-downscale's `BcsdTemperature` / `BcsdPrecipitation` point models in their documented argument order,
     /// with additive anomalies: the flow's output before the default above existed.
     BcsdPoint,
@@ -75,9 +78,9 @@ pub enum BcsdVariant {
 
 impl BcsdVariant {
     /// The coarse bias correction of `variable` (temperature: additive; otherwise multiplicative).
-    fn coarse_correction(self, temperature: bool) -> Method {
+    fn coarse_correction(self, temperature: bool) -> BiasCorrection {
         match self {
-            BcsdVariant::QuantileDeltaMapping { nquantiles } => Method::Qdm(XsdbaSettings {
+            BcsdVariant::QuantileDeltaMapping { nquantiles } => BiasCorrection::Qdm(XsdbaSettings {
                 train: TrainOptions {
                     nquantiles,
                     kind: if temperature { Kind::Additive } else { Kind::Multiplicative },
@@ -89,7 +92,11 @@ impl BcsdVariant {
             }),
             BcsdVariant::BcsdPoint | BcsdVariant::CarbonPlanCompat => {
                 let order = if self == BcsdVariant::BcsdPoint { FitOrder::Documented } else { FitOrder::CarbonPlan };
-                if temperature { Method::BcsdTemperature { order } } else { Method::BcsdPrecipitation { order } }
+                if temperature {
+                    BiasCorrection::BcsdTemperature { order }
+                } else {
+                    BiasCorrection::BcsdPrecipitation { order }
+                }
             }
         }
     }
@@ -118,18 +125,27 @@ const JITTER_UNDER_MM_PER_DAY: f64 = 0.01;
 
 /// What the BCSD flow needs, resolved from the parameter file, the catalogs and the configuration.
 pub struct BcsdInputs {
+    /// The variable downscaled (`tas`, `tasmax`, `tasmin` or `pr`), as the outputs name it.
     pub variable: String,
+    /// `[latmin, latmax, lonmin, lonmax]` in degrees, south to north and west to east.
     pub bbox: [f64; 4],
+    /// First and last training year (calendar years, inclusive).
     pub train: [i32; 2],
+    /// First and last predicted year (calendar years, inclusive).
     pub predict: [i32; 2],
+    /// The fine observations.
     pub obs: Source,
+    /// The model's historical run, over the training years.
     pub train_model: Source,
+    /// The model's run of the predicted scenario; its catalog row names the published stores.
     pub predict_model: Source,
+    /// Which BCSD.
     pub variant: BcsdVariant,
     /// Global attributes of the outputs: the run id and parameters.
     pub output_attrs: Value,
 }
 
+/// The flow's tasks, wired as the module's diagram shows; a variable BCSD does not downscale is an error.
 pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
     let temperature = match inputs.variable.as_str() {
         "tas" | "tasmax" | "tasmin" => true,

@@ -11,9 +11,13 @@ use crate::bcsd::{self, BcsdInputs, BcsdVariant};
 use crate::error::FlowError;
 use crate::sources::{Source, model_run, observations};
 
+/// A run ready for the engine.
 pub struct PreparedRun {
+    /// The original's run id, which names the results folder.
     pub run_id: String,
+    /// The method's tasks.
     pub flow: Flow,
+    /// What to publish when the flow succeeds, and under which names.
     pub outputs: Vec<Output>,
     /// The parameter file's document.
     pub parameters: Value,

@@ -15,10 +15,16 @@ use std::path::Path;
 pub enum FileReadError {
     /// Opening or reading failed.
     Io(std::io::Error),
-    /// The path names something other than a regular file; `found` says what, e.g. `a directory`.
-    NotRegular { found: &'static str },
-    /// The file holds more than `limit` bytes.
-    TooLarge { limit: u64 },
+    /// The path names something other than a regular file.
+    NotRegular {
+        /// What it names instead, as words for a message: `a directory`, `a FIFO`.
+        found: &'static str,
+    },
+    /// The file holds more bytes than the caller allows.
+    TooLarge {
+        /// The most bytes the caller allows.
+        limit: u64,
+    },
 }
 
 impl FileReadError {

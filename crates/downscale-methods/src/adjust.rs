@@ -1,13 +1,19 @@
-//! One entry point for every bias-correction method: [`Method`] names a method with its options, and
+//! One entry point for every bias-correction method: [`BiasCorrection`] names a method with its options, and
 //! [`adjust_points`] applies it independently to every point of `(time, point)` arrays, in parallel.
+//! [`BiasCorrectionParams`] makes a [`BiasCorrection`] from a method's name and the options a user gave, refusing
+//! the options that method does not take.
 //!
 //! The three inputs follow xsdba's naming: `reference` (observations over the training period), `hist` (the model
 //! over the training period) and `sim` (the model series to adjust). Methods that the references define without a
 //! model-historical sample use what they need and say so: scikit-downscale's `QuantileMapper` maps `sim` onto the
 //! reference using `sim`'s own ranks (methods.md §0 item 1), so it ignores `hist`.
 
+mod params;
+
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, s};
 use rayon::prelude::*;
+
+pub use params::{BiasCorrectionName, BiasCorrectionParams, GroupBy, ParamsError};
 
 use crate::bcsd::{BcsdPrecipitation, BcsdTemperature, FitOrder};
 use crate::edcdfm::{DryPolicy, EdcdfmKind, EquidistantCdfMatcher};
@@ -32,7 +38,9 @@ pub enum SeriesGrouping {
 /// Options shared by the xsdba methods when applied to many points.
 #[derive(Debug, Clone)]
 pub struct XsdbaSettings {
+    /// What each point's training takes: nodes, kind, grouping, frequency adaptation.
     pub train: TrainOptions,
+    /// How each point's trained factors are applied to `sim`.
     pub adjust: AdjustOptions,
     /// xsdba's `jitter_under_thresh`: values below this threshold in all three inputs are replaced by uniform
     /// random values in (0, threshold) before training, so dry days do not tie.
@@ -56,18 +64,43 @@ impl XsdbaSettings {
 
 /// A bias-correction method and its options.
 #[derive(Debug, Clone)]
-pub enum Method {
+pub enum BiasCorrection {
     /// scikit-downscale `QuantileMapper` (QM-RANK): `sim` mapped onto the reference by its own ranks.
-    QuantileMapper { detrend: bool, grouping: SeriesGrouping },
+    QuantileMapper {
+        /// Map the series with their linear trends removed, and put `sim`'s trend back (`detrend=True`).
+        detrend: bool,
+        /// One model over all steps or one per calendar month.
+        grouping: SeriesGrouping,
+    },
     /// scikit-downscale `QuantileMappingReressor` (hist CDF → reference CDF), or with `trend_aware` its
     /// `TrendAwareQuantileMappingRegressor` wrapper.
-    QuantileMappingRegressor { extrapolate: Extrapolate, trend_aware: bool, grouping: SeriesGrouping },
+    QuantileMappingRegressor {
+        /// The tails beyond the training range.
+        extrapolate: Extrapolate,
+        /// Map `sim` with its trend removed and add the trend back (`TrendAwareQuantileMappingRegressor`).
+        trend_aware: bool,
+        /// One model over all steps or one per calendar month.
+        grouping: SeriesGrouping,
+    },
     /// scikit-downscale `EquidistantCdfMatcher` (EDCDFm, MACA's bias correction).
-    EquidistantCdfMatcher { kind: EdcdfmKind, dry_policy: DryPolicy, grouping: SeriesGrouping },
+    EquidistantCdfMatcher {
+        /// Difference (temperature) or ratio (precipitation).
+        kind: EdcdfmKind,
+        /// What the ratio kind does with dry values and zero quantiles.
+        dry_policy: DryPolicy,
+        /// One model over all steps or one per calendar month.
+        grouping: SeriesGrouping,
+    },
     /// scikit-downscale `BcsdTemperature(return_anoms=False)`; monthly by construction.
-    BcsdTemperature { order: FitOrder },
+    BcsdTemperature {
+        /// Which series `fit` takes as the model: the documented order or CarbonPlan's swapped one.
+        order: FitOrder,
+    },
     /// scikit-downscale `BcsdPrecipitation(return_anoms=False)`; monthly by construction.
-    BcsdPrecipitation { order: FitOrder },
+    BcsdPrecipitation {
+        /// Which series `fit` takes as the model: the documented order or CarbonPlan's swapped one.
+        order: FitOrder,
+    },
     /// xsdba `EmpiricalQuantileMapping`.
     Eqm(XsdbaSettings),
     /// xsdba `DetrendedQuantileMapping`.
@@ -76,18 +109,22 @@ pub enum Method {
     Qdm(XsdbaSettings),
 }
 
-impl Method {
+impl BiasCorrection {
     /// The name used on the command line and in output attributes.
     pub fn name(&self) -> &'static str {
+        self.method().as_str()
+    }
+
+    fn method(&self) -> BiasCorrectionName {
         match self {
-            Method::QuantileMapper { .. } => "quantile-mapper",
-            Method::QuantileMappingRegressor { .. } => "qm-regressor",
-            Method::EquidistantCdfMatcher { .. } => "edcdfm",
-            Method::BcsdTemperature { .. } => "bcsd-temperature",
-            Method::BcsdPrecipitation { .. } => "bcsd-precipitation",
-            Method::Eqm(_) => "eqm",
-            Method::Dqm(_) => "dqm",
-            Method::Qdm(_) => "qdm",
+            BiasCorrection::QuantileMapper { .. } => BiasCorrectionName::QuantileMapper,
+            BiasCorrection::QuantileMappingRegressor { .. } => BiasCorrectionName::QuantileMappingRegressor,
+            BiasCorrection::EquidistantCdfMatcher { .. } => BiasCorrectionName::EquidistantCdfMatcher,
+            BiasCorrection::BcsdTemperature { .. } => BiasCorrectionName::BcsdTemperature,
+            BiasCorrection::BcsdPrecipitation { .. } => BiasCorrectionName::BcsdPrecipitation,
+            BiasCorrection::Eqm(_) => BiasCorrectionName::Eqm,
+            BiasCorrection::Dqm(_) => BiasCorrectionName::Dqm,
+            BiasCorrection::Qdm(_) => BiasCorrectionName::Qdm,
         }
     }
 
@@ -95,7 +132,9 @@ impl Method {
     /// methods take no option with a range.
     pub fn check(&self) -> std::result::Result<(), OptionError> {
         match self {
-            Method::Eqm(settings) | Method::Dqm(settings) | Method::Qdm(settings) => settings.check(),
+            BiasCorrection::Eqm(settings) | BiasCorrection::Dqm(settings) | BiasCorrection::Qdm(settings) => {
+                settings.check()
+            }
             _ => Ok(()),
         }
     }
@@ -115,10 +154,12 @@ impl Method {
             return Ok(vec![f64::NAN; sim.len()]);
         }
         match self {
-            Method::QuantileMapper { detrend, grouping } => by_group(*grouping, reference, hist, sim, |r, _, s| {
-                QuantileMapper { detrend: *detrend }.fit(r.values)?.transform(s.values)
-            }),
-            Method::QuantileMappingRegressor { extrapolate, trend_aware, grouping } => {
+            BiasCorrection::QuantileMapper { detrend, grouping } => {
+                by_group(*grouping, reference, hist, sim, |r, _, s| {
+                    QuantileMapper { detrend: *detrend }.fit(r.values)?.transform(s.values)
+                })
+            }
+            BiasCorrection::QuantileMappingRegressor { extrapolate, trend_aware, grouping } => {
                 let inner = QuantileMappingRegressor { extrapolate: *extrapolate };
                 by_group(*grouping, reference, hist, sim, |r, h, s| {
                     if *trend_aware {
@@ -128,27 +169,33 @@ impl Method {
                     }
                 })
             }
-            Method::EquidistantCdfMatcher { kind, dry_policy, grouping } => {
+            BiasCorrection::EquidistantCdfMatcher { kind, dry_policy, grouping } => {
                 let matcher = EquidistantCdfMatcher { kind: *kind, dry_policy: *dry_policy };
                 by_group(*grouping, reference, hist, sim, |r, h, s| matcher.fit(h.values, r.values)?.predict(s.values))
             }
-            Method::BcsdTemperature { order } => {
+            BiasCorrection::BcsdTemperature { order } => {
                 let (x, y) = order.fit_arguments(hist, reference);
                 BcsdTemperature::default().fit(x, y)?.predict(sim)
             }
-            Method::BcsdPrecipitation { order } => {
+            BiasCorrection::BcsdPrecipitation { order } => {
                 let (x, y) = order.fit_arguments(hist, reference);
                 BcsdPrecipitation::default().fit(x, y)?.predict(sim)
             }
-            Method::Eqm(settings) => with_jitter(settings, reference, hist, sim, point_seed, |r, h, s, random| {
-                EmpiricalQuantileMapping::train(&settings.train, r, h, random)?.adjust(s, &settings.adjust)
-            }),
-            Method::Dqm(settings) => with_jitter(settings, reference, hist, sim, point_seed, |r, h, s, random| {
-                DetrendedQuantileMapping::train(&settings.train, r, h, random)?.adjust(s, &settings.adjust)
-            }),
-            Method::Qdm(settings) => with_jitter(settings, reference, hist, sim, point_seed, |r, h, s, random| {
-                QuantileDeltaMapping::train(&settings.train, r, h, random)?.adjust(s, &settings.adjust)
-            }),
+            BiasCorrection::Eqm(settings) => {
+                with_jitter(settings, reference, hist, sim, point_seed, |r, h, s, random| {
+                    EmpiricalQuantileMapping::train(&settings.train, r, h, random)?.adjust(s, &settings.adjust)
+                })
+            }
+            BiasCorrection::Dqm(settings) => {
+                with_jitter(settings, reference, hist, sim, point_seed, |r, h, s, random| {
+                    DetrendedQuantileMapping::train(&settings.train, r, h, random)?.adjust(s, &settings.adjust)
+                })
+            }
+            BiasCorrection::Qdm(settings) => {
+                with_jitter(settings, reference, hist, sim, point_seed, |r, h, s, random| {
+                    QuantileDeltaMapping::train(&settings.train, r, h, random)?.adjust(s, &settings.adjust)
+                })
+            }
         }
     }
 }
@@ -206,11 +253,17 @@ fn with_jitter(
 
 /// The inputs of a many-point adjustment: `(time, point)` arrays with each one's calendar facts.
 pub struct PointInputs<'a> {
+    /// Observations over the training period, `(time, point)`.
     pub reference: ArrayView2<'a, f32>,
+    /// The calendar facts of `reference`'s time steps, in its own calendar.
     pub reference_time: &'a TimeFacts,
+    /// The model over the training period, `(time, point)`, the same points as `reference`.
     pub hist: ArrayView2<'a, f32>,
+    /// The calendar facts of `hist`'s time steps, in the model's calendar.
     pub hist_time: &'a TimeFacts,
+    /// The model series to adjust, `(time, point)`, the same points as `reference`.
     pub sim: ArrayView2<'a, f32>,
+    /// The calendar facts of `sim`'s time steps, in the model's calendar.
     pub sim_time: &'a TimeFacts,
 }
 
@@ -220,6 +273,7 @@ pub struct PointInputs<'a> {
 pub struct PointError {
     /// Index of the point (column) in the flattened non-time dimensions.
     pub point: usize,
+    /// What the method said about that point's series.
     pub error: MethodError,
 }
 
@@ -227,7 +281,11 @@ pub struct PointError {
 /// f64 and returning float32 `(sim time, point)`. The first failing point (lowest index) is reported. `seed` seeds
 /// the random draws of the xsdba methods (jitter, frequency adaptation): each point derives its own stream from it
 /// and its index, so a result does not depend on the number of threads.
-pub fn adjust_points(method: &Method, inputs: &PointInputs, seed: u64) -> std::result::Result<Array2<f32>, PointError> {
+pub fn adjust_points(
+    method: &BiasCorrection,
+    inputs: &PointInputs,
+    seed: u64,
+) -> std::result::Result<Array2<f32>, PointError> {
     let points = inputs.sim.ncols();
     assert_eq!(inputs.reference.ncols(), points, "reference and sim must have the same points");
     assert_eq!(inputs.hist.ncols(), points, "hist and sim must have the same points");
@@ -438,11 +496,15 @@ mod tests {
         };
         let day_of_year = |window| crate::xsdba::Grouping::DayOfYear { window };
         for (method, option, problem) in [
-            (Method::Qdm(settings(day_of_year(100_000), 20, None)), "window", "1 to 366 days (a year), found 100000"),
-            (Method::Eqm(settings(day_of_year(0), 20, None)), "window", "found 0"),
-            (Method::Dqm(settings(day_of_year(31), 1 << 30, None)), "nquantiles", "1 to 10000 nodes"),
-            (Method::Eqm(settings(day_of_year(31), 20, Some(f64::INFINITY))), "jitter_under_thresh", "finite"),
-            (Method::Eqm(settings(day_of_year(31), 20, Some(-1.0))), "jitter_under_thresh", "above 0"),
+            (
+                BiasCorrection::Qdm(settings(day_of_year(100_000), 20, None)),
+                "window",
+                "1 to 366 days (a year), found 100000",
+            ),
+            (BiasCorrection::Eqm(settings(day_of_year(0), 20, None)), "window", "found 0"),
+            (BiasCorrection::Dqm(settings(day_of_year(31), 1 << 30, None)), "nquantiles", "1 to 10000 nodes"),
+            (BiasCorrection::Eqm(settings(day_of_year(31), 20, Some(f64::INFINITY))), "jitter_under_thresh", "finite"),
+            (BiasCorrection::Eqm(settings(day_of_year(31), 20, Some(-1.0))), "jitter_under_thresh", "above 0"),
         ] {
             let error = method.check().unwrap_err();
             assert_eq!(error.option, option);
@@ -457,7 +519,7 @@ mod tests {
             let refused = method.adjust_point(facts.series(&values), facts.series(&values), facts.series(&values), 0);
             assert!(matches!(refused, Err(MethodError::InvalidOption { .. })), "{refused:?}");
         }
-        assert!(Method::Qdm(settings(day_of_year(366), 10_000, Some(0.1))).check().is_ok());
-        assert!(Method::BcsdTemperature { order: FitOrder::Documented }.check().is_ok());
+        assert!(BiasCorrection::Qdm(settings(day_of_year(366), 10_000, Some(0.1))).check().is_ok());
+        assert!(BiasCorrection::BcsdTemperature { order: FitOrder::Documented }.check().is_ok());
     }
 }

@@ -53,7 +53,9 @@ impl Default for DryPolicy {
 /// `EquidistantCdfMatcher(kind)`: `fit(model_hist, obs)`, then `predict(model)`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct EquidistantCdfMatcher {
+    /// Difference (temperature) or ratio (precipitation).
     pub kind: EdcdfmKind,
+    /// What the ratio kind does with dry values and zero quantiles; ignored by the difference kind.
     pub dry_policy: DryPolicy,
 }
 

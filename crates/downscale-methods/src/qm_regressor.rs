@@ -66,6 +66,7 @@ const MIN_TRAINING_VALUES: usize = 2 * N_ENDPOINTS + 1;
 /// `QuantileMappingReressor(extrapolate)`: `fit(model_hist, obs)`, then `predict(model)`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QuantileMappingRegressor {
+    /// The tails beyond the training range.
     pub extrapolate: Extrapolate,
 }
 
@@ -181,6 +182,7 @@ impl FittedQuantileMappingRegressor {
 /// onto the reference level.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TrendAwareQuantileMappingRegressor {
+    /// The regressor that maps the detrended series.
     pub inner: QuantileMappingRegressor,
 }
 

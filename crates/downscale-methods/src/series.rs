@@ -5,6 +5,7 @@
 /// One point's daily (or monthly) series. All slices have the same length; NaN marks a missing value.
 #[derive(Debug, Clone, Copy)]
 pub struct TimeSeries<'a> {
+    /// The data, in the units the method works in; NaN is missing.
     pub values: &'a [f64],
     /// Calendar month of each step, 1..=12.
     pub months: &'a [u8],
@@ -15,10 +16,12 @@ pub struct TimeSeries<'a> {
 }
 
 impl<'a> TimeSeries<'a> {
+    /// Number of time steps, missing ones included.
     pub fn len(&self) -> usize {
         self.values.len()
     }
 
+    /// Whether the series has no time step at all (an all-missing series is not empty).
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
@@ -49,20 +52,26 @@ impl<'a> TimeSeries<'a> {
 /// Owned calendar facts for a series, for callers that build them (tests, the CLI).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TimeFacts {
+    /// Calendar month of each step, 1..=12.
     pub months: Vec<u8>,
+    /// Day of year of each step, 1..=366 (1..=360 in a 360-day calendar).
     pub days_of_year: Vec<u16>,
+    /// Time coordinate of each step in days since any fixed origin.
     pub days: Vec<f64>,
 }
 
 impl TimeFacts {
+    /// `values` on these time steps; `values` must have one value per step.
     pub fn series<'a>(&'a self, values: &'a [f64]) -> TimeSeries<'a> {
         TimeSeries { values, months: &self.months, days_of_year: &self.days_of_year, days: &self.days }
     }
 
+    /// Number of time steps.
     pub fn len(&self) -> usize {
         self.months.len()
     }
 
+    /// Whether there is no time step.
     pub fn is_empty(&self) -> bool {
         self.months.is_empty()
     }

@@ -51,7 +51,9 @@ fn interp_with(x: f64, xp: &[f64], fp: &[f64], left: f64, right: f64) -> f64 {
 /// A least-squares straight line `intercept + slope · x`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Line {
+    /// The value at `x = 0`.
     pub intercept: f64,
+    /// Change of the value per unit of `x`.
     pub slope: f64,
 }
 
@@ -73,6 +75,7 @@ impl Line {
         Line { intercept: mean_y - slope * mean_x, slope }
     }
 
+    /// The line's value at `x`.
     pub fn at(&self, x: f64) -> f64 {
         self.intercept + self.slope * x
     }

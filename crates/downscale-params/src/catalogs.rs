@@ -8,7 +8,9 @@ use crate::generate::Experiment;
 
 /// A model catalog and an observation catalog.
 pub struct CatalogCoverage {
+    /// The model catalog, keyed like CMIP.
     pub model: Catalog,
+    /// The observation catalog, keyed by product and variable.
     pub obs: Catalog,
 }
 

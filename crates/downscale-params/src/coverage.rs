@@ -7,25 +7,35 @@ use crate::problem::{Problem, did_you_mean};
 /// One model variable of one experiment, keyed like CMIP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelData<'a> {
+    /// The model (`model` key).
     pub source_id: &'a str,
+    /// The ensemble member (`member` key).
     pub member_id: &'a str,
+    /// `historical` for training, or the run's `scenario`.
     pub experiment_id: &'a str,
+    /// The CMIP table (`table_id` key).
     pub table_id: &'a str,
+    /// The target variable or a predictor.
     pub variable_id: &'a str,
+    /// The grid (`grid_label` key).
     pub grid_label: &'a str,
 }
 
 /// Whether data exist, and which years they cover when the catalog says (`None`: present, years unknown).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Coverage {
+    /// No such data.
     Missing,
+    /// The data exist, over these first and last years (inclusive) when known.
     Present(Option<(i32, i32)>),
 }
 
 /// What data exist: answered by data catalogs. `Err` is a catalog that cannot answer (e.g. an ambiguous match),
 /// with a one-line message.
 pub trait DataCoverage {
+    /// Whether the model variable exists, and its years.
     fn model(&self, data: &ModelData<'_>) -> Result<Coverage, String>;
+    /// Whether the observation product has the variable, and its years.
     fn obs(&self, source_id: &str, variable_id: &str) -> Result<Coverage, String>;
     /// When [`DataCoverage::model`] finds nothing for `data`: the catalog column whose value leaves no entry
     /// (`member_id`, `table_id`, `grid_label`, ...; the most general first) and the values it has among the entries
@@ -33,11 +43,13 @@ pub trait DataCoverage {
     fn model_miss(&self, _data: &ModelData<'_>) -> Option<Miss> {
         None
     }
-    /// Every model (`source_id`) and every observation product the catalogs hold.
+    /// Every model (`source_id`) the catalogs hold, for suggestions when a file names an unknown one.
     fn models(&self) -> Vec<String>;
+    /// Every observation product, for suggestions when a file names an unknown one.
     fn obs_products(&self) -> Vec<String>;
-    /// Where the model and the observation data are listed, for messages.
+    /// Where the model data are listed (a catalog file), for messages.
     fn model_source(&self) -> String;
+    /// Where the observation data are listed (a catalog file), for messages.
     fn obs_source(&self) -> String;
 }
 
@@ -45,7 +57,9 @@ pub trait DataCoverage {
 /// leave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Miss {
+    /// The catalog column, e.g. `member_id`.
     pub column: String,
+    /// Its values among the entries the earlier columns leave.
     pub available: Vec<String>,
 }
 

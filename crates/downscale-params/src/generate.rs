@@ -11,25 +11,36 @@ use crate::variables::{self, Correction};
 /// A model run the catalog holds: one (model, member, experiment) with the grid and table of its daily data.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Experiment {
+    /// The model.
     pub source_id: String,
+    /// The ensemble member.
     pub member_id: String,
+    /// `historical` or a scenario.
     pub experiment_id: String,
+    /// The CMIP table of its daily data, e.g. `day`.
     pub table_id: String,
+    /// The grid of its daily data, e.g. `gn`.
     pub grid_label: String,
 }
 
 /// What to generate. The defaults are the original's production rules.
 #[derive(Debug, Clone)]
 pub struct Plan {
+    /// The downscaling methods to write files for.
     pub methods: Vec<Method>,
-    /// Restrict to these models, members and scenarios (empty: every one the catalog has).
+    /// Restrict to these models (empty: every one the catalog has).
     pub models: Vec<String>,
+    /// Restrict to these members (empty: every one the catalog has).
     pub members: Vec<String>,
+    /// Restrict to these scenarios (empty: every one the catalog has); `historical` is a scenario here.
     pub scenarios: Vec<String>,
+    /// The target variables.
     pub variables: Vec<String>,
+    /// The observation product every run trains on.
     pub obs: String,
     /// `latmin`, `latmax`, `lonmin`, `lonmax`, written as strings as the original did.
     pub bbox: [String; 4],
+    /// First and last training year, inclusive.
     pub train: (i32, i32),
     /// Prediction years of historical runs.
     pub historical: (i32, i32),
@@ -60,7 +71,9 @@ impl Default for Plan {
 /// A combination the plan names that was not written, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
+    /// The run id the file would have had.
     pub run_id: String,
+    /// Which data are missing, or why the combination makes no run.
     pub reason: String,
 }
 

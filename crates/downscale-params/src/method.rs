@@ -7,14 +7,20 @@ use std::fmt;
 /// A downscaling method (the `method` key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Method {
+    /// Bias correction and spatial disaggregation (Wood et al. 2004).
     Bcsd,
+    /// Generalized Analog Regression Downscaling with the target variable as its only predictor.
     Gard,
+    /// GARD with several predictors (`features`).
     GardMultivariate,
+    /// Multivariate Adaptive Constructed Analogs.
     Maca,
+    /// DeepSD's stacked super-resolution networks.
     Deepsd,
 }
 
 impl Method {
+    /// Every method, in the order `params generate` writes them.
     pub const ALL: [Method; 5] = [Method::Bcsd, Method::Gard, Method::GardMultivariate, Method::Maca, Method::Deepsd];
 
     /// The name in parameter files, run ids and output folders.
@@ -28,6 +34,7 @@ impl Method {
         }
     }
 
+    /// The method a parameter file's name stands for; `None` for a name no method has.
     pub fn parse(name: &str) -> Option<Method> {
         Method::ALL.into_iter().find(|m| m.as_str() == name)
     }
@@ -87,11 +94,17 @@ pub enum BiasCorrectionKind {
     /// quantile delta mapping became its default, kept so that earlier outputs can be reproduced.
     BcsdPoint,
     /// The original's corrections, named as its code names them: GARD corrects its predictors with one of these.
+    /// This one is scikit-downscale's `QuantileMapper` (QM-RANK).
     QuantileMapper,
+    /// scikit-downscale's `QuantileMappingReressor`.
     QuantileMap,
+    /// scikit-downscale's `TrendAwareQuantileMappingRegressor`.
     DetrendedQuantileMap,
+    /// scikit-learn's `QuantileTransformer`.
     QuantileTransform,
+    /// Standardisation, scikit-learn's `StandardScaler`.
     ZScore,
+    /// Cunnane plotting positions, scikit-downscale's `CunnaneTransformer`.
     CunnaneTransform,
     /// `"none"`: the predictors are used as they are.
     NoCorrection,
@@ -113,6 +126,7 @@ const ORIGINAL_CORRECTIONS: [BiasCorrectionKind; 7] = [
 ];
 
 impl BiasCorrectionKind {
+    /// Every correction a parameter file may name, for suggestions and for the list in messages.
     pub const ALL: [BiasCorrectionKind; 9] = [
         BiasCorrectionKind::QuantileDeltaMapping,
         BiasCorrectionKind::BcsdPoint,
@@ -140,6 +154,7 @@ impl BiasCorrectionKind {
         }
     }
 
+    /// The correction a parameter file's name stands for; `None` for a name no correction has.
     pub fn parse(name: &str) -> Option<BiasCorrectionKind> {
         BiasCorrectionKind::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
@@ -175,14 +190,22 @@ pub enum UnnamedCorrection {
     Required,
     /// The method's default correction. The options the original's files carry with the empty name (BCSD's
     /// `detrend`) are accepted so that those files run as they are, but they have no effect, and are noted.
-    Default { correction: BiasCorrectionKind, ignored_options: &'static [&'static str] },
+    Default {
+        /// The correction the method runs.
+        correction: BiasCorrectionKind,
+        /// Options accepted with the empty name, to no effect.
+        ignored_options: &'static [&'static str],
+    },
     /// Accepted with these options, as the original's files carry it (MACA and DeepSD, whose flows come later).
-    Empty { options: &'static [&'static str] },
+    Empty {
+        /// The `bias_correction_kwargs` keys the original's files carry with it.
+        options: &'static [&'static str],
+    },
 }
 
 /// GARD's model options (`model_params` keys): the exceedance threshold, the analogue count, and the keyword
 /// dictionaries handed to its k-d tree, query and regressions.
-pub const MODEL_PARAMS: [&str; 6] =
+pub(crate) const MODEL_PARAMS: [&str; 6] =
     ["thresh", "n_analogs", "kdtree_kwargs", "query_kwargs", "logistic_kwargs", "lr_kwargs"];
 
 /// The largest `nquantiles` of quantile delta mapping: beyond it the quantiles only repeat the same order

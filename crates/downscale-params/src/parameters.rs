@@ -17,16 +17,22 @@ pub const PARAMETER_FILE_LIMIT: u64 = 1 << 20;
 /// it, so `"-90"` and `-90.0` give different run ids, as in the original).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Coordinate {
+    /// Degrees north or east.
     pub value: f64,
+    /// The JSON value as the file wrote it, for the run id.
     pub written: Value,
 }
 
 /// The inclusive latitude/longitude box of a run (`latmin`, `latmax`, `lonmin`, `lonmax`), longitudes in −180..180.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BBox {
+    /// Southern edge.
     pub latmin: Coordinate,
+    /// Northern edge.
     pub latmax: Coordinate,
+    /// Western edge.
     pub lonmin: Coordinate,
+    /// Eastern edge.
     pub lonmax: Coordinate,
 }
 
@@ -42,18 +48,23 @@ impl BBox {
 /// A year as written (`"1981"` or `1981`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Year {
+    /// The year as a number, whatever the file wrote.
     pub value: i32,
+    /// The JSON value as the file wrote it, for the run id.
     pub written: Value,
 }
 
 /// An inclusive range of years (`train_dates`, `predict_dates`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct YearRange {
+    /// The first year.
     pub start: Year,
+    /// The last year, included.
     pub end: Year,
 }
 
 impl YearRange {
+    /// First and last year, both included.
     pub fn years(&self) -> (i32, i32) {
         (self.start.value, self.end.value)
     }
@@ -63,14 +74,18 @@ impl YearRange {
 /// `train_period`/`predict_period`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PeriodKeys {
+    /// `train_dates` and `predict_dates`.
     Dates,
+    /// `train_period` and `predict_period`, which messages then name.
     LegacyPeriods,
 }
 
 /// Options of the bias correction (`bias_correction_kwargs`): one set for every feature, or one per feature.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BiasCorrectionKwargs {
+    /// Options for every feature, e.g. `{"detrend": true}`.
     Flat(Map<String, Value>),
+    /// Options by feature name, e.g. `{"pr": {"detrend": false}}`.
     PerFeature(Map<String, Value>),
 }
 
@@ -92,26 +107,43 @@ impl BiasCorrectionKwargs {
 /// The parameters of one run, as the original's `RunParameters`, with every value checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunParameters {
+    /// The downscaling method.
     pub method: Method,
+    /// The observation product (`source_id` in the observation catalog), e.g. `ERA5`.
     pub obs: String,
+    /// The model (`source_id` in the model catalog), e.g. `CanESM5`.
     pub model: String,
+    /// The ensemble member, e.g. `r1i1p1f1`.
     pub member: String,
+    /// The model grid, e.g. `gn`.
     pub grid_label: String,
+    /// The CMIP table of the model data, e.g. `day`.
     pub table_id: String,
+    /// The experiment predicted: `historical` or a scenario such as `ssp245`.
     pub scenario: String,
+    /// The target variable, e.g. `tasmax`.
     pub variable: String,
     /// The predictors; absent in MACA files (which have no feature segment in their run id).
     pub features: Option<Vec<String>>,
+    /// The region downscaled.
     pub bbox: BBox,
+    /// The years the method is trained on.
     pub train: YearRange,
+    /// The years downscaled.
     pub predict: YearRange,
+    /// Which keys held the two periods, for messages.
     pub period_keys: PeriodKeys,
     /// `None` when absent; BCSD and MACA files carry `""` (unused).
     pub bias_correction_method: Option<String>,
+    /// The options of `bias_correction_method`.
     pub bias_correction_kwargs: Option<BiasCorrectionKwargs>,
+    /// GARD's model, one of [`GARD_MODEL_TYPES`](crate::GARD_MODEL_TYPES).
     pub model_type: Option<String>,
+    /// GARD's model options.
     pub model_params: Option<Map<String, Value>>,
+    /// MACA's window of years (31 in the original's files).
     pub year_rolling_window: Option<u32>,
+    /// MACA's window of days of year (21 in the original's files).
     pub day_rolling_window: Option<u32>,
     /// The document as read, in the file's key order: writing it back keeps the user's spelling of every value.
     document: Map<String, Value>,
@@ -123,7 +155,10 @@ pub struct RunParameters {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BcsdCorrection {
     /// xsdba's quantile delta mapping with `nquantiles` quantiles, fitted per calendar month (the default).
-    QuantileDeltaMapping { nquantiles: usize },
+    QuantileDeltaMapping {
+        /// Number of quantiles (`bias_correction_kwargs.nquantiles`, [`DEFAULT_NQUANTILES`] when absent).
+        nquantiles: usize,
+    },
     /// scikit-downscale's BCSD point models, as BCSD corrected before quantile delta mapping.
     BcsdPoint,
 }

@@ -11,6 +11,7 @@ pub struct Problem {
     /// The key the problem is about (dotted for nested keys, e.g. `bias_correction_kwargs.pr.detrend`), or `None`
     /// for the file as a whole (unreadable, not JSON, not an object).
     pub key: Option<String>,
+    /// What is wrong and what was expected, without the file or the key.
     pub message: String,
 }
 
@@ -31,6 +32,7 @@ impl Problem {
 pub struct Note {
     /// The key, dotted for nested keys like [`Problem::key`].
     pub key: String,
+    /// Why the key has no effect, without the file or the key.
     pub message: String,
 }
 
@@ -46,7 +48,9 @@ impl Note {
 pub struct Problems {
     /// The file as the user named it.
     pub file: String,
+    /// The problems, in the order of the keys; never empty when returned as an error.
     pub problems: Vec<Problem>,
+    /// Keys held to no effect.
     pub notes: Vec<Note>,
 }
 
@@ -63,7 +67,7 @@ impl Problems {
 }
 
 /// One line per note of `file`: `FILE: key `KEY`: MESSAGE`.
-pub fn note_lines<'a>(file: &'a str, notes: &'a [Note]) -> impl Iterator<Item = String> + 'a {
+pub(crate) fn note_lines<'a>(file: &'a str, notes: &'a [Note]) -> impl Iterator<Item = String> + 'a {
     notes.iter().map(move |note| line(file, Some(&note.key), &note.message))
 }
 

@@ -7,14 +7,18 @@
 /// distinction BCSD's point models and every quantile-mapping method make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Correction {
+    /// Differences: temperatures, pressure, winds.
     Absolute,
+    /// Ratios: precipitation, humidity, amounts bounded at zero.
     Relative,
 }
 
 /// A variable the tool knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Variable {
+    /// The CMIP name, with the pressure level for level predictors (`ta850`).
     pub name: &'static str,
+    /// How its bias is removed.
     pub correction: Correction,
     /// Whether a method can produce it (the others are only predictors, e.g. winds and pressure for GARD).
     pub target: bool,

@@ -8,7 +8,7 @@
 use crate::error::{RegridError, Result};
 use crate::grid::Grid;
 use crate::nearest::NearestCells;
-use crate::weights::{Method, Weights};
+use crate::weights::{RegridMethod, Weights};
 
 /// Where a coordinate falls on an ascending axis: between `lower` and `lower + 1` at `fraction`, or outside.
 fn bracket(axis: &[f64], x: f64) -> Option<(usize, f64)> {
@@ -86,7 +86,7 @@ pub fn bilinear_weights(source: &Grid, target: &Grid, extrapolate: bool) -> Resu
             ),
         });
     }
-    Ok(Weights::from_triplets(Method::Bilinear, source.shape(), target.shape(), &triplets))
+    Ok(Weights::from_triplets(RegridMethod::Bilinear, source.shape(), target.shape(), &triplets))
 }
 
 #[cfg(test)]

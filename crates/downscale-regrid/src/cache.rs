@@ -14,7 +14,7 @@ use crate::error::{RegridError, Result};
 use crate::grid::Grid;
 use crate::nearest::nearest_weights;
 use crate::weight_file::{read_weight_file, write_esmf};
-use crate::weights::{Method, Weights};
+use crate::weights::{RegridMethod, Weights};
 
 /// Bump when any weight algorithm changes its output, to invalidate cached files.
 const ALGORITHM_VERSION: u32 = 1;
@@ -22,7 +22,8 @@ const ALGORITHM_VERSION: u32 = 1;
 /// Options that change the weights of a method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WeightOptions {
-    pub method: Method,
+    /// How the weights are made; part of the cache key and of the file name.
+    pub method: RegridMethod,
     /// Bilinear only: targets outside the source hull take the nearest source cell instead of being an error.
     pub extrapolate: bool,
 }
@@ -30,16 +31,18 @@ pub struct WeightOptions {
 /// Computes weights without caching.
 pub fn compute_weights(source: &Grid, target: &Grid, options: WeightOptions) -> Result<Weights> {
     match options.method {
-        Method::Bilinear => bilinear_weights(source, target, options.extrapolate),
-        Method::Conservative => conservative_weights(source, target),
-        Method::Nearest => nearest_weights(source, target),
+        RegridMethod::Bilinear => bilinear_weights(source, target, options.extrapolate),
+        RegridMethod::Conservative => conservative_weights(source, target),
+        RegridMethod::Nearest => nearest_weights(source, target),
     }
 }
 
 /// Whether a cached file was used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheOutcome {
+    /// The weights were read from a file of an earlier call.
     Hit,
+    /// The weights were computed and stored for the next call.
     Computed,
 }
 
@@ -50,6 +53,7 @@ pub struct WeightCache {
 }
 
 impl WeightCache {
+    /// A cache in `dir`, created when the first weights are stored.
     pub fn new(dir: impl Into<PathBuf>) -> WeightCache {
         WeightCache { dir: dir.into() }
     }
@@ -70,6 +74,8 @@ impl WeightCache {
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// Where the weights for this pair of grids and options are (or would be) stored: named by method and key, so
+    /// a folder of cached files says which method each holds.
     pub fn path_for(&self, source: &Grid, target: &Grid, options: WeightOptions) -> PathBuf {
         self.dir.join(format!("{}-{}.nc", options.method.name(), Self::key(source, target, options)))
     }

@@ -7,7 +7,7 @@
 
 use crate::error::Result;
 use crate::grid::Grid;
-use crate::weights::{Method, Weights};
+use crate::weights::{RegridMethod, Weights};
 
 /// Overlaps of the interval `[low, high]` with every cell of an ascending edge list: `(cell, overlap length)`.
 fn overlaps(edges: &[f64], low: f64, high: f64) -> impl Iterator<Item = (usize, f64, f64)> + '_ {
@@ -65,7 +65,7 @@ pub fn conservative_weights(source: &Grid, target: &Grid) -> Result<Weights> {
             }
         }
     }
-    Ok(Weights::from_triplets(Method::Conservative, source.shape(), target.shape(), &triplets))
+    Ok(Weights::from_triplets(RegridMethod::Conservative, source.shape(), target.shape(), &triplets))
 }
 
 #[cfg(test)]

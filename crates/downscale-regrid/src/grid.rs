@@ -12,6 +12,8 @@ use crate::error::{RegridError, Result};
 /// Tolerance, in degrees, for deciding that longitudes wrap around the globe and that a grid spans the poles.
 const GLOBAL_TOLERANCE_DEGREES: f64 = 1e-6;
 
+/// A rectilinear latitude/longitude grid: ascending cell centres and their edges, in degrees. Cells are numbered
+/// row-major, latitude slowest, in weights and masks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grid {
     /// A name for messages (the file the grid came from, or a description).
@@ -105,10 +107,12 @@ impl Grid {
         Grid::from_edges(&name, lat, lon, lat_edges, lon_edges)
     }
 
+    /// `(lat, lon)` cell counts, the shape of a field on the grid.
     pub fn shape(&self) -> (usize, usize) {
         (self.lat.len(), self.lon.len())
     }
 
+    /// Number of cells, the length of a flattened field.
     pub fn size(&self) -> usize {
         self.lat.len() * self.lon.len()
     }

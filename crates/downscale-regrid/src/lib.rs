@@ -22,4 +22,4 @@ pub use error::{RegridError, Result};
 pub use grid::Grid;
 pub use nearest::nearest_weights;
 pub use regrid::{regrid_array, regridded_labels, regridded_shape};
-pub use weights::{Method, Weights};
+pub use weights::{RegridMethod, Weights};

@@ -5,7 +5,7 @@ use kiddo::{ImmutableKdTree, SquaredEuclidean};
 
 use crate::error::{RegridError, Result};
 use crate::grid::Grid;
-use crate::weights::{Method, Weights};
+use crate::weights::{RegridMethod, Weights};
 
 /// Unit-sphere position of a (lat, lon) point in degrees.
 pub(crate) fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
@@ -47,5 +47,5 @@ pub fn nearest_weights(source: &Grid, target: &Grid) -> Result<Weights> {
         .flat_map(|(i, &lat)| target.lon.iter().enumerate().map(move |(j, &lon)| (i * nx + j, lat, lon)))
         .map(|(row, lat, lon)| (row, cells.nearest(lat, lon), 1.0))
         .collect();
-    Ok(Weights::from_triplets(Method::Nearest, source.shape(), target.shape(), &triplets))
+    Ok(Weights::from_triplets(RegridMethod::Nearest, source.shape(), target.shape(), &triplets))
 }

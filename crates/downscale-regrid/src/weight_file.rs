@@ -13,7 +13,7 @@ use ndarray::ArrayD;
 
 use crate::error::{RegridError, Result};
 use crate::grid::Grid;
-use crate::weights::{Method, Weights};
+use crate::weights::{RegridMethod, Weights};
 
 /// Position tolerance, in degrees, when matching a file's cell centres to ours (files store f64 or radians).
 const POSITION_TOLERANCE_DEGREES: f64 = 1e-6;
@@ -82,7 +82,7 @@ fn put_f64(file: &mut netcdf::FileMut, name: &str, dim: &str, values: &[f64]) ->
 }
 
 /// Reads an ESMF or SCRIP weight file made for `source` → `target`, mapping its cell numbering onto ours.
-pub fn read_weight_file(path: &Path, source: &Grid, target: &Grid, method: Method) -> Result<Weights> {
+pub fn read_weight_file(path: &Path, source: &Grid, target: &Grid, method: RegridMethod) -> Result<Weights> {
     let file = netcdf::open(path).map_err(|e| file_error(path, e))?;
     let ints = |name: &str| -> Result<Vec<i64>> {
         let var = file.variable(name).ok_or_else(|| file_error(path, format!("no variable '{name}'")))?;

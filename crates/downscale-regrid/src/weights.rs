@@ -15,7 +15,7 @@ use crate::error::{RegridError, Result};
 
 /// How weights were made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Method {
+pub enum RegridMethod {
     /// Bilinear inside the source hull; outside it, the nearest source cell (xESMF's `nearest_s2d`) when
     /// extrapolation is allowed.
     Bilinear,
@@ -25,21 +25,13 @@ pub enum Method {
     Nearest,
 }
 
-impl Method {
+impl RegridMethod {
+    /// The name in weight file names, cache keys and messages (xESMF's spelling).
     pub fn name(self) -> &'static str {
         match self {
-            Method::Bilinear => "bilinear",
-            Method::Conservative => "conservative",
-            Method::Nearest => "nearest",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Method> {
-        match name {
-            "bilinear" => Some(Method::Bilinear),
-            "conservative" => Some(Method::Conservative),
-            "nearest" | "nearest_s2d" => Some(Method::Nearest),
-            _ => None,
+            RegridMethod::Bilinear => "bilinear",
+            RegridMethod::Conservative => "conservative",
+            RegridMethod::Nearest => "nearest",
         }
     }
 }
@@ -47,7 +39,8 @@ impl Method {
 /// A weight matrix between two grids of known shapes.
 #[derive(Debug, Clone)]
 pub struct Weights {
-    pub method: Method,
+    /// How they were made: read weight files say nothing else about their method.
+    pub method: RegridMethod,
     /// `(lat, lon)` sizes of the source grid.
     pub source_shape: (usize, usize),
     /// `(lat, lon)` sizes of the target grid.
@@ -59,7 +52,7 @@ pub struct Weights {
 impl Weights {
     /// Builds weights from `(target, source, weight)` triplets; repeated pairs are summed.
     pub fn from_triplets(
-        method: Method,
+        method: RegridMethod,
         source_shape: (usize, usize),
         target_shape: (usize, usize),
         triplets: &[(usize, usize, f64)],

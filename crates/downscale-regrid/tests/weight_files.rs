@@ -9,7 +9,7 @@ use common::{cdo, sample};
 
 use downscale_data::read_variable;
 use downscale_regrid::weight_file::{read_weight_file, write_esmf};
-use downscale_regrid::{Grid, Method, Weights, conservative_weights, regrid_array};
+use downscale_regrid::{Grid, RegridMethod, Weights, conservative_weights, regrid_array};
 
 const CNRM: &str = "iberia/gcm_CNRM-CM5/tas_day_CNRM-CM5_historical_r1i1p1_iberia_DJF_19821201-20020228.nc";
 const EOBS: &str = "iberia/obs_E-OBS/tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.nc";
@@ -45,7 +45,7 @@ fn cdo_conservative_weights_equal_ours() {
     let file = dir.path().join("cnrm-to-eobs.nc");
     cdo_gencon(CNRM, "tas", EOBS, &file);
     let (source, target) = (grid(CNRM, "tas"), grid(EOBS, "tas"));
-    let theirs = read_weight_file(&file, &source, &target, Method::Conservative).unwrap();
+    let theirs = read_weight_file(&file, &source, &target, RegridMethod::Conservative).unwrap();
     let ours = conservative_weights(&source, &target).unwrap();
     assert_eq!(ours.nnz(), theirs.nnz());
     let mut worst = 0.0f64;
@@ -67,7 +67,7 @@ fn cdo_weights_for_a_north_to_south_source_apply_like_cdo() {
     cdo_gencon(NRCAN, "pr", CANESM5, &file);
     let pr = read_variable(&sample(NRCAN), "pr").unwrap().select_time(&[0, 1, 2]);
     let (source, target) = (Grid::from_array(&pr).unwrap(), grid(CANESM5, "prsn"));
-    let theirs = read_weight_file(&file, &source, &target, Method::Conservative).unwrap();
+    let theirs = read_weight_file(&file, &source, &target, RegridMethod::Conservative).unwrap();
     let with_their_weights = regrid_array(&pr, &target, &theirs).unwrap();
     let with_ours = regrid_array(&pr, &target, &conservative_weights(&source, &target).unwrap()).unwrap();
     let mut compared = 0;
@@ -88,7 +88,7 @@ fn our_files_round_trip_exactly() {
     let (source, target) = (grid(NRCAN, "pr"), grid(CANESM5, "prsn"));
     let weights = conservative_weights(&source, &target).unwrap();
     write_esmf(&weights, &source, &target, &file).unwrap();
-    let back = read_weight_file(&file, &source, &target, Method::Conservative).unwrap();
+    let back = read_weight_file(&file, &source, &target, RegridMethod::Conservative).unwrap();
     assert_eq!(weights.matrix, back.matrix);
 }
 
@@ -97,11 +97,12 @@ fn a_file_for_other_grids_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cnrm-to-eobs.nc");
     cdo_gencon(CNRM, "tas", EOBS, &file);
-    let error = read_weight_file(&file, &grid(NRCAN, "pr"), &grid(CANESM5, "prsn"), Method::Conservative).unwrap_err();
+    let error =
+        read_weight_file(&file, &grid(NRCAN, "pr"), &grid(CANESM5, "prsn"), RegridMethod::Conservative).unwrap_err();
     let message = error.to_string();
     assert!(message.contains("cnrm-to-eobs.nc") && message.contains("mismatched weight file"), "{message}");
     let missing =
-        read_weight_file(&dir.path().join("absent.nc"), &grid(CNRM, "tas"), &grid(EOBS, "tas"), Method::Nearest)
+        read_weight_file(&dir.path().join("absent.nc"), &grid(CNRM, "tas"), &grid(EOBS, "tas"), RegridMethod::Nearest)
             .unwrap_err()
             .to_string();
     assert!(missing.contains("absent.nc"), "{missing}");
@@ -113,7 +114,7 @@ fn the_cache_keys_on_geometry_and_options() {
     let dir = tempfile::tempdir().unwrap();
     let cache = WeightCache::new(dir.path().join("weights"));
     let (source, target) = (grid(CNRM, "tas"), grid(EOBS, "tas"));
-    let bilinear = WeightOptions { method: Method::Bilinear, extrapolate: true };
+    let bilinear = WeightOptions { method: RegridMethod::Bilinear, extrapolate: true };
     let (first, outcome) = cache.weights(&source, &target, bilinear).unwrap();
     assert_eq!(outcome, CacheOutcome::Computed);
     let (again, outcome) = cache.weights(&source, &target, bilinear).unwrap();
@@ -126,8 +127,8 @@ fn the_cache_keys_on_geometry_and_options() {
     assert_eq!(WeightCache::key(&renamed, &target, bilinear), WeightCache::key(&source, &target, bilinear));
     let keys = [
         WeightCache::key(&source, &target, bilinear),
-        WeightCache::key(&source, &target, WeightOptions { method: Method::Bilinear, extrapolate: false }),
-        WeightCache::key(&source, &target, WeightOptions { method: Method::Conservative, extrapolate: true }),
+        WeightCache::key(&source, &target, WeightOptions { method: RegridMethod::Bilinear, extrapolate: false }),
+        WeightCache::key(&source, &target, WeightOptions { method: RegridMethod::Conservative, extrapolate: true }),
         WeightCache::key(&target, &source, bilinear),
     ];
     let distinct: std::collections::HashSet<_> = keys.iter().collect();

@@ -5,17 +5,15 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::ValueEnum;
 use downscale_data::{AttrValue, WriteOptions};
-use downscale_methods::adjust::{Method, SeriesGrouping, XsdbaSettings, adjust_points};
-use downscale_methods::bcsd::FitOrder;
-use downscale_methods::edcdfm::{DryPolicy, EdcdfmKind};
+use downscale_methods::adjust::{BiasCorrectionName, BiasCorrectionParams, GroupBy, ParamsError, adjust_points};
 use downscale_methods::qm_regressor::Extrapolate;
-use downscale_methods::xsdba::{AdjustOptions, Extrapolation, Grouping, Interp, Kind, TrainOptions};
+use downscale_methods::xsdba::{Extrapolation, Interp, Kind};
 
 use super::adjust_inputs::{AdjustInputs, Years};
 use super::{Output, OutputFormat};
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[arg(long, value_enum)]
     method: MethodName,
     /// Variable to adjust; the same name is read from REF, HIST and SIM.
@@ -89,7 +87,7 @@ pub struct Args {
     reference_dry_days: bool,
 }
 
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
+#[derive(Clone, Copy, ValueEnum)]
 enum MethodName {
     QuantileMapper,
     QmRegressor,
@@ -101,13 +99,13 @@ enum MethodName {
     Qdm,
 }
 
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
+#[derive(Clone, Copy, ValueEnum)]
 enum KindName {
     Additive,
     Multiplicative,
 }
 
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
+#[derive(Clone, Copy, ValueEnum)]
 enum GroupName {
     Time,
     Month,
@@ -136,24 +134,27 @@ enum ExtrapolateName {
     Both,
 }
 
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let output = Output::checked(&args.out, args.overwrite, &[OutputFormat::Netcdf, OutputFormat::Zarr])?;
     let train = Years::new("--train", &args.train)?;
     let predict = Years::new("--predict", &args.predict)?;
-    // Options are checked against their ranges before any data is read; thresholds are in REF's units until the
-    // inputs say how to convert them, which changes no range.
-    method_from(&args, |threshold| threshold)?
-        .check()
-        .map_err(|error| anyhow::anyhow!("--{}: {}", error.option.replace('_', "-"), error.problem))?;
+    // Options are checked before any data is read; thresholds are in REF's units until the inputs say how to
+    // convert them, which changes no range.
+    let params = parameters(&args);
+    params.check().map_err(option_error)?;
     let inputs = AdjustInputs::read(&args.var, [&args.reference, &args.hist, &args.sim], train, predict)?;
-    let method = method_from(&args, |threshold| inputs.threshold_to_working_units(threshold))?;
+    let correction = params
+        .clone()
+        .map_thresholds(|threshold| inputs.threshold_to_working_units(threshold))
+        .check()
+        .map_err(option_error)?;
 
-    let adjusted = adjust_points(&method, &inputs.point_inputs(), args.seed.unwrap_or(0))
+    let adjusted = adjust_points(&correction, &inputs.point_inputs(), params.seed())
         .map_err(|e| anyhow::anyhow!("{}: {}: {}", input_files(&args), inputs.describe_point(e.point), e.error))?;
 
     let mut adjusted = inputs.output_array(adjusted);
-    adjusted.attrs.insert("bias_correction_method".into(), AttrValue::Text(method.name().into()));
-    adjusted.attrs.insert("bias_correction_options".into(), AttrValue::Text(options_text(&args)));
+    adjusted.attrs.insert("bias_correction_method".into(), AttrValue::Text(correction.name().into()));
+    adjusted.attrs.insert("bias_correction_options".into(), AttrValue::Text(params.effective_options()));
     adjusted.attrs.insert(
         "bias_correction_training".into(),
         AttrValue::Text(format!(
@@ -176,157 +177,143 @@ fn input_files(args: &Args) -> String {
     }
 }
 
-/// The library method for the command-line options, refusing options that the method would silently ignore;
-/// `working_units` converts a threshold from REF's units to those the method works in.
-fn method_from(args: &Args, working_units: impl Fn(f64) -> f64) -> Result<Method> {
-    let name = args.method.name();
-    let family = Family::of(args.method);
-    let given = |present: bool, option: &str, allowed: bool| -> Result<()> {
-        if present && !allowed {
-            anyhow::bail!("--method {name} does not take {option}");
-        }
-        Ok(())
-    };
-    let xsdba = family == Family::Xsdba;
-    given(args.nquantiles.is_some(), "--nquantiles", xsdba)?;
-    given(args.interp.is_some(), "--interp", xsdba)?;
-    given(args.extrapolation.is_some(), "--extrapolation", xsdba)?;
-    given(args.adapt_freq_thresh.is_some(), "--adapt-freq-thresh", xsdba)?;
-    given(args.jitter_under_thresh.is_some(), "--jitter-under-thresh", xsdba)?;
-    given(args.seed.is_some(), "--seed", xsdba)?;
-    given(args.group == GroupName::Dayofyear, "--group dayofyear", xsdba)?;
-    given(args.window.is_some(), "--window", args.group == GroupName::Dayofyear)?;
-    given(args.group != GroupName::Time, "--group (BCSD always groups by calendar month)", family != Family::Bcsd)?;
-    given(args.carbonplan_order, "--carbonplan-order", family == Family::Bcsd)?;
-    let detrends = matches!(args.method, MethodName::QuantileMapper | MethodName::QmRegressor);
-    given(args.detrend, "--detrend", detrends)?;
-    given(args.extrapolate.is_some(), "--extrapolate", matches!(args.method, MethodName::QmRegressor))?;
-    given(args.reference_dry_days, "--reference-dry-days", matches!(args.method, MethodName::Edcdfm))?;
-    given(args.kind == KindName::Multiplicative, "--kind multiplicative", xsdba || args.method == MethodName::Edcdfm)?;
-
-    let grouping = if args.group == GroupName::Month { SeriesGrouping::Month } else { SeriesGrouping::Time };
-    let order = if args.carbonplan_order { FitOrder::CarbonPlan } else { FitOrder::Documented };
-    let xsdba_settings = || XsdbaSettings {
-        train: TrainOptions {
-            nquantiles: args.nquantiles.unwrap_or(20),
-            kind: if args.kind == KindName::Additive { Kind::Additive } else { Kind::Multiplicative },
-            group: match args.group {
-                GroupName::Time => Grouping::Time,
-                GroupName::Month => Grouping::Month,
-                GroupName::Dayofyear => Grouping::DayOfYear { window: args.window.unwrap_or(31) },
-            },
-            adapt_freq_thresh: args.adapt_freq_thresh.map(&working_units),
-        },
-        adjust: AdjustOptions {
-            interp: match args.interp.unwrap_or(InterpName::Nearest) {
-                InterpName::Nearest => Interp::Nearest,
-                InterpName::Linear => Interp::Linear,
-            },
-            extrapolation: match args.extrapolation.unwrap_or(ExtrapolationName::Constant) {
-                ExtrapolationName::Constant => Extrapolation::Constant,
-                ExtrapolationName::Nan => Extrapolation::Nan,
-            },
-        },
-        jitter_under: args.jitter_under_thresh.map(&working_units),
-    };
-    Ok(match args.method {
-        MethodName::QuantileMapper => Method::QuantileMapper { detrend: args.detrend, grouping },
-        MethodName::QmRegressor => Method::QuantileMappingRegressor {
-            extrapolate: match args.extrapolate.unwrap_or(ExtrapolateName::None) {
-                ExtrapolateName::None => Extrapolate::None,
-                ExtrapolateName::OneToOne => Extrapolate::OneToOne,
-                ExtrapolateName::Min => Extrapolate::Min,
-                ExtrapolateName::Max => Extrapolate::Max,
-                ExtrapolateName::Both => Extrapolate::Both,
-            },
-            trend_aware: args.detrend,
-            grouping,
-        },
-        MethodName::Edcdfm => Method::EquidistantCdfMatcher {
-            kind: if args.kind == KindName::Additive { EdcdfmKind::Difference } else { EdcdfmKind::Ratio },
-            dry_policy: if args.reference_dry_days { DryPolicy::Reference } else { DryPolicy::default() },
-            grouping,
-        },
-        MethodName::BcsdTemperature => Method::BcsdTemperature { order },
-        MethodName::BcsdPrecipitation => Method::BcsdPrecipitation { order },
-        MethodName::Eqm => Method::Eqm(xsdba_settings()),
-        MethodName::Dqm => Method::Dqm(xsdba_settings()),
-        MethodName::Qdm => Method::Qdm(xsdba_settings()),
-    })
+/// The command-line options as the methods crate's parameters; which of them the method takes is its to decide.
+fn parameters(args: &Args) -> BiasCorrectionParams {
+    BiasCorrectionParams {
+        method: args.method.into(),
+        kind: args.kind.into(),
+        group: args.group.into(),
+        window: args.window,
+        nquantiles: args.nquantiles,
+        interp: args.interp.map(Into::into),
+        extrapolation: args.extrapolation.map(Into::into),
+        detrend: args.detrend,
+        extrapolate: args.extrapolate.map(Into::into),
+        adapt_freq_thresh: args.adapt_freq_thresh,
+        jitter_under_thresh: args.jitter_under_thresh,
+        seed: args.seed,
+        carbonplan_order: args.carbonplan_order,
+        reference_dry_days: args.reference_dry_days,
+    }
 }
 
-/// Which reference package a method comes from, which decides the options it takes.
-#[derive(Clone, Copy, PartialEq)]
-enum Family {
-    ScikitDownscale,
-    Bcsd,
-    Xsdba,
-}
-
-impl Family {
-    fn of(method: MethodName) -> Family {
+impl From<MethodName> for BiasCorrectionName {
+    fn from(method: MethodName) -> BiasCorrectionName {
         match method {
-            MethodName::QuantileMapper | MethodName::QmRegressor | MethodName::Edcdfm => Family::ScikitDownscale,
-            MethodName::BcsdTemperature | MethodName::BcsdPrecipitation => Family::Bcsd,
-            MethodName::Eqm | MethodName::Dqm | MethodName::Qdm => Family::Xsdba,
+            MethodName::QuantileMapper => BiasCorrectionName::QuantileMapper,
+            MethodName::QmRegressor => BiasCorrectionName::QuantileMappingRegressor,
+            MethodName::Edcdfm => BiasCorrectionName::EquidistantCdfMatcher,
+            MethodName::BcsdTemperature => BiasCorrectionName::BcsdTemperature,
+            MethodName::BcsdPrecipitation => BiasCorrectionName::BcsdPrecipitation,
+            MethodName::Eqm => BiasCorrectionName::Eqm,
+            MethodName::Dqm => BiasCorrectionName::Dqm,
+            MethodName::Qdm => BiasCorrectionName::Qdm,
         }
     }
 }
 
-/// The method's effective options (defaults included) as `key=value` pairs for the output's attributes, so a file
-/// says how it was made.
-fn options_text(args: &Args) -> String {
-    let mut parts = Vec::new();
-    match Family::of(args.method) {
-        Family::Xsdba => {
-            parts.push(format!("kind={}", args.kind.name()));
-            parts.push(format!("group={}", args.group.name()));
-            if args.group == GroupName::Dayofyear {
-                parts.push(format!("window={}", args.window.unwrap_or(31)));
-            }
-            parts.push(format!("nquantiles={}", args.nquantiles.unwrap_or(20)));
-            parts.push(format!("interp={}", args.interp.unwrap_or(InterpName::Nearest).name()));
-            parts.push(format!("extrapolation={}", args.extrapolation.unwrap_or(ExtrapolationName::Constant).name()));
-            if let Some(t) = args.adapt_freq_thresh {
-                parts.push(format!("adapt_freq_thresh={t}"));
-            }
-            if let Some(t) = args.jitter_under_thresh {
-                parts.push(format!("jitter_under_thresh={t}"));
-            }
-            if args.adapt_freq_thresh.is_some() || args.jitter_under_thresh.is_some() {
-                parts.push(format!("seed={}", args.seed.unwrap_or(0)));
-            }
-        }
-        Family::Bcsd => {
-            parts.push("group=month".into());
-            parts.push(format!("fit_order={}", if args.carbonplan_order { "carbonplan" } else { "documented" }));
-        }
-        Family::ScikitDownscale => {
-            parts.push(format!("group={}", args.group.name()));
-            match args.method {
-                MethodName::QuantileMapper => parts.push(format!("detrend={}", args.detrend)),
-                MethodName::QmRegressor => {
-                    parts.push(format!("trend_aware={}", args.detrend));
-                    parts.push(format!("extrapolate={}", args.extrapolate.unwrap_or(ExtrapolateName::None).name()));
-                }
-                _ => {
-                    parts.push(format!("kind={}", args.kind.name()));
-                    let dry = if args.reference_dry_days { "reference" } else { "zero-stays-zero" };
-                    parts.push(format!("dry_days={dry}"));
-                }
-            }
+impl From<KindName> for Kind {
+    fn from(kind: KindName) -> Kind {
+        match kind {
+            KindName::Additive => Kind::Additive,
+            KindName::Multiplicative => Kind::Multiplicative,
         }
     }
-    parts.join(" ")
 }
 
-/// The command-line spelling of an option value.
-trait CommandLineName {
-    fn name(&self) -> String;
+impl From<GroupName> for GroupBy {
+    fn from(group: GroupName) -> GroupBy {
+        match group {
+            GroupName::Time => GroupBy::Time,
+            GroupName::Month => GroupBy::Month,
+            GroupName::Dayofyear => GroupBy::DayOfYear,
+        }
+    }
 }
 
-impl<T: ValueEnum> CommandLineName for T {
-    fn name(&self) -> String {
-        self.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
+impl From<InterpName> for Interp {
+    fn from(interp: InterpName) -> Interp {
+        match interp {
+            InterpName::Nearest => Interp::Nearest,
+            InterpName::Linear => Interp::Linear,
+        }
+    }
+}
+
+impl From<ExtrapolationName> for Extrapolation {
+    fn from(extrapolation: ExtrapolationName) -> Extrapolation {
+        match extrapolation {
+            ExtrapolationName::Constant => Extrapolation::Constant,
+            ExtrapolationName::Nan => Extrapolation::Nan,
+        }
+    }
+}
+
+impl From<ExtrapolateName> for Extrapolate {
+    fn from(extrapolate: ExtrapolateName) -> Extrapolate {
+        match extrapolate {
+            ExtrapolateName::None => Extrapolate::None,
+            ExtrapolateName::OneToOne => Extrapolate::OneToOne,
+            ExtrapolateName::Min => Extrapolate::Min,
+            ExtrapolateName::Max => Extrapolate::Max,
+            ExtrapolateName::Both => Extrapolate::Both,
+        }
+    }
+}
+
+/// The error's one line in the command line's words: a parameter `a_b` is the option `--a-b`.
+fn option_error(error: ParamsError) -> anyhow::Error {
+    let flag = |option: &str| format!("--{}", option.replace('_', "-"));
+    match error {
+        ParamsError::NotTaken { method, option, value, reason } => {
+            let value = value.map(|value| format!(" {value}")).unwrap_or_default();
+            let reason = reason.map(|reason| format!(" ({reason})")).unwrap_or_default();
+            anyhow::anyhow!("--method {method} does not take {}{value}{reason}", flag(option))
+        }
+        ParamsError::OnlyWith { option, other, value } => {
+            anyhow::anyhow!("{} is only taken with {} {value}", flag(option), flag(other))
+        }
+        ParamsError::OutOfRange(error) => anyhow::anyhow!("{}: {}", flag(error.option), error.problem),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The command-line spelling of an option value.
+    fn spelled<T: ValueEnum>(value: &T) -> String {
+        value.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
+    }
+
+    /// Output attributes are spelled by the methods crate; a file must say what the command line said.
+    #[test]
+    fn outputs_spell_methods_and_values_as_the_command_line_does() {
+        for &method in MethodName::value_variants() {
+            assert_eq!(BiasCorrectionName::from(method).as_str(), spelled(&method));
+        }
+        let qdm = |edit: &dyn Fn(&mut BiasCorrectionParams)| {
+            let mut params = BiasCorrectionParams::new(BiasCorrectionName::Qdm);
+            edit(&mut params);
+            params.effective_options()
+        };
+        for &kind in KindName::value_variants() {
+            assert!(qdm(&|p| p.kind = kind.into()).contains(&format!("kind={}", spelled(&kind))));
+        }
+        for &group in GroupName::value_variants() {
+            assert!(qdm(&|p| p.group = group.into()).contains(&format!("group={}", spelled(&group))));
+        }
+        for &interp in InterpName::value_variants() {
+            assert!(qdm(&|p| p.interp = Some(interp.into())).contains(&format!("interp={}", spelled(&interp))));
+        }
+        for &extrapolation in ExtrapolationName::value_variants() {
+            let options = qdm(&|p| p.extrapolation = Some(extrapolation.into()));
+            assert!(options.contains(&format!("extrapolation={}", spelled(&extrapolation))), "{options}");
+        }
+        for &extrapolate in ExtrapolateName::value_variants() {
+            let mut params = BiasCorrectionParams::new(BiasCorrectionName::QuantileMappingRegressor);
+            params.extrapolate = Some(extrapolate.into());
+            assert!(params.effective_options().contains(&format!("extrapolate={}", spelled(&extrapolate))));
+        }
     }
 }

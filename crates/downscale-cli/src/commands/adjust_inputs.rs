@@ -11,14 +11,14 @@ use ndarray::{Array2, ArrayD, IxDyn};
 
 /// An inclusive range of years from the command line.
 #[derive(Debug, Clone, Copy)]
-pub struct Years {
+pub(crate) struct Years {
     pub option: &'static str,
     pub first: i32,
     pub last: i32,
 }
 
 impl Years {
-    pub fn new(option: &'static str, values: &[i32]) -> Result<Years> {
+    pub(crate) fn new(option: &'static str, values: &[i32]) -> Result<Years> {
         let [first, last] = values else { bail!("{option} takes two years: FIRST LAST") };
         if first > last {
             bail!("{option} {first} {last}: the first year is after the last");
@@ -35,7 +35,7 @@ struct Prepared {
 }
 
 /// REF and HIST over the training years and SIM over the prediction years, checked against each other.
-pub struct AdjustInputs {
+pub(crate) struct AdjustInputs {
     reference: Prepared,
     hist: Prepared,
     sim: Prepared,
@@ -49,7 +49,12 @@ pub struct AdjustInputs {
 impl AdjustInputs {
     /// Reads `var` from the REF, HIST and SIM files (a file given twice is read once), converts HIST and SIM to
     /// REF's units and selects the years.
-    pub fn read(var: &str, [reference, hist, sim]: [&str; 3], train: Years, predict: Years) -> Result<AdjustInputs> {
+    pub(crate) fn read(
+        var: &str,
+        [reference, hist, sim]: [&str; 3],
+        train: Years,
+        predict: Years,
+    ) -> Result<AdjustInputs> {
         let mut reference_array = super::read_input(reference, Some(var))?;
         let mut sim_array = super::read_input(sim, Some(var))?;
         let mut hist_array = if hist == sim { sim_array.clone() } else { super::read_input(hist, Some(var))? };
@@ -89,7 +94,7 @@ impl AdjustInputs {
         Ok(AdjustInputs { reference, hist, sim, output_units, output_scale, output_offset })
     }
 
-    pub fn point_inputs(&self) -> PointInputs<'_> {
+    pub(crate) fn point_inputs(&self) -> PointInputs<'_> {
         PointInputs {
             reference: self.reference.matrix.view(),
             reference_time: &self.reference.facts,
@@ -101,12 +106,12 @@ impl AdjustInputs {
     }
 
     /// A threshold given in the output's units, in the working units the methods see.
-    pub fn threshold_to_working_units(&self, threshold: f64) -> f64 {
+    pub(crate) fn threshold_to_working_units(&self, threshold: f64) -> f64 {
         (threshold - self.output_offset) / self.output_scale
     }
 
     /// Names point `index` by its coordinates, e.g. `location=Amos` or `lat=40.25 lon=-3.75`.
-    pub fn describe_point(&self, index: usize) -> String {
+    pub(crate) fn describe_point(&self, index: usize) -> String {
         let array = &self.sim.array;
         let shape = &array.shape()[1..];
         let mut remainder = index;
@@ -128,7 +133,7 @@ impl AdjustInputs {
     }
 
     /// SIM over the prediction years with the adjusted values, in the output units, as float32.
-    pub fn output_array(&self, adjusted: Array2<f32>) -> DataArray {
+    pub(crate) fn output_array(&self, adjusted: Array2<f32>) -> DataArray {
         let (scale, offset) = (self.output_scale, self.output_offset);
         let converted = adjusted.mapv(|v| (f64::from(v) * scale + offset) as f32);
         let shape = IxDyn(self.sim.array.shape());

@@ -8,7 +8,7 @@ use clap::Subcommand;
 use super::ConfigArgs;
 
 #[derive(Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Print the effective configuration, one key per line with its source (default, a file, the environment or
     /// --set); secrets are redacted.
     Show {
@@ -18,7 +18,7 @@ pub enum Command {
     },
 }
 
-pub fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
+pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
     let Command::Show { json } = command;
     let loaded = config.load()?;
     if json {

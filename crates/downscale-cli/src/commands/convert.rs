@@ -11,7 +11,7 @@ use downscale_data::units::to_canonical;
 use super::{Output, OutputFormat};
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(flatten)]
     input: super::Input,
     /// Output Zarr store (path or URL).
@@ -50,7 +50,7 @@ enum Layout {
     FullSpace,
 }
 
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let output = Output::checked(&args.out, args.overwrite, &[OutputFormat::Zarr])?;
     let mut array = args.input.read()?;
     if !args.keep_units {

@@ -5,13 +5,13 @@ use downscale_data::inspect::summarise;
 use downscale_data::{Location, backend};
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Paths or URLs (file://, s3://, az://, gs://) of NetCDF files or Zarr stores.
     #[arg(required = true)]
     files: Vec<String>,
 }
 
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     for file in args.files {
         let location = Location::parse(&file)?;
         let dataset = backend::open(&location)?;

@@ -24,7 +24,7 @@ use downscale_data::{
 };
 
 #[derive(Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Show variables, dimensions, coordinate ranges and direction, calendar, units and missing values of NetCDF
     /// files or Zarr stores.
     Inspect(inspect::Args),
@@ -54,7 +54,7 @@ pub enum Command {
     Validate(validate::Args),
 }
 
-pub fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
+pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
     match command {
         Command::Params(command) => params::run(command, config),
         Command::Config(command) => config::run(command, config),
@@ -71,7 +71,7 @@ pub fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
 
 /// The configuration layers given on the command line, on top of the files and the environment.
 #[derive(clap::Args)]
-pub struct ConfigArgs {
+pub(crate) struct ConfigArgs {
     /// A YAML configuration file, above the system, user and $DOWNSCALE_CONFIG files (repeatable; later wins).
     #[arg(long = "config", id = "config_files", global = true, value_name = "FILE")]
     config_files: Vec<std::path::PathBuf>,
@@ -83,7 +83,7 @@ pub struct ConfigArgs {
 impl ConfigArgs {
     /// The configuration as it is now: read when a command needs it, never earlier. Settings that will not be used
     /// as written (a thread count above the cores) are reported on stderr, one line each.
-    pub fn load(&self) -> Result<downscale_config::Config> {
+    pub(crate) fn load(&self) -> Result<downscale_config::Config> {
         let sources = downscale_config::Sources::from_process(self.config_files.clone(), self.config_overrides.clone());
         let config = downscale_config::load(&sources)?;
         for warning in config.warnings() {
@@ -104,7 +104,8 @@ fn open_catalog(config: &downscale_config::Config, key: &str) -> Result<downscal
         let origin = config.path_origin(key);
         match error {
             CatalogError::Read { catalog, file, detail } if catalog == file => {
-                let default = config.get(key).is_some_and(|entry| entry.source == downscale_config::Source::Default);
+                let default =
+                    config.get(key).is_some_and(|entry| entry.source == downscale_config::ValueOrigin::Default);
                 let hint = if default {
                     format!("; {}", downscale_config::Config::how_to_set(key, "PATH"))
                 } else {

@@ -11,7 +11,7 @@ use downscale_params::{CatalogCoverage, Method, Plan, RunParameters, check_cover
 use super::{ConfigArgs, open_catalog};
 
 #[derive(Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Check parameter files: every problem of every file, one line each naming the file and the key, and their
     /// years against the data catalogs; keys a method ignores get a note. Exits with 1 when any file is invalid.
     Validate {
@@ -31,7 +31,7 @@ pub enum Command {
 }
 
 #[derive(clap::Args)]
-pub struct CatalogArgs {
+pub(crate) struct CatalogArgs {
     /// Model catalog (intake-esm collection JSON); default: the configuration's `data_catalog.model`.
     #[arg(long, value_name = "JSON")]
     catalog: Option<PathBuf>,
@@ -41,7 +41,7 @@ pub struct CatalogArgs {
 }
 
 #[derive(clap::Args)]
-pub struct GenerateArgs {
+pub(crate) struct GenerateArgs {
     /// Folder to write into (one subfolder per method).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -82,7 +82,7 @@ pub struct GenerateArgs {
     multivariate_predictors: Vec<String>,
 }
 
-pub fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
+pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
     match command {
         Command::Validate { files, catalogs, no_data } => validate(&files, &catalogs, no_data, config),
         Command::Generate(args) => generate_files(*args, config),

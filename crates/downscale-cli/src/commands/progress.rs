@@ -7,14 +7,14 @@ use std::time::Duration;
 use downscale_engine::{Progress, TaskEnd};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-pub struct TerminalProgress {
+pub(crate) struct TerminalProgress {
     bars: MultiProgress,
     tasks: Mutex<Option<ProgressBar>>,
     tiles: Mutex<Option<ProgressBar>>,
 }
 
 impl TerminalProgress {
-    pub fn new(hidden: bool) -> TerminalProgress {
+    pub(crate) fn new(hidden: bool) -> TerminalProgress {
         let target = if hidden { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
         TerminalProgress {
             bars: MultiProgress::with_draw_target(target),

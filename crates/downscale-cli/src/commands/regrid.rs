@@ -5,12 +5,12 @@ use anyhow::Result;
 use clap::ValueEnum;
 use downscale_data::WriteOptions;
 use downscale_regrid::weight_file::read_weight_file;
-use downscale_regrid::{Grid, Method, WeightCache, WeightOptions, compute_weights, regrid_array};
+use downscale_regrid::{Grid, RegridMethod, WeightCache, WeightOptions, compute_weights, regrid_array};
 
 use super::{Output, OutputFormat};
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(flatten)]
     input: super::Input,
     /// A file on the target grid (its data variable's lat/lon, with bounds when it has them).
@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long, value_name = "VAR")]
     grid_var: Option<String>,
     #[arg(long, value_enum)]
-    method: RegridMethod,
+    method: RegridMethodName,
     /// Bilinear: refuse targets outside the source grid instead of taking the nearest source cell.
     #[arg(long)]
     no_extrapolate: bool,
@@ -40,21 +40,21 @@ pub struct Args {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum RegridMethod {
+enum RegridMethodName {
     Bilinear,
     Conservative,
     Nearest,
 }
 
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let output = Output::checked(&args.out, args.overwrite, &[OutputFormat::Netcdf, OutputFormat::Zarr])?;
     let array = args.input.read()?;
     let source = Grid::from_array(&array)?;
     let target = Grid::from_array(&super::read_input(&args.grid_like, args.grid_var.as_deref())?)?;
     let method = match args.method {
-        RegridMethod::Bilinear => Method::Bilinear,
-        RegridMethod::Conservative => Method::Conservative,
-        RegridMethod::Nearest => Method::Nearest,
+        RegridMethodName::Bilinear => RegridMethod::Bilinear,
+        RegridMethodName::Conservative => RegridMethod::Conservative,
+        RegridMethodName::Nearest => RegridMethod::Nearest,
     };
     let options = WeightOptions { method, extrapolate: !args.no_extrapolate };
     let weights = match (&args.weights, &args.weights_cache) {

@@ -17,7 +17,7 @@ use super::progress::TerminalProgress;
 use super::{ConfigArgs, open_catalog};
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// A run parameter file (repeatable: the runs go one after another).
     #[arg(long = "param-file", value_name = "FILE", required = true)]
     param_files: Vec<PathBuf>,
@@ -48,7 +48,7 @@ fn parse_runtime(text: &str) -> Result<RuntimeKind, String> {
         .ok_or_else(|| format!("expected one of {}", RuntimeKind::ALL.map(|k| k.as_str()).join(", ")))
 }
 
-pub fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
+pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     init_logging(&args);
     let config = config.load()?;
     let settings = config.settings();

@@ -8,7 +8,7 @@ use downscale_engine::Records;
 use super::ConfigArgs;
 
 #[derive(clap::Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// The newest runs, one line each.
     List {
         /// How many runs to show.
@@ -25,7 +25,7 @@ pub enum Command {
     },
 }
 
-pub fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
+pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
     let config = config.load()?;
     let records = Records::open(std::path::Path::new(&config.settings().run_records))?;
     match command {

@@ -5,12 +5,12 @@ use downscale_data::Location;
 use downscale_data::validate::validate_store;
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Zarr store path or URL.
     store: String,
 }
 
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let location = Location::parse(&args.store)?;
     let report = validate_store(&location)?;
     println!("{}", report.store);

@@ -1,25 +1,25 @@
 //! Helpers shared by the binary's integration tests.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses only some of the helpers")]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
 /// The binary, with HDF5 file locking off: test processes write NetCDF4 files while other tests spawn children,
 /// and a child can inherit (and keep) the HDF5 library's lock on a file the test process already closed.
-pub fn downscale() -> Command {
+pub(crate) fn downscale() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_downscale"));
     command.env("HDF5_USE_FILE_LOCKING", "FALSE");
     command
 }
 
 /// The repository's root folder.
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
 /// The binary run from the repository root with no configuration of this machine or user in the way.
-pub fn isolated(config_home: &std::path::Path) -> Command {
+pub(crate) fn isolated(config_home: &std::path::Path) -> Command {
     let mut command = downscale();
     command.current_dir(repo()).env("XDG_CONFIG_HOME", config_home);
     for (name, _) in std::env::vars() {
@@ -32,19 +32,19 @@ pub fn isolated(config_home: &std::path::Path) -> Command {
 
 /// The binary run from the folder `dir`, as a user runs it from a folder of their own, with no configuration of
 /// this machine or user in the way.
-pub fn isolated_in(config_home: &std::path::Path, dir: &std::path::Path) -> Command {
+pub(crate) fn isolated_in(config_home: &std::path::Path, dir: &std::path::Path) -> Command {
     let mut command = isolated(config_home);
     command.current_dir(dir);
     command
 }
 
 /// A file of the sample data shipped in `data/samples`.
-pub fn sample(relative: &str) -> String {
+pub(crate) fn sample(relative: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples").join(relative).to_string_lossy().to_string()
 }
 
 /// Runs the binary with `args`, failing the test if it takes longer than a minute (a hang) or dies of a signal.
-pub fn bounded(args: &[&str]) -> Output {
+pub(crate) fn bounded(args: &[&str]) -> Output {
     let started = std::time::Instant::now();
     let mut child = downscale()
         .args(args)
@@ -66,7 +66,7 @@ pub fn bounded(args: &[&str]) -> Output {
 
 /// Every file below `dir` (relative path) with its content, and every folder (as an entry without content): what a
 /// test compares before and after a command to show the command left the folder as it was.
-pub fn snapshot(dir: &std::path::Path) -> std::collections::BTreeMap<String, Option<Vec<u8>>> {
+pub(crate) fn snapshot(dir: &std::path::Path) -> std::collections::BTreeMap<String, Option<Vec<u8>>> {
     let mut entries = std::collections::BTreeMap::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(folder) = pending.pop() {
@@ -85,7 +85,7 @@ pub fn snapshot(dir: &std::path::Path) -> std::collections::BTreeMap<String, Opt
 }
 
 /// Copies the folder `from` (a Zarr store) to `to`, recursively.
-pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+pub(crate) fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -97,12 +97,12 @@ pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-pub fn run(args: &[&str]) -> Output {
+pub(crate) fn run(args: &[&str]) -> Output {
     downscale().args(args).output().expect("the binary runs")
 }
 
 /// A failure is one line on stderr, starting with `error:` and containing every piece of `what`; never a panic.
-pub fn assert_one_line_error(output: &Output, what: &[&str]) {
+pub(crate) fn assert_one_line_error(output: &Output, what: &[&str]) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "should fail: {stderr}");
     assert!(!stderr.contains("panicked"), "panic: {stderr}");
@@ -115,7 +115,7 @@ pub fn assert_one_line_error(output: &Output, what: &[&str]) {
 }
 
 /// What to change in a copy of the first days of a real `(time, lat, lon)` sample file.
-pub struct Altered<'a> {
+pub(crate) struct Altered<'a> {
     /// Sample file and its variable.
     pub file: &'a str,
     pub var: &'a str,
@@ -129,7 +129,7 @@ pub struct Altered<'a> {
 
 /// Writes a small NetCDF file with real values and one thing wrong, returning its path. (Written afresh because the
 /// sample files are in the classic data model, where attributes cannot be enlarged in place.)
-pub fn altered_copy(dir: &std::path::Path, name: &str, spec: &Altered) -> String {
+pub(crate) fn altered_copy(dir: &std::path::Path, name: &str, spec: &Altered) -> String {
     let source = netcdf::open(sample(spec.file)).unwrap();
     let path = dir.join(name);
     let mut file = netcdf::create(&path).unwrap();

@@ -16,14 +16,14 @@ use crate::run::{self, Ending, INCOMPLETE_EXIT, Symptom};
 const MAX_MUTATIONS: usize = 3;
 
 #[derive(Debug, Clone)]
-pub enum Mutation {
+pub(crate) enum Mutation {
     File(FileMutation),
     Store(StoreMutation),
 }
 
 /// Mutations of one input, from `seed` and the case `index`.
 #[derive(Debug, Clone)]
-pub struct Mutant {
+pub(crate) struct Mutant {
     pub kind: Kind,
     pub seed: u64,
     pub index: u64,
@@ -33,7 +33,7 @@ pub struct Mutant {
 /// Draws case `index` of `input` with proptest's ChaCha generator seeded from (`seed`, kind, `index`) alone, so
 /// any case can be drawn again on its own, without shrinking (each try runs processes, shrinking would take long;
 /// the reproducer is saved instead).
-pub fn draw(input: &Input, seed: u64, index: u64) -> Mutant {
+pub(crate) fn draw(input: &Input, seed: u64, index: u64) -> Mutant {
     let mut key = [0u8; 32];
     key[..8].copy_from_slice(&seed.to_le_bytes());
     key[8..16].copy_from_slice(&index.to_le_bytes());
@@ -50,7 +50,7 @@ pub fn draw(input: &Input, seed: u64, index: u64) -> Mutant {
 
 impl Mutant {
     /// The mutated input written to `dir` (under the kind's file name), with what each mutation did.
-    pub fn write(&self, input: &Input, dir: &Path) -> (PathBuf, Vec<String>) {
+    pub(crate) fn write(&self, input: &Input, dir: &Path) -> (PathBuf, Vec<String>) {
         let path = dir.join(self.kind.file_name());
         input.copy_to(&path);
         let mut bytes = if self.kind.is_store() { Vec::new() } else { std::fs::read(&path).unwrap() };
@@ -69,7 +69,7 @@ impl Mutant {
     }
 
     /// Each mutation's label.
-    pub fn labels(&self, input: &Input) -> Vec<String> {
+    pub(crate) fn labels(&self, input: &Input) -> Vec<String> {
         self.mutations
             .iter()
             .map(|m| match m {
@@ -81,7 +81,7 @@ impl Mutant {
 
     /// The class of the mutant's damage, for grouping failures: its mutation's label, or one class for all
     /// combinations (their example lists the mutations).
-    pub fn label(&self, input: &Input) -> String {
+    pub(crate) fn label(&self, input: &Input) -> String {
         match self.labels(input).as_slice() {
             [one] => one.clone(),
             _ => "several mutations".to_string(),
@@ -116,24 +116,24 @@ fn commands(kind: Kind, input: &Path, out: &Path) -> Vec<(&'static str, Vec<Stri
 }
 
 /// The name of the check of a store that `convert` wrote, among the commands' names.
-pub const VALIDATE_OUTPUT: &str = "validate of the converted store";
+pub(crate) const VALIDATE_OUTPUT: &str = "validate of the converted store";
 
 /// One thing wrong with one command on one mutant.
 #[derive(Debug, Clone)]
-pub struct Failure {
+pub(crate) struct Failure {
     pub command: &'static str,
     pub symptom: Symptom,
 }
 
 /// What exercising a mutant gave.
-pub struct Exercised {
+pub(crate) struct Exercised {
     /// Commands run, including `validate` of converted stores.
     pub runs: usize,
     pub failures: Vec<Failure>,
 }
 
 /// Runs every command on the mutant, in a fresh folder holding only it and the output path, and judges each run.
-pub fn exercise(input: &Input, mutant: &Mutant) -> Exercised {
+pub(crate) fn exercise(input: &Input, mutant: &Mutant) -> Exercised {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("work");
     let logs = dir.path().join("logs");
@@ -177,7 +177,7 @@ pub fn exercise(input: &Input, mutant: &Mutant) -> Exercised {
 
 /// Writes the mutant to `root/<kind>-<seed>-<index>/` with a README of what was done and what went wrong; returns
 /// the command line of each failure, on the saved mutant.
-pub fn save_reproducer(input: &Input, mutant: &Mutant, failures: &[Failure], root: &Path) -> Vec<String> {
+pub(crate) fn save_reproducer(input: &Input, mutant: &Mutant, failures: &[Failure], root: &Path) -> Vec<String> {
     let dir = root.join(format!("{}-{}-{}", mutant.kind.name(), mutant.seed, mutant.index));
     if dir.exists() {
         std::fs::remove_dir_all(&dir).unwrap();

@@ -6,7 +6,7 @@ use crate::common::{run, sample};
 use crate::mutate_store::StoreFiles;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
+pub(crate) enum Kind {
     Netcdf3,
     Netcdf4,
     ZarrV2,
@@ -14,9 +14,9 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Netcdf3, Kind::Netcdf4, Kind::ZarrV2, Kind::ZarrV3];
+    pub(crate) const ALL: [Kind; 4] = [Kind::Netcdf3, Kind::Netcdf4, Kind::ZarrV2, Kind::ZarrV3];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Netcdf3 => "netcdf3",
             Kind::Netcdf4 => "netcdf4",
@@ -25,12 +25,12 @@ impl Kind {
         }
     }
 
-    pub fn is_store(self) -> bool {
+    pub(crate) fn is_store(self) -> bool {
         matches!(self, Kind::ZarrV2 | Kind::ZarrV3)
     }
 
     /// The mutant's name in its folder: a `.zarr` store or a `.nc` file, as users name them.
-    pub fn file_name(self) -> &'static str {
+    pub(crate) fn file_name(self) -> &'static str {
         if self.is_store() { "input.zarr" } else { "input.nc" }
     }
 }
@@ -45,7 +45,7 @@ const ZARR_V3_SOURCE: &str = "iberia/reanalysis_NCEP-R1/tas_day_NCEP-R1_iberia_D
 const ZARR_V3_CHUNK_BYTES: &str = "65536";
 
 /// A prepared input: the original file or store, its length (files) or its files (stores).
-pub struct Input {
+pub(crate) struct Input {
     pub kind: Kind,
     pub path: PathBuf,
     pub len: usize,
@@ -54,7 +54,7 @@ pub struct Input {
 
 impl Input {
     /// The input of `kind`; the Zarr v3 store is written into `scratch` by `downscale convert`.
-    pub fn prepare(kind: Kind, scratch: &Path) -> Input {
+    pub(crate) fn prepare(kind: Kind, scratch: &Path) -> Input {
         let path = match kind {
             Kind::Netcdf3 => PathBuf::from(sample(NETCDF3)),
             Kind::Netcdf4 => PathBuf::from(sample(NETCDF4)),
@@ -86,7 +86,7 @@ impl Input {
     }
 
     /// A copy of the input at `dest`.
-    pub fn copy_to(&self, dest: &Path) {
+    pub(crate) fn copy_to(&self, dest: &Path) {
         if self.kind.is_store() {
             for relative in self.files.metadata.iter().chain(&self.files.chunks) {
                 let target = dest.join(relative);

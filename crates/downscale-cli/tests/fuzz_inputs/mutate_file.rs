@@ -14,7 +14,7 @@ const HEADER_BYTES: usize = 4096;
 const EXTREMES: [u64; 8] = [0, u64::MAX, 1 << 31, (1 << 31) - 1, u32::MAX as u64, 1 << 32, 1 << 62, 1 << 63];
 
 #[derive(Debug, Clone)]
-pub enum FileMutation {
+pub(crate) enum FileMutation {
     /// XOR the byte at `at` with a non-zero mask.
     Flip {
         at: usize,
@@ -47,7 +47,7 @@ pub enum FileMutation {
 }
 
 /// One mutation of a file `len` bytes long.
-pub fn strategy(len: usize) -> impl Strategy<Value = FileMutation> {
+pub(crate) fn strategy(len: usize) -> impl Strategy<Value = FileMutation> {
     let header = len.min(HEADER_BYTES);
     let at = prop_oneof![3 => 0..header, 1 => 0..len];
     // Cuts anywhere, in the header, and by a few bytes only (a copy that stopped just short).
@@ -67,7 +67,7 @@ pub fn strategy(len: usize) -> impl Strategy<Value = FileMutation> {
 impl FileMutation {
     /// Applies the mutation to `bytes`, clamping offsets to the current length (an earlier mutation may have cut
     /// the file); returns what was done, for reports.
-    pub fn apply(&self, bytes: &mut Vec<u8>) -> String {
+    pub(crate) fn apply(&self, bytes: &mut Vec<u8>) -> String {
         let len = bytes.len();
         let clamp = |at: usize| at.min(len.saturating_sub(1));
         match self {
@@ -107,7 +107,7 @@ impl FileMutation {
     }
 
     /// A short name of the kind of mutation, grouping failures into classes.
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             FileMutation::Flip { .. } => "byte flip",
             FileMutation::Set { .. } => "byte set",
@@ -121,7 +121,7 @@ impl FileMutation {
     /// Whether the mutation, alone on a file `len` bytes long, certainly leaves it too short for what its header
     /// places in it, which the pre-flight must refuse: it removes at least 4 bytes (a classic file may lack the
     /// padding of its last record, 3 bytes at most; the samples end exactly at their HDF5 end-of-file address).
-    pub fn removes_data(&self, len: usize) -> bool {
+    pub(crate) fn removes_data(&self, len: usize) -> bool {
         let removed = match self {
             FileMutation::Truncate { keep } => len.saturating_sub(*keep),
             FileMutation::Delete { at, len: count } => (*count).min(len.saturating_sub(*at)),

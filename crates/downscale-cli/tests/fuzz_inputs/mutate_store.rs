@@ -103,7 +103,7 @@ fn hostile_values() -> Vec<Value> {
 }
 
 #[derive(Debug, Clone)]
-pub enum JsonBreakage {
+pub(crate) enum JsonBreakage {
     /// Cut the text before its closing bracket, at this fraction (per mille) of it.
     Cut(u16),
     Empty,
@@ -117,7 +117,7 @@ pub enum JsonBreakage {
 }
 
 #[derive(Debug, Clone)]
-pub enum ChunkEdit {
+pub(crate) enum ChunkEdit {
     Delete,
     Empty,
     /// Keep this fraction (per mille) of the bytes, at least one byte fewer than all.
@@ -127,7 +127,7 @@ pub enum ChunkEdit {
 }
 
 #[derive(Debug, Clone)]
-pub enum StoreMutation {
+pub(crate) enum StoreMutation {
     /// Put an extreme number in place of an element of a `shape`, `chunks` or `chunk_shape` list.
     Resize {
         file: usize,
@@ -159,7 +159,7 @@ pub enum StoreMutation {
 }
 
 /// One mutation of a store.
-pub fn strategy() -> impl Strategy<Value = StoreMutation> {
+pub(crate) fn strategy() -> impl Strategy<Value = StoreMutation> {
     let per_mille = 0..1000u16;
     let breakage = prop_oneof![
         per_mille.clone().prop_map(JsonBreakage::Cut),
@@ -189,7 +189,7 @@ pub fn strategy() -> impl Strategy<Value = StoreMutation> {
 
 /// The files of a store, relative to its root and sorted: metadata documents and chunks.
 #[derive(Debug, Clone)]
-pub struct StoreFiles {
+pub(crate) struct StoreFiles {
     pub metadata: Vec<String>,
     pub chunks: Vec<String>,
     /// A v3 root `zarr.json` holding every array's metadata, which readers use instead of the arrays' own documents.
@@ -197,7 +197,7 @@ pub struct StoreFiles {
 }
 
 impl StoreFiles {
-    pub fn list(root: &Path) -> StoreFiles {
+    pub(crate) fn list(root: &Path) -> StoreFiles {
         let mut files = Vec::new();
         let mut pending = vec![root.to_path_buf()];
         while let Some(dir) = pending.pop() {
@@ -223,20 +223,20 @@ fn is_metadata(relative: &str) -> bool {
 }
 
 /// The array a store file belongs to (`None` for the root's files).
-pub fn array_of(relative: &str) -> Option<&str> {
+pub(crate) fn array_of(relative: &str) -> Option<&str> {
     relative.split_once('/').map(|(array, _)| array)
 }
 
 /// Where a metadata document stands: the root group's own, an array's definition, or attributes and consolidated
 /// copies (whose loss leaves a readable store).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MetadataRole {
+pub(crate) enum MetadataRole {
     Root,
     Array,
     Other,
 }
 
-pub fn metadata_role(relative: &str) -> MetadataRole {
+pub(crate) fn metadata_role(relative: &str) -> MetadataRole {
     match (array_of(relative), relative.rsplit('/').next().unwrap_or(relative)) {
         (None, ".zgroup" | "zarr.json") => MetadataRole::Root,
         (Some(_), ".zarray" | "zarr.json") => MetadataRole::Array,
@@ -324,7 +324,7 @@ fn per_mille_of(len: usize, per_mille: u16) -> usize {
 
 impl StoreMutation {
     /// The store file the mutation changes, resolved against `files`.
-    pub fn target<'a>(&self, files: &'a StoreFiles) -> Option<&'a str> {
+    pub(crate) fn target<'a>(&self, files: &'a StoreFiles) -> Option<&'a str> {
         let pick = |list: &'a [String], n: usize| list.get(n % list.len().max(1)).map(String::as_str);
         match self {
             StoreMutation::Resize { file, .. }
@@ -337,7 +337,7 @@ impl StoreMutation {
     }
 
     /// Applies the mutation to the store at `root`, listed as `files`; returns what was done, for reports.
-    pub fn apply(&self, root: &Path, files: &StoreFiles) -> String {
+    pub(crate) fn apply(&self, root: &Path, files: &StoreFiles) -> String {
         let Some(target) = self.target(files) else { return "nothing (no such file)".to_string() };
         let path = root.join(target);
         if !path.exists() {
@@ -396,7 +396,7 @@ impl StoreMutation {
     }
 
     /// A short name of the kind of mutation, grouping failures into classes.
-    pub fn label(&self, files: &StoreFiles) -> String {
+    pub(crate) fn label(&self, files: &StoreFiles) -> String {
         let target = self.target(files).unwrap_or("-");
         let name = target.rsplit('/').next().unwrap_or(target);
         match self {
@@ -422,7 +422,7 @@ impl StoreMutation {
 impl StoreFiles {
     /// A mutation putting `value` at the `shape`/`chunks` element `path` (as reports show it, `.shape[0]`) of the
     /// metadata document `target` of the store at `root`: a fixed case, where the fuzzer draws its numbers.
-    pub fn resize(&self, root: &Path, target: &str, path: &str, value: Value) -> StoreMutation {
+    pub(crate) fn resize(&self, root: &Path, target: &str, path: &str, value: Value) -> StoreMutation {
         let file = self.metadata.iter().position(|m| m == target).expect("a metadata document of the store");
         let doc: Value = serde_json::from_slice(&std::fs::read(root.join(target)).unwrap()).unwrap();
         let geometry: Vec<_> = all_paths(&doc).into_iter().filter(|(_, _, g)| *g).collect();
@@ -431,7 +431,7 @@ impl StoreFiles {
     }
 
     /// A mutation applying `edit` to the chunk `target`.
-    pub fn chunk(&self, target: &str, edit: ChunkEdit) -> StoreMutation {
+    pub(crate) fn chunk(&self, target: &str, edit: ChunkEdit) -> StoreMutation {
         StoreMutation::Chunk {
             chunk: self.chunks.iter().position(|c| c == target).expect("a chunk of the store"),
             edit,
@@ -439,7 +439,7 @@ impl StoreFiles {
     }
 
     /// A mutation breaking the JSON of the metadata document `target` as `how` says.
-    pub fn break_json(&self, target: &str, how: JsonBreakage) -> StoreMutation {
+    pub(crate) fn break_json(&self, target: &str, how: JsonBreakage) -> StoreMutation {
         StoreMutation::BreakJson {
             file: self.metadata.iter().position(|m| m == target).expect("a metadata document of the store"),
             how,
@@ -447,7 +447,7 @@ impl StoreFiles {
     }
 
     /// A mutation deleting the metadata document `target`.
-    pub fn delete(&self, target: &str) -> StoreMutation {
+    pub(crate) fn delete(&self, target: &str) -> StoreMutation {
         StoreMutation::DeleteMetadata {
             file: self.metadata.iter().position(|m| m == target).expect("a metadata document of the store"),
         }
@@ -455,7 +455,7 @@ impl StoreFiles {
 }
 
 /// The data variable of every store sample; the other arrays are its coordinates.
-pub const DATA_VARIABLE: &str = "tas";
+pub(crate) const DATA_VARIABLE: &str = "tas";
 
 fn all_paths(doc: &Value) -> Vec<(Vec<Step>, bool, bool)> {
     let mut found = Vec::new();
@@ -508,14 +508,14 @@ fn shorten(value: &Value) -> String {
 /// fill values: a constant time axis), unless readers take the definition from consolidated metadata instead (v2
 /// `.zmetadata` is not read; a v3 root holding consolidated metadata is). Edited values are not judged: many are
 /// valid.
-pub struct Damage {
+pub(crate) struct Damage {
     pub inspect: bool,
     pub convert: bool,
     pub validate: bool,
 }
 
 impl StoreMutation {
-    pub fn damage(&self, files: &StoreFiles) -> Damage {
+    pub(crate) fn damage(&self, files: &StoreFiles) -> Damage {
         let target = self.target(files).unwrap_or_default();
         let coordinate = array_of(target).is_some_and(|a| a != DATA_VARIABLE);
         let role = metadata_role(target);

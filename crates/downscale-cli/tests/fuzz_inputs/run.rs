@@ -16,25 +16,25 @@ const TIMEOUT: Duration = Duration::from_secs(15);
 const MEMORY_LIMIT_BYTES: u64 = 4 << 30;
 
 /// Exit code of every error (`main.rs`), and `validate`'s for an incomplete store.
-pub const ERROR_EXIT: i32 = 2;
-pub const INCOMPLETE_EXIT: i32 = 1;
+pub(crate) const ERROR_EXIT: i32 = 2;
+pub(crate) const INCOMPLETE_EXIT: i32 = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
+pub(crate) enum Ending {
     Exited(i32),
     Signal(i32),
     Hung,
 }
 
 /// One command's run.
-pub struct Run {
+pub(crate) struct Run {
     pub ending: Ending,
     pub stderr: String,
 }
 
 /// What was wrong with a run; `label` names the class, `detail` the evidence.
 #[derive(Debug, Clone)]
-pub struct Symptom {
+pub(crate) struct Symptom {
     pub label: &'static str,
     pub detail: String,
 }
@@ -45,7 +45,7 @@ fn symptom(label: &'static str, detail: impl Into<String>) -> Symptom {
 
 /// Runs the binary with `args` in `cwd` (so a stray relative write lands where the snapshot sees it), its output in
 /// files under `logs` (a pipe that nobody reads while polling could block it), killed after [`TIMEOUT`].
-pub fn run(args: &[String], cwd: &Path, logs: &Path) -> Run {
+pub(crate) fn run(args: &[String], cwd: &Path, logs: &Path) -> Run {
     let stdout_path = logs.join("stdout");
     let stderr_path = logs.join("stderr");
     let mut command = crate::common::downscale();
@@ -88,7 +88,7 @@ pub fn run(args: &[String], cwd: &Path, logs: &Path) -> Run {
 /// (no signal, no hang), without a panic, with 0, 2 for an error or `extra_code`; a failure is one `error: ` line
 /// (after any `warning: ` lines) without control characters; a success prints nothing but warnings there. Only the
 /// most severe breach is returned: a panic also breaks the exit code and the one-line rule.
-pub fn judge(run: &Run, extra_code: Option<i32>) -> Option<Symptom> {
+pub(crate) fn judge(run: &Run, extra_code: Option<i32>) -> Option<Symptom> {
     let code = match run.ending {
         Ending::Signal(signal) => return Some(symptom("killed by a signal", format!("signal {signal}"))),
         Ending::Hung => return Some(symptom("hang", format!("still running after {} s", TIMEOUT.as_secs()))),
@@ -117,16 +117,16 @@ pub fn judge(run: &Run, extra_code: Option<i32>) -> Option<Symptom> {
 }
 
 /// The start of `text`, on one line, for reports.
-pub fn excerpt(text: &str) -> String {
+pub(crate) fn excerpt(text: &str) -> String {
     let flat = text.trim_end().replace('\n', "\\n");
     if flat.chars().count() > 300 { format!("{}...", flat.chars().take(300).collect::<String>()) } else { flat }
 }
 
 /// What a folder holds: every file's content hash and every folder, by relative path.
-pub type Snapshot = BTreeMap<PathBuf, Option<u64>>;
+pub(crate) type Snapshot = BTreeMap<PathBuf, Option<u64>>;
 
 /// A snapshot of `root`, leaving out `skip` (the output path) and everything under it.
-pub fn snapshot(root: &Path, skip: &Path) -> Snapshot {
+pub(crate) fn snapshot(root: &Path, skip: &Path) -> Snapshot {
     let mut found = Snapshot::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -151,7 +151,7 @@ pub fn snapshot(root: &Path, skip: &Path) -> Snapshot {
 }
 
 /// The paths that differ between two snapshots, as one symptom (none when equal).
-pub fn compare(before: &Snapshot, after: &Snapshot) -> Option<Symptom> {
+pub(crate) fn compare(before: &Snapshot, after: &Snapshot) -> Option<Symptom> {
     let mut changed: Vec<String> = Vec::new();
     for (path, hash) in before {
         match after.get(path) {
@@ -165,12 +165,12 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Option<Symptom> {
 }
 
 /// A success where the input is certainly damaged.
-pub fn accepted_damage(run: &Run) -> Option<Symptom> {
+pub(crate) fn accepted_damage(run: &Run) -> Option<Symptom> {
     (run.ending == Ending::Exited(0)).then(|| symptom("exit 0 on damaged input", "the damaged input was accepted"))
 }
 
 /// `validate` of a store that `convert` just wrote, which must be complete.
-pub fn output_incomplete(run: &Run) -> Option<Symptom> {
+pub(crate) fn output_incomplete(run: &Run) -> Option<Symptom> {
     (run.ending != Ending::Exited(0))
         .then(|| symptom("converted store does not validate", format!("{:?}: {}", run.ending, excerpt(&run.stderr))))
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use downscale_config::{ConfigError, Source};
+use downscale_config::{ConfigError, ValueOrigin};
 
 use crate::fixture::Fixture;
 
@@ -44,7 +44,7 @@ fn a_missing_variable_names_the_key_variable_and_source() {
         ConfigError::MissingVariable {
             key: "storage.scratch.uri".into(),
             variable: "SCRATCH_ROOT".into(),
-            from: Source::File(path.clone()),
+            from: ValueOrigin::File(path.clone()),
         }
     );
     assert_eq!(

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 
 use downscale_config::{Config, ConfigError, Sources, load};
 
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub dir: tempfile::TempDir,
     pub sources: Sources,
 }
 
 impl Fixture {
-    pub fn new() -> Fixture {
+    pub(crate) fn new() -> Fixture {
         let dir = tempfile::tempdir().expect("temporary directory");
         let sources = Sources {
             system_dir: Some(dir.path().join("etc")),
@@ -23,37 +23,37 @@ impl Fixture {
 
     /// Writes `text` to `relative` under the fixture directory (creating
     /// parents) and returns the full path.
-    pub fn write(&self, relative: &str, text: &str) -> PathBuf {
+    pub(crate) fn write(&self, relative: &str, text: &str) -> PathBuf {
         let path = self.dir.path().join(relative);
         std::fs::create_dir_all(path.parent().expect("parent")).expect("create parent");
         std::fs::write(&path, text).expect("write file");
         path
     }
 
-    pub fn path(&self, relative: &str) -> PathBuf {
+    pub(crate) fn path(&self, relative: &str) -> PathBuf {
         self.dir.path().join(relative)
     }
 
-    pub fn env(&mut self, name: &str, value: &str) -> &mut Fixture {
+    pub(crate) fn env(&mut self, name: &str, value: &str) -> &mut Fixture {
         self.sources.env.insert(name.to_owned(), value.to_owned());
         self
     }
 
-    pub fn set(&mut self, text: &str) -> &mut Fixture {
+    pub(crate) fn set(&mut self, text: &str) -> &mut Fixture {
         self.sources.overrides.push(text.to_owned());
         self
     }
 
-    pub fn config_file(&mut self, path: &Path) -> &mut Fixture {
+    pub(crate) fn config_file(&mut self, path: &Path) -> &mut Fixture {
         self.sources.files.push(path.to_owned());
         self
     }
 
-    pub fn load(&self) -> Config {
+    pub(crate) fn load(&self) -> Config {
         load(&self.sources).unwrap_or_else(|e| panic!("load failed: {e}"))
     }
 
-    pub fn error(&self) -> ConfigError {
+    pub(crate) fn error(&self) -> ConfigError {
         match load(&self.sources) {
             Ok(config) => panic!("load succeeded: {}", config.show_text()),
             Err(e) => e,

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use downscale_config::{MAX_DEPTH, Source};
+use downscale_config::{MAX_DEPTH, ValueOrigin};
 
 use crate::fixture::Fixture;
 
@@ -125,5 +125,5 @@ fn resource_settings_out_of_range_name_the_key_and_source() {
     // A share of RAM is a form, not a size: accepted as before.
     let mut fixture = Fixture::new();
     fixture.set("runtimes.local.memory_limit=1%");
-    assert_eq!(fixture.load().get("runtimes.local.memory_limit").map(|e| &e.source), Some(&Source::Set));
+    assert_eq!(fixture.load().get("runtimes.local.memory_limit").map(|e| &e.source), Some(&ValueOrigin::Set));
 }

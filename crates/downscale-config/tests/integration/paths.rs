@@ -1,7 +1,7 @@
 //! Relative paths: from a configuration file they are taken from the file's folder, from anywhere else from the
 //! working directory; `show` says where each one points, and messages say where a path came from.
 
-use downscale_config::{Config, Source, variable_for};
+use downscale_config::{Config, ValueOrigin, variable_for};
 use serde_json::json;
 
 use crate::fixture::Fixture;
@@ -35,7 +35,7 @@ fn relative_paths_in_a_file_are_taken_from_its_folder() {
     // The entry keeps the value as written and its source, with the resolved path beside them.
     let entry = config.get("data_catalog.model").unwrap();
     assert_eq!(entry.value, json!("../catalogs/cmip.json"));
-    assert_eq!(entry.source, Source::File(file.clone()));
+    assert_eq!(entry.source, ValueOrigin::File(file.clone()));
     assert_eq!(entry.resolved.as_deref(), Some(format!("{project}/catalogs/cmip.json").as_str()));
     assert_eq!(config.get("storage.intermediate.uri").unwrap().resolved, None);
     assert_eq!(config.get("storage.scratch.uri").unwrap().resolved, None);
@@ -133,7 +133,7 @@ fn the_variable_a_hint_names_sets_the_key() {
         fixture.env(&name, value);
         let config = fixture.load();
         let entry = config.get(key).unwrap();
-        assert_eq!(entry.source, Source::Env(name.clone()), "{key}");
+        assert_eq!(entry.source, ValueOrigin::Env(name.clone()), "{key}");
         assert_eq!(config.expand(key).unwrap(), value, "{key}");
     }
 }

@@ -2,12 +2,12 @@
 
 use std::path::PathBuf;
 
-use downscale_config::{MemoryLimit, RuntimeKind, Source};
+use downscale_config::{MemoryLimit, RuntimeKind, ValueOrigin};
 use serde_json::json;
 
 use crate::fixture::Fixture;
 
-fn source(fixture: &Fixture, key: &str) -> Source {
+fn source(fixture: &Fixture, key: &str) -> ValueOrigin {
     let config = fixture.load();
     config.get(key).unwrap_or_else(|| panic!("no entry {key}")).source.clone()
 }
@@ -37,7 +37,7 @@ fn defaults_apply_when_nothing_is_configured() {
     assert_eq!(dask.scheduler_address, None);
     assert_eq!((dask.n_workers, dask.threads_per_worker), (4, 1));
     assert_eq!(dask.memory_limit, MemoryLimit::Bytes(4 << 30));
-    assert!(config.entries().iter().all(|entry| entry.source == Source::Default));
+    assert!(config.entries().iter().all(|entry| entry.source == ValueOrigin::Default));
     assert!(config.ignored_environment().is_empty());
 }
 
@@ -48,8 +48,8 @@ fn yaml_file_overrides_default() {
     let config = fixture.load();
     assert!(!config.settings().run_options.use_cache);
     assert_eq!(config.settings().runtime, Some(RuntimeKind::Slurm));
-    assert_eq!(config.get("run_options.use_cache").unwrap().source, Source::File(path));
-    assert_eq!(config.get("run_options.generate_pyramids").unwrap().source, Source::Default);
+    assert_eq!(config.get("run_options.use_cache").unwrap().source, ValueOrigin::File(path));
+    assert_eq!(config.get("run_options.generate_pyramids").unwrap().source, ValueOrigin::Default);
 }
 
 #[test]
@@ -63,7 +63,7 @@ fn files_in_one_directory_merge_in_file_name_order() {
     let in_etc = |name: &str| fixture.path("etc").join(name).display().to_string();
     assert_eq!(config.settings().data_catalog.model, in_etc("late.json"));
     assert_eq!(config.settings().data_catalog.obs, in_etc("early-obs.json"));
-    assert_eq!(config.get("data_catalog.obs").unwrap().source, Source::File(early));
+    assert_eq!(config.get("data_catalog.obs").unwrap().source, ValueOrigin::File(early));
 }
 
 #[test]
@@ -72,16 +72,16 @@ fn system_then_user_then_downscale_config_then_command_line_files() {
     let yaml = |n: u32| format!("runtimes:\n  dask:\n    n_workers: {n}\n");
     let system = fixture.write("etc/a.yaml", &yaml(1));
     assert_eq!(fixture.load().settings().runtimes.dask.n_workers, 1);
-    assert_eq!(source(&fixture, "runtimes.dask.n_workers"), Source::File(system));
+    assert_eq!(source(&fixture, "runtimes.dask.n_workers"), ValueOrigin::File(system));
 
     let user = fixture.write("user/a.yaml", &yaml(2));
     assert_eq!(fixture.load().settings().runtimes.dask.n_workers, 2);
-    assert_eq!(source(&fixture, "runtimes.dask.n_workers"), Source::File(user));
+    assert_eq!(source(&fixture, "runtimes.dask.n_workers"), ValueOrigin::File(user));
 
     let named = fixture.write("named.yaml", &yaml(3));
     fixture.env("DOWNSCALE_CONFIG", named.to_str().unwrap());
     assert_eq!(fixture.load().settings().runtimes.dask.n_workers, 3);
-    assert_eq!(source(&fixture, "runtimes.dask.n_workers"), Source::File(named));
+    assert_eq!(source(&fixture, "runtimes.dask.n_workers"), ValueOrigin::File(named));
 
     let first = fixture.write("cli-1.yaml", &yaml(4));
     let second = fixture.write("cli-2.yaml", &yaml(5));
@@ -89,7 +89,7 @@ fn system_then_user_then_downscale_config_then_command_line_files() {
     assert_eq!(fixture.load().settings().runtimes.dask.n_workers, 4);
     fixture.config_file(&second);
     assert_eq!(fixture.load().settings().runtimes.dask.n_workers, 5);
-    assert_eq!(source(&fixture, "runtimes.dask.n_workers"), Source::File(second));
+    assert_eq!(source(&fixture, "runtimes.dask.n_workers"), ValueOrigin::File(second));
     assert!(fixture.load().ignored_environment().is_empty(), "DOWNSCALE_CONFIG is not reported as ignored");
 }
 
@@ -102,7 +102,7 @@ fn environment_overrides_yaml() {
     assert_eq!(config.settings().storage.results.uri, "s3://from-env/x");
     assert_eq!(
         config.get("storage.results.uri").unwrap().source,
-        Source::Env("DOWNSCALE_STORAGE__RESULTS__URI".into())
+        ValueOrigin::Env("DOWNSCALE_STORAGE__RESULTS__URI".into())
     );
 }
 
@@ -113,7 +113,7 @@ fn set_overrides_environment_and_later_set_wins() {
     assert_eq!(fixture.load().settings().runtimes.local.threads, 3);
     fixture.set("runtimes.local.threads=5");
     assert_eq!(fixture.load().settings().runtimes.local.threads, 5);
-    assert_eq!(source(&fixture, "runtimes.local.threads"), Source::Set);
+    assert_eq!(source(&fixture, "runtimes.local.threads"), ValueOrigin::Set);
     fixture.set("runtimes.local.threads=6");
     assert_eq!(fixture.load().settings().runtimes.local.threads, 6);
 }
@@ -125,10 +125,10 @@ fn scoped_override_beats_set() {
     let guard = downscale_config::set([("run_options.use_cache", "false")]).unwrap();
     let config = fixture.load();
     assert!(!config.settings().run_options.use_cache);
-    assert_eq!(config.get("run_options.use_cache").unwrap().source, Source::Api);
+    assert_eq!(config.get("run_options.use_cache").unwrap().source, ValueOrigin::Api);
     drop(guard);
     assert!(fixture.load().settings().run_options.use_cache);
-    assert_eq!(source(&fixture, "run_options.use_cache"), Source::Set);
+    assert_eq!(source(&fixture, "run_options.use_cache"), ValueOrigin::Set);
 }
 
 #[test]
@@ -145,8 +145,8 @@ fn nested_keys_merge_across_layers() {
     assert_eq!(storage.intermediate.uri, "./downscale-output/intermediate");
     assert_eq!(storage.results.options.get("aws_endpoint").map(String::as_str), Some("http://localhost:9000"));
     assert_eq!(storage.results.options.get("allow_http").map(String::as_str), Some("true"));
-    assert_eq!(config.get("storage.results.options.aws_endpoint").unwrap().source, Source::File(file));
-    assert_eq!(config.get("storage.intermediate.uri").unwrap().source, Source::Default);
+    assert_eq!(config.get("storage.results.options.aws_endpoint").unwrap().source, ValueOrigin::File(file));
+    assert_eq!(config.get("storage.intermediate.uri").unwrap().source, ValueOrigin::Default);
     assert_eq!(config.get("storage.intermediate.options").unwrap().value, json!({}));
 }
 
@@ -192,7 +192,7 @@ fn environment_values_are_typed_like_yaml_scalars() {
     assert_eq!(s.runtimes.slurm.time_limit, "90");
     assert_eq!(s.runtimes.dask.memory_limit, MemoryLimit::Bytes(8_000_000_000));
     assert_eq!(s.runtime, None);
-    assert_eq!(config.get("runtime").unwrap().source, Source::Env("DOWNSCALE_RUNTIME".into()));
+    assert_eq!(config.get("runtime").unwrap().source, ValueOrigin::Env("DOWNSCALE_RUNTIME".into()));
 }
 
 #[test]
@@ -215,12 +215,12 @@ fn each_key_reports_its_own_source() {
     let _guard = downscale_config::set([("runtime", "ci")]).unwrap();
     let config = fixture.load();
     let expected = [
-        ("data_catalog.model", Source::File(system)),
-        ("data_catalog.obs", Source::File(user)),
-        ("runtimes.ci.threads", Source::Env("DOWNSCALE_RUNTIMES__CI__THREADS".into())),
-        ("runtimes.dask.n_workers", Source::Set),
-        ("runtime", Source::Api),
-        ("runtimes.ci.memory_limit", Source::Default),
+        ("data_catalog.model", ValueOrigin::File(system)),
+        ("data_catalog.obs", ValueOrigin::File(user)),
+        ("runtimes.ci.threads", ValueOrigin::Env("DOWNSCALE_RUNTIMES__CI__THREADS".into())),
+        ("runtimes.dask.n_workers", ValueOrigin::Set),
+        ("runtime", ValueOrigin::Api),
+        ("runtimes.ci.memory_limit", ValueOrigin::Default),
     ];
     for (key, source) in expected {
         assert_eq!(config.get(key).map(|e| &e.source), Some(&source), "{key}");

@@ -21,16 +21,20 @@ use crate::error::{DataError, Result};
 use crate::location::Location;
 
 pub use isolated_open::{PROBE_VARIABLE, isolate_netcdf4_opens, probe_here};
-pub use netcdf_file::NetcdfFile;
-pub use zarr_store::ZarrStore;
+pub(crate) use netcdf_file::NetcdfFile;
+pub(crate) use zarr_store::ZarrStore;
 pub(crate) use zarr_store::{StoreListing, check_chunk_shape, zarr_storage};
 
 /// The storage type of a variable, coarsened to what decoding needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RawKind {
+    /// 32-bit floats, read as they are.
     Float32,
+    /// 64-bit floats.
     Float64,
+    /// Integers of any width and sign, possibly packed (`scale_factor`, `add_offset`).
     Integer,
+    /// Strings: labels such as station names.
     Text,
     /// Compound, opaque, char arrays...: listed by `inspect`, never decoded.
     Other,
@@ -39,9 +43,13 @@ pub enum RawKind {
 /// A variable as stored: no CF interpretation yet.
 #[derive(Debug, Clone)]
 pub struct RawVariable {
+    /// The variable's name in the file.
     pub name: String,
+    /// Its dimensions, in stored order.
     pub dims: Vec<String>,
+    /// Their lengths.
     pub shape: Vec<usize>,
+    /// How its values are stored.
     pub kind: RawKind,
     /// Attributes as stored, including encoding ones (`_FillValue`, `scale_factor`, `units`, `calendar`).
     pub attrs: Attributes,
@@ -50,9 +58,13 @@ pub struct RawVariable {
 /// An opened dataset of either format. Datasets are shared between threads so that blocks of one variable can be
 /// read in parallel (libnetcdf calls are serialised by the netcdf crate's lock; Zarr reads are independent).
 pub trait RawDataset: Send + Sync {
+    /// Where the dataset is; errors name it.
     fn location(&self) -> &Location;
+    /// The format for people: `NetCDF` or `Zarr`.
     fn format_name(&self) -> &'static str;
+    /// The global attributes as stored.
     fn global_attrs(&self) -> &Attributes;
+    /// Every variable, coordinates and bounds included, in stored order.
     fn variables(&self) -> &[RawVariable];
     /// The stored hyperslab `start[i]..start[i] + count[i]` (one entry per stored dimension), converted to f32
     /// (float32 data read as is). The caller keeps the hyperslab inside the variable.
@@ -82,6 +94,7 @@ pub trait RawDataset: Send + Sync {
         Ok(())
     }
 
+    /// The variable named `name`; an error listing the variables there are when it is absent.
     fn variable(&self, name: &str) -> Result<&RawVariable> {
         self.variables().iter().find(|v| v.name == name).ok_or_else(|| DataError::MissingVariable {
             path: self.location().display.clone(),
@@ -103,7 +116,7 @@ pub(crate) static IO_RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(
 
 /// The on-disk format, recognised from content rather than file names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Netcdf,
     Zarr,
 }
@@ -145,7 +158,7 @@ fn check_local_input(path: &std::path::Path, display: &str) -> Result<()> {
 
 /// NetCDF classic files start with `CDF\x01|\x02|\x05`, NetCDF4 files with the HDF5 signature; Zarr stores are
 /// prefixes holding `zarr.json` (v3) or `.zgroup`/`.zarray` (v2).
-pub fn detect_format(location: &Location) -> Result<Format> {
+pub(crate) fn detect_format(location: &Location) -> Result<Format> {
     use object_store::ObjectStoreExt;
     if let Some(path) = &location.local_path {
         check_local_input(path, &location.display)?;

@@ -14,7 +14,8 @@ use crate::attrs::{AttrValue, Attributes};
 use crate::error::{DataError, Result};
 use crate::location::Location;
 
-pub struct NetcdfFile {
+/// A NetCDF file (classic or NetCDF-4) opened through libnetcdf, after the checks libnetcdf does not make.
+pub(crate) struct NetcdfFile {
     location: Location,
     file: netcdf::File,
     global_attrs: Attributes,
@@ -54,7 +55,8 @@ fn set_chunk_cache() {
 }
 
 impl NetcdfFile {
-    pub fn open(location: &Location) -> Result<Self> {
+    /// Opens the file at `location` (a remote one is downloaded first), refusing a damaged one.
+    pub(crate) fn open(location: &Location) -> Result<Self> {
         let (path, download) = match &location.local_path {
             Some(path) => (path.clone(), None),
             None => {

@@ -42,7 +42,8 @@ struct ZarrVariable {
     data_type: String,
 }
 
-pub struct ZarrStore {
+/// A Zarr v2 or v3 store, its arrays checked against its consolidated metadata and stored keys.
+pub(crate) struct ZarrStore {
     location: Location,
     listing: StoreListing,
     global_attrs: Attributes,
@@ -51,7 +52,8 @@ pub struct ZarrStore {
 }
 
 impl ZarrStore {
-    pub fn open(location: &Location) -> Result<Self> {
+    /// Opens the store at `location`, refusing one whose arrays and metadata disagree.
+    pub(crate) fn open(location: &Location) -> Result<Self> {
         let read_err = |e: &dyn std::fmt::Display| DataError::read(&location.display, e);
         let storage = zarr_storage(location);
         let group = Group::open(storage.clone(), "/").map_err(|e| read_err(&e))?;

@@ -10,12 +10,19 @@ use super::{MICROS_PER_HOUR, MICROS_PER_MINUTE, MICROS_PER_SECOND};
 /// Field order makes the derived ordering chronological within a calendar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CfDateTime {
+    /// The year, astronomical numbering (year 0 exists); 1..=9999 where decoded.
     pub year: i32,
+    /// The month, 1..=12.
     pub month: u32,
+    /// The day of the month, 1..=31 (1..=30 in a 360-day calendar).
     pub day: u32,
+    /// The hour, 0..=23.
     pub hour: u32,
+    /// The minute, 0..=59.
     pub minute: u32,
+    /// The second, 0..=59 (CF calendars have no leap seconds).
     pub second: u32,
+    /// The microsecond, 0..=999999: cftime's resolution.
     pub microsecond: u32,
 }
 

@@ -11,11 +11,17 @@ use super::{
 /// The unit of a CF time coordinate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeUnit {
+    /// 86,400 seconds in every CF calendar (none has leap seconds).
     Days,
+    /// 3,600 seconds.
     Hours,
+    /// 60 seconds.
     Minutes,
+    /// The SI second.
     Seconds,
+    /// A thousandth of a second.
     Milliseconds,
+    /// A millionth of a second: cftime's resolution, and the finest a date here holds.
     Microseconds,
 }
 
@@ -80,7 +86,9 @@ impl fmt::Display for TimeUnit {
 /// calendar applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeUnits {
+    /// What one stored unit is.
     pub unit: TimeUnit,
+    /// The date stored as 0.
     pub reference: CfDateTime,
 }
 

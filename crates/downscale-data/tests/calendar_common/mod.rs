@@ -6,7 +6,7 @@ use downscale_data::calendar::CfDateTime;
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cftime_golden.csv");
 
 /// One data row of the golden file; `line` is its 1-based line number.
-pub struct Row {
+pub(crate) struct Row {
     pub line: usize,
     pub kind: String,
     pub calendar: String,
@@ -27,7 +27,7 @@ impl std::fmt::Display for Row {
     }
 }
 
-pub fn golden_rows() -> Vec<Row> {
+pub(crate) fn golden_rows() -> Vec<Row> {
     let text = std::fs::read_to_string(GOLDEN)
         .unwrap_or_else(|e| panic!("cannot read {GOLDEN} (regenerate with scripts/cftime_golden.py): {e}"));
     let mut rows = Vec::new();
@@ -72,10 +72,10 @@ pub fn golden_rows() -> Vec<Row> {
 }
 
 /// splitmix64: a tiny deterministic generator, so failures reproduce.
-pub struct Rng(pub u64);
+pub(crate) struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -84,7 +84,7 @@ impl Rng {
     }
 
     /// Uniform in `lo..=hi`.
-    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+    pub(crate) fn range(&mut self, lo: i64, hi: i64) -> i64 {
         lo + (self.next() % (hi - lo + 1) as u64) as i64
     }
 }

@@ -18,6 +18,7 @@ use serde::{Serialize, Serializer};
 pub struct UnknownValue {
     /// What the text should have been: `run state`, `task state` or `log level`.
     pub kind: &'static str,
+    /// The stored word this version does not know.
     pub value: String,
     /// Every text this version knows for `kind`.
     pub known: &'static [&'static str],
@@ -125,6 +126,7 @@ stored_as_text! {
 stored_as_text! {
     /// How much a recorded log line matters.
     pub enum LogLevel("log level") {
+        /// What happened: a task started, was found in the cache, ended.
         Info => "info",
         /// A failure that will be retried.
         Warn => "warn",

@@ -3,7 +3,7 @@
 
 use downscale_data::{DataArray, TimeAxis};
 use downscale_engine::TaskError;
-use downscale_methods::adjust::{Method, PointInputs, adjust_points};
+use downscale_methods::adjust::{BiasCorrection, PointInputs, adjust_points};
 use downscale_methods::series::TimeFacts;
 use ndarray::Array2;
 
@@ -32,7 +32,7 @@ fn matrix(array: &DataArray) -> Result<(Array2<f32>, TimeFacts), TaskError> {
 
 /// Adjusts `sim` with `method` trained on `reference` (observations on the model grid) and `hist`.
 pub fn correct_points(
-    method: &Method,
+    method: &BiasCorrection,
     reference: &DataArray,
     hist: &DataArray,
     sim: &DataArray,

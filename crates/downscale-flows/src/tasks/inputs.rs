@@ -19,6 +19,7 @@ use crate::tasks::blocks::map_time_blocks;
 pub struct Selection {
     /// The run's variable name (the output's name, whatever the file calls it).
     pub variable: String,
+    /// First and last year kept (calendar years, inclusive).
     pub years: [i32; 2],
     /// `[latmin, latmax, lonmin, lonmax]`.
     pub bbox: [f64; 4],

@@ -10,17 +10,23 @@ use downscale_engine::TaskError;
 use ndarray::{Array2, Array3, ArrayView3, Axis};
 use serde::{Deserialize, Serialize};
 
+/// The length of a summary's steps (the original's `month` and `year` stores).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Period {
+    /// Calendar months.
     Month,
+    /// Calendar years.
     Year,
 }
 
+/// How a summary combines the days of a period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Statistic {
+    /// The mean of the period's valid days (temperatures).
     Mean,
+    /// The total over the period (precipitation: mm day-1 summed to mm).
     Sum,
 }
 

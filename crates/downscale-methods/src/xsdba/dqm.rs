@@ -6,7 +6,8 @@ use std::borrow::Cow;
 
 use super::grouping::{Groups, window_length, window_means};
 use super::{
-    AdjustOptions, KindOps, Method, TrainOptions, TrainedModel, UniformSource, specialised, train_model, trained_api,
+    AdjustOptions, KindOps, TrainOptions, TrainedModel, UniformSource, XsdbaMethod, specialised, train_model,
+    trained_api,
 };
 use crate::error::Result;
 use crate::series::TimeSeries;
@@ -25,10 +26,13 @@ impl DetrendedQuantileMapping {
         hist: TimeSeries,
         random: &mut impl UniformSource,
     ) -> Result<TrainedDetrendedQuantileMapping> {
-        Ok(TrainedDetrendedQuantileMapping { model: train_model(Method::Detrended, options, reference, hist, random)? })
+        Ok(TrainedDetrendedQuantileMapping {
+            model: train_model(XsdbaMethod::Detrended, options, reference, hist, random)?,
+        })
     }
 }
 
+/// What DQM learnt from one training: apply it to any number of simulated series.
 #[derive(Debug, Clone)]
 pub struct TrainedDetrendedQuantileMapping {
     model: TrainedModel,

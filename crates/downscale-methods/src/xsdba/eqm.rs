@@ -4,7 +4,8 @@
 use super::grouping::Groups;
 use super::interpolation::FactorLookup;
 use super::{
-    AdjustOptions, KindOps, Method, TrainOptions, TrainedModel, UniformSource, specialised, train_model, trained_api,
+    AdjustOptions, KindOps, TrainOptions, TrainedModel, UniformSource, XsdbaMethod, specialised, train_model,
+    trained_api,
 };
 use crate::error::Result;
 use crate::series::TimeSeries;
@@ -21,10 +22,13 @@ impl EmpiricalQuantileMapping {
         hist: TimeSeries,
         random: &mut impl UniformSource,
     ) -> Result<TrainedEmpiricalQuantileMapping> {
-        Ok(TrainedEmpiricalQuantileMapping { model: train_model(Method::Empirical, options, reference, hist, random)? })
+        Ok(TrainedEmpiricalQuantileMapping {
+            model: train_model(XsdbaMethod::Empirical, options, reference, hist, random)?,
+        })
     }
 }
 
+/// What EQM learnt from one training: apply it to any number of simulated series.
 #[derive(Debug, Clone)]
 pub struct TrainedEmpiricalQuantileMapping {
     model: TrainedModel,

@@ -66,8 +66,10 @@ use statistics::{Scratch, nan_mean, quantiles_into};
 /// How factors relate the reference to the model: xsdba kind `'+'` or `'*'`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Kind {
+    /// Factors are differences, added: temperature-like variables.
     #[default]
     Additive,
+    /// Factors are ratios, multiplied: precipitation and other variables bounded at zero.
     Multiplicative,
 }
 
@@ -161,34 +163,46 @@ use specialised;
 /// How factors are interpolated between nodes (scipy `interp1d` kinds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Interp {
+    /// The factor of the nearest node: xsdba's default.
     #[default]
     Nearest,
+    /// Linear between the two nodes around the value.
     Linear,
 }
 
 /// The factor outside the trained range: the first/last factor, or NaN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Extrapolation {
+    /// The first or last node's factor: xsdba's default.
     #[default]
     Constant,
+    /// NaN, so values beyond what training saw are marked missing.
     Nan,
 }
 
 /// Which time steps share one model (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Grouping {
+    /// One model over all time steps.
     #[default]
     Time,
+    /// An independent model per calendar month.
     Month,
+    /// One model per day of year, each trained on the steps within a window around it.
     DayOfYear {
+        /// Width of the window in days, centred on the day (1 to [`MAX_WINDOW_DAYS`]).
         window: usize,
     },
 }
 
+/// What training takes, besides the samples. [`TrainOptions::check`] gives the ranges.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrainOptions {
+    /// Number of quantile nodes, at `(k - 0.5) / nquantiles` (1 to [`MAX_NQUANTILES`]; xsdba's default 20).
     pub nquantiles: usize,
+    /// Whether factors are differences or ratios.
     pub kind: Kind,
+    /// Which time steps share one model.
     pub group: Grouping,
     /// xsdba `adapt_freq_thresh`, in the data's units: adapt hist's frequency of values at or under it to the
     /// reference's in training, and the simulation's in adjustment.
@@ -201,15 +215,19 @@ impl Default for TrainOptions {
     }
 }
 
+/// How trained factors are applied to a simulated series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AdjustOptions {
+    /// Interpolation between nodes.
     pub interp: Interp,
+    /// The factor beyond the outer nodes.
     pub extrapolation: Extrapolation,
 }
 
 /// Uniform random numbers in [0, 1) for frequency adaptation and jitter. Implement it over numpy's legacy MT19937 to
 /// reproduce xsdba's draws exactly.
 pub trait UniformSource {
+    /// The next number, uniform in [0, 1).
     fn next_uniform(&mut self) -> f64;
 }
 
@@ -218,6 +236,7 @@ pub trait UniformSource {
 pub struct SeededUniform(StdRng);
 
 impl SeededUniform {
+    /// A source whose numbers depend only on `seed`, on every platform and thread count.
     pub fn new(seed: u64) -> Self {
         SeededUniform(StdRng::seed_from_u64(seed))
     }
@@ -270,18 +289,18 @@ impl GroupFactors {
 
 /// The three methods, for training differences and error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Method {
+enum XsdbaMethod {
     Empirical,
     Detrended,
     QuantileDelta,
 }
 
-impl Method {
+impl XsdbaMethod {
     fn name(self) -> &'static str {
         match self {
-            Method::Empirical => "xsdba EmpiricalQuantileMapping",
-            Method::Detrended => "xsdba DetrendedQuantileMapping",
-            Method::QuantileDelta => "xsdba QuantileDeltaMapping",
+            XsdbaMethod::Empirical => "xsdba EmpiricalQuantileMapping",
+            XsdbaMethod::Detrended => "xsdba DetrendedQuantileMapping",
+            XsdbaMethod::QuantileDelta => "xsdba QuantileDeltaMapping",
         }
     }
 }
@@ -289,7 +308,7 @@ impl Method {
 /// What the three trainings share; each method's public trained type wraps one.
 #[derive(Debug, Clone)]
 struct TrainedModel {
-    method: Method,
+    method: XsdbaMethod,
     kind: Kind,
     grouping: Grouping,
     nodes: Vec<f64>,
@@ -300,7 +319,7 @@ struct TrainedModel {
 }
 
 fn train_model(
-    method: Method,
+    method: XsdbaMethod,
     options: &TrainOptions,
     reference: TimeSeries,
     hist: TimeSeries,
@@ -323,7 +342,7 @@ fn train_model(
     let mut groups = Vec::with_capacity(keys.len());
     // Without frequency adaptation or DQM's normalisation, the samples are only read, and a group of every step of a
     // gap-free series is the series itself: no copy.
-    let samples_unchanged = options.adapt_freq_thresh.is_none() && method != Method::Detrended;
+    let samples_unchanged = options.adapt_freq_thresh.is_none() && method != XsdbaMethod::Detrended;
     for key in keys {
         let (reference_members, hist_members) = (reference_groups.members_of(key), hist_groups.members_of(key));
         let (reference_sample, hist_sample, frequency, scaling) = if samples_unchanged {
@@ -339,7 +358,7 @@ fn train_model(
             let frequency = options.adapt_freq_thresh.map(|threshold| {
                 frequency::adapt_training_group(&reference_pool, &mut hist_pool, threshold, &mut scratch, random)
             });
-            let scaling = (method == Method::Detrended).then(|| {
+            let scaling = (method == XsdbaMethod::Detrended).then(|| {
                 let (reference_mean, hist_mean) = (nan_mean(&reference_pool), nan_mean(&hist_pool));
                 normalise(&mut reference_pool, reference_mean, options.kind);
                 normalise(&mut hist_pool, hist_mean, options.kind);
@@ -353,7 +372,7 @@ fn train_model(
         quantiles_into(hist_sample, &nodes, &mut statistics, &mut hist_quantiles);
         let factors: Vec<f64> =
             hist_quantiles.iter().zip(&reference_quantiles).map(|(&h, &r)| options.kind.correction(h, r)).collect();
-        let abscissae = if method == Method::QuantileDelta { &nodes } else { &hist_quantiles };
+        let abscissae = if method == XsdbaMethod::QuantileDelta { &nodes } else { &hist_quantiles };
         let curve = FactorCurve::new(abscissae, &factors);
         groups.push(GroupFactors { key, hist_quantiles: hist_quantiles.clone(), factors, scaling, frequency, curve });
     }
@@ -438,11 +457,11 @@ impl TrainOptions {
     }
 }
 
-fn validate_options(method: Method, options: &TrainOptions) -> Result<()> {
+fn validate_options(method: XsdbaMethod, options: &TrainOptions) -> Result<()> {
     options.check().map_err(|error| MethodError::InvalidOption { method: method.name(), message: error.to_string() })
 }
 
-fn validate_series(method: Method, sample: &'static str, series: &TimeSeries, kind: Kind) -> Result<()> {
+fn validate_series(method: XsdbaMethod, sample: &'static str, series: &TimeSeries, kind: Kind) -> Result<()> {
     let n = series.values.len();
     let lengths = [series.months.len(), series.days_of_year.len(), series.days.len()];
     if lengths.iter().any(|&length| length != n) {

@@ -5,7 +5,7 @@
 use super::grouping::Groups;
 use super::rank_steps::{RankStepScratch, adjust_by_rank_thresholds};
 use super::statistics::{Scratch, average_ranks_into, rescale_percentage_ranks};
-use super::{AdjustOptions, Interp, Method, TrainOptions, TrainedModel, UniformSource, train_model, trained_api};
+use super::{AdjustOptions, Interp, TrainOptions, TrainedModel, UniformSource, XsdbaMethod, train_model, trained_api};
 use crate::error::Result;
 use crate::series::TimeSeries;
 
@@ -21,10 +21,13 @@ impl QuantileDeltaMapping {
         hist: TimeSeries,
         random: &mut impl UniformSource,
     ) -> Result<TrainedQuantileDeltaMapping> {
-        Ok(TrainedQuantileDeltaMapping { model: train_model(Method::QuantileDelta, options, reference, hist, random)? })
+        Ok(TrainedQuantileDeltaMapping {
+            model: train_model(XsdbaMethod::QuantileDelta, options, reference, hist, random)?,
+        })
     }
 }
 
+/// What QDM learnt from one training: apply it to any number of simulated series.
 #[derive(Debug, Clone)]
 pub struct TrainedQuantileDeltaMapping {
     model: TrainedModel,

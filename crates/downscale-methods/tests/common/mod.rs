@@ -1,6 +1,6 @@
 //! Loading the oracle fixtures: JSON documents written by `scripts/oracles/generate.sh` from the real reference
 //! packages (scikit-downscale 0.1.5, xsdba 0.7.0) into `target/oracles/` (or `$DOWNSCALE_ORACLES`).
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses only some of the helpers")]
 
 use std::path::PathBuf;
 
@@ -8,7 +8,7 @@ use downscale_methods::series::TimeFacts;
 use serde_json::Value;
 
 /// The directory holding the generated fixtures.
-pub fn oracle_dir() -> PathBuf {
+pub(crate) fn oracle_dir() -> PathBuf {
     match std::env::var_os("DOWNSCALE_ORACLES") {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/oracles"),
@@ -17,7 +17,7 @@ pub fn oracle_dir() -> PathBuf {
 
 /// Reads one fixture, e.g. `load("skdownscale/synthetic.json")`. A missing fixture fails the test with the
 /// command that generates it: these tests must never pass vacuously.
-pub fn load(relative: &str) -> Value {
+pub(crate) fn load(relative: &str) -> Value {
     let path = oracle_dir().join(relative);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!("cannot read oracle fixture {}: {e}; generate it with scripts/oracles/generate.sh", path.display())
@@ -26,7 +26,7 @@ pub fn load(relative: &str) -> Value {
 }
 
 /// A JSON array of numbers (null for NaN) as f64.
-pub fn numbers(value: &Value) -> Vec<f64> {
+pub(crate) fn numbers(value: &Value) -> Vec<f64> {
     value
         .as_array()
         .unwrap_or_else(|| panic!("expected an array of numbers, got {value}"))
@@ -36,7 +36,7 @@ pub fn numbers(value: &Value) -> Vec<f64> {
 }
 
 /// Calendar facts from a fixture object with `months`, `days_of_year` and `days` arrays.
-pub fn time_facts(value: &Value) -> TimeFacts {
+pub(crate) fn time_facts(value: &Value) -> TimeFacts {
     TimeFacts {
         months: numbers(&value["months"]).into_iter().map(|m| m as u8).collect(),
         days_of_year: numbers(&value["days_of_year"]).into_iter().map(|d| d as u16).collect(),
@@ -45,7 +45,7 @@ pub fn time_facts(value: &Value) -> TimeFacts {
 }
 
 /// Largest absolute difference, NaN-aware: both NaN counts as equal, one NaN as infinite.
-pub fn max_abs_diff(actual: &[f64], expected: &[f64]) -> f64 {
+pub(crate) fn max_abs_diff(actual: &[f64], expected: &[f64]) -> f64 {
     assert_eq!(actual.len(), expected.len(), "lengths differ");
     actual
         .iter()

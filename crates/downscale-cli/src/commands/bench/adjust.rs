@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use downscale_data::{CoordValues, Coordinate, DataArray, Location, Replace, write_netcdf};
-use downscale_methods::adjust::{Method, XsdbaSettings, adjust_points};
+use downscale_methods::adjust::{BiasCorrection, XsdbaSettings, adjust_points};
 use downscale_methods::bcsd::FitOrder;
 use downscale_methods::xsdba::{AdjustOptions, Grouping, Kind, TrainOptions};
 use ndarray::Array3;
@@ -23,7 +23,7 @@ use crate::commands::adjust_inputs::{AdjustInputs, Years};
 use crate::commands::read_input;
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Points per side of the tile.
     #[arg(long, default_value_t = 48)]
     side: usize,
@@ -52,7 +52,7 @@ pub struct Args {
 const TRAIN: [i32; 2] = [1981, 2010];
 const PREDICT: [i32; 2] = [2041, 2070];
 
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let samples = args.samples.clone().unwrap_or_else(super::default_samples);
     let temporary = tempfile::tempdir()?;
     let tile = temporary.path();
@@ -112,26 +112,30 @@ pub fn run(args: Args) -> Result<ExitCode> {
 }
 
 /// The benchmarked methods, named as the Python script names its timings.
-fn cases() -> Vec<(&'static str, Method)> {
+fn cases() -> Vec<(&'static str, BiasCorrection)> {
     let xsdba = |group| XsdbaSettings {
         train: TrainOptions { nquantiles: 20, kind: Kind::Additive, group, adapt_freq_thresh: None },
         adjust: AdjustOptions::default(),
         jitter_under: None,
     };
     vec![
-        ("eqm time", Method::Eqm(xsdba(Grouping::Time))),
-        ("eqm month", Method::Eqm(xsdba(Grouping::Month))),
-        ("dqm time", Method::Dqm(xsdba(Grouping::Time))),
-        ("dqm month", Method::Dqm(xsdba(Grouping::Month))),
-        ("qdm time", Method::Qdm(xsdba(Grouping::Time))),
-        ("qdm month", Method::Qdm(xsdba(Grouping::Month))),
-        ("bcsd-temperature month", Method::BcsdTemperature { order: FitOrder::Documented }),
+        ("eqm time", BiasCorrection::Eqm(xsdba(Grouping::Time))),
+        ("eqm month", BiasCorrection::Eqm(xsdba(Grouping::Month))),
+        ("dqm time", BiasCorrection::Dqm(xsdba(Grouping::Time))),
+        ("dqm month", BiasCorrection::Dqm(xsdba(Grouping::Month))),
+        ("qdm time", BiasCorrection::Qdm(xsdba(Grouping::Time))),
+        ("qdm month", BiasCorrection::Qdm(xsdba(Grouping::Month))),
+        ("bcsd-temperature month", BiasCorrection::BcsdTemperature { order: FitOrder::Documented }),
     ]
 }
 
 /// Adjusts every point of the tile on pools of 1 and 2 threads, alternately `repeat` times each, and returns the
 /// fastest wall time of each. Alternating spreads a slow spell of the machine over both rather than one.
-fn fastest_on_one_and_two_threads(method: &Method, inputs: &AdjustInputs, repeat: u32) -> Result<(Duration, Duration)> {
+fn fastest_on_one_and_two_threads(
+    method: &BiasCorrection,
+    inputs: &AdjustInputs,
+    repeat: u32,
+) -> Result<(Duration, Duration)> {
     let pools = [1, 2].map(|threads| rayon::ThreadPoolBuilder::new().num_threads(threads).build());
     let mut fastest = [Duration::MAX; 2];
     for _ in 0..repeat {

@@ -24,7 +24,7 @@ use ndarray::{Array3, Ix3};
 use serde_json::json;
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Copies of the Iberia grid along latitude and along longitude (at most 5: six copies of its 19 rows would
     /// pass the pole).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=5))]
@@ -46,7 +46,7 @@ pub struct Args {
 /// The years the copies are shifted by.
 const PERIOD_YEARS: i32 = 20;
 
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let samples = args.samples.clone().unwrap_or_else(super::default_samples);
     let temporary = tempfile::tempdir()?;
     let work = args.work_dir.clone().unwrap_or_else(|| temporary.path().to_path_buf());

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     what: What,
 }
@@ -39,7 +39,7 @@ enum What {
     Flow(flow::Args),
 }
 
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     match args.what {
         What::Regrid { samples, days } => regrid::run(&samples.unwrap_or_else(default_samples), days),
         What::Adjust(args) => adjust::run(args),

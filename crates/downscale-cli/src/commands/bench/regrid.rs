@@ -9,7 +9,7 @@ use super::time;
 
 use anyhow::{Context, Result};
 use downscale_data::{CoordValues, Coordinate, DataArray, read_variable};
-use downscale_regrid::{Grid, Method, WeightOptions, compute_weights};
+use downscale_regrid::{Grid, RegridMethod, WeightOptions, compute_weights};
 use ndarray::{Array3, ArrayD};
 
 /// ERA5's 0.25 degree grid: 721 latitudes from pole to pole, 1440 longitudes from -180.
@@ -62,7 +62,7 @@ struct Row {
     detail: String,
 }
 
-pub fn run(samples: &Path, days: usize) -> Result<ExitCode> {
+pub(crate) fn run(samples: &Path, days: usize) -> Result<ExitCode> {
     let temporary = tempfile::tempdir()?;
     let dir = temporary.path().to_path_buf();
     let cnrm = samples.join("iberia/gcm_CNRM-CM5/tas_day_CNRM-CM5_historical_r1i1p1_iberia_DJF_19821201-20020228.nc");
@@ -77,7 +77,7 @@ pub fn run(samples: &Path, days: usize) -> Result<ExitCode> {
 
     let mut rows = Vec::new();
     for (method, operator) in
-        [(Method::Bilinear, "genbil"), (Method::Conservative, "gencon"), (Method::Nearest, "gennn")]
+        [(RegridMethod::Bilinear, "genbil"), (RegridMethod::Conservative, "gencon"), (RegridMethod::Nearest, "gennn")]
     {
         let options = WeightOptions { method, extrapolate: true };
         for (label, source, target, files) in [
@@ -98,7 +98,7 @@ pub fn run(samples: &Path, days: usize) -> Result<ExitCode> {
     let weights = compute_weights(
         &global_source,
         &global_target,
-        WeightOptions { method: Method::Conservative, extrapolate: true },
+        WeightOptions { method: RegridMethod::Conservative, extrapolate: true },
     )?;
     let mut field = cnrm_tas.select_time(&(0..days).collect::<Vec<_>>());
     field.data = Array3::from_shape_fn((days, 180, 360), |(t, i, j)| 250.0 + (t + i + j) as f32 * 0.01).into_dyn();

@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests (included with `mod common;`).
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses only some of the helpers")]
 
 use std::path::PathBuf;
 
@@ -8,14 +8,14 @@ use downscale_data::DataArray;
 use downscale_data::calendar::CfDateTime;
 
 /// The sample data shipped in the repository (`data/samples`).
-pub fn sample(relative: &str) -> String {
+pub(crate) fn sample(relative: &str) -> String {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples");
     root.join(relative).to_string_lossy().to_string()
 }
 
 /// Index of the coordinate value closest to `value` (coordinates are compared by value, not position: decoding
 /// reorders latitudes and longitudes).
-pub fn nearest_index(array: &DataArray, coord: &str, value: f64) -> usize {
+pub(crate) fn nearest_index(array: &DataArray, coord: &str, value: f64) -> usize {
     let values =
         array.coord(coord).and_then(|c| c.values.numbers()).unwrap_or_else(|| panic!("no numeric coordinate {coord}"));
     let (index, distance) = values
@@ -28,13 +28,14 @@ pub fn nearest_index(array: &DataArray, coord: &str, value: f64) -> usize {
     index
 }
 
-pub fn time_index(array: &DataArray, date: CfDateTime) -> usize {
+/// Index of `date` on the array's time axis.
+pub(crate) fn time_index(array: &DataArray, date: CfDateTime) -> usize {
     let time = array.time.as_ref().expect("array has a time axis");
     time.dates.iter().position(|d| *d == date).unwrap_or_else(|| panic!("{date} not on the time axis"))
 }
 
 /// Value on `date` at the given (lat, lon) of a `(time, lat, lon)` array.
-pub fn value_at(array: &DataArray, date: CfDateTime, lat: f64, lon: f64) -> f32 {
+pub(crate) fn value_at(array: &DataArray, date: CfDateTime, lat: f64, lon: f64) -> f32 {
     assert_eq!(array.dims, ["time", "lat", "lon"]);
     let t = time_index(array, date);
     let y = nearest_index(array, "lat", lat);
@@ -43,6 +44,6 @@ pub fn value_at(array: &DataArray, date: CfDateTime, lat: f64, lon: f64) -> f32 
 }
 
 /// How many values differ, bit for bit, with NaN equal to NaN: decoding and encoding must not change one value.
-pub fn count_differing<'a>(a: impl IntoIterator<Item = &'a f32>, b: impl IntoIterator<Item = &'a f32>) -> usize {
+pub(crate) fn count_differing<'a>(a: impl IntoIterator<Item = &'a f32>, b: impl IntoIterator<Item = &'a f32>) -> usize {
     a.into_iter().zip(b).filter(|(x, y)| x.to_bits() != y.to_bits() && !(x.is_nan() && y.is_nan())).count()
 }
