@@ -101,7 +101,7 @@ fn compare(actual: &[f64], expected: &[f64]) -> (usize, f64) {
 }
 
 /// EDCDFm positions tied inputs in numpy's (unstable) argsort order, so the reference's outputs among equal SIM
-/// values are an arbitrary permutation: compare them as sorted groups (methods.md §2.5).
+/// values are an arbitrary permutation: compare them as sorted groups.
 fn compare_tied_groups(actual: &[f64], expected: &[f64], sim: &[f64]) -> (usize, f64) {
     let mut order: Vec<usize> = (0..sim.len()).collect();
     order.sort_by(|&a, &b| sim[a].total_cmp(&sim[b]));

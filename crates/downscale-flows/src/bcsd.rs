@@ -1,4 +1,5 @@
-//! The BCSD flow (original-system.md §1.3, methods.md §3): wiring only; the work is in `tasks`.
+//! The BCSD flow (bias correction at the model's scale, then spatial disaggregation onto the observations' grid):
+//! wiring only; the work is in `tasks`.
 //!
 //! ```text
 //! get_obs ──────────────┬──► coarsen_obs ──► interpolate_obs ──► spatial_anomalies ─────────┐
@@ -77,7 +78,7 @@ pub enum BcsdVariant {
 }
 
 impl BcsdVariant {
-    /// The coarse bias correction of `variable` (temperature: additive; otherwise multiplicative).
+    /// The coarse bias correction, additive for a temperature and multiplicative otherwise.
     fn coarse_correction(self, temperature: bool) -> BiasCorrection {
         match self {
             BcsdVariant::QuantileDeltaMapping { nquantiles } => BiasCorrection::Qdm(XsdbaSettings {

@@ -6,7 +6,7 @@
 //! The three inputs follow xsdba's naming: `reference` (observations over the training period), `hist` (the model
 //! over the training period) and `sim` (the model series to adjust). Methods that the references define without a
 //! model-historical sample use what they need and say so: scikit-downscale's `QuantileMapper` maps `sim` onto the
-//! reference using `sim`'s own ranks (methods.md §0 item 1), so it ignores `hist`.
+//! reference using `sim`'s own ranks, so it ignores `hist`.
 
 mod params;
 

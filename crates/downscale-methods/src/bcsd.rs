@@ -1,4 +1,4 @@
-//! scikit-downscale's BCSD point models `BcsdTemperature` and `BcsdPrecipitation` (design notes §3.3), grouped by
+//! scikit-downscale's BCSD point models `BcsdTemperature` and `BcsdPrecipitation`, grouped by
 //! calendar month, as CarbonPlan's BCSD flow runs them at each coarse grid cell.
 //!
 //! `fit(x, y)` follows the library's convention: `x` is the model over the training period, `y` the obs. Each
@@ -17,7 +17,7 @@ pub const TREND_WINDOW: usize = 9;
 
 const MONTHS: usize = 12;
 
-/// Which series goes into `fit`'s `x` and which into its `y` (design notes §3.4, pitfall 1).
+/// Which series goes into `fit`'s `x` and which into its `y`.
 ///
 /// scikit-downscale documents `fit(X = model historical, y = obs)`, and CarbonPlan's flow followed it until its
 /// PR #172; since then it calls `fit(coarse_obs, gcm_hist)`, swapping them. With the swap the QM references are

@@ -1,4 +1,4 @@
-//! scikit-downscale's `EquidistantCdfMatcher` (EDCDFm, design notes §2.5), MACA's bias correction: each value keeps
+//! scikit-downscale's `EquidistantCdfMatcher` (EDCDFm), MACA's bias correction: each value keeps
 //! its difference (or ratio) to the model-historical quantile at its probability, applied to the reference (obs)
 //! quantile at that probability. Probabilities come from ranks within the predicted sample, as in the reference,
 //! and the CDFs are not extrapolated (`extrapolate=None`, what MACA uses).

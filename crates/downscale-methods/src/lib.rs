@@ -2,7 +2,7 @@
 //! `train`/`adjust`) shape, with no I/O and no knowledge of files, so flows and the `adjust` command only wire
 //! them to data.
 //!
-//! Two families reproduce two reference packages exactly (see `docs/methods.md` §2–§3 of the design notes):
+//! Two families reproduce two reference packages exactly:
 //! - scikit-downscale 0.1.5: [`qm_rank`] (`QuantileMapper`), [`qm_regressor`] (`QuantileMappingReressor` and the
 //!   trend-aware variant), [`edcdfm`] (`EquidistantCdfMatcher`) and the BCSD point models in [`bcsd`];
 //! - xsdba 0.7.0: empirical, detrended and quantile-delta mapping in [`xsdba`].

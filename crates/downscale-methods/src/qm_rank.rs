@@ -1,4 +1,4 @@
-//! scikit-downscale's `QuantileMapper` (QM-RANK, design notes §2.3), the quantile-mapping step of BCSD, GARD and
+//! scikit-downscale's `QuantileMapper` (QM-RANK), the quantile-mapping step of BCSD, GARD and
 //! DeepSD-BC, together with the Cunnane empirical CDF the whole scikit-downscale family is built on.
 //!
 //! QM-RANK does **not** map through a model-historical CDF: the probability of each value comes from its rank
@@ -156,9 +156,8 @@ pub fn tie_max_positions(values: &[f64], positions: &mut [f64], order: &mut Vec<
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QuantileMapper {
     /// Remove each series' least-squares trend in the sample index before mapping, and add the target's slope
-    /// back. The level of the result is the reference trend's intercept, not the target's (design notes §0 item
-    /// 4): the warming between the reference period and the start of the target series is lost, as in the
-    /// reference.
+    /// back. The level of the result is the reference trend's intercept, not the target's: the warming between
+    /// the reference period and the start of the target series is lost, as in the reference.
     pub detrend: bool,
 }
 

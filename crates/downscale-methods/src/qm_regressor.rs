@@ -1,4 +1,4 @@
-//! scikit-downscale's `QuantileMappingReressor` (sic; QM-REG, design notes §2.4), classic quantile mapping from
+//! scikit-downscale's `QuantileMappingReressor` (sic; QM-REG), classic quantile mapping from
 //! the model-historical CDF onto the reference (obs) CDF, and `TrendAwareQuantileMappingRegressor`, which maps
 //! detrended series and restores the prediction's trend and mean change.
 //!

@@ -1,7 +1,7 @@
 //! The xsdba family against xsdba 0.7.0 itself: fixtures written by `scripts/oracles/xsdba_synthetic.py` (see its
 //! docstring for each anchor).
 //!
-//! Tolerance: 1e-9 absolute everywhere (methods.md §8 rows 8-9), on values of order 300 K or 100 mm/d, i.e. about
+//! Tolerance: 1e-9 absolute everywhere, on values of order 300 K or 100 mm/d, i.e. about
 //! 1e-11 relative. Quantiles, factors, ranks and interpolation reproduce xsdba's arithmetic operation for operation,
 //! so most values agree to the last bit; the remaining differences come from summation order (xarray's pairwise or
 //! sequential means, `lstsq` versus centred least squares for DQM's trend), which are of order 1e-13 here, far below
@@ -303,7 +303,7 @@ fn numpy_legacy_mt19937_reproduces_numpy_draws() {
     }
 }
 
-/// methods.md §8 row 8: tas '+' and pr '*', 20 and 50 quantiles, EQM/DQM/QDM, nearest/linear, constant/nan.
+/// tas '+' and pr '*', 20 and 50 quantiles, EQM/DQM/QDM, nearest/linear, constant/nan.
 #[test]
 fn group_time_matches_xsdba() {
     check_cases(|name| (name.contains(" tas ") || name.contains(" pr ")) && name.ends_with(" time"));

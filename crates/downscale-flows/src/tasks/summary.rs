@@ -1,4 +1,4 @@
-//! Monthly and annual summaries of a daily output (methods.md §2.1, original `time_summary`): the mean for
+//! Monthly and annual summaries of a daily output (the original's `time_summary`): the mean for
 //! temperatures, the sum for precipitation, stamped at the start of each month or year.
 //!
 //! Missing values are skipped, as xarray's `resample(...).mean()/sum()` skips them, except that a cell with no

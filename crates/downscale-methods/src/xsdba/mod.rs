@@ -1,5 +1,5 @@
 //! xsdba 0.7.0's empirical, detrended and quantile-delta mapping (EQM, DQM, QDM; Cannon et al. 2015), with
-//! frequency adaptation and jitter under a threshold, reproducing xsdba's numbers (methods.md §2.6).
+//! frequency adaptation and jitter under a threshold, reproducing xsdba's numbers.
 //!
 //! Training, per group: type-7 quantiles of `ref` and `hist` at the `nquantiles` nodes `(k - 0.5) / N`, and the
 //! factors `ref_q - hist_q` (additive) or `ref_q / hist_q` (multiplicative). DQM first normalises both samples by
@@ -11,7 +11,8 @@
 //! - [`Grouping::Time`]: one group, xsdba `group="time"`.
 //! - [`Grouping::Month`]: an independent model per calendar month, equal to one xsdba `group="time"` call per month
 //!   subset. Its trained factors equal xsdba's `group="time.month"`, but xsdba's adjustment with that grouping
-//!   interpolates in 2-D across months (`griddata`), which this crate deliberately does not copy (methods.md §2.6).
+//!   interpolates in 2-D across months (`griddata`), which this crate deliberately does not copy: tail values
+//!   there can take a neighbouring month's factor.
 //! - [`Grouping::DayOfYear`]: xsdba `Grouper("time.dayofyear", window)`: each day of year trains on the `window` time
 //!   steps around each of its steps (see `grouping`), which equals xsdba's training. Adjusting uses each step's own
 //!   day of year. For QDM this equals xsdba (ranks per exact day of year, `rank_window=False`, the 0.7 default); for
