@@ -42,7 +42,7 @@ pub(crate) fn check(parameters: &RunParameters) -> (Vec<Problem>, Vec<Note>) {
     let mut notes = Vec::new();
     names(parameters, &mut problems);
     variable(parameters, &mut problems);
-    features(parameters, &mut problems);
+    features(parameters, &mut problems, &mut notes);
     bbox(parameters, &mut problems, &mut notes);
     bias_correction(parameters, &mut problems, &mut notes);
     model(parameters, &mut problems, &mut notes);
@@ -136,7 +136,7 @@ fn names_with(correction: Correction) -> String {
         .join(", ")
 }
 
-fn features(parameters: &RunParameters, problems: &mut Vec<Problem>) {
+fn features(parameters: &RunParameters, problems: &mut Vec<Problem>, notes: &mut Vec<Note>) {
     let method = parameters.method;
     let Some(features) = &parameters.features else {
         if method.is_gard() {
@@ -161,7 +161,16 @@ fn features(parameters: &RunParameters, problems: &mut Vec<Problem>) {
     }
     let single = features.len() == 1 && features[0] == parameters.variable;
     match method {
-        Method::Bcsd | Method::Maca | Method::Deepsd if !single => problems.push(Problem::at(
+        // The original's BCSD flow never read `features`; one of its BCSD files lists three.
+        Method::Bcsd if !single => notes.push(Note::at(
+            "features",
+            format!(
+                "ignored by `bcsd`, which downscales `{}` from itself (the original's BCSD flow did not read it), found {}",
+                parameters.variable,
+                describe(&Value::from(features.clone()))
+            ),
+        )),
+        Method::Maca | Method::Deepsd if !single => problems.push(Problem::at(
             "features",
             format!(
                 "`{method}` downscales a variable from itself: expected [\"{}\"] or no `features`, found {}",

@@ -154,7 +154,7 @@ fn keys_a_method_ignores_are_accepted_with_a_note_each() {
     let dir = fixtures("accepted");
     let expected = expectations(&dir);
     let files = json_files(&dir);
-    assert_eq!(files.len(), 6);
+    assert_eq!(files.len(), 7);
     for path in files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let parameters = RunParameters::read(&path).unwrap_or_else(|problems| panic!("{name}: {problems}"));
