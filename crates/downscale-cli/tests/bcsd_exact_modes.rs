@@ -1,7 +1,8 @@
-//! The two BCSD modes that reproduce a reference bit for bit stay bit for bit what they were: the original system's
-//! flow (`run_options.carbonplan_compat: true`) and scikit-downscale's BCSD point models inside this tool's flow.
-//! Each run's three published stores are hashed (shape and the float32 bits of every value) and compared with the
-//! digests of the outputs these modes gave when the digests were recorded; a change to either mode must show up here.
+//! BCSD outputs stay bit for bit what they were: the two modes that reproduce a reference (the original system's
+//! flow, `run_options.carbonplan_compat: true`, and scikit-downscale's BCSD point models inside this tool's flow),
+//! and the default on every runtime and thread count, so that changes to the engine or the flow's wiring that must
+//! not change numbers are shown not to. Each run's three published stores are hashed (shape and the float32 bits of
+//! every value) and compared with the digests of the outputs when the digests were recorded.
 
 mod common;
 
@@ -20,7 +21,7 @@ fn digest_of_run(name: &str, variable: &str, param_file: &Path, extra: &[&str], 
         .arg("run")
         .arg("--param-file")
         .arg(param_file)
-        .args(["--runtime", "ci", "--set"])
+        .arg("--set")
         .arg(set("storage.intermediate.uri", dir.join("intermediate")))
         .arg("--set")
         .arg(set("storage.results.uri", dir.join("results")))
@@ -90,7 +91,29 @@ fn scikit_downscale_point_models_under_bcsd_point_are_unchanged() {
         document["bias_correction_method"] = "bcsd_point".into();
         let param_file = dir.path().join("bcsd_point.json");
         std::fs::write(&param_file, document.to_string()).unwrap();
-        let digest = digest_of_run("bcsd_point", variable, &param_file, &[], dir.path());
+        let digest = digest_of_run("bcsd_point", variable, &param_file, &["--runtime", "ci"], dir.path());
         assert_eq!(digest, expected, "{variable} with the BCSD point models");
+    }
+}
+
+/// `(variable, digest)` of the default (quantile delta mapping per month).
+const DEFAULT: [(&str, &str); 2] = [
+    ("tas", "e74a2ac85b77f7ecc464a39dd0189feb42465b9e82914e58b96e1937d845552c"),
+    ("pr", "937df70cefe97cdda5c8557c1c4765b4141d0648bb10759dc184391644c16384"),
+];
+
+#[test]
+fn the_default_is_the_same_on_every_runtime_and_thread_count() {
+    let runtimes: [&[&str]; 3] = [
+        &["--runtime", "ci"],
+        &["--runtime", "local", "--set", "runtimes.local.threads=1"],
+        &["--runtime", "local", "--set", "runtimes.local.threads=2"],
+    ];
+    for (variable, expected) in DEFAULT {
+        for runtime in runtimes {
+            let dir = tempfile::tempdir().unwrap();
+            let digest = digest_of_run("default", variable, &example(variable), runtime, dir.path());
+            assert_eq!(digest, expected, "{variable} on {runtime:?}");
+        }
     }
 }
