@@ -11,7 +11,6 @@ use downscale_data::{
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use crate::artifact::Artifact;
 use crate::error::TaskError;
@@ -55,16 +54,19 @@ impl<'a> TaskContext<'a> {
         &self.task.id
     }
 
-    /// Every parameter of the task, as the flow wrote them.
-    pub fn params(&self) -> &Value {
-        &self.task.params
+    /// The task's parameters as its kind's type; parameters of another shape are a wiring error, reported as such.
+    pub fn params<T: DeserializeOwned>(&self) -> Result<T, TaskError> {
+        T::deserialize(&self.task.params)
+            .map_err(|e| TaskError::new(format!("task '{}': its parameters: {e}", self.task.id)))
     }
 
-    /// Parameter `name` as `T`; a missing or mistyped parameter is a wiring error, reported as such.
-    pub fn param<T: DeserializeOwned>(&self, name: &str) -> Result<T, TaskError> {
-        let value = self.task.params.get(name).cloned().unwrap_or(Value::Null);
-        serde_json::from_value(value)
-            .map_err(|e| TaskError::new(format!("task '{}': parameter '{name}': {e}", self.task.id)))
+    /// The data outside the flow the task reads as `role`: where it is (its identity is in the cache key).
+    pub fn external(&self, role: &str) -> Result<&str, TaskError> {
+        self.task
+            .external
+            .get(role)
+            .map(|data| data.location.as_str())
+            .ok_or_else(|| TaskError::new(format!("task '{}' has no external input '{role}'", self.task.id)))
     }
 
     /// The threads and memory the task may use: it sizes its blocks and tiles from them.

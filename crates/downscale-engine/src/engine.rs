@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::artifact::{Artifact, ArtifactStore, TaskHold};
 use crate::context::TaskContext;
 use crate::error::{EngineError, TaskError};
-use crate::flow::{ArtifactKind, Flow, Task};
+use crate::flow::{ArtifactKind, Body, Flow, Task};
 use crate::key::CacheKey;
 use crate::manifest::{Failure, Manifest, write_manifest};
 use crate::progress::{Progress, TaskEnd};
@@ -138,7 +138,7 @@ impl Engine<'_> {
         let runnable = if failure.is_none() { flow.tasks() } else { &[] };
         for task in runnable {
             let key = &keys[&task.id];
-            match self.run_task(record, task, key, &done) {
+            match flow.body(task).and_then(|body| self.run_task(record, task, body, key, &done)) {
                 Ok(artifact) => {
                     done.insert(task.id.clone(), artifact);
                 }
@@ -182,6 +182,7 @@ impl Engine<'_> {
         &self,
         record: i64,
         task: &Task,
+        body: &Body,
         key: &CacheKey,
         done: &HashMap<String, Artifact>,
     ) -> Result<Artifact, TaskError> {
@@ -209,7 +210,7 @@ impl Engine<'_> {
             let cpu_before = cpu_seconds();
             release_free_memory();
             reset_peak_rss();
-            let result = self.attempt(task, key, inputs.clone());
+            let result = self.attempt(task, body, key, inputs.clone());
             let wall_seconds = started.elapsed().as_secs_f64();
             match result {
                 Ok((artifact, bytes_read)) => {
@@ -281,6 +282,7 @@ impl Engine<'_> {
     fn attempt(
         &self,
         task: &Task,
+        body: &Body,
         key: &CacheKey,
         inputs: BTreeMap<String, Artifact>,
     ) -> Result<(Artifact, u64), TaskError> {
@@ -288,7 +290,7 @@ impl Engine<'_> {
         let output = self.artifacts.artifact_location(task, key);
         let context = TaskContext::new(task, inputs, output, self.runtime.budget(), self.progress);
         // A panicking body is a bug, but it must still end as a recorded failure, not a lost run.
-        catch_unwind(AssertUnwindSafe(|| self.runtime.execute(task, &context))).unwrap_or_else(|panic| {
+        catch_unwind(AssertUnwindSafe(|| self.runtime.execute(body.as_ref(), &context))).unwrap_or_else(|panic| {
             let message = panic
                 .downcast_ref::<String>()
                 .cloned()

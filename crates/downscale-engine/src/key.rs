@@ -5,6 +5,7 @@
 //! it. Nothing else goes in, deliberately: not the package version (a release that does not touch a task keeps its
 //! cache) and not a path (moving the storage root keeps the cache). A task whose algorithm changes bumps its version.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use blake2::digest::consts::U16;
@@ -18,16 +19,29 @@ use serde_json::Value;
 pub struct CacheKey(String);
 
 impl CacheKey {
-    /// The key of task `name` at `version` with `params` and the keys of its inputs by role.
-    pub fn of(name: &str, version: u32, params: &Value, inputs: &[(String, CacheKey)]) -> CacheKey {
+    /// The key of task `name` at `version` with `params`, the keys of its inputs by role and the identities of
+    /// the external data it reads by role.
+    pub fn of(
+        name: &str,
+        version: u32,
+        params: &Value,
+        inputs: &[(String, CacheKey)],
+        external: &BTreeMap<&str, &Value>,
+    ) -> CacheKey {
         let mut inputs: Vec<(&str, &str)> = inputs.iter().map(|(role, key)| (role.as_str(), key.0.as_str())).collect();
         inputs.sort();
-        let document = serde_json::json!({
+        let mut document = serde_json::json!({
             "task": name,
             "version": version,
             "params": canonical(params),
             "inputs": inputs,
         });
+        // Only tasks that read external data carry the entry, so the keys of the others are what they were.
+        if !external.is_empty() {
+            let identities: serde_json::Map<String, Value> =
+                external.iter().map(|(role, identity)| (role.to_string(), canonical(identity))).collect();
+            document["external"] = Value::Object(identities);
+        }
         let mut hasher = Blake2b::<U16>::new();
         hasher.update(document.to_string().as_bytes());
         CacheKey(hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
@@ -65,13 +79,13 @@ mod tests {
 
     fn key(params: Value, inputs: &[(&str, &CacheKey)]) -> CacheKey {
         let inputs: Vec<(String, CacheKey)> = inputs.iter().map(|(r, k)| (r.to_string(), (*k).clone())).collect();
-        CacheKey::of("regrid", 1, &params, &inputs)
+        CacheKey::of("regrid", 1, &params, &inputs, &BTreeMap::new())
     }
 
     #[test]
     fn key_order_of_parameters_and_inputs_does_not_matter() {
-        let a = CacheKey::of("a", 1, &json!({}), &[]);
-        let b = CacheKey::of("b", 1, &json!({}), &[]);
+        let a = CacheKey::of("a", 1, &json!({}), &[], &BTreeMap::new());
+        let b = CacheKey::of("b", 1, &json!({}), &[], &BTreeMap::new());
         let one: Value = serde_json::from_str(r#"{"x": 1, "y": {"p": [1, 2], "q": "s"}}"#).unwrap();
         let two: Value = serde_json::from_str(r#"{"y": {"q": "s", "p": [1, 2]}, "x": 1}"#).unwrap();
         assert_eq!(key(one.clone(), &[("s", &a), ("t", &b)]), key(two, &[("t", &b), ("s", &a)]));
@@ -80,13 +94,13 @@ mod tests {
 
     #[test]
     fn every_part_changes_the_key() {
-        let a = CacheKey::of("a", 1, &json!({}), &[]);
-        let b = CacheKey::of("b", 1, &json!({}), &[]);
+        let a = CacheKey::of("a", 1, &json!({}), &[], &BTreeMap::new());
+        let b = CacheKey::of("b", 1, &json!({}), &[], &BTreeMap::new());
         let base = key(json!({"x": 1}), &[("s", &a)]);
         assert_ne!(base, key(json!({"x": 2}), &[("s", &a)]));
         assert_ne!(base, key(json!({"x": 1}), &[("s", &b)]));
         assert_ne!(base, key(json!({"x": 1}), &[("t", &a)]));
-        assert_ne!(base, CacheKey::of("regrid", 2, &json!({"x": 1}), &[("s".into(), a.clone())]));
-        assert_ne!(base, CacheKey::of("coarsen", 1, &json!({"x": 1}), &[("s".into(), a)]));
+        assert_ne!(base, CacheKey::of("regrid", 2, &json!({"x": 1}), &[("s".into(), a.clone())], &BTreeMap::new()));
+        assert_ne!(base, CacheKey::of("coarsen", 1, &json!({"x": 1}), &[("s".into(), a)], &BTreeMap::new()));
     }
 }

@@ -19,7 +19,7 @@ pub use artifact::{Artifact, ArtifactStore, TaskHold};
 pub use context::TaskContext;
 pub use engine::{Engine, Output, RetryPolicy, RunOutcome, RunRequest};
 pub use error::{EngineError, TaskError};
-pub use flow::{ArtifactKind, Flow, Task};
+pub use flow::{ArtifactKind, External, Flow, Kinds, Task, TaskKind};
 pub use key::CacheKey;
 pub use manifest::{Failure, Manifest};
 pub use progress::{NoProgress, Progress, TaskEnd};

@@ -8,7 +8,6 @@ use downscale_config::{RuntimeKind, Settings};
 
 use crate::context::TaskContext;
 use crate::error::{EngineError, TaskError};
-use crate::flow::Task;
 use crate::resources::total_ram;
 
 /// What a task may use: it sizes its tiles and blocks from this.
@@ -26,8 +25,12 @@ pub trait Runtime: Send + Sync {
     fn name(&self) -> &'static str;
     /// What each task may use.
     fn budget(&self) -> Budget;
-    /// Runs one task whose inputs are complete; returns once the body has written its artifact or failed.
-    fn execute(&self, task: &Task, context: &TaskContext) -> Result<(), TaskError>;
+    /// Runs `body` for one task whose inputs are complete; returns once it has written its artifact or failed.
+    fn execute(
+        &self,
+        body: &(dyn Fn(&TaskContext) -> Result<(), TaskError> + Send + Sync),
+        context: &TaskContext,
+    ) -> Result<(), TaskError>;
 }
 
 /// `local` and `ci`: in-process, on a rayon pool of `budget.threads`.
@@ -61,8 +64,12 @@ impl Runtime for InProcessRuntime {
         self.budget
     }
 
-    fn execute(&self, task: &Task, context: &TaskContext) -> Result<(), TaskError> {
-        self.pool.install(|| (task.body)(context))
+    fn execute(
+        &self,
+        body: &(dyn Fn(&TaskContext) -> Result<(), TaskError> + Send + Sync),
+        context: &TaskContext,
+    ) -> Result<(), TaskError> {
+        self.pool.install(|| body(context))
     }
 }
 

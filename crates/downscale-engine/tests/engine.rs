@@ -7,10 +7,41 @@ use std::time::Duration;
 
 use downscale_data::{DataError, Location, read_variable};
 use downscale_engine::{
-    ArtifactKind, ArtifactStore, Budget, Engine, Flow, InProcessRuntime, LogLevel, NoProgress, Output, Records,
-    RetryPolicy, RunOutcome, RunRequest, RunState, Task, TaskError, TaskState,
+    ArtifactKind, ArtifactStore, Budget, Engine, Flow, InProcessRuntime, Kinds, LogLevel, NoProgress, Output, Records,
+    RetryPolicy, RunOutcome, RunRequest, RunState, Task, TaskContext, TaskError, TaskKind, TaskState,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+/// A kind for one test: its body is the closure it holds, its parameters free-form.
+macro_rules! test_kind {
+    ($kind:ident, $name:literal, $artifact:expr) => {
+        struct $kind(Box<dyn Fn(&TaskContext) -> Result<(), TaskError> + Send + Sync>);
+
+        impl TaskKind for $kind {
+            const NAME: &'static str = $name;
+            const VERSION: u32 = 1;
+            const ARTIFACT: ArtifactKind = $artifact;
+            type Params = Value;
+            fn run(&self, ctx: &TaskContext, _params: Value) -> Result<(), TaskError> {
+                (self.0)(ctx)
+            }
+        }
+    };
+}
+
+test_kind!(Flaky, "flaky", ArtifactKind::Json);
+test_kind!(AlwaysFailing, "failing", ArtifactKind::Json);
+test_kind!(Broken, "broken", ArtifactKind::Json);
+test_kind!(Panics, "panics", ArtifactKind::Json);
+test_kind!(Vandal, "vandal", ArtifactKind::Json);
+test_kind!(ReadModel, "read_model", ArtifactKind::Zarr);
+test_kind!(Mean, "mean", ArtifactKind::Json);
+
+/// A task of a [`test_kind`] kind, without parameters.
+fn task_of<K: TaskKind<Params = Value>>(id: &str) -> Task {
+    Task::of::<K>(id, &json!({})).unwrap()
+}
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -59,25 +90,50 @@ impl Setup {
     }
 }
 
-/// A JSON task that adds its parameter to the sum of its inputs, counting its executions.
-fn adder(id: &str, add: i64, inputs: &[&str], executions: &Arc<AtomicU32>) -> Task {
-    slow_adder(id, add, inputs, executions, Duration::ZERO)
+/// Adds its parameter to the sum of its inputs, counting its executions, after `sleep_ms`.
+struct Add {
+    executions: Arc<AtomicU32>,
 }
 
-/// An [`adder`] that takes `duration` before it writes.
-fn slow_adder(id: &str, add: i64, inputs: &[&str], executions: &Arc<AtomicU32>, duration: Duration) -> Task {
-    let roles: Vec<String> = inputs.iter().map(|s| s.to_string()).collect();
-    let executions = executions.clone();
-    let mut task = Task::new(id, "add", 1, ArtifactKind::Json, move |ctx| {
-        executions.fetch_add(1, Ordering::SeqCst);
-        std::thread::sleep(duration);
-        let mut sum: i64 = ctx.param("add")?;
-        for role in &roles {
+#[derive(Serialize, Deserialize)]
+struct AddParams {
+    add: i64,
+    /// The roles of the inputs to add.
+    roles: Vec<String>,
+    sleep_ms: u64,
+}
+
+impl TaskKind for Add {
+    const NAME: &'static str = "add";
+    const VERSION: u32 = 1;
+    const ARTIFACT: ArtifactKind = ArtifactKind::Json;
+    type Params = AddParams;
+    fn run(&self, ctx: &TaskContext, params: AddParams) -> Result<(), TaskError> {
+        self.executions.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(params.sleep_ms));
+        let mut sum = params.add;
+        for role in &params.roles {
             sum += ctx.read_json::<i64>(role)?;
         }
         ctx.write_json(&sum)
-    })
-    .params(json!({ "add": add }));
+    }
+}
+
+/// The kinds of a test whose adders count into `executions`.
+fn adders(executions: &Arc<AtomicU32>) -> Kinds {
+    Kinds::new().with(Add { executions: executions.clone() })
+}
+
+/// An [`Add`] task reading the tasks `inputs` under their own ids as roles.
+fn adder(id: &str, add: i64, inputs: &[&str]) -> Task {
+    slow_adder(id, add, inputs, Duration::ZERO)
+}
+
+/// An [`adder`] that takes `duration` before it writes.
+fn slow_adder(id: &str, add: i64, inputs: &[&str], duration: Duration) -> Task {
+    let roles: Vec<String> = inputs.iter().map(|s| s.to_string()).collect();
+    let params = AddParams { add, roles, sleep_ms: duration.as_millis() as u64 };
+    let mut task = Task::of::<Add>(id, &params).unwrap();
     for input in inputs {
         task = task.input(*input, *input);
     }
@@ -88,11 +144,12 @@ fn chain(predict: i64, executions: &Arc<AtomicU32>) -> Flow {
     Flow::new(
         "sums",
         vec![
-            adder("train", 1, &[], executions),
-            adder("predict", predict, &[], executions),
-            adder("coarse", 10, &["train"], executions),
-            adder("corrected", 100, &["coarse", "predict"], executions),
+            adder("train", 1, &[]),
+            adder("predict", predict, &[]),
+            adder("coarse", 10, &["train"]),
+            adder("corrected", 100, &["coarse", "predict"]),
         ],
+        adders(executions),
     )
     .unwrap()
 }
@@ -132,10 +189,11 @@ fn two_runs_sharing_a_cache_at_the_same_time_execute_each_task_once() {
     let shared = tempfile::tempdir().unwrap();
     let executions = Arc::new(AtomicU32::new(0));
     // Tasks that take a while, so that both runs want each one while the other is computing it.
-    let slow = |id, add, inputs: &[&str]| slow_adder(id, add, inputs, &executions, Duration::from_millis(200));
+    let slow = |id, add, inputs: &[&str]| slow_adder(id, add, inputs, Duration::from_millis(200));
     let flow = Flow::new(
         "sums",
         vec![slow("train", 1, &[]), slow("coarse", 10, &["train"]), slow("corrected", 100, &["coarse"])],
+        adders(&executions),
     )
     .unwrap();
     let start = std::sync::Barrier::new(2);
@@ -163,13 +221,14 @@ fn transient_failures_are_retried_and_recorded() {
     let setup = Setup::new();
     let calls = Arc::new(AtomicU32::new(0));
     let counter = calls.clone();
-    let flaky = Task::new("flaky", "flaky", 1, ArtifactKind::Json, move |ctx| {
+    let flaky = Flaky(Box::new(move |ctx| {
         if counter.fetch_add(1, Ordering::SeqCst) == 0 {
             return Err(TaskError::caused_by(std::io::Error::new(ErrorKind::TimedOut, "storage timed out")));
         }
         ctx.write_json(&1)
-    });
-    let outcome = setup.run(&Flow::new("f", vec![flaky]).unwrap(), vec![]);
+    }));
+    let flow = Flow::new("f", vec![task_of::<Flaky>("flaky")], Kinds::new().with(flaky)).unwrap();
+    let outcome = setup.run(&flow, vec![]);
     assert!(outcome.succeeded);
     let task = &setup.records.tasks(outcome.record).unwrap()[0];
     assert_eq!((task.attempts, task.state), (2, TaskState::Succeeded));
@@ -206,11 +265,12 @@ fn only_a_transient_cause_is_retried() {
         let setup = Setup::new();
         let calls = Arc::new(AtomicU32::new(0));
         let counter = calls.clone();
-        let failing = Task::new("failing", "failing", 1, ArtifactKind::Json, move |_| {
+        let failing = AlwaysFailing(Box::new(move |_| {
             counter.fetch_add(1, Ordering::SeqCst);
             Err(error().into())
-        });
-        let outcome = setup.run(&Flow::new("f", vec![failing]).unwrap(), vec![]);
+        }));
+        let flow = Flow::new("f", vec![task_of::<AlwaysFailing>("failing")], Kinds::new().with(failing)).unwrap();
+        let outcome = setup.run(&flow, vec![]);
         assert!(!outcome.succeeded, "{name}");
         assert_eq!(calls.load(Ordering::SeqCst), attempts, "{name}");
         let task = &setup.records.tasks(outcome.record).unwrap()[0];
@@ -224,12 +284,12 @@ fn only_a_transient_cause_is_retried() {
 fn a_failed_task_fails_the_run_with_a_manifest_and_nothing_under_results() {
     let setup = Setup::new();
     let executions = Arc::new(AtomicU32::new(0));
-    let broken = Task::new("broken", "broken", 1, ArtifactKind::Json, |_| {
-        Err(TaskError::new("obs.nc: variable 'tas' not found"))
-    })
-    .input("first", "first");
-    let panics = Task::new("panics", "panics", 1, ArtifactKind::Json, |_| panic!("index out of bounds"));
-    let flow = Flow::new("f", vec![adder("first", 1, &[], &executions), broken, panics.input("b", "broken")]).unwrap();
+    let kinds = adders(&executions)
+        .with(Broken(Box::new(|_| Err(TaskError::new("obs.nc: variable 'tas' not found")))))
+        .with(Panics(Box::new(|_| panic!("index out of bounds"))));
+    let broken = task_of::<Broken>("broken").input("first", "first");
+    let panics = task_of::<Panics>("panics").input("b", "broken");
+    let flow = Flow::new("f", vec![adder("first", 1, &[]), broken, panics], kinds.clone()).unwrap();
     let outputs = vec![Output { dataset: "daily".into(), task_id: "first".into(), published_name: "x.json".into() }];
     let outcome = setup.run(&flow, outputs);
     assert!(!outcome.succeeded);
@@ -251,9 +311,7 @@ fn a_failed_task_fails_the_run_with_a_manifest_and_nothing_under_results() {
     assert_eq!(states[2], ("panics".into(), TaskState::Pending));
 
     // A panicking body is recorded as that task's failure too.
-    let flow =
-        Flow::new("f", vec![Task::new("panics", "panics", 1, ArtifactKind::Json, |_| panic!("index out of bounds"))])
-            .unwrap();
+    let flow = Flow::new("f", vec![task_of::<Panics>("panics")], kinds).unwrap();
     let outcome = setup.run(&flow, vec![]);
     assert!(outcome.failure.unwrap().error.contains("panicked: index out of bounds"));
 }
@@ -263,13 +321,14 @@ fn a_failure_while_publishing_publishes_no_output() {
     let setup = Setup::new();
     let executions = Arc::new(AtomicU32::new(0));
     // The last task removes the second output's artifact, so its copy fails after the first output's succeeded.
-    let vandal = Task::new("vandal", "vandal", 1, ArtifactKind::Json, |ctx| {
+    let vandal = Vandal(Box::new(|ctx| {
         Location::parse(&ctx.input("second")?.location)?.remove_all()?;
         ctx.write_json(&0)
-    })
-    .input("second", "second");
-    let flow = Flow::new("f", vec![adder("first", 1, &[], &executions), adder("second", 2, &[], &executions), vandal])
-        .unwrap();
+    }));
+    let kinds = adders(&executions).with(vandal);
+    let tasks =
+        vec![adder("first", 1, &[]), adder("second", 2, &[]), task_of::<Vandal>("vandal").input("second", "second")];
+    let flow = Flow::new("f", tasks, kinds).unwrap();
     let output = |dataset: &str, task: &str| Output {
         dataset: dataset.into(),
         task_id: task.into(),
@@ -293,17 +352,18 @@ fn zarr_outputs_are_published_under_the_run_and_read_back() {
     let setup = Setup::new();
     let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/samples/iberia/gcm_CNRM-CM5");
     let source = format!("{samples}/tas_day_CNRM-CM5_rcp85_r1i1p1_iberia_DJF_20801201-21000228.nc");
-    let copy_source = source.clone();
-    let copy = Task::new("model", "read_model", 1, ArtifactKind::Zarr, move |ctx| {
-        let array = ctx.read_external(&copy_source, "tas")?;
-        ctx.write_array(&array, &Default::default())
-    });
-    let mean = Task::new("mean", "mean", 1, ArtifactKind::Json, |ctx| {
-        let array = ctx.read_array("model")?;
-        ctx.write_json(&array.valid_mean())
-    })
-    .input("model", "model");
-    let flow = Flow::new("f", vec![copy, mean]).unwrap();
+    let kinds = Kinds::new()
+        .with(ReadModel(Box::new(|ctx| {
+            let array = ctx.read_external(ctx.external("source")?, "tas")?;
+            ctx.write_array(&array, &Default::default())
+        })))
+        .with(Mean(Box::new(|ctx| {
+            let array = ctx.read_array("model")?;
+            ctx.write_json(&array.valid_mean())
+        })));
+    let copy = task_of::<ReadModel>("model").external("source", source.clone(), json!({"model": "CNRM-CM5"}));
+    let mean = task_of::<Mean>("mean").input("model", "model");
+    let flow = Flow::new("f", vec![copy, mean], kinds).unwrap();
     let name = "CMIP5.CNRM-CERFACS.CNRM-CM5.rcp85.r1i1p1.day.TEST.tas.zarr";
     let outputs = vec![Output { dataset: "daily".into(), task_id: "model".into(), published_name: name.into() }];
     let outcome = setup.run(&flow, outputs);

@@ -1,5 +1,5 @@
 //! The BCSD flow (bias correction at the model's scale, then spatial disaggregation onto the observations' grid):
-//! wiring only; the work is in `tasks`.
+//! wiring only; the work is in `tasks`, the shared kinds in `shared`, BCSD's own kinds here.
 //!
 //! ```text
 //! get_obs ──────────────┬──► coarsen_obs ──► interpolate_obs ──► spatial_anomalies ─────────┐
@@ -13,38 +13,32 @@
 //!
 //! No rechunking pass exists: fields on the obs grid are stored in whole maps up to `interpolate_corrected`, which
 //! writes the published store's whole-series chunks tile by tile, so every task streams through blocks of its
-//! inputs' own chunks. Task versions are 2 since the stores were chunked so: earlier artifacts are not reused.
+//! inputs' own chunks.
 
-use downscale_data::chunking::{ChunkLayout, chunk_shape};
-use downscale_data::{AttrValue, Compression, Provenance, WriteOptions};
-use downscale_engine::{ArtifactKind, Output, Task, TaskContext, TaskError};
+use downscale_engine::{ArtifactKind, Output, Task, TaskContext, TaskError, TaskKind};
 use downscale_methods::adjust::{BiasCorrection, XsdbaSettings};
 use downscale_methods::bcsd::FitOrder;
 use downscale_methods::xsdba::{AdjustOptions, Extrapolation, Grouping, Interp, Kind, TrainOptions};
-use ndarray::Ix3;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use crate::shared::{
+    GetExperiment, GetObs, LandMask, LandMaskParams, ReadParams, Regrid, RegridChunks, RegridParams, SummaryParams,
+    TimeSummary, intermediate_options, with_attrs, write_options,
+};
 use crate::sources::Source;
 use crate::tasks::anomalies::{Detail, restore_detail_and_mask, spatial_anomalies};
 use crate::tasks::blocks::map_tiles;
 use crate::tasks::correct::correct_points;
-use crate::tasks::inputs::{Selection, write_selected};
-use crate::tasks::land::{as_land, land_mask};
-use crate::tasks::regrid::{regrid_onto, regrid_onto_tiles};
-use crate::tasks::summary::{Period, Statistic, summary_labels, summary_values};
+use crate::tasks::inputs::Selection;
+use crate::tasks::land::as_land;
+use crate::tasks::summary::{Period, Statistic};
+
+/// The method's label in provenance and history entries.
+const METHOD: &str = "BCSD";
 
 /// Model cells kept around the run's box, so bilinear interpolation back onto the box has neighbours everywhere.
 const MODEL_MARGIN: usize = 2;
-
-/// Chunks of intermediates: whole maps, a few MB of days each. Blosc compresses a chunk on one thread, so a
-/// regional field in one 100 MB chunk (the published layout) was encoded and decoded serially; a few MB also keeps
-/// the codec's buffers in the allocator's reused memory instead of fresh pages.
-const INTERMEDIATE_CHUNK_BYTES: usize = 8_000_000;
-
-/// Chunks of the published stores: whole time series (the original's layout, for reading places) of about 25 MB,
-/// a quarter of the original's target. A regional run's daily field then has several chunks, coded in parallel and
-/// readable in parts, instead of one; a global 30-year field gets 24×24-cell chunks, still large for object storage.
-const PUBLISHED_CHUNK_BYTES: usize = 25_000_000;
 
 /// Land: Natural Earth 1:10m land buffered by 1°, the original's mask.
 const LAND_BUFFER_DEGREES: f64 = 1.0;
@@ -57,7 +51,8 @@ const LAND_BUFFER_DEGREES: f64 = 1.0;
 /// which on daily data is a 9-day mean, so weather-scale variance is added on top of the observed distribution
 /// (daily standard deviation 1.3 times the observed one over Iberia). The default corrects both; the two other
 /// variants reproduce their references bit for bit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BcsdVariant {
     /// Quantile delta mapping (xsdba QDM, Cannon et al. 2015) per calendar month at the coarse scale: additive for
     /// temperature, multiplicative for precipitation (amounts under 0.01 mm day-1 jittered so dry days do not tie),
@@ -153,163 +148,161 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
         "pr" => false,
         other => return Err(TaskError::new(format!("BCSD downscales tas, tasmax, tasmin or pr, not '{other}'"))),
     };
-    let selection = |years: [i32; 2], margin: usize| Selection {
-        variable: inputs.variable.clone(),
-        years,
-        bbox: inputs.bbox,
-        margin,
+    let read = |source: &Source, years: [i32; 2], margin: usize| ReadParams {
+        file_variable: source.file_variable.clone(),
+        selection: Selection { variable: inputs.variable.clone(), years, bbox: inputs.bbox, margin },
+        method: METHOD.into(),
     };
-    let read = |id: &str, name: &str, source: &Source, selection: Selection| {
-        let (location, file_variable) = (source.location.clone(), source.file_variable.clone());
-        let params = json!({"source": source.identity, "selection": selection});
-        Task::new(id, name, 2, ArtifactKind::Zarr, move |ctx| {
-            write_selected(ctx, &location, &file_variable, &selection, &intermediate_options("input data"))
-        })
-        .params(params)
-    };
+    let external =
+        |task: Task, source: &Source| task.external("source", source.location.clone(), source.identity.clone());
     // Whole maps for the fields the next task reads by days; whole series, in the published store's chunks, for the
     // corrected field, which `postprocess` streams tile by tile into that store.
-    let regrid = |id: &str, source: &str, grid_of: &str, series: bool| {
-        Task::new(id, "regrid", 2, ArtifactKind::Zarr, move |ctx| {
-            if series {
-                let options = WriteOptions {
-                    compression: INTERMEDIATE_COMPRESSION,
-                    provenance: intermediate_provenance("regridded"),
-                    ..write_options("regridded")
-                };
-                regrid_onto_tiles(ctx, "source", "grid", &options)
-            } else {
-                regrid_onto(ctx, "source", "grid", &intermediate_options("regridded"))
-            }
-        })
-        .params(
-            json!({"method": "bilinear", "extrapolation": "nearest", "chunks": if series { "series" } else { "maps" }}),
+    let regrid = |id: &str, source: &str, grid_of: &str, chunks: RegridChunks| {
+        Ok::<_, TaskError>(
+            Task::of::<Regrid>(id, &RegridParams { chunks, method: METHOD.into() })?
+                .input("source", source)
+                .input("grid", grid_of),
         )
-        .input("source", source)
-        .input("grid", grid_of)
     };
-    let variant = inputs.variant;
-    let method = variant.coarse_correction(temperature);
-    let detail = variant.detail(temperature);
+    let (variant, detail) = (inputs.variant, inputs.variant.detail(temperature));
     let attrs = inputs.output_attrs.clone();
     let summary = |id: &str, period: Period| {
-        let body_attrs = attrs.clone();
-        let statistic = Statistic::for_variable(&inputs.variable);
-        Task::new(id, "time_summary", 2, ArtifactKind::Zarr, move |ctx| {
-            let daily = ctx.open_input("daily")?;
-            let (labels, periods) = summary_labels(daily.template(), period, statistic)?;
-            let &[days, rows, columns] = daily.shape() else {
-                return Err(TaskError::new(format!("{}: not a (time, lat, lon) field", daily.template().source)));
-            };
-            // Tile by tile of the daily store's chunks, which the summary's chunks follow.
-            let tile = chunk_shape(daily.shape(), true, ChunkLayout::FullTime, 4, PUBLISHED_CHUNK_BYTES);
-            let options = WriteOptions {
-                chunk_shape: Some(vec![periods.len(), tile[1], tile[2]]),
-                ..write_options(match period {
-                    Period::Month => "BCSD monthly summary",
-                    Period::Year => "BCSD annual summary",
-                })
-            };
-            let shape = [periods.len(), rows, columns];
-            let cell_bytes = 4 * (days + periods.len());
-            map_tiles(ctx, &with_attrs(labels, &body_attrs), &shape, cell_bytes, &options, |lat, lon| {
-                let block = daily.read_block(&[0..days, lat, lon])?;
-                let values = block.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
-                Ok(summary_values(values, &periods, statistic).into_dyn())
-            })
-        })
-        .params(json!({"period": period, "statistic": statistic, "attrs": attrs}))
-        .input("daily", "postprocess")
+        let title = match period {
+            Period::Month => "BCSD monthly summary",
+            Period::Year => "BCSD annual summary",
+        };
+        let params = SummaryParams {
+            period,
+            statistic: Statistic::for_variable(&inputs.variable),
+            title: title.into(),
+            method: METHOD.into(),
+            attrs: attrs.clone(),
+        };
+        Ok::<_, TaskError>(Task::of::<TimeSummary>(id, &params)?.input("daily", "postprocess"))
     };
-    let postprocess_attrs = attrs.clone();
     Ok(vec![
-        read("get_obs", "get_obs", &inputs.obs, selection(inputs.train, 0)),
-        read("get_experiment_train", "get_experiment", &inputs.train_model, selection(inputs.train, MODEL_MARGIN)),
-        read(
-            "get_experiment_predict",
-            "get_experiment",
-            &inputs.predict_model,
-            selection(inputs.predict, MODEL_MARGIN),
+        external(Task::of::<GetObs>("get_obs", &read(&inputs.obs, inputs.train, 0))?, &inputs.obs),
+        external(
+            Task::of::<GetExperiment>("get_experiment_train", &read(&inputs.train_model, inputs.train, MODEL_MARGIN))?,
+            &inputs.train_model,
         ),
-        regrid("coarsen_obs", "get_obs", "get_experiment_train", false),
-        regrid("interpolate_obs", "coarsen_obs", "get_obs", false),
-        Task::new("spatial_anomalies", "bcsd_spatial_anomalies", 1, ArtifactKind::Zarr, move |ctx| {
-            let (obs, interpolated) = (ctx.open_input("obs")?, ctx.open_input("interpolated")?);
-            let anomalies = spatial_anomalies(&obs, &interpolated, detail, ctx.budget())?;
-            ctx.write_array(&anomalies, &intermediate_options("BCSD spatial anomalies"))
-        })
-        .params(json!({"detail": detail.as_str()}))
-        .input("obs", "get_obs")
-        .input("interpolated", "interpolate_obs"),
-        Task::new("bias_correct", "bcsd_fit_and_predict", 2, ArtifactKind::Zarr, move |ctx| {
-            let corrected = correct_points(
-                &method,
-                &ctx.read_array("reference")?,
-                &ctx.read_array("hist")?,
-                &ctx.read_array("sim")?,
-            )?;
-            ctx.write_array(&corrected, &intermediate_options("BCSD bias-corrected model"))
-        })
-        .params(correction_params(variant, temperature))
-        .input("reference", "coarsen_obs")
-        .input("hist", "get_experiment_train")
-        .input("sim", "get_experiment_predict"),
-        regrid("interpolate_corrected", "bias_correct", "get_obs", true),
-        Task::new("land_mask", "land_mask", 1, ArtifactKind::Zarr, |ctx| {
-            let mask = land_mask(&ctx.read_template("grid")?, LAND_BUFFER_DEGREES)?;
-            ctx.write_array(&mask, &intermediate_options("land mask"))
-        })
-        .params(json!({"land": "natural-earth-10m", "buffer_degrees": LAND_BUFFER_DEGREES}))
+        external(
+            Task::of::<GetExperiment>(
+                "get_experiment_predict",
+                &read(&inputs.predict_model, inputs.predict, MODEL_MARGIN),
+            )?,
+            &inputs.predict_model,
+        ),
+        regrid("coarsen_obs", "get_obs", "get_experiment_train", RegridChunks::Maps)?,
+        regrid("interpolate_obs", "coarsen_obs", "get_obs", RegridChunks::Maps)?,
+        Task::of::<SpatialAnomalies>("spatial_anomalies", &AnomalyParams { detail })?
+            .input("obs", "get_obs")
+            .input("interpolated", "interpolate_obs"),
+        Task::of::<FitAndPredict>("bias_correct", &CorrectionParams { variant, temperature })?
+            .input("reference", "coarsen_obs")
+            .input("hist", "get_experiment_train")
+            .input("sim", "get_experiment_predict"),
+        regrid("interpolate_corrected", "bias_correct", "get_obs", RegridChunks::Series)?,
+        Task::of::<LandMask>(
+            "land_mask",
+            &LandMaskParams { buffer_degrees: LAND_BUFFER_DEGREES, method: METHOD.into() },
+        )?
         .input("grid", "get_obs"),
-        Task::new("postprocess", "bcsd_postprocess", 3, ArtifactKind::Zarr, move |ctx| {
-            postprocess(ctx, &postprocess_attrs, detail)
-        })
-        .params(json!({"attrs": attrs, "detail": detail.as_str()}))
-        .input("fine", "interpolate_corrected")
-        .input("anomalies", "spatial_anomalies")
-        .input("land", "land_mask"),
-        summary("summary_month", Period::Month),
-        summary("summary_year", Period::Year),
+        Task::of::<Postprocess>("postprocess", &PostprocessParams { attrs: attrs.clone(), detail })?
+            .input("fine", "interpolate_corrected")
+            .input("anomalies", "spatial_anomalies")
+            .input("land", "land_mask"),
+        summary("summary_month", Period::Month)?,
+        summary("summary_year", Period::Year)?,
     ])
 }
 
-/// The `bias_correct` task's parameters. The BCSD point variants keep the parameters (and so the cache keys) they
-/// had before the default variant existed.
-fn correction_params(variant: BcsdVariant, temperature: bool) -> Value {
-    match variant {
-        BcsdVariant::QuantileDeltaMapping { nquantiles } => json!({
-            "method": "qdm",
-            "kind": if temperature { "additive" } else { "multiplicative" },
-            "group": "month",
-            "nquantiles": nquantiles,
-            "interp": "linear",
-            "extrapolation": "constant",
-            "jitter_under": (!temperature).then_some(JITTER_UNDER_MM_PER_DAY),
-            "seed": 0,
-        }),
-        BcsdVariant::BcsdPoint | BcsdVariant::CarbonPlanCompat => json!({
-            "method": if temperature { "bcsd-temperature" } else { "bcsd-precipitation" },
-            "fit_order": if variant == BcsdVariant::BcsdPoint { "documented" } else { "carbonplan" },
-        }),
+/// What `spatial_anomalies` does: the monthly detail of the observations over the interpolated coarse
+/// observations, as differences or ratios.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnomalyParams {
+    /// Differences or bounded ratios.
+    pub detail: Detail,
+}
+
+/// BCSD's monthly spatial anomalies.
+pub struct SpatialAnomalies;
+
+impl TaskKind for SpatialAnomalies {
+    const NAME: &'static str = "bcsd_spatial_anomalies";
+    const VERSION: u32 = 2;
+    const ARTIFACT: ArtifactKind = ArtifactKind::Zarr;
+    type Params = AnomalyParams;
+    fn run(&self, ctx: &TaskContext, params: AnomalyParams) -> Result<(), TaskError> {
+        let (obs, interpolated) = (ctx.open_input("obs")?, ctx.open_input("interpolated")?);
+        let anomalies = spatial_anomalies(&obs, &interpolated, params.detail, ctx.budget())?;
+        ctx.write_array(&anomalies, &intermediate_options(METHOD, "BCSD spatial anomalies"))
     }
 }
 
-fn postprocess(ctx: &TaskContext, attrs: &Value, detail: Detail) -> Result<(), TaskError> {
-    let anomalies = ctx.read_array("anomalies")?;
-    let land = as_land(&ctx.read_array("land")?)?;
-    // The corrected field is stored in the published store's chunks: tile by tile, every day of a block of cells.
-    let fine = ctx.open_input("fine")?;
-    if land.shape() != &fine.shape()[1..] {
-        return Err(TaskError::new(format!("{}: the land mask is not on this grid", fine.template().source)));
+/// What `bias_correct` does: the variant's coarse correction of a temperature or of another variable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionParams {
+    /// Which BCSD.
+    pub variant: BcsdVariant,
+    /// Additive (temperature) or multiplicative correction.
+    pub temperature: bool,
+}
+
+/// BCSD's point-wise bias correction of the model on its own grid, against the coarsened observations.
+pub struct FitAndPredict;
+
+impl TaskKind for FitAndPredict {
+    const NAME: &'static str = "bcsd_fit_and_predict";
+    const VERSION: u32 = 3;
+    const ARTIFACT: ArtifactKind = ArtifactKind::Zarr;
+    type Params = CorrectionParams;
+    fn run(&self, ctx: &TaskContext, params: CorrectionParams) -> Result<(), TaskError> {
+        let method = params.variant.coarse_correction(params.temperature);
+        let corrected =
+            correct_points(&method, &ctx.read_array("reference")?, &ctx.read_array("hist")?, &ctx.read_array("sim")?)?;
+        ctx.write_array(&corrected, &intermediate_options(METHOD, "BCSD bias-corrected model"))
     }
-    let labels = with_attrs(fine.template().clone(), attrs);
-    // A cell's cost: its days read and written.
-    map_tiles(ctx, &labels, fine.shape(), 8 * fine.shape()[0], &write_options("BCSD downscaled"), |lat, lon| {
-        let block = fine.read_block(&[0..fine.shape()[0], lat.clone(), lon.clone()])?;
-        let maps = anomalies.block(&[0..12, lat.clone(), lon.clone()])?;
-        let land = land.slice(ndarray::s![lat, lon]).to_owned();
-        Ok(restore_detail_and_mask(block, &maps, &land, detail)?.data)
-    })
+}
+
+/// What `postprocess` does: restore the detail, mask to land, publish with the run's attributes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostprocessParams {
+    /// The run's global attributes.
+    pub attrs: Value,
+    /// Differences or bounded ratios.
+    pub detail: Detail,
+}
+
+/// BCSD's last step, streaming tile by tile of the corrected field into the published daily store.
+pub struct Postprocess;
+
+impl TaskKind for Postprocess {
+    const NAME: &'static str = "bcsd_postprocess";
+    const VERSION: u32 = 4;
+    const ARTIFACT: ArtifactKind = ArtifactKind::Zarr;
+    type Params = PostprocessParams;
+    fn run(&self, ctx: &TaskContext, params: PostprocessParams) -> Result<(), TaskError> {
+        let anomalies = ctx.read_array("anomalies")?;
+        let land = as_land(&ctx.read_array("land")?)?;
+        // The corrected field is stored in the published store's chunks: tile by tile, every day of a block of cells.
+        let fine = ctx.open_input("fine")?;
+        if land.shape() != &fine.shape()[1..] {
+            return Err(TaskError::new(format!("{}: the land mask is not on this grid", fine.template().source)));
+        }
+        let labels = with_attrs(fine.template().clone(), &params.attrs);
+        let options = write_options(METHOD, "BCSD downscaled");
+        // A cell's cost: its days read and written.
+        map_tiles(ctx, &labels, fine.shape(), 8 * fine.shape()[0], &options, |lat, lon| {
+            let block = fine.read_block(&[0..fine.shape()[0], lat.clone(), lon.clone()])?;
+            let maps = anomalies.block(&[0..12, lat.clone(), lon.clone()])?;
+            let land = land.slice(ndarray::s![lat, lon]).to_owned();
+            Ok(restore_detail_and_mask(block, &maps, &land, params.detail)?.data)
+        })
+    }
 }
 
 /// The published outputs and their names, like the original's stores
@@ -328,50 +321,4 @@ pub fn outputs(inputs: &BcsdInputs) -> Vec<Output> {
             published_name: format!("{stem}.{timescale}.BCSD.{}.zarr", inputs.variable),
         })
         .collect()
-}
-
-/// Intermediates are read once or twice by later tasks from the local cache and never published, so they are coded
-/// for speed: Blosc/LZ4 took a fifth off the flow's wall time compared with Blosc's fastest zstd level, for an eighth
-/// more bytes written in all (levels 1 and 9 were no faster than 5, zarr-python's default).
-const INTERMEDIATE_COMPRESSION: Compression = Compression::Lz4 { level: 5 };
-
-fn intermediate_options(title: &str) -> WriteOptions {
-    WriteOptions {
-        compression: INTERMEDIATE_COMPRESSION,
-        layout: ChunkLayout::FullSpace,
-        chunk_bytes: INTERMEDIATE_CHUNK_BYTES,
-        provenance: intermediate_provenance(title),
-        ..write_options(title)
-    }
-}
-
-/// An intermediate's attributes add no history entry: a published store lists the run once, not once per task.
-fn intermediate_provenance(title: &str) -> Provenance {
-    Provenance { history_entry: String::new(), ..write_options(title).provenance }
-}
-
-fn write_options(title: &str) -> WriteOptions {
-    WriteOptions {
-        chunk_bytes: PUBLISHED_CHUNK_BYTES,
-        provenance: Provenance {
-            title: Some(title.into()),
-            source: Some(format!("downscale {}", env!("CARGO_PKG_VERSION"))),
-            history_entry: format!("downscale run (BCSD): {title}"),
-            ..Provenance::default()
-        },
-        ..WriteOptions::default()
-    }
-}
-
-/// The array with a published store's global attributes: the run's `attrs` (its id and parameters, what was
-/// downscaled), and of the inputs' attributes only `history` and `frequency`; the rest describe the model's files.
-fn with_attrs(mut array: downscale_data::DataArray, attrs: &Value) -> downscale_data::DataArray {
-    array.global_attrs.retain(|key, _| key == "history" || key == "frequency");
-    if let Some(map) = attrs.as_object() {
-        for (key, value) in map {
-            let text = value.as_str().map_or_else(|| value.to_string(), str::to_string);
-            array.global_attrs.insert(key.clone(), AttrValue::Text(text));
-        }
-    }
-    array
 }

@@ -5,8 +5,24 @@
 pub mod bcsd;
 pub mod error;
 pub mod prepare;
+pub mod shared;
 pub mod sources;
 pub mod tasks;
 
 pub use error::FlowError;
 pub use prepare::{PreparedRun, prepare};
+
+use downscale_engine::Kinds;
+
+/// Every task kind of every flow: what a process needs to run any task of any run, by name.
+pub fn kinds() -> Kinds {
+    Kinds::new()
+        .with(shared::GetObs)
+        .with(shared::GetExperiment)
+        .with(shared::Regrid)
+        .with(shared::LandMask)
+        .with(shared::TimeSummary)
+        .with(bcsd::SpatialAnomalies)
+        .with(bcsd::FitAndPredict)
+        .with(bcsd::Postprocess)
+}

@@ -85,7 +85,7 @@ pub fn prepare(
             });
         }
     };
-    let flow = Flow::new(parameters.method.as_str(), tasks)?;
+    let flow = Flow::new(parameters.method.as_str(), tasks, crate::kinds())?;
     Ok(PreparedRun { run_id, flow, outputs, parameters: document, attrs })
 }
 

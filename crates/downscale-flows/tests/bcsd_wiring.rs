@@ -3,10 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use downscale_engine::{CacheKey, Flow};
+use downscale_engine::{CacheKey, Flow, Task, TaskKind};
 use downscale_flows::bcsd::{self, BcsdInputs, BcsdVariant};
+use downscale_flows::shared;
 use downscale_flows::sources::Source;
-use serde_json::{Map, json};
+use serde_json::{Map, Value, json};
 
 fn source(name: &str, experiment: &str) -> Source {
     let mut fields = Map::new();
@@ -44,7 +45,7 @@ fn inputs(variable: &str, variant: BcsdVariant) -> BcsdInputs {
 const DEFAULT: BcsdVariant = BcsdVariant::QuantileDeltaMapping { nquantiles: 50 };
 
 fn keys(inputs: &BcsdInputs) -> HashMap<String, CacheKey> {
-    Flow::new("bcsd", bcsd::tasks(inputs).unwrap()).unwrap().keys()
+    Flow::new("bcsd", bcsd::tasks(inputs).unwrap(), downscale_flows::kinds()).unwrap().keys()
 }
 
 /// The tasks whose keys differ between two builds.
@@ -144,4 +145,41 @@ fn each_choice_changes_the_keys_of_exactly_the_tasks_it_changes() {
 fn a_variable_bcsd_does_not_downscale_is_refused_before_any_task() {
     let error = bcsd::tasks(&inputs("psl", DEFAULT)).unwrap_err().to_string();
     assert!(error.contains("'psl'") && error.contains("tas, tasmax, tasmin or pr"), "{error}");
+}
+
+/// `params` read as kind `K`'s parameters and written back.
+fn as_read_by<K: TaskKind>(params: &Value) -> Value {
+    let typed: K::Params = serde_json::from_value(params.clone()).unwrap_or_else(|e| panic!("{}: {e}", K::NAME));
+    serde_json::to_value(typed).unwrap()
+}
+
+/// The cache key hashes a task's parameters, and every one of them is a field of the type its body reads (no
+/// field is left out of the type, none is added by it): so what the key hashes is what the body sees. And a task
+/// written out as JSON reads back the same, for another process to run.
+#[test]
+fn every_task_hashes_exactly_the_parameters_its_body_reads() {
+    for variable in ["tas", "pr"] {
+        for variant in [DEFAULT, BcsdVariant::BcsdPoint, BcsdVariant::CarbonPlanCompat] {
+            for task in bcsd::tasks(&inputs(variable, variant)).unwrap() {
+                let read_back = match task.name.as_str() {
+                    "get_obs" => as_read_by::<shared::GetObs>(&task.params),
+                    "get_experiment" => as_read_by::<shared::GetExperiment>(&task.params),
+                    "regrid" => as_read_by::<shared::Regrid>(&task.params),
+                    "land_mask" => as_read_by::<shared::LandMask>(&task.params),
+                    "time_summary" => as_read_by::<shared::TimeSummary>(&task.params),
+                    "bcsd_spatial_anomalies" => as_read_by::<bcsd::SpatialAnomalies>(&task.params),
+                    "bcsd_fit_and_predict" => as_read_by::<bcsd::FitAndPredict>(&task.params),
+                    "bcsd_postprocess" => as_read_by::<bcsd::Postprocess>(&task.params),
+                    other => panic!("task '{}' of a kind this test does not know: {other}", task.id),
+                };
+                assert_eq!(read_back, task.params, "{}", task.id);
+                let text = serde_json::to_string(&task).unwrap();
+                assert_eq!(serde_json::from_str::<Task>(&text).unwrap(), task);
+            }
+        }
+    }
+    // A parameter the body does not read is refused, not silently hashed.
+    let mut params = bcsd::tasks(&inputs("tas", DEFAULT)).unwrap()[0].params.clone();
+    params["colour"] = "blue".into();
+    assert!(serde_json::from_value::<shared::ReadParams>(params).is_err());
 }

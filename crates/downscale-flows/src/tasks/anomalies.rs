@@ -16,7 +16,8 @@ use ndarray::{Array3, Axis, Ix3};
 use crate::tasks::blocks::time_blocks;
 
 /// How the fine detail is measured and restored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Detail {
     /// Differences, added back.
     Additive,
