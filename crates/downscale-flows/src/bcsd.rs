@@ -19,9 +19,12 @@ use downscale_engine::{ArtifactKind, Output, Task, TaskContext, TaskError, TaskK
 use downscale_methods::adjust::{BiasCorrection, XsdbaSettings};
 use downscale_methods::bcsd::FitOrder;
 use downscale_methods::xsdba::{AdjustOptions, Extrapolation, Grouping, Interp, Kind, TrainOptions};
+use downscale_params::{BcsdCorrection, RunParameters};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::error::FlowError;
+use crate::prepare::{RunInputs, add_identities};
 use crate::shared::{
     GetExperiment, GetObs, LandMask, LandMaskParams, ReadParams, Regrid, RegridChunks, RegridParams, SummaryParams,
     TimeSummary, intermediate_options, with_attrs, write_options,
@@ -139,6 +142,50 @@ pub struct BcsdInputs {
     pub variant: BcsdVariant,
     /// Global attributes of the outputs: the run id and parameters.
     pub output_attrs: Value,
+}
+
+/// The BCSD run of `run`: its data from the catalogs, its variant, its tasks and its outputs; records what was
+/// downscaled and the variant in `attrs`.
+pub fn build(run: &RunInputs, attrs: &mut Value) -> Result<(Vec<Task>, Vec<Output>), FlowError> {
+    let parameters = run.parameters;
+    let (obs, predict_model) = (run.observations()?, run.model(&parameters.scenario)?);
+    add_identities(attrs, &predict_model, &obs);
+    let variant = variant_of(parameters, run.settings.run_options.carbonplan_compat).map_err(|d| run.refuse(d))?;
+    attrs["bcsd_variant"] = variant.as_str().into();
+    let (south, north) = parameters.bbox.latitudes();
+    let (train, predict) = (parameters.train.years(), parameters.predict.years());
+    let inputs = BcsdInputs {
+        variable: parameters.variable.clone(),
+        bbox: [south, north, parameters.bbox.lonmin.value, parameters.bbox.lonmax.value],
+        train: [train.0, train.1],
+        predict: [predict.0, predict.1],
+        obs,
+        train_model: run.model("historical")?,
+        predict_model,
+        variant,
+        output_attrs: attrs.clone(),
+    };
+    let tasks = tasks(&inputs).map_err(|e| run.refuse(e.to_string()))?;
+    Ok((tasks, outputs(&inputs)))
+}
+
+/// The BCSD variant of a run: the original system's flow under `run_options.carbonplan_compat`, otherwise what
+/// `bias_correction_method` chose (quantile delta mapping when it names none). The original's files name none or
+/// `""`; naming this tool's default explicitly while asking for the original's flow is a contradiction, not a choice.
+fn variant_of(parameters: &RunParameters, carbonplan_compat: bool) -> Result<BcsdVariant, String> {
+    let named_default = parameters.bias_correction_method.as_deref() == Some("quantile_delta_mapping");
+    match (parameters.bcsd_correction(), carbonplan_compat) {
+        (_, true) if named_default => Err(
+            "bias_correction_method `quantile_delta_mapping` cannot run under run_options.carbonplan_compat, which \
+             reproduces the original's flow and its BCSD point models; leave one of them out"
+                .into(),
+        ),
+        (_, true) => Ok(BcsdVariant::CarbonPlanCompat),
+        (BcsdCorrection::QuantileDeltaMapping { nquantiles }, false) => {
+            Ok(BcsdVariant::QuantileDeltaMapping { nquantiles })
+        }
+        (BcsdCorrection::BcsdPoint, false) => Ok(BcsdVariant::BcsdPoint),
+    }
 }
 
 /// The flow's tasks, wired as the module's diagram shows; a variable BCSD does not downscale is an error.

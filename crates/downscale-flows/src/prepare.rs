@@ -4,12 +4,45 @@
 use downscale_catalog::Catalog;
 use downscale_config::Settings;
 use downscale_engine::{Flow, Output};
-use downscale_params::{BcsdCorrection, Method, RunParameters};
+use downscale_params::{Method, RunParameters};
 use serde_json::{Value, json};
 
-use crate::bcsd::{self, BcsdInputs, BcsdVariant};
+use crate::bcsd;
 use crate::error::FlowError;
 use crate::sources::{Source, model_run, observations};
+
+/// What a method's build function reads: the parameter file (as read from `file`), the configuration and the
+/// catalogs.
+pub struct RunInputs<'a> {
+    /// The run's parameters.
+    pub parameters: &'a RunParameters,
+    /// The parameter file as the user named it, for messages.
+    pub file: &'a str,
+    /// The configuration.
+    pub settings: &'a Settings,
+    /// The catalog of model runs.
+    pub model_catalog: &'a Catalog,
+    /// The catalog of observations.
+    pub obs_catalog: &'a Catalog,
+}
+
+impl RunInputs<'_> {
+    /// The model run of `experiment` with the run's model, member, table, grid and variable.
+    pub fn model(&self, experiment: &str) -> Result<Source, FlowError> {
+        let p = self.parameters;
+        model_run(self.model_catalog, &p.model, &p.member, &p.table_id, &p.grid_label, experiment, &p.variable)
+    }
+
+    /// The run's observations of its variable.
+    pub fn observations(&self) -> Result<Source, FlowError> {
+        observations(self.obs_catalog, &self.parameters.obs, &self.parameters.variable)
+    }
+
+    /// An error about the parameter file.
+    pub fn refuse(&self, detail: impl Into<String>) -> FlowError {
+        FlowError::Parameters { file: self.file.to_string(), detail: detail.into() }
+    }
+}
 
 /// A run ready for the engine.
 pub struct PreparedRun {
@@ -41,71 +74,16 @@ pub fn prepare(
         "run_parameters": document.to_string(),
         "method": parameters.method.as_str(),
     });
-    let (south, north) = parameters.bbox.latitudes();
-    let bbox = [south, north, parameters.bbox.lonmin.value, parameters.bbox.lonmax.value];
-    let (train, predict) = (parameters.train.years(), parameters.predict.years());
-    let model = |experiment: &str| {
-        model_run(
-            model_catalog,
-            &parameters.model,
-            &parameters.member,
-            &parameters.table_id,
-            &parameters.grid_label,
-            experiment,
-            &parameters.variable,
-        )
-    };
+    let run = RunInputs { parameters, file, settings, model_catalog, obs_catalog };
+    // One build function per method: it finds its data, wires its tasks and names its outputs.
     let (tasks, outputs) = match parameters.method {
-        Method::Bcsd => {
-            let (obs, predict_model) =
-                (observations(obs_catalog, &parameters.obs, &parameters.variable)?, model(&parameters.scenario)?);
-            add_identities(&mut attrs, &predict_model, &obs);
-            let variant = bcsd_variant(parameters, settings.run_options.carbonplan_compat)
-                .map_err(|detail| FlowError::Parameters { file: file.to_string(), detail })?;
-            attrs["bcsd_variant"] = variant.as_str().into();
-            let inputs = BcsdInputs {
-                variable: parameters.variable.clone(),
-                bbox,
-                train: [train.0, train.1],
-                predict: [predict.0, predict.1],
-                obs,
-                train_model: model("historical")?,
-                predict_model,
-                variant,
-                output_attrs: attrs.clone(),
-            };
-            let tasks = bcsd::tasks(&inputs)
-                .map_err(|e| FlowError::Parameters { file: file.to_string(), detail: e.to_string() })?;
-            (tasks, bcsd::outputs(&inputs))
-        }
+        Method::Bcsd => bcsd::build(&run, &mut attrs)?,
         other => {
-            return Err(FlowError::Parameters {
-                file: file.to_string(),
-                detail: format!("method '{}' has no flow in this build yet (bcsd has)", other.as_str()),
-            });
+            return Err(run.refuse(format!("method '{}' has no flow in this build yet (bcsd has)", other.as_str())));
         }
     };
     let flow = Flow::new(parameters.method.as_str(), tasks, crate::kinds())?;
     Ok(PreparedRun { run_id, flow, outputs, parameters: document, attrs })
-}
-
-/// The BCSD variant of a run: the original system's flow under `run_options.carbonplan_compat`, otherwise what
-/// `bias_correction_method` chose (quantile delta mapping when it names none). The original's files name none or
-/// `""`; naming this tool's default explicitly while asking for the original's flow is a contradiction, not a choice.
-fn bcsd_variant(parameters: &RunParameters, carbonplan_compat: bool) -> Result<BcsdVariant, String> {
-    let named_default = parameters.bias_correction_method.as_deref() == Some("quantile_delta_mapping");
-    match (parameters.bcsd_correction(), carbonplan_compat) {
-        (_, true) if named_default => Err(
-            "bias_correction_method `quantile_delta_mapping` cannot run under run_options.carbonplan_compat, which \
-             reproduces the original's flow and its BCSD point models; leave one of them out"
-                .into(),
-        ),
-        (_, true) => Ok(BcsdVariant::CarbonPlanCompat),
-        (BcsdCorrection::QuantileDeltaMapping { nquantiles }, false) => {
-            Ok(BcsdVariant::QuantileDeltaMapping { nquantiles })
-        }
-        (BcsdCorrection::BcsdPoint, false) => Ok(BcsdVariant::BcsdPoint),
-    }
 }
 
 /// The catalog columns that identify a model run or an observational data set (not its files).
@@ -116,7 +94,7 @@ const IDENTITY_COLUMNS: [&str; 7] =
 /// the driving model of a downscaled product) and `observations_<column>` for the observations. The outputs carry
 /// these instead of the model files' own global attributes, which describe those files (their product, tracking ids,
 /// creation dates), not the downscaled product.
-fn add_identities(attrs: &mut Value, model: &Source, obs: &Source) {
+pub(crate) fn add_identities(attrs: &mut Value, model: &Source, obs: &Source) {
     let Some(attrs) = attrs.as_object_mut() else {
         return;
     };
