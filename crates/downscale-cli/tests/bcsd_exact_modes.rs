@@ -9,34 +9,14 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use blake2::{Blake2s256, Digest};
-use common::{downscale, repo};
+use common::{repo, run_with_shipped_catalogs};
 use downscale_data::read_variable;
 use serde_json::Value;
 
-/// Runs the Iberia example `name` (rcp85 winters 2081-2100 trained on 1983-2002) with `extra` arguments and returns
+/// Runs `param_file` (an Iberia example: rcp85 winters 2081-2100 trained on 1983-2002) with `extra` arguments and returns
 /// the digest of its daily, monthly and annual stores.
-fn digest_of_run(name: &str, variable: &str, param_file: &Path, extra: &[&str], dir: &Path) -> String {
-    let set = |key: &str, value: PathBuf| format!("{key}={}", value.display());
-    let output = downscale()
-        .arg("run")
-        .arg("--param-file")
-        .arg(param_file)
-        .arg("--set")
-        .arg(set("storage.intermediate.uri", dir.join("intermediate")))
-        .arg("--set")
-        .arg(set("storage.results.uri", dir.join("results")))
-        .arg("--set")
-        .arg(set("run_records", dir.join("runs.sqlite")))
-        .arg("--set")
-        .arg(set("data_catalog.model", repo().join("data/catalog/cmip.json")))
-        .arg("--set")
-        .arg(set("data_catalog.obs", repo().join("data/catalog/obs.json")))
-        .args(extra)
-        .output()
-        .expect("the binary runs");
-    assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
-    let manifest_path = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_string();
-    let manifest: Value = serde_json::from_slice(&std::fs::read(manifest_path).unwrap()).unwrap();
+fn digest_of_run(variable: &str, param_file: &Path, extra: &[&str], dir: &Path) -> String {
+    let manifest = run_with_shipped_catalogs(dir, "results", param_file, extra);
     let mut hasher = Blake2s256::new();
     for dataset in ["daily", "monthly", "annual"] {
         let array = read_variable(manifest["datasets"][dataset].as_str().unwrap(), variable).unwrap();
@@ -73,10 +53,9 @@ fn the_original_flow_under_carbonplan_compat_is_unchanged() {
     for (variable, expected) in CARBONPLAN_COMPAT {
         let dir = tempfile::tempdir().unwrap();
         let digest = digest_of_run(
-            "compat",
             variable,
             &example(variable),
-            &["--set", "run_options.carbonplan_compat=true"],
+            &["--runtime", "ci", "--set", "run_options.carbonplan_compat=true"],
             dir.path(),
         );
         assert_eq!(digest, expected, "{variable} under carbonplan_compat");
@@ -91,7 +70,7 @@ fn scikit_downscale_point_models_under_bcsd_point_are_unchanged() {
         document["bias_correction_method"] = "bcsd_point".into();
         let param_file = dir.path().join("bcsd_point.json");
         std::fs::write(&param_file, document.to_string()).unwrap();
-        let digest = digest_of_run("bcsd_point", variable, &param_file, &["--runtime", "ci"], dir.path());
+        let digest = digest_of_run(variable, &param_file, &["--runtime", "ci"], dir.path());
         assert_eq!(digest, expected, "{variable} with the BCSD point models");
     }
 }
@@ -112,7 +91,7 @@ fn the_default_is_the_same_on_every_runtime_and_thread_count() {
     for (variable, expected) in DEFAULT {
         for runtime in runtimes {
             let dir = tempfile::tempdir().unwrap();
-            let digest = digest_of_run("default", variable, &example(variable), runtime, dir.path());
+            let digest = digest_of_run(variable, &example(variable), runtime, dir.path());
             assert_eq!(digest, expected, "{variable} on {runtime:?}");
         }
     }

@@ -8,9 +8,9 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{downscale, repo, sample};
+use common::{repo, run_with_shipped_catalogs, sample};
 use downscale_data::{DataArray, read_variable};
 use serde_json::Value;
 
@@ -202,27 +202,9 @@ fn bcsd(
     }
     let param_file = dir.join(format!("{variant}_{variable}_{scenario}.json"));
     std::fs::write(&param_file, document.to_string()).unwrap();
-    let set = |key: &str, value: PathBuf| format!("{key}={}", value.display());
-    let output = downscale()
-        .arg("run")
-        .arg("--param-file")
-        .arg(&param_file)
-        .args(["--runtime", "ci", "--set"])
-        .arg(set("storage.intermediate.uri", dir.join("intermediate")))
-        .arg("--set")
-        .arg(set("storage.results.uri", dir.join(format!("results_{variant}"))))
-        .arg("--set")
-        .arg(set("run_records", dir.join("runs.sqlite")))
-        .arg("--set")
-        .arg(set("data_catalog.model", repo().join("data/catalog/cmip.json")))
-        .arg("--set")
-        .arg(set("data_catalog.obs", repo().join("data/catalog/obs.json")))
-        .args(extra)
-        .output()
-        .expect("the binary runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let manifest_path = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_string();
-    let manifest: Value = serde_json::from_slice(&std::fs::read(manifest_path).unwrap()).unwrap();
+    let mut arguments = vec!["--runtime", "ci"];
+    arguments.extend_from_slice(extra);
+    let manifest = run_with_shipped_catalogs(dir, &format!("results_{variant}"), &param_file, &arguments);
     Field::from_array(&read_variable(manifest["datasets"]["daily"].as_str().unwrap(), variable).unwrap())
 }
 

@@ -158,3 +158,34 @@ pub(crate) fn altered_copy(dir: &std::path::Path, name: &str, spec: &Altered) ->
     var.put_values(&values, ..).unwrap();
     path.to_string_lossy().to_string()
 }
+
+/// `downscale run` of `param_file` with the shipped catalogs, its cache and run records under `dir` and its results
+/// under `dir/<results>`, with `extra` arguments; fails the test if the run fails, and returns the run's manifest.
+pub(crate) fn run_with_shipped_catalogs(
+    dir: &std::path::Path,
+    results: &str,
+    param_file: &std::path::Path,
+    extra: &[&str],
+) -> serde_json::Value {
+    let set = |key: &str, value: PathBuf| format!("{key}={}", value.display());
+    let output = downscale()
+        .arg("run")
+        .arg("--param-file")
+        .arg(param_file)
+        .arg("--set")
+        .arg(set("storage.intermediate.uri", dir.join("intermediate")))
+        .arg("--set")
+        .arg(set("storage.results.uri", dir.join(results)))
+        .arg("--set")
+        .arg(set("run_records", dir.join("runs.sqlite")))
+        .arg("--set")
+        .arg(set("data_catalog.model", repo().join("data/catalog/cmip.json")))
+        .arg("--set")
+        .arg(set("data_catalog.obs", repo().join("data/catalog/obs.json")))
+        .args(extra)
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success(), "{}: {}", param_file.display(), String::from_utf8_lossy(&output.stderr));
+    let manifest_path = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_string();
+    serde_json::from_slice(&std::fs::read(manifest_path).expect("the manifest is written")).expect("a JSON manifest")
+}
