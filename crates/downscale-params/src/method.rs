@@ -126,19 +126,6 @@ const ORIGINAL_CORRECTIONS: [BiasCorrectionKind; 7] = [
 ];
 
 impl BiasCorrectionKind {
-    /// Every correction a parameter file may name, for suggestions and for the list in messages.
-    pub const ALL: [BiasCorrectionKind; 9] = [
-        BiasCorrectionKind::QuantileDeltaMapping,
-        BiasCorrectionKind::BcsdPoint,
-        BiasCorrectionKind::QuantileMapper,
-        BiasCorrectionKind::QuantileMap,
-        BiasCorrectionKind::DetrendedQuantileMap,
-        BiasCorrectionKind::QuantileTransform,
-        BiasCorrectionKind::ZScore,
-        BiasCorrectionKind::CunnaneTransform,
-        BiasCorrectionKind::NoCorrection,
-    ];
-
     /// The name in parameter files.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -156,7 +143,7 @@ impl BiasCorrectionKind {
 
     /// The correction a parameter file's name stands for; `None` for a name no correction has.
     pub fn parse(name: &str) -> Option<BiasCorrectionKind> {
-        BiasCorrectionKind::ALL.into_iter().find(|kind| kind.as_str() == name)
+        BCSD_CORRECTIONS.into_iter().chain(ORIGINAL_CORRECTIONS).find(|kind| kind.as_str() == name)
     }
 
     /// The options (`bias_correction_kwargs` keys) it takes.
