@@ -6,34 +6,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use blake2::{Blake2s256, Digest};
-use common::{repo, run_with_shipped_catalogs};
-use downscale_data::read_variable;
+use common::{BCSD_DEFAULT_DIGESTS, digest_of_outputs, iberia_example, run_with_shipped_catalogs};
 use serde_json::Value;
 
 /// Runs `param_file` (an Iberia example: rcp85 winters 2081-2100 trained on 1983-2002) with `extra` arguments and returns
 /// the digest of its daily, monthly and annual stores.
 fn digest_of_run(variable: &str, param_file: &Path, extra: &[&str], dir: &Path) -> String {
-    let manifest = run_with_shipped_catalogs(dir, "results", param_file, extra);
-    let mut hasher = Blake2s256::new();
-    for dataset in ["daily", "monthly", "annual"] {
-        let array = read_variable(manifest["datasets"][dataset].as_str().unwrap(), variable).unwrap();
-        for &length in array.shape() {
-            hasher.update((length as u64).to_le_bytes());
-        }
-        for value in &array.data {
-            hasher.update(value.to_bits().to_le_bytes());
-        }
-    }
-    format!("{:x}", hasher.finalize())
-}
-
-fn example(variable: &str) -> PathBuf {
-    repo().join(format!(
-        "examples/iberia/bcsd/bcsd_E-OBS_CNRM-CM5_r1i1p1_rcp85_{variable}_35_45_-10_5_1983_2002_2081_2100.json"
-    ))
+    digest_of_outputs(&run_with_shipped_catalogs(dir, "results", param_file, extra), variable)
 }
 
 /// `(variable, digest)` of the original system's flow.
@@ -54,7 +35,7 @@ fn the_original_flow_under_carbonplan_compat_is_unchanged() {
         let dir = tempfile::tempdir().unwrap();
         let digest = digest_of_run(
             variable,
-            &example(variable),
+            &iberia_example(variable),
             &["--runtime", "ci", "--set", "run_options.carbonplan_compat=true"],
             dir.path(),
         );
@@ -66,7 +47,7 @@ fn the_original_flow_under_carbonplan_compat_is_unchanged() {
 fn scikit_downscale_point_models_under_bcsd_point_are_unchanged() {
     for (variable, expected) in BCSD_POINT {
         let dir = tempfile::tempdir().unwrap();
-        let mut document: Value = serde_json::from_slice(&std::fs::read(example(variable)).unwrap()).unwrap();
+        let mut document: Value = serde_json::from_slice(&std::fs::read(iberia_example(variable)).unwrap()).unwrap();
         document["bias_correction_method"] = "bcsd_point".into();
         let param_file = dir.path().join("bcsd_point.json");
         std::fs::write(&param_file, document.to_string()).unwrap();
@@ -75,12 +56,6 @@ fn scikit_downscale_point_models_under_bcsd_point_are_unchanged() {
     }
 }
 
-/// `(variable, digest)` of the default (quantile delta mapping per month).
-const DEFAULT: [(&str, &str); 2] = [
-    ("tas", "e74a2ac85b77f7ecc464a39dd0189feb42465b9e82914e58b96e1937d845552c"),
-    ("pr", "937df70cefe97cdda5c8557c1c4765b4141d0648bb10759dc184391644c16384"),
-];
-
 #[test]
 fn the_default_is_the_same_on_every_runtime_and_thread_count() {
     let runtimes: [&[&str]; 3] = [
@@ -88,10 +63,10 @@ fn the_default_is_the_same_on_every_runtime_and_thread_count() {
         &["--runtime", "local", "--set", "runtimes.local.threads=1"],
         &["--runtime", "local", "--set", "runtimes.local.threads=2"],
     ];
-    for (variable, expected) in DEFAULT {
+    for (variable, expected) in BCSD_DEFAULT_DIGESTS {
         for runtime in runtimes {
             let dir = tempfile::tempdir().unwrap();
-            let digest = digest_of_run(variable, &example(variable), runtime, dir.path());
+            let digest = digest_of_run(variable, &iberia_example(variable), runtime, dir.path());
             assert_eq!(digest, expected, "{variable} on {runtime:?}");
         }
     }

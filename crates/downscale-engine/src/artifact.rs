@@ -6,6 +6,11 @@
 //! artifact is whole" on a local disk and on object storage alike, and a task killed at any point leaves at most an
 //! unmarked folder that the next run overwrites. This replaces the original's chunk counting and `.zmetadata`
 //! checks, which could call a half-written store complete.
+//!
+//! Beside them the process that executed the task leaves `state.json` ([`TaskStateFile`]): done or failed with the
+//! error, timings, peak memory and bytes. The process that runs the flow reads it into the run records, so a task
+//! executed by another process (`downscale task`, a cluster job) is recorded like one executed in process, and the
+//! records themselves never have to be on storage that workers share.
 
 use downscale_data::Location;
 use serde::{Deserialize, Serialize};
@@ -13,8 +18,25 @@ use serde::{Deserialize, Serialize};
 use crate::error::EngineError;
 use crate::flow::Task;
 use crate::key::CacheKey;
+use crate::records::TaskReport;
 
 const MARKER: &str = "complete.json";
+const STATE: &str = "state.json";
+
+/// How an execution of a task ended, as the executing process leaves it beside the artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskStateFile {
+    /// The task's id in its flow.
+    pub task_id: String,
+    /// The task's cache key.
+    pub key: CacheKey,
+    /// The machine that executed it.
+    pub host: String,
+    /// Its process there.
+    pub pid: u32,
+    /// How it ended and what it measured.
+    pub report: TaskReport,
+}
 
 /// A finished artifact, as its marker describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,6 +145,27 @@ impl ArtifactStore {
         let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(error)?;
         file.lock().map_err(error)?;
         Ok(Some(TaskHold { _file: file }))
+    }
+
+    /// Leaves `report` of `task`'s execution beside its artifact (`state.json`, replaced atomically).
+    pub fn write_state(&self, task: &Task, key: &CacheKey, report: &TaskReport) -> Result<(), EngineError> {
+        let state = TaskStateFile {
+            task_id: task.id.clone(),
+            key: key.clone(),
+            host: crate::resources::host_name(),
+            pid: std::process::id(),
+            report: report.clone(),
+        };
+        let json = serde_json::to_vec_pretty(&state).expect("a task state serialises");
+        Ok(self.folder(&task.name, key).child(STATE).write_bytes(json)?)
+    }
+
+    /// The state the last execution of task `name` with `key` left, if any (an unreadable one counts as none).
+    pub fn state(&self, name: &str, key: &CacheKey) -> Result<Option<TaskStateFile>, EngineError> {
+        let Some(bytes) = self.folder(name, key).child(STATE).read_bytes()? else {
+            return Ok(None);
+        };
+        Ok(serde_json::from_slice(&bytes).ok())
     }
 
     /// Removes an unmarked folder's leftovers before a task writes again.

@@ -187,12 +187,12 @@ impl<'a> TaskContext<'a> {
 
     /// Announces `total` tiles of work, then call [`tile_done`](Self::tile_done) after each.
     pub fn tiles(&self, total: u64) {
-        self.progress.tiles_started(total);
+        self.progress.tiles_started(&self.task.id, total);
     }
 
     /// One tile of those announced by [`tiles`](Self::tiles) is done.
     pub fn tile_done(&self) {
-        self.progress.tile_done();
+        self.progress.tile_done(&self.task.id);
     }
 
     pub(crate) fn bytes_read(&self) -> u64 {

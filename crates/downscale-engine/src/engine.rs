@@ -1,48 +1,22 @@
-//! Running a flow: check each task's cache, execute the rest on the runtime in order, record every step, and
-//! publish the outputs and the manifest only when every task succeeded, so `storage.results` never holds a part
-//! of a failed run.
+//! Running a flow: execute each task once its inputs are complete (several at once when the runtime has room),
+//! record every step, and publish the outputs and the manifest only when every task succeeded, so
+//! `storage.results` never holds a part of a failed run.
 
 use std::collections::{BTreeMap, HashMap};
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
 
 use downscale_data::{Location, OutputKind, Replace, check_destination, copy_stores};
 use downscale_message::one_line;
 use serde_json::Value;
 
-use crate::artifact::{Artifact, ArtifactStore, TaskHold};
-use crate::context::TaskContext;
-use crate::error::{EngineError, TaskError};
-use crate::flow::{ArtifactKind, Body, Flow, Task};
+use crate::artifact::Artifact;
+use crate::error::EngineError;
+use crate::execute::{TaskEvent, TaskOutcome, TaskRunner};
+use crate::flow::{ArtifactKind, Flow, Task};
 use crate::key::CacheKey;
 use crate::manifest::{Failure, Manifest, write_manifest};
-use crate::progress::{Progress, TaskEnd};
-use crate::records::{LogLevel, NewRun, Records, TaskReport, TaskState};
-use crate::resources::{cpu_seconds, peak_rss, release_free_memory, reset_peak_rss};
-use crate::runtime::Runtime;
-
-/// How often and how patiently transient failures are retried: attempt `n` waits `base_delay · 2^(n-1)` first.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included.
-    pub attempts: u32,
-    /// The wait before the second attempt; each later wait doubles.
-    pub base_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy { attempts: 4, base_delay: Duration::from_millis(250) }
-    }
-}
-
-/// What the cache holds for a task about to run.
-enum Lookup {
-    /// Its complete artifact.
-    Cached(Artifact),
-    /// Nothing yet: the task is to be executed under this hold (`None` on object storage, which has no locks).
-    Held(Option<TaskHold>),
-}
+use crate::records::{LogLevel, NewRun, Records};
+use crate::runtime::Budget;
 
 /// A task artifact published under `storage.results` when the run succeeds.
 #[derive(Debug, Clone)]
@@ -85,22 +59,20 @@ pub struct RunOutcome {
     pub failure: Option<Failure>,
 }
 
-/// Runs flows: where tasks execute, where artifacts and results go, what is recorded and who watches.
+/// Runs flows: how tasks execute ([`TaskRunner`]), where results go, and what is recorded.
 pub struct Engine<'a> {
-    /// Where each task executes.
-    pub runtime: &'a dyn Runtime,
-    /// The cache of intermediate artifacts (`storage.intermediate`).
-    pub artifacts: ArtifactStore,
+    /// Executes each task: runtime, cache, retries and the watcher.
+    pub tasks: TaskRunner<'a>,
     /// Where outputs and manifests are published (`storage.results`).
     pub results: Location,
     /// Where runs, tasks and log lines are recorded.
     pub records: &'a Records,
-    /// Whether a complete artifact is reused; `false` executes every task again (`run_options.use_cache`).
-    pub use_cache: bool,
-    /// How transient failures are retried.
-    pub retry: RetryPolicy,
-    /// Who hears of tasks and tiles as they go.
-    pub progress: &'a dyn Progress,
+}
+
+/// What a task executing on a worker thread tells the scheduler, which alone writes the records.
+enum Message<'t> {
+    Event(&'t str, TaskEvent),
+    Finished(&'t Task, Box<TaskOutcome>),
 }
 
 impl Engine<'_> {
@@ -110,12 +82,13 @@ impl Engine<'_> {
     pub fn run(&self, request: &RunRequest) -> Result<RunOutcome, EngineError> {
         let flow = request.flow;
         let keys = flow.keys();
+        let runtime = self.tasks.runtime;
         let record = self.records.start_run(&NewRun {
             run_id: request.run_id,
             flow: &flow.name,
             parameter_file: request.parameter_file,
             parameters: &request.parameters.to_string(),
-            runtime: self.runtime.name(),
+            runtime: runtime.name(),
         })?;
         for task in flow.tasks() {
             self.records.plan_task(record, &task.id, &task.name, keys[&task.id].as_str())?;
@@ -124,30 +97,16 @@ impl Engine<'_> {
             record,
             None,
             LogLevel::Info,
-            &format!("run {} of flow {} on runtime {}", request.run_id, flow.name, self.runtime.name()),
+            &format!("run {} of flow {} on runtime {}", request.run_id, flow.name, runtime.name()),
         );
-        self.progress.run_started(request.run_id, flow.tasks().len());
+        self.tasks.progress.run_started(request.run_id, flow.tasks().len());
 
-        let mut done: HashMap<String, Artifact> = HashMap::new();
         // Where the outputs go is checked before any work: a run of hours must not end in "a folder of yours is
         // in the way". Publishing checks again, just before it renames.
-        let mut failure = self
-            .check_destinations(request)
-            .err()
-            .map(|error| Failure { task: "publish".into(), error: one_line(&error) });
-        let runnable = if failure.is_none() { flow.tasks() } else { &[] };
-        for task in runnable {
-            let key = &keys[&task.id];
-            match flow.body(task).and_then(|body| self.run_task(record, task, body, key, &done)) {
-                Ok(artifact) => {
-                    done.insert(task.id.clone(), artifact);
-                }
-                Err(error) => {
-                    failure = Some(Failure { task: task.id.clone(), error: one_line(&error) });
-                    break;
-                }
-            }
-        }
+        let (done, mut failure) = match self.check_destinations(request) {
+            Ok(()) => self.schedule(record, flow, &keys)?,
+            Err(error) => (HashMap::new(), Some(Failure { task: "publish".into(), error: one_line(&error) })),
+        };
 
         let mut manifest = Manifest {
             run_id: request.run_id.to_string(),
@@ -156,13 +115,14 @@ impl Engine<'_> {
             datasets: BTreeMap::new(),
             intermediates: done.iter().map(|(id, a)| (id.clone(), a.location.clone())).collect(),
             cache_keys: keys.iter().map(|(id, k)| (id.clone(), k.to_string())).collect(),
-            failure,
+            failure: None,
         };
-        if manifest.failure.is_none()
+        if failure.is_none()
             && let Err(error) = self.publish(request, &done, &mut manifest.datasets)
         {
-            manifest.failure = Some(Failure { task: "publish".into(), error: one_line(&error) });
+            failure = Some(Failure { task: "publish".into(), error: one_line(&error) });
         }
+        manifest.failure = failure;
         let path = write_manifest(&self.results, &manifest)?;
         let succeeded = manifest.failure.is_none();
         match &manifest.failure {
@@ -173,133 +133,79 @@ impl Engine<'_> {
         }
         let error = manifest.failure.as_ref().map(|f| format!("task {}: {}", f.task, f.error));
         self.records.finish_run(record, succeeded, Some(&path), error.as_deref())?;
-        self.progress.run_finished(succeeded);
+        self.tasks.progress.run_finished(succeeded);
         Ok(RunOutcome { record, succeeded, manifest: path, failure: manifest.failure })
     }
 
-    /// Returns the task's artifact, from the cache or by executing it (with retries).
-    fn run_task(
+    /// Executes the flow's tasks, each as soon as its inputs are complete and one of the runtime's task slots is
+    /// free, on worker threads; this thread alone writes the records, from what the workers send. After a failure
+    /// no task starts, the running ones finish, and the first failure is the run's. Each running task gets an equal
+    /// share of the runtime's memory budget, so the tasks that run at once stay within it together; among tasks
+    /// ready at once, the flow's order decides.
+    fn schedule(
         &self,
         record: i64,
-        task: &Task,
-        body: &Body,
-        key: &CacheKey,
-        done: &HashMap<String, Artifact>,
-    ) -> Result<Artifact, TaskError> {
-        self.progress.task_started(&task.id);
-        let report_failure = |attempts: u32, error: &TaskError| {
-            let report = TaskReport::unmeasured(TaskState::Failed, attempts, Some(one_line(error)));
-            let _ = self.records.task_finished(record, &task.id, &report);
-            self.progress.task_finished(&task.id, TaskEnd::Failed);
-        };
-        let _hold = match self.cached_or_held(record, task, key) {
-            Ok(Lookup::Cached(artifact)) => return Ok(artifact),
-            Ok(Lookup::Held(hold)) => hold,
-            Err(error) => {
-                report_failure(0, &error);
-                return Err(error);
-            }
-        };
-        let inputs: BTreeMap<String, Artifact> =
-            task.inputs.iter().map(|(role, upstream)| (role.clone(), done[upstream].clone())).collect();
-        self.records.task_started(record, &task.id).map_err(TaskError::from)?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let started = Instant::now();
-            let cpu_before = cpu_seconds();
-            release_free_memory();
-            reset_peak_rss();
-            let result = self.attempt(task, body, key, inputs.clone());
-            let wall_seconds = started.elapsed().as_secs_f64();
-            match result {
-                Ok((artifact, bytes_read)) => {
-                    let report = TaskReport {
-                        state: TaskState::Succeeded,
-                        attempts: attempt,
-                        wall_seconds,
-                        cpu_seconds: cpu_seconds() - cpu_before,
-                        peak_rss_bytes: peak_rss(),
-                        bytes_read,
-                        bytes_written: artifact.bytes,
-                        error: None,
+        flow: &Flow,
+        keys: &HashMap<String, CacheKey>,
+    ) -> Result<(HashMap<String, Artifact>, Option<Failure>), EngineError> {
+        let runtime = self.tasks.runtime;
+        let slots = runtime.task_slots().max(1);
+        let full = runtime.budget();
+        let budget = Budget { threads: full.threads, memory_bytes: full.memory_bytes / slots as u64 };
+        let mut done: HashMap<String, Artifact> = HashMap::new();
+        let mut failure: Option<Failure> = None;
+        let mut waiting: Vec<&Task> = flow.tasks().iter().collect();
+        let (sender, receiver) = mpsc::channel::<Message>();
+        std::thread::scope(|scope| -> Result<(), EngineError> {
+            let mut running = 0usize;
+            loop {
+                while failure.is_none() && running < slots {
+                    let ready = waiting.iter().position(|t| t.inputs.values().all(|up| done.contains_key(up)));
+                    let Some(index) = ready else { break };
+                    let task = waiting.remove(index);
+                    let body = match flow.body(task) {
+                        Ok(body) => body,
+                        Err(error) => {
+                            failure = Some(Failure { task: task.id.clone(), error: one_line(&error) });
+                            break;
+                        }
                     };
-                    self.records.task_finished(record, &task.id, &report).map_err(TaskError::from)?;
-                    self.log(
-                        record,
-                        Some(&task.id),
-                        LogLevel::Info,
-                        &format!("{}: done in {wall_seconds:.2} s", task.id),
-                    );
-                    self.progress.task_finished(&task.id, TaskEnd::Succeeded);
-                    return Ok(artifact);
+                    let inputs: BTreeMap<String, Artifact> =
+                        task.inputs.iter().map(|(role, upstream)| (role.clone(), done[upstream].clone())).collect();
+                    let (sender, key, runner) = (sender.clone(), &keys[&task.id], &self.tasks);
+                    scope.spawn(move || {
+                        let events = |event| {
+                            let _ = sender.send(Message::Event(&task.id, event));
+                        };
+                        let outcome = runner.execute(task, body, key, inputs, budget, &events);
+                        let _ = sender.send(Message::Finished(task, Box::new(outcome)));
+                    });
+                    running += 1;
                 }
-                Err(error) if attempt < self.retry.attempts && error.is_transient() => {
-                    let delay = self.retry.base_delay * 2u32.pow(attempt - 1);
-                    let cause = one_line(&error);
-                    let message = format!("{}: attempt {attempt} failed ({cause}); retrying in {delay:?}", task.id);
-                    self.log(record, Some(&task.id), LogLevel::Warn, &message);
-                    std::thread::sleep(delay);
+                if running == 0 {
+                    return Ok(());
                 }
-                Err(error) => {
-                    let message = format!("{}: failed after {attempt} attempt(s): {}", task.id, one_line(&error));
-                    self.log(record, Some(&task.id), LogLevel::Error, &message);
-                    report_failure(attempt, &error);
-                    return Err(error);
+                match receiver.recv().expect("a worker holds a sender until it has sent its outcome") {
+                    Message::Event(task, TaskEvent::Executing) => self.records.task_started(record, task)?,
+                    Message::Event(task, TaskEvent::Log(level, message)) => {
+                        self.log(record, Some(task), level, &message)
+                    }
+                    Message::Finished(task, outcome) => {
+                        running -= 1;
+                        self.records.task_finished(record, &task.id, &outcome.report)?;
+                        match outcome.result {
+                            Ok(artifact) => {
+                                done.insert(task.id.clone(), artifact);
+                            }
+                            Err(error) => {
+                                failure.get_or_insert(Failure { task: task.id.clone(), error: one_line(&error) });
+                            }
+                        }
+                    }
                 }
             }
-        }
-    }
-
-    /// The task's complete artifact (recorded as a cache hit), or the hold on it for executing it. The cache is
-    /// looked at before and again after taking the hold, which waits while a run sharing the cache computes the
-    /// task: that run's artifact is then used.
-    fn cached_or_held(&self, record: i64, task: &Task, key: &CacheKey) -> Result<Lookup, TaskError> {
-        let cached = || -> Result<Option<Artifact>, TaskError> {
-            if !self.use_cache {
-                return Ok(None);
-            }
-            let Some(artifact) = self.artifacts.complete(&task.name, key)? else {
-                return Ok(None);
-            };
-            let report = TaskReport::unmeasured(TaskState::Cached, 0, None);
-            self.records.task_finished(record, &task.id, &report)?;
-            self.log(record, Some(&task.id), LogLevel::Info, &format!("{}: cached ({})", task.id, artifact.location));
-            self.progress.task_finished(&task.id, TaskEnd::Cached);
-            Ok(Some(artifact))
-        };
-        if let Some(artifact) = cached()? {
-            return Ok(Lookup::Cached(artifact));
-        }
-        let hold = self.artifacts.hold(&task.name, key)?;
-        Ok(match cached()? {
-            Some(artifact) => Lookup::Cached(artifact),
-            None => Lookup::Held(hold),
-        })
-    }
-
-    /// One execution: clear leftovers of an earlier attempt, run the body, mark the artifact complete.
-    fn attempt(
-        &self,
-        task: &Task,
-        body: &Body,
-        key: &CacheKey,
-        inputs: BTreeMap<String, Artifact>,
-    ) -> Result<(Artifact, u64), TaskError> {
-        self.artifacts.clear(&task.name, key)?;
-        let output = self.artifacts.artifact_location(task, key);
-        let context = TaskContext::new(task, inputs, output, self.runtime.budget(), self.progress);
-        // A panicking body is a bug, but it must still end as a recorded failure, not a lost run.
-        catch_unwind(AssertUnwindSafe(|| self.runtime.execute(body.as_ref(), &context))).unwrap_or_else(|panic| {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            Err(TaskError::new(format!("task {} panicked: {message}", task.id)))
         })?;
-        let artifact = self.artifacts.mark_complete(task, key, context.written_variable())?;
-        Ok((artifact, context.bytes_read()))
+        Ok((done, failure))
     }
 
     /// Refuses a run whose outputs would replace what it must not (see `downscale_data::publish`).

@@ -229,13 +229,13 @@ impl Flow {
         Ok(Flow { name, tasks: ordered, kinds })
     }
 
-    /// The tasks in execution order.
-    pub(crate) fn tasks(&self) -> &[Task] {
+    /// The tasks in an execution order: every task after its inputs.
+    pub fn tasks(&self) -> &[Task] {
         &self.tasks
     }
 
     /// The task with this id.
-    pub(crate) fn task(&self, id: &str) -> Option<&Task> {
+    pub fn task(&self, id: &str) -> Option<&Task> {
         self.tasks.iter().find(|t| t.id == id)
     }
 

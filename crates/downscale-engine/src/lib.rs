@@ -7,6 +7,7 @@ pub mod artifact;
 pub mod context;
 pub mod engine;
 pub mod error;
+pub mod execute;
 pub mod flow;
 pub mod key;
 pub mod manifest;
@@ -15,15 +16,16 @@ pub mod records;
 pub mod resources;
 pub mod runtime;
 
-pub use artifact::{Artifact, ArtifactStore, TaskHold};
+pub use artifact::{Artifact, ArtifactStore, TaskHold, TaskStateFile};
 pub use context::TaskContext;
-pub use engine::{Engine, Output, RetryPolicy, RunOutcome, RunRequest};
+pub use engine::{Engine, Output, RunOutcome, RunRequest};
 pub use error::{EngineError, TaskError};
+pub use execute::{RetryPolicy, TaskEvent, TaskOutcome, TaskRunner};
 pub use flow::{ArtifactKind, External, Flow, Kinds, Task, TaskKind};
 pub use key::CacheKey;
 pub use manifest::{Failure, Manifest};
 pub use progress::{NoProgress, Progress, TaskEnd};
-pub use records::{LogLevel, Records, RunRecord, RunState, TaskRecord, TaskState, UnknownValue};
+pub use records::{LogLevel, Records, RunRecord, RunState, TaskRecord, TaskReport, TaskState, UnknownValue};
 pub use runtime::{Budget, InProcessRuntime, Runtime, build_runtime, ci_environment, selected_kind};
 
 /// The current UTC time in RFC 3339, as every record and marker writes it.

@@ -13,7 +13,7 @@ pub enum TaskEnd {
 }
 
 /// A watcher of a run. Every method does nothing unless overridden, so a watcher hears only what it shows. Called
-/// from the engine's thread and, for tiles, from the task's workers.
+/// from the threads tasks run on, several tasks at a time.
 pub trait Progress: Send + Sync {
     /// A run of `_tasks` tasks starts.
     fn run_started(&self, _run_id: &str, _tasks: usize) {}
@@ -21,10 +21,10 @@ pub trait Progress: Send + Sync {
     fn task_started(&self, _task: &str) {}
     /// The task with this id ended.
     fn task_finished(&self, _task: &str, _end: TaskEnd) {}
-    /// The running task works through `total` tiles (or time blocks).
-    fn tiles_started(&self, _total: u64) {}
-    /// One of those tiles is done.
-    fn tile_done(&self) {}
+    /// The task with this id works through `_total` tiles (or time blocks).
+    fn tiles_started(&self, _task: &str, _total: u64) {}
+    /// One of that task's tiles is done.
+    fn tile_done(&self, _task: &str) {}
     /// The run ended, its outputs published when it succeeded.
     fn run_finished(&self, _succeeded: bool) {}
 }

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use rusqlite::{Connection, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use self::values::{LogLevel, RunState, TaskState, UnknownValue};
 use crate::error::EngineError;
@@ -134,8 +134,9 @@ pub struct LogRecord {
     pub message: String,
 }
 
-/// What a finished task reports.
-#[derive(Debug, Clone, PartialEq)]
+/// What a finished task reports: recorded by the process that runs the flow, and written beside the task's
+/// artifact ([`TaskStateFile`](crate::TaskStateFile)) by the process that executed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskReport {
     /// How it ended: `succeeded`, `cached` or `failed`. Whether it was a cache hit is recorded from it, so the
     /// two cannot disagree.
@@ -154,13 +155,20 @@ pub struct TaskReport {
     pub bytes_written: u64,
     /// Why it failed, as one line.
     pub error: Option<String>,
+    /// When its first execution started, or when it was found in the cache (UTC, RFC 3339).
+    pub started_at: String,
+    /// When it ended (UTC, RFC 3339).
+    pub ended_at: String,
 }
 
 impl TaskReport {
     /// A task that ended without an execution to measure: found in the cache, or failed (its cache could not be
     /// looked at, or every attempt failed and only the count and the error are worth keeping).
     pub fn unmeasured(state: TaskState, attempts: u32, error: Option<String>) -> TaskReport {
+        let now = crate::now_utc();
         TaskReport {
+            started_at: now.clone(),
+            ended_at: now,
             state,
             attempts,
             wall_seconds: 0.0,
@@ -318,7 +326,7 @@ impl Records {
             .execute(
                 "UPDATE tasks SET state = ?3, cache_hit = ?4, attempts = ?5, ended_at = ?6, wall_seconds = ?7,
                  cpu_seconds = ?8, peak_rss_bytes = ?9, bytes_read = ?10, bytes_written = ?11, error = ?12,
-                 started_at = COALESCE(started_at, ?6)
+                 started_at = ?13
                  WHERE run = ?1 AND task_id = ?2",
                 params![
                     run,
@@ -326,13 +334,14 @@ impl Records {
                     report.state,
                     report.state == TaskState::Cached,
                     report.attempts,
-                    crate::now_utc(),
+                    report.ended_at,
                     report.wall_seconds,
                     report.cpu_seconds,
                     report.peak_rss_bytes.map(sqlite_integer),
                     sqlite_integer(report.bytes_read),
                     sqlite_integer(report.bytes_written),
-                    report.error
+                    report.error,
+                    report.started_at
                 ],
             )
             .map_err(|e| self.fail(e))?;

@@ -1,8 +1,12 @@
 //! Runtimes decide how a task executes. `local` (the default) runs tasks in this process on a thread pool as wide
 //! as the machine with a memory budget that is a share of its RAM; `ci` is the same with one thread and a small
-//! budget, so results and timings are deterministic. Both run one task at a time and parallelise inside it, where
-//! the work is (points, tiles, time steps). Runtimes on a cluster implement the same trait by submitting a task
-//! as a job and waiting for its artifact.
+//! budget, so results and timings are deterministic. Both parallelise inside a task, where the work is (points,
+//! tiles, time steps), and run as many independent tasks at once as they have threads, on the same pool: tasks
+//! that are small or waiting on reads then fill the threads a lone task leaves idle. Tasks run as threads of this
+//! process rather than `downscale task` processes because they share the pool, and the flow's inputs stay open once
+//! for all of them; the price is that CPU time and peak memory, which the kernel counts per process, are the
+//! process's during each task (tasks that overlap count each other's). Runtimes on a cluster implement the same
+//! trait by submitting a task as a job and waiting for its artifact.
 
 use downscale_config::{RuntimeKind, Settings};
 
@@ -23,8 +27,10 @@ pub struct Budget {
 pub trait Runtime: Send + Sync {
     /// The name in the configuration and the run records (`local`, `ci`).
     fn name(&self) -> &'static str;
-    /// What each task may use.
+    /// What the tasks running at once may use together.
     fn budget(&self) -> Budget;
+    /// How many tasks may run at once; each gets an equal share of the budget's memory.
+    fn task_slots(&self) -> usize;
     /// Runs `body` for one task whose inputs are complete; returns once it has written its artifact or failed.
     fn execute(
         &self,
@@ -62,6 +68,10 @@ impl Runtime for InProcessRuntime {
 
     fn budget(&self) -> Budget {
         self.budget
+    }
+
+    fn task_slots(&self) -> usize {
+        self.budget.threads
     }
 
     fn execute(

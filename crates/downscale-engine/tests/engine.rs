@@ -8,7 +8,7 @@ use std::time::Duration;
 use downscale_data::{DataError, Location, read_variable};
 use downscale_engine::{
     ArtifactKind, ArtifactStore, Budget, Engine, Flow, InProcessRuntime, Kinds, LogLevel, NoProgress, Output, Records,
-    RetryPolicy, RunOutcome, RunRequest, RunState, Task, TaskContext, TaskError, TaskKind, TaskState,
+    RetryPolicy, RunOutcome, RunRequest, RunState, Task, TaskContext, TaskError, TaskKind, TaskRunner, TaskState,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -51,9 +51,14 @@ struct Setup {
 
 impl Setup {
     fn new() -> Setup {
+        Setup::with_threads(1)
+    }
+
+    /// A setup whose runtime has `threads` threads, and so runs that many tasks at once.
+    fn with_threads(threads: usize) -> Setup {
         let dir = tempfile::tempdir().unwrap();
         let records = Records::open(&dir.path().join("runs.sqlite")).unwrap();
-        let runtime = InProcessRuntime::new("ci", Budget { threads: 1, memory_bytes: 1 << 30 }).unwrap();
+        let runtime = InProcessRuntime::new("local", Budget { threads, memory_bytes: 1 << 30 }).unwrap();
         Setup { dir, runtime, records }
     }
 
@@ -65,13 +70,15 @@ impl Setup {
     fn run_with_cache(&self, flow: &Flow, outputs: Vec<Output>, intermediate: &std::path::Path) -> RunOutcome {
         let root = self.dir.path();
         let engine = Engine {
-            runtime: &self.runtime,
-            artifacts: ArtifactStore::new(&intermediate.to_string_lossy()).unwrap(),
+            tasks: TaskRunner {
+                runtime: &self.runtime,
+                artifacts: ArtifactStore::new(&intermediate.to_string_lossy()).unwrap(),
+                use_cache: true,
+                retry: RetryPolicy { attempts: 3, base_delay: Duration::from_millis(1) },
+                progress: &NoProgress,
+            },
             results: Location::parse(&root.join("results").to_string_lossy()).unwrap(),
             records: &self.records,
-            use_cache: true,
-            retry: RetryPolicy { attempts: 3, base_delay: Duration::from_millis(1) },
-            progress: &NoProgress,
         };
         let parameters = json!({"method": "test"});
         let request = RunRequest {
@@ -182,6 +189,46 @@ fn a_second_run_executes_nothing_and_a_changed_parameter_reruns_only_what_depend
     assert_eq!(manifest["cache_keys"].as_object().unwrap().len(), 4);
     let corrected = manifest["intermediates"]["corrected"].as_str().unwrap();
     assert_eq!(std::fs::read_to_string(corrected).unwrap().trim(), "2111", "100 + (10 + 1) + 2000");
+}
+
+#[test]
+fn independent_tasks_run_at_the_same_time_and_each_leaves_its_state() {
+    let executions = Arc::new(AtomicU32::new(0));
+    let slow = |id, add, inputs: &[&str]| slow_adder(id, add, inputs, Duration::from_millis(300));
+    let flow = Flow::new(
+        "sums",
+        vec![slow("train", 1, &[]), slow("predict", 1000, &[]), slow("corrected", 10, &["train", "predict"])],
+        adders(&executions),
+    )
+    .unwrap();
+    let interval = |setup: &Setup, outcome: &RunOutcome, id: &str| {
+        let tasks = setup.records.tasks(outcome.record).unwrap();
+        let task = tasks.into_iter().find(|t| t.task_id == id).unwrap();
+        let time = |text: Option<String>| chrono::DateTime::parse_from_rfc3339(&text.unwrap()).unwrap();
+        (time(task.started_at), time(task.ended_at))
+    };
+
+    let two = Setup::with_threads(2);
+    let outcome = two.run(&flow, vec![]);
+    assert!(outcome.succeeded);
+    let (train, predict, corrected) =
+        (interval(&two, &outcome, "train"), interval(&two, &outcome, "predict"), interval(&two, &outcome, "corrected"));
+    assert!(train.0 < predict.1 && predict.0 < train.1, "train and predict overlap: {train:?} {predict:?}");
+    assert!(corrected.0 >= train.1.max(predict.1), "corrected waits for both: {corrected:?}");
+
+    // One thread: one task at a time, in the flow's order.
+    let one = Setup::with_threads(1);
+    let outcome = one.run(&flow, vec![]);
+    let (train, predict) = (interval(&one, &outcome, "train"), interval(&one, &outcome, "predict"));
+    assert!(train.1 <= predict.0, "{train:?} then {predict:?}");
+
+    // The executing process left each task's state beside its artifact.
+    let store = ArtifactStore::new(&one.dir.path().join("intermediate").to_string_lossy()).unwrap();
+    let keys = flow.keys();
+    let state = store.state("add", &keys["corrected"]).unwrap().unwrap();
+    assert_eq!((state.task_id.as_str(), state.report.state), ("corrected", TaskState::Succeeded));
+    assert_eq!(state.pid, std::process::id());
+    assert!(state.report.wall_seconds >= 0.3 && state.report.bytes_written > 0, "{state:?}");
 }
 
 #[test]

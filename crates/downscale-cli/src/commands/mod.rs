@@ -5,12 +5,15 @@ mod adjust_inputs;
 mod bench;
 mod config;
 mod convert;
+mod flow_setup;
 mod inspect;
 mod params;
+mod plan;
 mod progress;
 mod regrid;
 mod run;
 mod runs;
+mod task;
 mod validate;
 
 use std::process::ExitCode;
@@ -46,6 +49,11 @@ pub(crate) enum Command {
     Config(config::Command),
     /// Run the method flow of parameter files on a runtime; prints each run's manifest path.
     Run(run::Args),
+    /// Show the flow a parameter file makes, as JSON: each task's spec and cache key, in order, and the outputs.
+    Plan(plan::Args),
+    /// Execute one task of a run in this process (its inputs must be complete in the cache), as a cluster node
+    /// does; prints its state as JSON.
+    Task(task::Args),
     /// Show the run records: runs, their tasks and log lines.
     #[command(subcommand)]
     Runs(runs::Command),
@@ -59,6 +67,8 @@ pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
         Command::Params(command) => params::run(command, config),
         Command::Config(command) => config::run(command, config),
         Command::Run(args) => run::run(args, config),
+        Command::Plan(args) => plan::run(args, config),
+        Command::Task(args) => task::run(args, config),
         Command::Runs(command) => runs::run(command, config),
         Command::Adjust(args) => adjust::run(*args),
         Command::Bench(args) => bench::run(args),

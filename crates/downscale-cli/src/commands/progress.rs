@@ -1,6 +1,7 @@
-//! Terminal progress for `downscale run`: one bar for the run's tasks and one for the tiles of the running task,
+//! Terminal progress for `downscale run`: one bar for the run's tasks and one for the tiles of each running task,
 //! drawn on stderr only when it is a terminal (indicatif draws nothing otherwise), so logs and pipes stay clean.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -10,7 +11,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub(crate) struct TerminalProgress {
     bars: MultiProgress,
     tasks: Mutex<Option<ProgressBar>>,
-    tiles: Mutex<Option<ProgressBar>>,
+    /// The tile bars of the tasks running now, by task id.
+    tiles: Mutex<HashMap<String, ProgressBar>>,
 }
 
 impl TerminalProgress {
@@ -19,7 +21,7 @@ impl TerminalProgress {
         TerminalProgress {
             bars: MultiProgress::with_draw_target(target),
             tasks: Mutex::new(None),
-            tiles: Mutex::new(None),
+            tiles: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -44,7 +46,7 @@ impl Progress for TerminalProgress {
     }
 
     fn task_finished(&self, task: &str, end: TaskEnd) {
-        if let Some(tiles) = self.tiles.lock().expect("progress lock").take() {
+        if let Some(tiles) = self.tiles.lock().expect("progress lock").remove(task) {
             tiles.finish_and_clear();
         }
         if let Some(bar) = self.tasks.lock().expect("progress lock").as_ref() {
@@ -55,14 +57,17 @@ impl Progress for TerminalProgress {
         }
     }
 
-    fn tiles_started(&self, total: u64) {
+    fn tiles_started(&self, task: &str, total: u64) {
         let bar = self.bars.add(ProgressBar::new(total));
-        bar.set_style(style("  [{bar:30}] {pos}/{len} tiles {per_sec}"));
-        *self.tiles.lock().expect("progress lock") = Some(bar);
+        bar.set_style(style("  {prefix} [{bar:30}] {pos}/{len} tiles {per_sec}"));
+        bar.set_prefix(task.to_string());
+        if let Some(previous) = self.tiles.lock().expect("progress lock").insert(task.to_string(), bar) {
+            previous.finish_and_clear();
+        }
     }
 
-    fn tile_done(&self) {
-        if let Some(bar) = self.tiles.lock().expect("progress lock").as_ref() {
+    fn tile_done(&self, task: &str) {
+        if let Some(bar) = self.tiles.lock().expect("progress lock").get(task) {
             bar.inc(1);
         }
     }

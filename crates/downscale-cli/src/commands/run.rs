@@ -8,13 +8,11 @@ use std::process::ExitCode;
 use anyhow::Result;
 use downscale_config::RuntimeKind;
 use downscale_data::Location;
-use downscale_engine::{
-    ArtifactStore, Engine, Records, RetryPolicy, RunRequest, build_runtime, ci_environment, selected_kind,
-};
-use downscale_params::{Problems, RunParameters};
+use downscale_engine::{Engine, Records, RetryPolicy, RunRequest, TaskRunner};
 
+use super::ConfigArgs;
+use super::flow_setup::FlowSetup;
 use super::progress::TerminalProgress;
-use super::{ConfigArgs, open_catalog};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -35,13 +33,14 @@ pub(crate) struct Args {
     verbose: u8,
 }
 
+/// How log lines are written.
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum LogFormat {
+pub(super) enum LogFormat {
     Text,
     Json,
 }
 
-fn parse_runtime(text: &str) -> Result<RuntimeKind, String> {
+pub(super) fn parse_runtime(text: &str) -> Result<RuntimeKind, String> {
     RuntimeKind::ALL
         .into_iter()
         .find(|kind| kind.as_str() == text)
@@ -49,39 +48,28 @@ fn parse_runtime(text: &str) -> Result<RuntimeKind, String> {
 }
 
 pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
-    init_logging(&args);
-    let config = config.load()?;
-    let settings = config.settings();
-    let kind = selected_kind(settings, args.runtime, ci_environment());
-    // Never dropped: dropping the pool stops its threads while the process exits, and a thread's exit-time OpenSSL
-    // cleanup (libcrypto is loaded with libnetcdf's libcurl) raced the process's own and crashed about one run in 30
-    // after the manifest was written. Parked threads simply end with the process.
-    let runtime = std::mem::ManuallyDrop::new(build_runtime(settings, kind)?);
-    let model_catalog = open_catalog(&config, "data_catalog.model")?;
-    let obs_catalog = open_catalog(&config, "data_catalog.obs")?;
+    init_logging(args.log_format, args.quiet, args.verbose);
+    let setup = FlowSetup::open(config.load()?, args.runtime)?;
+    let settings = setup.config.settings();
     let records = Records::open(std::path::Path::new(&settings.run_records))?;
-    let artifacts = ArtifactStore::new(&config.expand("storage.intermediate.uri")?)?;
-    let results = Location::parse(&config.expand("storage.results.uri")?)?;
+    let results = Location::parse(&setup.config.expand("storage.results.uri")?)?;
     let progress = TerminalProgress::new(args.quiet || !std::io::stderr().is_terminal());
     let engine = Engine {
-        runtime: runtime.as_ref(),
-        artifacts,
+        tasks: TaskRunner {
+            runtime: setup.runtime.as_ref(),
+            artifacts: setup.artifacts.clone(),
+            use_cache: settings.run_options.use_cache,
+            retry: RetryPolicy::default(),
+            progress: &progress,
+        },
         results,
         records: &records,
-        use_cache: settings.run_options.use_cache,
-        retry: RetryPolicy::default(),
-        progress: &progress,
     };
 
     let mut failed = Vec::new();
     for file in &args.param_files {
         let display = file.display().to_string();
-        let parameters = RunParameters::read(file).map_err(|problems| anyhow::anyhow!(first_problem(&problems)))?;
-        // Keys the method ignores do not stop a run: the original's files carry them. `params validate` shows them.
-        for line in parameters.note_lines(&display) {
-            tracing::info!("{line}");
-        }
-        let prepared = downscale_flows::prepare(&parameters, &display, settings, &model_catalog, &obs_catalog)?;
+        let prepared = setup.prepare(file)?;
         let request = RunRequest {
             run_id: &prepared.run_id,
             flow: &prepared.flow,
@@ -122,20 +110,10 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The first problem of a parameter file and how many more there are: a run stops at the first, on one line;
-/// `params validate` lists every one, a line each.
-fn first_problem(problems: &Problems) -> String {
-    let mut lines = problems.lines();
-    let first = lines.next().unwrap_or_default();
-    match lines.count() {
-        0 => first,
-        more => format!("{first} (and {more} more; `downscale params validate` lists them)"),
-    }
-}
-
-fn init_logging(args: &Args) {
+/// Log lines on stderr: `quiet` keeps only errors, each `verbose` step shows more.
+pub(super) fn init_logging(format: LogFormat, quiet: bool, verbose: u8) {
     use tracing_subscriber::filter::LevelFilter;
-    let level = match (args.quiet, args.verbose) {
+    let level = match (quiet, verbose) {
         (true, _) => LevelFilter::ERROR,
         (false, 0) => LevelFilter::WARN,
         (false, 1) => LevelFilter::INFO,
@@ -146,7 +124,7 @@ fn init_logging(args: &Args) {
         .with_max_level(level)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
-    let _ = match args.log_format {
+    let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };

@@ -159,6 +159,19 @@ pub(crate) fn altered_copy(dir: &std::path::Path, name: &str, spec: &Altered) ->
     path.to_string_lossy().to_string()
 }
 
+/// The `--set` arguments that put a run's cache, results and records under `dir` (results in `dir/<results>`) and
+/// read the repository's shipped catalogs.
+pub(crate) fn shipped_catalog_settings(dir: &std::path::Path, results: &str) -> Vec<String> {
+    let settings = [
+        ("storage.intermediate.uri", dir.join("intermediate")),
+        ("storage.results.uri", dir.join(results)),
+        ("run_records", dir.join("runs.sqlite")),
+        ("data_catalog.model", repo().join("data/catalog/cmip.json")),
+        ("data_catalog.obs", repo().join("data/catalog/obs.json")),
+    ];
+    settings.into_iter().flat_map(|(key, value)| ["--set".to_string(), format!("{key}={}", value.display())]).collect()
+}
+
 /// `downscale run` of `param_file` with the shipped catalogs, its cache and run records under `dir` and its results
 /// under `dir/<results>`, with `extra` arguments; fails the test if the run fails, and returns the run's manifest.
 pub(crate) fn run_with_shipped_catalogs(
@@ -167,21 +180,11 @@ pub(crate) fn run_with_shipped_catalogs(
     param_file: &std::path::Path,
     extra: &[&str],
 ) -> serde_json::Value {
-    let set = |key: &str, value: PathBuf| format!("{key}={}", value.display());
     let output = downscale()
         .arg("run")
         .arg("--param-file")
         .arg(param_file)
-        .arg("--set")
-        .arg(set("storage.intermediate.uri", dir.join("intermediate")))
-        .arg("--set")
-        .arg(set("storage.results.uri", dir.join(results)))
-        .arg("--set")
-        .arg(set("run_records", dir.join("runs.sqlite")))
-        .arg("--set")
-        .arg(set("data_catalog.model", repo().join("data/catalog/cmip.json")))
-        .arg("--set")
-        .arg(set("data_catalog.obs", repo().join("data/catalog/obs.json")))
+        .args(shipped_catalog_settings(dir, results))
         .args(extra)
         .output()
         .expect("the binary runs");
@@ -189,3 +192,36 @@ pub(crate) fn run_with_shipped_catalogs(
     let manifest_path = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_string();
     serde_json::from_slice(&std::fs::read(manifest_path).expect("the manifest is written")).expect("a JSON manifest")
 }
+
+/// The digest of a BCSD run's daily, monthly and annual stores of `variable` (shape and the float32 bits of every
+/// value), from its manifest.
+pub(crate) fn digest_of_outputs(manifest: &serde_json::Value, variable: &str) -> String {
+    use blake2::{Blake2s256, Digest};
+    let mut hasher = Blake2s256::new();
+    for dataset in ["daily", "monthly", "annual"] {
+        let location = manifest["datasets"][dataset].as_str().expect("the manifest names the dataset");
+        let array = downscale_data::read_variable(location, variable).expect("a published store reads");
+        for &length in array.shape() {
+            hasher.update((length as u64).to_le_bytes());
+        }
+        for value in &array.data {
+            hasher.update(value.to_bits().to_le_bytes());
+        }
+    }
+    format!("{:x}", hasher.finalize())
+}
+
+/// The repository's Iberia BCSD example of `variable` (rcp85 winters 2081-2100 trained on 1983-2002).
+pub(crate) fn iberia_example(variable: &str) -> PathBuf {
+    repo().join(format!(
+        "examples/iberia/bcsd/bcsd_E-OBS_CNRM-CM5_r1i1p1_rcp85_{variable}_35_45_-10_5_1983_2002_2081_2100.json"
+    ))
+}
+
+/// `(variable, digest)` of the Iberia examples' outputs with the default BCSD (quantile delta mapping per month), as
+/// recorded before the engine ran tasks concurrently and in other processes: every way of running them must give
+/// these.
+pub(crate) const BCSD_DEFAULT_DIGESTS: [(&str, &str); 2] = [
+    ("tas", "e74a2ac85b77f7ecc464a39dd0189feb42465b9e82914e58b96e1937d845552c"),
+    ("pr", "937df70cefe97cdda5c8557c1c4765b4141d0648bb10759dc184391644c16384"),
+];

@@ -1,0 +1,63 @@
+//! What the commands that run a flow's tasks share (`run`, `task`, `plan`): the configuration's runtime, catalogs
+//! and cache, and a parameter file made into its flow the same way by each, so that a task executed by
+//! `downscale task` has exactly the cache key `downscale run` gives it.
+
+use std::mem::ManuallyDrop;
+use std::path::Path;
+
+use anyhow::Result;
+use downscale_catalog::Catalog;
+use downscale_config::{Config, RuntimeKind};
+use downscale_engine::{ArtifactStore, Runtime, build_runtime, ci_environment, selected_kind};
+use downscale_flows::PreparedRun;
+use downscale_params::{Problems, RunParameters};
+
+use super::open_catalog;
+
+/// The configuration and what it names, opened.
+pub(crate) struct FlowSetup {
+    pub(crate) config: Config,
+    // Never dropped: dropping the pool stops its threads while the process exits, and a thread's exit-time OpenSSL
+    // cleanup (libcrypto is loaded with libnetcdf's libcurl) raced the process's own and crashed about one run in 30
+    // after the manifest was written. Parked threads simply end with the process.
+    pub(crate) runtime: ManuallyDrop<Box<dyn Runtime>>,
+    pub(crate) artifacts: ArtifactStore,
+    model_catalog: Catalog,
+    obs_catalog: Catalog,
+}
+
+impl FlowSetup {
+    /// Opens what `config` names, with the runtime `requested` on the command line (else the configuration's).
+    pub(crate) fn open(config: Config, requested: Option<RuntimeKind>) -> Result<FlowSetup> {
+        let settings = config.settings();
+        let kind = selected_kind(settings, requested, ci_environment());
+        let runtime = ManuallyDrop::new(build_runtime(settings, kind)?);
+        let model_catalog = open_catalog(&config, "data_catalog.model")?;
+        let obs_catalog = open_catalog(&config, "data_catalog.obs")?;
+        let artifacts = ArtifactStore::new(&config.expand("storage.intermediate.uri")?)?;
+        Ok(FlowSetup { config, runtime, artifacts, model_catalog, obs_catalog })
+    }
+
+    /// The flow of the parameter file `file`; its notes (keys the method ignores) go to the log.
+    pub(crate) fn prepare(&self, file: &Path) -> Result<PreparedRun> {
+        let display = file.display().to_string();
+        let parameters = RunParameters::read(file).map_err(|problems| anyhow::anyhow!(first_problem(&problems)))?;
+        // Keys the method ignores do not stop a run: the original's files carry them. `params validate` shows them.
+        for line in parameters.note_lines(&display) {
+            tracing::info!("{line}");
+        }
+        let settings = self.config.settings();
+        Ok(downscale_flows::prepare(&parameters, &display, settings, &self.model_catalog, &self.obs_catalog)?)
+    }
+}
+
+/// The first problem of a parameter file and how many more there are: a run stops at the first, on one line;
+/// `params validate` lists every one, a line each.
+fn first_problem(problems: &Problems) -> String {
+    let mut lines = problems.lines();
+    let first = lines.next().unwrap_or_default();
+    match lines.count() {
+        0 => first,
+        more => format!("{first} (and {more} more; `downscale params validate` lists them)"),
+    }
+}

@@ -1,0 +1,238 @@
+//! Executing one task: look at its cache, hold it, run its body (retrying transient failures), mark its artifact
+//! complete and leave its state beside it. This is all a process needs to run a task of a flow, whether it runs the
+//! whole flow (`downscale run`, which records what it hears in the run records) or just that task (`downscale task`,
+//! as a cluster node will): nothing here touches the records.
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use downscale_message::one_line;
+
+use crate::artifact::{Artifact, ArtifactStore, TaskHold};
+use crate::context::TaskContext;
+use crate::error::{EngineError, TaskError};
+use crate::flow::{Body, Flow, Task};
+use crate::key::CacheKey;
+use crate::progress::{Progress, TaskEnd};
+use crate::records::{LogLevel, TaskReport, TaskState};
+use crate::resources::{cpu_seconds, peak_rss, release_free_memory, reset_peak_rss};
+use crate::runtime::{Budget, Runtime};
+
+/// How often and how patiently transient failures are retried: attempt `n` waits `base_delay · 2^(n-1)` first.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    /// The wait before the second attempt; each later wait doubles.
+    pub base_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { attempts: 4, base_delay: Duration::from_millis(250) }
+    }
+}
+
+/// What a task's execution tells whoever runs it, as it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskEvent {
+    /// Its cache held nothing: it is being executed.
+    Executing,
+    /// A line for the log.
+    Log(LogLevel, String),
+}
+
+/// How a task ended: its artifact or why there is none, and the report for the records.
+#[derive(Debug)]
+pub struct TaskOutcome {
+    /// The complete artifact, found in the cache or just written.
+    pub result: Result<Artifact, TaskError>,
+    /// `cached`, `succeeded` or `failed`, with what the execution measured.
+    pub report: TaskReport,
+}
+
+/// Executes tasks: where (the runtime), against which cache, how patiently, and who watches.
+pub struct TaskRunner<'a> {
+    /// Where each task executes.
+    pub runtime: &'a dyn Runtime,
+    /// The cache of intermediate artifacts (`storage.intermediate`).
+    pub artifacts: ArtifactStore,
+    /// Whether a complete artifact is reused; `false` executes every task again (`run_options.use_cache`).
+    pub use_cache: bool,
+    /// How transient failures are retried.
+    pub retry: RetryPolicy,
+    /// Who hears of tasks and tiles as they go.
+    pub progress: &'a dyn Progress,
+}
+
+impl TaskRunner<'_> {
+    /// Runs the task `task_id` of `flow` on its own, as `downscale task` does: every input must be complete in the
+    /// cache already (the process that runs the flow ran them, here or elsewhere). Log lines go to `tracing`.
+    pub fn run_one(&self, flow: &Flow, task_id: &str) -> Result<TaskOutcome, EngineError> {
+        let unknown = || EngineError::Flow { flow: flow.name.clone(), detail: format!("it has no task '{task_id}'") };
+        let task = flow.task(task_id).ok_or_else(unknown)?;
+        let keys = flow.keys();
+        let mut inputs = BTreeMap::new();
+        for (role, upstream) in &task.inputs {
+            let producer = flow.task(upstream).ok_or_else(unknown)?;
+            let artifact = self.artifacts.complete(&producer.name, &keys[upstream])?.ok_or_else(|| EngineError::Flow {
+                flow: flow.name.clone(),
+                detail: format!(
+                    "task '{task_id}' reads '{role}' from task '{upstream}', whose artifact is not complete yet (run \
+                     that task first)"
+                ),
+            })?;
+            inputs.insert(role.clone(), artifact);
+        }
+        let body = flow.body(task).map_err(|e| EngineError::Flow { flow: flow.name.clone(), detail: one_line(&e) })?;
+        let events = |event: TaskEvent| {
+            if let TaskEvent::Log(level, message) = event {
+                match level {
+                    LogLevel::Warn | LogLevel::Error => tracing::warn!(task = task_id, "{message}"),
+                    LogLevel::Info => tracing::info!(task = task_id, "{message}"),
+                }
+            }
+        };
+        Ok(self.execute(task, body, &keys[task_id], inputs, self.runtime.budget(), &events))
+    }
+
+    /// Returns the task's artifact, from the cache or by executing it with `budget` (with retries), and leaves the
+    /// state of an execution beside the artifact.
+    pub(crate) fn execute(
+        &self,
+        task: &Task,
+        body: &Body,
+        key: &CacheKey,
+        inputs: BTreeMap<String, Artifact>,
+        budget: Budget,
+        events: &(dyn Fn(TaskEvent) + Sync),
+    ) -> TaskOutcome {
+        self.progress.task_started(&task.id);
+        let log = |level, message: String| events(TaskEvent::Log(level, message));
+        let _hold = match self.cached_or_held(task, key) {
+            Ok(Lookup::Cached(artifact)) => {
+                log(LogLevel::Info, format!("{}: cached ({})", task.id, artifact.location));
+                self.progress.task_finished(&task.id, TaskEnd::Cached);
+                let report = TaskReport::unmeasured(TaskState::Cached, 0, None);
+                return TaskOutcome { result: Ok(artifact), report };
+            }
+            Ok(Lookup::Held(hold)) => hold,
+            Err(error) => {
+                self.progress.task_finished(&task.id, TaskEnd::Failed);
+                let report = TaskReport::unmeasured(TaskState::Failed, 0, Some(one_line(&error)));
+                return TaskOutcome { result: Err(error), report };
+            }
+        };
+        events(TaskEvent::Executing);
+        let started_at = crate::now_utc();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            let cpu_before = cpu_seconds();
+            release_free_memory();
+            reset_peak_rss();
+            let measured = |state, error: Option<String>, bytes_read, bytes_written| TaskReport {
+                state,
+                attempts: attempt,
+                wall_seconds: started.elapsed().as_secs_f64(),
+                cpu_seconds: cpu_seconds() - cpu_before,
+                peak_rss_bytes: peak_rss(),
+                bytes_read,
+                bytes_written,
+                error,
+                started_at: started_at.clone(),
+                ended_at: crate::now_utc(),
+            };
+            // The state is left before the marker, so a complete artifact always has its state beside it.
+            let result = self.attempt(task, body, key, inputs.clone(), budget).and_then(|(variable, bytes_read)| {
+                let bytes_written = self.artifacts.artifact_location(task, key).total_size()?;
+                let report = measured(TaskState::Succeeded, None, bytes_read, bytes_written);
+                self.artifacts.write_state(task, key, &report)?;
+                Ok((self.artifacts.mark_complete(task, key, variable)?, report))
+            });
+            match result {
+                Ok((artifact, report)) => {
+                    log(LogLevel::Info, format!("{}: done in {:.2} s", task.id, report.wall_seconds));
+                    self.progress.task_finished(&task.id, TaskEnd::Succeeded);
+                    return TaskOutcome { result: Ok(artifact), report };
+                }
+                Err(error) if attempt < self.retry.attempts && error.is_transient() => {
+                    let delay = self.retry.base_delay * 2u32.pow(attempt - 1);
+                    let cause = one_line(&error);
+                    log(
+                        LogLevel::Warn,
+                        format!("{}: attempt {attempt} failed ({cause}); retrying in {delay:?}", task.id),
+                    );
+                    std::thread::sleep(delay);
+                }
+                Err(error) => {
+                    log(
+                        LogLevel::Error,
+                        format!("{}: failed after {attempt} attempt(s): {}", task.id, one_line(&error)),
+                    );
+                    let report = measured(TaskState::Failed, Some(one_line(&error)), 0, 0);
+                    if let Err(e) = self.artifacts.write_state(task, key, &report) {
+                        log(LogLevel::Warn, format!("{}: cannot leave its state: {}", task.id, one_line(&e)));
+                    }
+                    self.progress.task_finished(&task.id, TaskEnd::Failed);
+                    return TaskOutcome { result: Err(error), report };
+                }
+            }
+        }
+    }
+
+    /// The task's complete artifact, or the hold on it for executing it. The cache is looked at before and again
+    /// after taking the hold, which waits while another process sharing the cache computes the task: that
+    /// process's artifact is then used.
+    fn cached_or_held(&self, task: &Task, key: &CacheKey) -> Result<Lookup, TaskError> {
+        let cached = || -> Result<Option<Artifact>, TaskError> {
+            if !self.use_cache {
+                return Ok(None);
+            }
+            Ok(self.artifacts.complete(&task.name, key)?)
+        };
+        if let Some(artifact) = cached()? {
+            return Ok(Lookup::Cached(artifact));
+        }
+        let hold = self.artifacts.hold(&task.name, key)?;
+        Ok(match cached()? {
+            Some(artifact) => Lookup::Cached(artifact),
+            None => Lookup::Held(hold),
+        })
+    }
+
+    /// One execution: clear leftovers of an earlier attempt and run the body; returns the variable it wrote and the
+    /// bytes it read.
+    fn attempt(
+        &self,
+        task: &Task,
+        body: &Body,
+        key: &CacheKey,
+        inputs: BTreeMap<String, Artifact>,
+        budget: Budget,
+    ) -> Result<(Option<String>, u64), TaskError> {
+        self.artifacts.clear(&task.name, key)?;
+        let output = self.artifacts.artifact_location(task, key);
+        let context = TaskContext::new(task, inputs, output, budget, self.progress);
+        // A panicking body is a bug, but it must still end as a recorded failure, not a lost run.
+        catch_unwind(AssertUnwindSafe(|| self.runtime.execute(body.as_ref(), &context))).unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(TaskError::new(format!("task {} panicked: {message}", task.id)))
+        })?;
+        Ok((context.written_variable(), context.bytes_read()))
+    }
+}
+
+/// What the cache holds for a task about to run.
+enum Lookup {
+    /// Its complete artifact.
+    Cached(Artifact),
+    /// Nothing yet: the task is to be executed under this hold (`None` on object storage, which has no locks).
+    Held(Option<TaskHold>),
+}
