@@ -7,6 +7,14 @@
 //! `--periods` times, shifted by 20 years (training back in time, prediction forward; 20-year shifts keep every
 //! 29 February a leap day). Each budget runs in its own process with empty caches. The I/O floor is the bytes the
 //! run records say were read and written, at the disk speed measured in the same directory just before.
+//!
+//! The flow runs BCSD with scikit-downscale's point models (`bias_correction_method: bcsd_point`), so that the same
+//! steps can be done the way a user of the Python stack would, in the same run, by
+//! `scripts/oracles/bench_bcsd_flow.py` (cdo `remapbil` for the regrids, xarray for the anomalies and summaries,
+//! scikit-downscale's `BcsdTemperature` per model cell) on one core; their cost is compared per core and per output
+//! cell-day, and the Python pipeline's daily output is checked against ours, so that both costs are of one result.
+
+mod python;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -19,7 +27,7 @@ use downscale_data::calendar::CfDateTime;
 use downscale_data::{
     CoordValues, Coordinate, DataArray, Location, Provenance, Replace, TimeAxis, read_variable, write_netcdf,
 };
-use downscale_engine::Records;
+use downscale_engine::{Manifest, Records};
 use ndarray::{Array3, Ix3};
 use serde_json::json;
 
@@ -41,6 +49,9 @@ pub(crate) struct Args {
     /// Where to build the case and run (default: a temporary directory, removed afterwards).
     #[arg(long, value_name = "DIR")]
     work_dir: Option<PathBuf>,
+    /// Model cells the Python pipeline corrects with scikit-downscale (its time is scaled to every cell).
+    #[arg(long, default_value_t = 40)]
+    reference_points: u32,
 }
 
 /// The years the copies are shifted by.
@@ -69,6 +80,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         "budget", "wall s", "read MB", "written MB", "I/O floor", "ratio", "peak RSS", "RSS/budget"
     );
     let mut slowest_lines = Vec::new();
+    let mut last = None;
     for (index, budget) in args.budgets.iter().enumerate() {
         let limit = MemoryLimit::parse(budget).map_err(|e| anyhow::anyhow!("--budgets {budget}: {e}"))?;
         let budget_bytes = limit.bytes_for(downscale_engine::resources::total_ram().unwrap_or(0));
@@ -86,13 +98,17 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
             measured.peak_rss_bytes as f64 / 1e6,
             measured.peak_rss_bytes as f64 / budget_bytes as f64,
         );
-        let slowest: Vec<String> = measured.slowest.iter().map(|(task, s)| format!("{task} {s:.2}s")).collect();
+        let slowest: Vec<String> = measured.slowest().iter().map(|(task, s)| format!("{task} {s:.2}s")).collect();
         slowest_lines.push(format!("{budget}: {}", slowest.join(", ")));
+        last = Some((budget, measured));
     }
     println!("I/O floor: bytes read and written at the measured disk speeds; ratio: wall / floor (goal <= 2)");
     println!("peak RSS: the largest of the tasks' peaks in the run records (goal: under the budget)");
     for line in slowest_lines {
         println!("slowest tasks at {line}");
+    }
+    if let Some((budget, measured)) = last {
+        python::compare_with_python(&case, &work, args.reference_points, budget, &measured)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -100,6 +116,11 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
 /// The scaled-up inputs, their catalogs and the parameter file.
 struct Case {
     param_file: PathBuf,
+    obs_file: PathBuf,
+    hist_file: PathBuf,
+    future_file: PathBuf,
+    train: [i32; 2],
+    predict: [i32; 2],
     obs_catalog: PathBuf,
     model_catalog: PathBuf,
     obs_shape: Vec<usize>,
@@ -174,10 +195,16 @@ fn build_case(samples: &Path, work: &Path, tiles: usize, periods: usize) -> Resu
         "latmin": lat0.to_string(), "latmax": lat1.to_string(), "lonmin": lon0.to_string(), "lonmax": lon1.to_string(),
         "train_dates": [train[0].to_string(), train[1].to_string()],
         "predict_dates": [predict[0].to_string(), predict[1].to_string()],
+        "bias_correction_method": "bcsd_point",
     });
     std::fs::write(&param_file, serde_json::to_vec_pretty(&parameters)?)?;
     Ok(Case {
         param_file,
+        obs_file: inputs.join("tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.nc"),
+        hist_file: inputs.join("tas_day_CNRM-CM5_historical_r1i1p1_iberia_DJF_19821201-20020228.nc"),
+        future_file: inputs.join("tas_day_CNRM-CM5_rcp85_r1i1p1_iberia_DJF_20801201-21000228.nc"),
+        train,
+        predict,
         obs_catalog,
         model_catalog,
         obs_shape: obs.shape().to_vec(),
@@ -242,8 +269,27 @@ struct Measured {
     bytes_read: u64,
     bytes_written: u64,
     peak_rss_bytes: u64,
+    /// Every task with its wall and CPU seconds, in the order they ran.
+    tasks: Vec<(String, f64, f64)>,
+    /// The published daily store, from the run's manifest.
+    daily_output: String,
+    /// The artifact of `bias_correct`, the corrected field on the model grid.
+    corrected_coarse: String,
+}
+
+impl Measured {
     /// The three tasks that took longest, with their wall seconds.
-    slowest: Vec<(String, f64)>,
+    fn slowest(&self) -> Vec<(String, f64)> {
+        let mut slowest: Vec<(String, f64)> = self.tasks.iter().map(|(task, wall, _)| (task.clone(), *wall)).collect();
+        slowest.sort_by(|a, b| b.1.total_cmp(&a.1));
+        slowest.truncate(3);
+        slowest
+    }
+
+    /// The CPU seconds of every task, summed: the process's CPU time inside tasks, which run one at a time.
+    fn cpu_seconds(&self) -> f64 {
+        self.tasks.iter().map(|(_, _, cpu)| cpu).sum()
+    }
 }
 
 /// Runs the flow in a child process with its own storage under `dir`, and reads its records.
@@ -273,12 +319,19 @@ fn run_flow(case: &Case, dir: &Path, budget: &str) -> Result<Measured> {
     let records = Records::open(&records_path)?;
     let run = records.runs(1)?.into_iter().next().context("the run left no record")?;
     let tasks = records.tasks(run.id)?;
-    let mut slowest: Vec<(String, f64)> =
-        tasks.iter().map(|t| (t.task_id.clone(), t.wall_seconds.unwrap_or(0.0))).collect();
-    slowest.sort_by(|a, b| b.1.total_cmp(&a.1));
-    slowest.truncate(3);
+    let manifest_path = run.manifest.context("the run left no manifest")?;
+    let manifest: Manifest = serde_json::from_slice(&std::fs::read(&manifest_path)?)
+        .with_context(|| format!("the run's manifest {manifest_path}"))?;
+    let location = |map: &std::collections::BTreeMap<String, String>, key: &str| {
+        map.get(key).cloned().with_context(|| format!("{key} in the run's manifest {manifest_path}"))
+    };
     Ok(Measured {
-        slowest,
+        daily_output: location(&manifest.datasets, "daily")?,
+        corrected_coarse: location(&manifest.intermediates, "bias_correct")?,
+        tasks: tasks
+            .iter()
+            .map(|t| (t.task_id.clone(), t.wall_seconds.unwrap_or(0.0), t.cpu_seconds.unwrap_or(0.0)))
+            .collect(),
         wall_seconds,
         bytes_read: tasks.iter().filter_map(|t| t.bytes_read).sum(),
         bytes_written: tasks.iter().filter_map(|t| t.bytes_written).sum(),
