@@ -97,6 +97,18 @@ impl Default for WriteOptions {
     }
 }
 
+impl WriteOptions {
+    /// The chunk shape of the data array of `shape` labelled like `template`: the explicit one clipped to the
+    /// shape, or the layout's for `chunk_bytes`. A function of the options and the shape alone, so that every
+    /// process writing shards of one store agrees on it.
+    pub fn chunk_shape_for(&self, template: &DataArray, shape: &[usize]) -> Vec<usize> {
+        match &self.chunk_shape {
+            Some(chunks) => chunks.iter().zip(shape).map(|(&c, &n)| c.clamp(1, n.max(1))).collect(),
+            None => crate::chunking::chunk_shape(shape, template.time.is_some(), self.layout, 4, self.chunk_bytes),
+        }
+    }
+}
+
 /// Writes `array` as a CF Zarr store at `destination`, atomically.
 pub fn write_zarr(array: &DataArray, destination: &Location, options: &WriteOptions) -> Result<()> {
     let writer = ZarrWriter::create(array, array.shape(), destination, options)?;

@@ -290,3 +290,43 @@ fn writers_are_shared_between_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<ZarrWriter>();
 }
+
+#[test]
+fn shards_written_by_separate_writers_are_published_once_every_chunk_is_there() {
+    let array = eobs();
+    let options = full_space(200_000);
+    let dir = tempfile::tempdir().unwrap();
+    let (whole, sharded) = (dir.path().join("whole.zarr"), dir.path().join("tas.zarr"));
+    write_zarr(&array, &location(&whole), &options).unwrap();
+    // Four shards of five 91-day chunks; each has a writer of its own, as separate processes would.
+    let shards = time_blocks(array.shape(), 5 * 91);
+    assert_eq!(shards.len(), 4);
+    let write_shard = |ranges: &Vec<Range<usize>>| {
+        let writer = ZarrWriter::open_shared(&array, array.shape(), &location(&sharded), &options).unwrap();
+        assert_eq!(writer.chunk_shape(), [91, 19, 29]);
+        let values = array.data.slice_each_axis(|axis| Slice::from(ranges[axis.axis.index()].clone()));
+        writer.write_block(&[ranges[0].start, 0, 0], values).unwrap();
+    };
+    shards[..3].iter().for_each(write_shard);
+
+    // The last shard never ran: publishing refuses, and the other shards' chunks stay for it.
+    let writer = ZarrWriter::open_shared(&array, array.shape(), &location(&sharded), &options).unwrap();
+    let error = writer.finish_shared().unwrap_err().to_string();
+    assert!(error.contains("5 of 20 chunks of 'tas' were never written (the first is tas/c/15/0/0)"), "{error}");
+    assert!(!sharded.exists(), "nothing published");
+    let stage = dir.path().join(".tas.zarr.shards");
+    assert_eq!(std::fs::read_dir(stage.join("tas/c")).unwrap().count(), 15, "the written chunks stay");
+
+    write_shard(&shards[3]);
+    ZarrWriter::open_shared(&array, array.shape(), &location(&sharded), &options).unwrap().finish_shared().unwrap();
+    assert_same_files(&whole, &sharded);
+    assert!(!stage.exists(), "the stage became the store");
+    assert!(validate_store(&location(&sharded)).unwrap().is_complete());
+
+    // Clearing removes a stage and its chunks, and is no error without one.
+    write_shard(&shards[0]);
+    assert!(stage.exists());
+    ZarrWriter::clear_shared(&location(&sharded)).unwrap();
+    assert!(!stage.exists());
+    ZarrWriter::clear_shared(&location(&sharded)).unwrap();
+}

@@ -12,7 +12,7 @@
 //! executed by another process (`downscale task`, a cluster job) is recorded like one executed in process, and the
 //! records themselves never have to be on storage that workers share.
 
-use downscale_data::Location;
+use downscale_data::{Location, ZarrWriter};
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
@@ -22,6 +22,7 @@ use crate::records::TaskReport;
 
 const MARKER: &str = "complete.json";
 const STATE: &str = "state.json";
+const SHARDS: &str = "shards";
 
 /// How an execution of a task ended, as the executing process leaves it beside the artifact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +31,9 @@ pub struct TaskStateFile {
     pub task_id: String,
     /// The task's cache key.
     pub key: CacheKey,
+    /// The shard, for the state of one shard of a sharded task (`shards/<n>.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<usize>,
     /// The machine that executed it.
     pub host: String,
     /// Its process there.
@@ -149,23 +153,82 @@ impl ArtifactStore {
 
     /// Leaves `report` of `task`'s execution beside its artifact (`state.json`, replaced atomically).
     pub fn write_state(&self, task: &Task, key: &CacheKey, report: &TaskReport) -> Result<(), EngineError> {
+        self.write_state_file(task, key, None, report)
+    }
+
+    /// Leaves `report` of the execution of shard `shard` of `task` under its folder (`shards/<shard>.json`).
+    pub fn write_shard_state(
+        &self,
+        task: &Task,
+        key: &CacheKey,
+        shard: usize,
+        report: &TaskReport,
+    ) -> Result<(), EngineError> {
+        self.write_state_file(task, key, Some(shard), report)
+    }
+
+    fn write_state_file(
+        &self,
+        task: &Task,
+        key: &CacheKey,
+        shard: Option<usize>,
+        report: &TaskReport,
+    ) -> Result<(), EngineError> {
         let state = TaskStateFile {
             task_id: task.id.clone(),
             key: key.clone(),
+            shard,
             host: crate::resources::host_name(),
             pid: std::process::id(),
             report: report.clone(),
         };
         let json = serde_json::to_vec_pretty(&state).expect("a task state serialises");
-        Ok(self.folder(&task.name, key).child(STATE).write_bytes(json)?)
+        Ok(self.state_location(&task.name, key, shard).write_bytes(json)?)
+    }
+
+    fn state_location(&self, name: &str, key: &CacheKey, shard: Option<usize>) -> Location {
+        match shard {
+            None => self.folder(name, key).child(STATE),
+            Some(shard) => self.folder(name, key).child(&format!("{SHARDS}/{shard}.json")),
+        }
     }
 
     /// The state the last execution of task `name` with `key` left, if any (an unreadable one counts as none).
     pub fn state(&self, name: &str, key: &CacheKey) -> Result<Option<TaskStateFile>, EngineError> {
-        let Some(bytes) = self.folder(name, key).child(STATE).read_bytes()? else {
+        self.state_file(name, key, None)
+    }
+
+    /// The state the last execution of shard `shard` of task `name` with `key` left, if any.
+    pub fn shard_state(&self, name: &str, key: &CacheKey, shard: usize) -> Result<Option<TaskStateFile>, EngineError> {
+        self.state_file(name, key, Some(shard))
+    }
+
+    fn state_file(
+        &self,
+        name: &str,
+        key: &CacheKey,
+        shard: Option<usize>,
+    ) -> Result<Option<TaskStateFile>, EngineError> {
+        let Some(bytes) = self.state_location(name, key, shard).read_bytes()? else {
             return Ok(None);
         };
         Ok(serde_json::from_slice(&bytes).ok())
+    }
+
+    /// Removes a sharded task's artifact, marker and state before it is finished again, keeping what its shards
+    /// wrote (their stage and states), which a later attempt or another process goes on from.
+    pub fn clear_artifact(&self, task: &Task, key: &CacheKey) -> Result<(), EngineError> {
+        let folder = self.folder(&task.name, key);
+        for entry in [MARKER, STATE, task.kind.file_name()] {
+            folder.child(entry).remove_all()?;
+        }
+        Ok(())
+    }
+
+    /// Removes what the shards of `task` wrote: their stage and their states.
+    pub fn clear_shards(&self, task: &Task, key: &CacheKey) -> Result<(), EngineError> {
+        self.folder(&task.name, key).child(SHARDS).remove_all()?;
+        Ok(ZarrWriter::clear_shared(&self.artifact_location(task, key))?)
     }
 
     /// Removes an unmarked folder's leftovers before a task writes again.

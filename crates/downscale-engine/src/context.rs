@@ -17,6 +17,7 @@ use crate::error::TaskError;
 use crate::flow::{ArtifactKind, Task};
 use crate::progress::Progress;
 use crate::runtime::Budget;
+use crate::shard::Layout;
 
 /// What a task body sees: its parameters, its inputs by role, its budget, and where its artifact goes. Reads and
 /// writes go through it, so the engine can count the bytes and check what was written.
@@ -103,11 +104,28 @@ impl<'a> TaskContext<'a> {
         Ok(VariableReader::open(&artifact.location, variable)?)
     }
 
+    /// A block reader of a Zarr input for a shard that reads only `region` of it: that region's share of the
+    /// artifact's size counts as read.
+    pub fn open_input_region(&self, role: &str, region: &[Range<usize>]) -> Result<VariableReader, TaskError> {
+        let (artifact, variable) = self.data_input(role)?;
+        let reader = VariableReader::open(&artifact.location, variable)?;
+        let selected = region.iter().map(ExactSizeIterator::len).product::<usize>() as f64;
+        let fraction = selected / reader.shape().iter().product::<usize>().max(1) as f64;
+        self.bytes_read.fetch_add((artifact.bytes as f64 * fraction).round() as u64, Ordering::Relaxed);
+        Ok(reader)
+    }
+
     /// The labels of a Zarr input (dims, coordinates, time axis, attributes) without its values: for tasks that
     /// only need an input's grid or time axis.
     pub fn read_template(&self, role: &str) -> Result<DataArray, TaskError> {
+        Ok(self.input_labels(role)?.0)
+    }
+
+    /// The labels of a Zarr input and its shape, without its values (the labels' own data is empty).
+    pub fn input_labels(&self, role: &str) -> Result<(DataArray, Vec<usize>), TaskError> {
         let (artifact, variable) = self.data_input(role)?;
-        Ok(VariableReader::open(&artifact.location, variable)?.template().clone())
+        let reader = VariableReader::open(&artifact.location, variable)?;
+        Ok((reader.template().clone(), reader.shape().to_vec()))
     }
 
     /// The document of a JSON input.
@@ -174,6 +192,16 @@ impl<'a> TaskContext<'a> {
         *self.written_variable.lock().expect("no task body panics while holding this lock") =
             Some(template.name.clone());
         Ok(())
+    }
+
+    /// Opens the stage of a sharded task's artifact, which every shard fills with its own chunks
+    /// ([`ZarrWriter::open_shared`]).
+    pub(crate) fn open_shared(&self, layout: &Layout) -> Result<ZarrWriter, TaskError> {
+        self.expect_kind(ArtifactKind::Zarr)?;
+        let writer = ZarrWriter::open_shared(&layout.labels, &layout.shape, &self.output, &layout.options)?;
+        *self.written_variable.lock().expect("no task body panics while holding this lock") =
+            Some(layout.labels.name.clone());
+        Ok(writer)
     }
 
     /// Writes the task's artifact: a JSON document.

@@ -12,12 +12,15 @@ use downscale_message::one_line;
 use crate::artifact::{Artifact, ArtifactStore, TaskHold};
 use crate::context::TaskContext;
 use crate::error::{EngineError, TaskError};
-use crate::flow::{Body, Flow, Task};
+use crate::flow::{Flow, Task};
 use crate::key::CacheKey;
 use crate::progress::{Progress, TaskEnd};
 use crate::records::{LogLevel, TaskReport, TaskState};
 use crate::resources::{cpu_seconds, peak_rss, release_free_memory, reset_peak_rss};
 use crate::runtime::{Budget, Runtime};
+use crate::shard::Body;
+
+mod shards;
 
 /// How often and how patiently transient failures are retried: attempt `n` waits `base_delay · 2^(n-1)` first.
 #[derive(Debug, Clone, Copy)]
@@ -70,9 +73,24 @@ impl TaskRunner<'_> {
     /// Runs the task `task_id` of `flow` on its own, as `downscale task` does: every input must be complete in the
     /// cache already (the process that runs the flow ran them, here or elsewhere). Log lines go to `tracing`.
     pub fn run_one(&self, flow: &Flow, task_id: &str) -> Result<TaskOutcome, EngineError> {
+        let Resolved { task, key, inputs, body } = self.resolve(flow, task_id)?;
+        let events = |event: TaskEvent| {
+            if let TaskEvent::Log(level, message) = event {
+                match level {
+                    LogLevel::Warn | LogLevel::Error => tracing::warn!(task = task_id, "{message}"),
+                    LogLevel::Info => tracing::info!(task = task_id, "{message}"),
+                }
+            }
+        };
+        Ok(self.execute(task, body, &key, inputs, self.runtime.budget(), &events))
+    }
+
+    /// The task `task_id` of `flow`, its key, its inputs' complete artifacts and its body, for a process that runs
+    /// it on its own.
+    fn resolve<'f>(&self, flow: &'f Flow, task_id: &str) -> Result<Resolved<'f>, EngineError> {
         let unknown = || EngineError::Flow { flow: flow.name.clone(), detail: format!("it has no task '{task_id}'") };
         let task = flow.task(task_id).ok_or_else(unknown)?;
-        let keys = flow.keys();
+        let mut keys = flow.keys();
         let mut inputs = BTreeMap::new();
         for (role, upstream) in &task.inputs {
             let producer = flow.task(upstream).ok_or_else(unknown)?;
@@ -86,15 +104,8 @@ impl TaskRunner<'_> {
             inputs.insert(role.clone(), artifact);
         }
         let body = flow.body(task).map_err(|e| EngineError::Flow { flow: flow.name.clone(), detail: one_line(&e) })?;
-        let events = |event: TaskEvent| {
-            if let TaskEvent::Log(level, message) = event {
-                match level {
-                    LogLevel::Warn | LogLevel::Error => tracing::warn!(task = task_id, "{message}"),
-                    LogLevel::Info => tracing::info!(task = task_id, "{message}"),
-                }
-            }
-        };
-        Ok(self.execute(task, body, &keys[task_id], inputs, self.runtime.budget(), &events))
+        let key = keys.remove(task_id).ok_or_else(unknown)?;
+        Ok(Resolved { task, key, inputs, body })
     }
 
     /// Returns the task's artifact, from the cache or by executing it with `budget` (with retries), and leaves the
@@ -146,12 +157,15 @@ impl TaskRunner<'_> {
                 ended_at: crate::now_utc(),
             };
             // The state is left before the marker, so a complete artifact always has its state beside it.
-            let result = self.attempt(task, body, key, inputs.clone(), budget).and_then(|(variable, bytes_read)| {
-                let bytes_written = self.artifacts.artifact_location(task, key).total_size()?;
-                let report = measured(TaskState::Succeeded, None, bytes_read, bytes_written);
-                self.artifacts.write_state(task, key, &report)?;
-                Ok((self.artifacts.mark_complete(task, key, variable)?, report))
-            });
+            // Without the cache, the first attempt also starts shards afresh; later ones go on from them.
+            let fresh = attempt == 1 && !self.use_cache;
+            let result =
+                self.attempt(task, body, key, inputs.clone(), budget, fresh).and_then(|(variable, bytes_read)| {
+                    let bytes_written = self.artifacts.artifact_location(task, key).total_size()?;
+                    let report = measured(TaskState::Succeeded, None, bytes_read, bytes_written);
+                    self.artifacts.write_state(task, key, &report)?;
+                    Ok((self.artifacts.mark_complete(task, key, variable)?, report))
+                });
             match result {
                 Ok((artifact, report)) => {
                     log(LogLevel::Info, format!("{}: done in {:.2} s", task.id, report.wall_seconds));
@@ -204,7 +218,8 @@ impl TaskRunner<'_> {
     }
 
     /// One execution: clear leftovers of an earlier attempt and run the body; returns the variable it wrote and the
-    /// bytes it read.
+    /// bytes it read. A sharded task keeps what its shards wrote before (here or in other processes) unless `fresh`,
+    /// runs the shards not done yet and publishes the store.
     fn attempt(
         &self,
         task: &Task,
@@ -212,21 +227,46 @@ impl TaskRunner<'_> {
         key: &CacheKey,
         inputs: BTreeMap<String, Artifact>,
         budget: Budget,
+        fresh: bool,
     ) -> Result<(Option<String>, u64), TaskError> {
-        self.artifacts.clear(&task.name, key)?;
         let output = self.artifacts.artifact_location(task, key);
         let context = TaskContext::new(task, inputs, output, budget, self.progress);
-        // A panicking body is a bug, but it must still end as a recorded failure, not a lost run.
-        catch_unwind(AssertUnwindSafe(|| self.runtime.execute(body.as_ref(), &context))).unwrap_or_else(|panic| {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            Err(TaskError::new(format!("task {} panicked: {message}", task.id)))
-        })?;
+        match body {
+            Body::Whole(run) => {
+                self.artifacts.clear(&task.name, key)?;
+                guarded(task, || self.runtime.execute(run.as_ref(), &context))?;
+            }
+            Body::Sharded(shards) => {
+                self.artifacts.clear_artifact(task, key)?;
+                if fresh {
+                    self.artifacts.clear_shards(task, key)?;
+                }
+                let run = |ctx: &TaskContext| self.write_shards(task, key, shards.as_ref(), ctx);
+                guarded(task, || self.runtime.execute(&run, &context))?;
+            }
+        }
         Ok((context.written_variable(), context.bytes_read()))
     }
+}
+
+/// Runs `body`, making a panic a failure of `task` (a bug, but it must end as a recorded failure, not a lost run).
+fn guarded<T>(task: &Task, body: impl FnOnce() -> Result<T, TaskError>) -> Result<T, TaskError> {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        Err(TaskError::new(format!("task {} panicked: {message}", task.id)))
+    })
+}
+
+/// A task of a flow ready to run on its own: its spec, key, inputs' artifacts and body.
+struct Resolved<'f> {
+    task: &'f Task,
+    key: CacheKey,
+    inputs: BTreeMap<String, Artifact>,
+    body: &'f Body,
 }
 
 /// What the cache holds for a task about to run.

@@ -18,6 +18,7 @@ use serde_json::Value;
 use crate::context::TaskContext;
 use crate::error::{EngineError, TaskError};
 use crate::key::CacheKey;
+use crate::shard::{Body, Registered, ShardedKind};
 
 /// What a task produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,9 +63,6 @@ pub trait TaskKind: Send + Sync + 'static {
     fn run(&self, ctx: &TaskContext, params: Self::Params) -> Result<(), TaskError>;
 }
 
-/// A registered body: deserialises its parameters from the context and runs.
-pub(crate) type Body = Arc<dyn Fn(&TaskContext) -> Result<(), TaskError> + Send + Sync>;
-
 /// The task kinds a process can run, by name. A flow is built against them, and a process running a task written
 /// by another looks its body up here.
 #[derive(Clone, Default)]
@@ -88,11 +86,17 @@ impl Kinds {
 
     /// These kinds and `kind` (replacing one of the same name).
     pub fn with<K: TaskKind>(mut self, kind: K) -> Kinds {
-        let body: Body = Arc::new(move |ctx: &TaskContext| {
+        let body = Body::Whole(Arc::new(move |ctx: &TaskContext| {
             let params = ctx.params::<K::Params>()?;
             kind.run(ctx, params)
-        });
+        }));
         self.bodies.insert(K::NAME, (K::VERSION, body));
+        self
+    }
+
+    /// These kinds and the sharded `kind` (replacing one of the same name).
+    pub fn with_sharded<K: ShardedKind>(mut self, kind: K) -> Kinds {
+        self.bodies.insert(K::NAME, (K::VERSION, Body::Sharded(Arc::new(Registered(kind)))));
         self
     }
 
@@ -137,18 +141,25 @@ impl Task {
     /// [`external`](Self::external). Parameters that do not serialise to JSON (a map with non-text keys) are an
     /// error of the flow's code, reported rather than panicking.
     pub fn of<K: TaskKind>(id: impl Into<String>, params: &K::Params) -> Result<Task, TaskError> {
-        let id = id.into();
+        Task::new(id.into(), K::NAME, K::VERSION, params, K::ARTIFACT)
+    }
+
+    /// A task of the sharded kind `K` with `params` and no inputs; its artifact is a Zarr store.
+    pub fn sharded<K: ShardedKind>(id: impl Into<String>, params: &K::Params) -> Result<Task, TaskError> {
+        Task::new(id.into(), K::NAME, K::VERSION, params, ArtifactKind::Zarr)
+    }
+
+    fn new(
+        id: String,
+        name: &str,
+        version: u32,
+        params: &impl Serialize,
+        kind: ArtifactKind,
+    ) -> Result<Task, TaskError> {
         let params = serde_json::to_value(params)
             .map_err(|e| TaskError::new(format!("task '{id}': its parameters are not JSON: {e}")))?;
-        Ok(Task {
-            id,
-            name: K::NAME.to_string(),
-            version: K::VERSION,
-            params,
-            inputs: BTreeMap::new(),
-            external: BTreeMap::new(),
-            kind: K::ARTIFACT,
-        })
+        let (inputs, external) = (BTreeMap::new(), BTreeMap::new());
+        Ok(Task { id, name: name.to_string(), version, params, inputs, external, kind })
     }
 
     /// The task reading the artifact of task `task_id` as its input `role`.

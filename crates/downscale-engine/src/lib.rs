@@ -15,6 +15,7 @@ pub mod progress;
 pub mod records;
 pub mod resources;
 pub mod runtime;
+pub mod shard;
 
 pub use artifact::{Artifact, ArtifactStore, TaskHold, TaskStateFile};
 pub use context::TaskContext;
@@ -27,6 +28,7 @@ pub use manifest::{Failure, Manifest};
 pub use progress::{NoProgress, Progress, TaskEnd};
 pub use records::{LogLevel, Records, RunRecord, RunState, TaskRecord, TaskReport, TaskState, UnknownValue};
 pub use runtime::{Budget, InProcessRuntime, Runtime, build_runtime, ci_environment, selected_kind};
+pub use shard::{Layout, ShardedKind};
 
 /// The current UTC time in RFC 3339, as every record and marker writes it.
 pub(crate) fn now_utc() -> String {

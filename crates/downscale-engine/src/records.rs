@@ -109,7 +109,8 @@ pub struct TaskRecord {
     pub ended_at: Option<String>,
     /// Wall-clock time of its last execution.
     pub wall_seconds: Option<f64>,
-    /// CPU time (user and system, every thread) of its last execution.
+    /// CPU time (user and system, every thread) of the process during its last execution: the task's own when
+    /// it ran alone in its process.
     pub cpu_seconds: Option<f64>,
     /// The process's peak resident memory during its last execution, when the system tells it.
     pub peak_rss_bytes: Option<u64>,

@@ -1,5 +1,6 @@
-//! Resource readings for the run records (Linux: `/proc` and `getrusage`). Tasks run one at a time in the
-//! process, so the process's CPU time and peak resident set over a task are the task's.
+//! Resource readings for the run records (Linux: `/proc` and `getrusage`). The kernel counts CPU time and peak
+//! resident set per process, so over a task they are the task's when it ran alone in its process (`downscale task`,
+//! the `ci` runtime) and include the tasks beside it when several ran at once (`local`).
 
 /// Physical memory of the machine, from `/proc/meminfo` (None where that file is absent).
 pub fn total_ram() -> Option<u64> {

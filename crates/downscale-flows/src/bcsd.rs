@@ -15,7 +15,10 @@
 //! writes the published store's whole-series chunks tile by tile, so every task streams through blocks of its
 //! inputs' own chunks.
 
-use downscale_engine::{ArtifactKind, Output, Task, TaskContext, TaskError, TaskKind};
+use std::ops::Range;
+
+use downscale_data::ZarrWriter;
+use downscale_engine::{ArtifactKind, Layout, Output, ShardedKind, Task, TaskContext, TaskError, TaskKind};
 use downscale_methods::adjust::{BiasCorrection, XsdbaSettings};
 use downscale_methods::bcsd::FitOrder;
 use downscale_methods::xsdba::{AdjustOptions, Extrapolation, Grouping, Interp, Kind, TrainOptions};
@@ -31,7 +34,6 @@ use crate::shared::{
 };
 use crate::sources::Source;
 use crate::tasks::anomalies::{Detail, restore_detail_and_mask, spatial_anomalies};
-use crate::tasks::blocks::map_tiles;
 use crate::tasks::correct::correct_points;
 use crate::tasks::inputs::Selection;
 use crate::tasks::land::as_land;
@@ -255,7 +257,7 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
             &LandMaskParams { buffer_degrees: LAND_BUFFER_DEGREES, method: METHOD.into() },
         )?
         .input("grid", "get_obs"),
-        Task::of::<Postprocess>("postprocess", &PostprocessParams { attrs: attrs.clone(), detail })?
+        Task::sharded::<Postprocess>("postprocess", &PostprocessParams { attrs: attrs.clone(), detail })?
             .input("fine", "interpolate_corrected")
             .input("anomalies", "spatial_anomalies")
             .input("land", "land_mask"),
@@ -324,31 +326,45 @@ pub struct PostprocessParams {
     pub detail: Detail,
 }
 
-/// BCSD's last step, streaming tile by tile of the corrected field into the published daily store.
+/// BCSD's last step: the corrected field with the fine detail restored and masked to land, written into the
+/// published daily store shard by shard, a shard being a chunk (every day of a tile of cells).
 pub struct Postprocess;
 
-impl TaskKind for Postprocess {
+impl ShardedKind for Postprocess {
     const NAME: &'static str = "bcsd_postprocess";
     const VERSION: u32 = 4;
-    const ARTIFACT: ArtifactKind = ArtifactKind::Zarr;
     type Params = PostprocessParams;
-    fn run(&self, ctx: &TaskContext, params: PostprocessParams) -> Result<(), TaskError> {
-        let anomalies = ctx.read_array("anomalies")?;
+
+    fn layout(&self, ctx: &TaskContext, params: &PostprocessParams) -> Result<Layout, TaskError> {
+        let (fine, shape) = ctx.input_labels("fine")?;
+        let labels = with_attrs(fine, &params.attrs);
+        Ok(Layout::chunk_per_shard(labels, shape, write_options(METHOD, "BCSD downscaled")))
+    }
+
+    fn write_shard(
+        &self,
+        ctx: &TaskContext,
+        params: &PostprocessParams,
+        region: &[Range<usize>],
+        writer: &ZarrWriter,
+    ) -> Result<(), TaskError> {
+        let [days, lat, lon] = region else {
+            return Err(TaskError::new(format!(
+                "task '{}': a shard of {region:?} is not (time, lat, lon)",
+                ctx.task_id()
+            )));
+        };
         let land = as_land(&ctx.read_array("land")?)?;
-        // The corrected field is stored in the published store's chunks: tile by tile, every day of a block of cells.
-        let fine = ctx.open_input("fine")?;
+        let fine = ctx.open_input_region("fine", region)?;
         if land.shape() != &fine.shape()[1..] {
             return Err(TaskError::new(format!("{}: the land mask is not on this grid", fine.template().source)));
         }
-        let labels = with_attrs(fine.template().clone(), &params.attrs);
-        let options = write_options(METHOD, "BCSD downscaled");
-        // A cell's cost: its days read and written.
-        map_tiles(ctx, &labels, fine.shape(), 8 * fine.shape()[0], &options, |lat, lon| {
-            let block = fine.read_block(&[0..fine.shape()[0], lat.clone(), lon.clone()])?;
-            let maps = anomalies.block(&[0..12, lat.clone(), lon.clone()])?;
-            let land = land.slice(ndarray::s![lat, lon]).to_owned();
-            Ok(restore_detail_and_mask(block, &maps, &land, params.detail)?.data)
-        })
+        let block = fine.read_block(region)?;
+        let months = [0..12, lat.clone(), lon.clone()];
+        let maps = ctx.open_input_region("anomalies", &months)?.read_block(&months)?;
+        let land = land.slice(ndarray::s![lat.clone(), lon.clone()]).to_owned();
+        let values = restore_detail_and_mask(block, &maps, &land, params.detail)?.data;
+        Ok(writer.write_block(&[days.start, lat.start, lon.start], values.view())?)
     }
 }
 

@@ -24,5 +24,5 @@ pub fn kinds() -> Kinds {
         .with(shared::TimeSummary)
         .with(bcsd::SpatialAnomalies)
         .with(bcsd::FitAndPredict)
-        .with(bcsd::Postprocess)
+        .with_sharded(bcsd::Postprocess)
 }

@@ -1,12 +1,14 @@
 //! `downscale plan`: the flow a parameter file makes, as JSON on stdout, without running anything: every task as
 //! the spec another process can run (its kind, version, parameters, inputs and external data), in an order where
-//! each task comes after its inputs, with its cache key; and the outputs the run publishes. A cluster runtime
+//! each task comes after its inputs, with its cache key, whether its artifact is complete and, for a sharded task
+//! whose inputs are complete, how many shards it has; and the outputs the run publishes. A cluster runtime
 //! submits from this; a person reads it to see what a run will do and what it will find in the cache.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use downscale_engine::{NoProgress, RetryPolicy, TaskRunner};
 use serde_json::json;
 
 use super::ConfigArgs;
@@ -23,13 +25,23 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     let setup = FlowSetup::open(config.load()?, None)?;
     let prepared = setup.prepare(&args.param_file)?;
     let keys = prepared.flow.keys();
+    let runner = TaskRunner {
+        runtime: setup.runtime.as_ref(),
+        artifacts: setup.artifacts.clone(),
+        use_cache: true,
+        retry: RetryPolicy::default(),
+        progress: &NoProgress,
+    };
     let tasks: Vec<_> = prepared
         .flow
         .tasks()
         .iter()
         .map(|task| {
             let complete = setup.artifacts.complete(&task.name, &keys[&task.id]).ok().flatten().is_some();
-            json!({"key": keys[&task.id], "complete": complete, "spec": task})
+            // Known once the inputs are complete (the layout comes from their labels); null before, and for a task
+            // that is not sharded.
+            let shards = runner.shard_count(&prepared.flow, &task.id).ok().flatten();
+            json!({"key": keys[&task.id], "complete": complete, "shards": shards, "spec": task})
         })
         .collect();
     let outputs: Vec<_> = prepared

@@ -29,6 +29,11 @@ pub(crate) struct Args {
     /// The id of the task to execute (`downscale plan` lists them).
     #[arg(long, value_name = "ID")]
     task: String,
+    /// Execute only this shard of a sharded task (numbered from 0; `downscale plan` shows how many there are once
+    /// the task's inputs are complete), leaving the store to be published by `downscale task` without `--shard`,
+    /// which runs only the shards not done yet.
+    #[arg(long, value_name = "N")]
+    shard: Option<usize>,
     /// The runtime whose budget the task gets (default: `runtime` of the configuration, else `ci` when CI=true,
     /// else `local`).
     #[arg(long, value_parser = parse_runtime)]
@@ -49,17 +54,30 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         retry: RetryPolicy::default(),
         progress: &NoProgress,
     };
-    let outcome = runner.run_one(&prepared.flow, &args.task)?;
     let key = prepared.flow.keys().remove(&args.task).map(|key| key.to_string());
-    let artifact = outcome.result.as_ref().ok().map(|artifact| artifact.location.clone());
-    println!("{}", json!({"task_id": args.task, "key": key, "artifact": artifact, "report": outcome.report}));
-    match outcome.result {
-        Ok(_) => Ok(ExitCode::SUCCESS),
+    let (result, report, artifact) = match args.shard {
+        Some(shard) => {
+            let outcome = runner.run_shard(&prepared.flow, &args.task, shard)?;
+            (outcome.result, outcome.report, None)
+        }
+        None => {
+            let outcome = runner.run_one(&prepared.flow, &args.task)?;
+            let artifact = outcome.result.as_ref().ok().map(|artifact| artifact.location.clone());
+            (outcome.result.map(|_| ()), outcome.report, artifact)
+        }
+    };
+    let state = json!({"task_id": args.task, "shard": args.shard, "key": key, "artifact": artifact, "report": report});
+    println!("{state}");
+    let what = match args.shard {
+        Some(shard) => format!("shard {shard} of task {}", args.task),
+        None => format!("task {}", args.task),
+    };
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
         Err(error) => {
             eprintln!(
-                "error: {}: task {} of run {} failed: {}",
+                "error: {}: {what} of run {} failed: {}",
                 args.param_file.display(),
-                args.task,
                 prepared.run_id,
                 one_line(&error)
             );

@@ -53,6 +53,9 @@ pub struct ZarrWriter {
     /// Folders made for the destination, removed again if nothing is published.
     created_folders: CreatedFolders,
     published: bool,
+    /// Whether other writers fill the same stage ([`ZarrWriter::open_shared`]): then dropping the writer leaves
+    /// the stage for them.
+    shared: bool,
 }
 
 impl ZarrWriter {
@@ -85,18 +88,11 @@ impl ZarrWriter {
             }
         };
         let storage = zarr_storage(&staging);
-        let chunk_shape = match &options.chunk_shape {
-            Some(chunks) if chunks.len() == shape.len() => {
-                chunks.iter().zip(shape).map(|(&c, &n)| c.clamp(1, n.max(1))).collect()
-            }
-            Some(chunks) => {
-                let detail = format!("a chunk shape {chunks:?} for an array of shape {shape:?}");
-                return Err(err(&detail));
-            }
-            None => {
-                crate::chunking::chunk_shape(shape, template.time.is_some(), options.layout, 4, options.chunk_bytes)
-            }
-        };
+        if let Some(chunks) = options.chunk_shape.as_ref().filter(|chunks| chunks.len() != shape.len()) {
+            let detail = format!("a chunk shape {chunks:?} for an array of shape {shape:?}");
+            return Err(err(&detail));
+        }
+        let chunk_shape = options.chunk_shape_for(template, shape);
         let data = build_data_array(&storage, template, shape, &chunk_shape, options).map_err(|e| err(&e))?;
         let data_metadata = data.metadata_opt(&metadata_options());
         let labels = shallow_labels(template);
@@ -115,10 +111,100 @@ impl ZarrWriter {
             shared_chunks: Mutex::new(()),
             created_folders,
             published: false,
+            shared: false,
         };
         // From here on a failure drops the writer, which removes the staging directory.
         writer.data.store_metadata_opt(&metadata_options()).map_err(|e| err(&e))?;
         Ok(writer)
+    }
+
+    /// Opens the stage of a store that several writers fill, each with whole chunks of its own (a task's shards,
+    /// in threads or in processes that may run on other machines), and that one of them publishes with
+    /// [`finish_shared`](Self::finish_shared) once all are done.
+    ///
+    /// Every writer opens the stage with the same `template`, `shape` and `options`, so the data array's metadata
+    /// each one stores is the same bytes, and nothing already in the stage is removed: chunks written by others
+    /// stay. The stage is a fixed hidden sibling of the destination on a local disk (every writer must find it),
+    /// the destination itself on object storage; [`clear_shared`](Self::clear_shared) removes it. Chunks must be
+    /// written whole: two processes cannot share a chunk's read-modify-write.
+    pub fn open_shared(
+        template: &DataArray,
+        shape: &[usize],
+        destination: &Location,
+        options: &WriteOptions,
+    ) -> Result<ZarrWriter> {
+        let err = |e: &dyn std::fmt::Display| DataError::write(&destination.display, e);
+        check_template(template, shape).map_err(|e| err(&e))?;
+        let staging = shared_stage(destination);
+        if let Some(path) = &staging.local_path {
+            std::fs::create_dir_all(path).map_err(|e| DataError::write_source(&destination.display, e))?;
+        }
+        let storage = zarr_storage(&staging);
+        let chunk_shape = options.chunk_shape_for(template, shape);
+        let data = build_data_array(&storage, template, shape, &chunk_shape, options).map_err(|e| err(&e))?;
+        data.store_metadata_opt(&metadata_options()).map_err(|e| err(&e))?;
+        Ok(ZarrWriter {
+            destination: destination.clone(),
+            staging,
+            storage,
+            data_metadata: data.metadata_opt(&metadata_options()),
+            data,
+            labels: shallow_labels(template),
+            shape: shape.to_vec(),
+            progress: ChunkProgress::new(shape, &chunk_shape),
+            chunk_shape,
+            options: options.clone(),
+            codec_options: CodecOptions::default().with_store_empty_chunks(true),
+            shared_chunks: Mutex::new(()),
+            created_folders: CreatedFolders::default(),
+            published: false,
+            shared: true,
+        })
+    }
+
+    /// Publishes a store that shards filled ([`open_shared`](Self::open_shared)): checks that every chunk of the
+    /// data array is in the stage, whoever wrote it, then writes time, coordinates and the root metadata and
+    /// publishes as [`finish`](Self::finish) does. With a chunk missing, nothing is published and the stage stays.
+    pub fn finish_shared(mut self) -> Result<()> {
+        let grid: Vec<u64> =
+            self.shape.iter().zip(&self.chunk_shape).map(|(&n, &k)| n.div_ceil(k.max(1)) as u64).collect();
+        let total: u64 = grid.iter().product();
+        let mut missing = Vec::new();
+        for index in ArraySubset::new_with_shape(grid).indices() {
+            let key = self.data.chunk_key(&index);
+            let present = self.storage.size_key(&key).map_err(|e| self.error(e))?.is_some();
+            if !present {
+                missing.push(key);
+            }
+        }
+        if let Some(first) = missing.first() {
+            return Err(self.error(format!(
+                "{} of {total} chunks of '{}' were never written (the first is {first}); nothing was published",
+                missing.len(),
+                self.labels.name
+            )));
+        }
+        super::write_labels(&self.storage, &self.labels, &self.shape, self.data_metadata.clone(), &self.options)
+            .map_err(|e| self.error(e))?;
+        if let (Some(staging), Some(_)) = (&self.staging.local_path, &self.destination.local_path) {
+            publish_local(staging, &self.destination, self.options.replace, OutputKind::ZarrStore)?;
+        }
+        self.published = true;
+        Ok(())
+    }
+
+    /// Removes the shared stage of `destination` and what shards wrote into it, so the next shards start afresh.
+    pub fn clear_shared(destination: &Location) -> Result<()> {
+        shared_stage(destination).remove_all()
+    }
+
+    /// Whether shards have started the shared stage of `destination` (and not published it yet, on a local disk).
+    pub fn shared_stage_exists(destination: &Location) -> Result<bool> {
+        let stage = shared_stage(destination);
+        match &stage.local_path {
+            Some(path) => Ok(path.exists()),
+            None => Ok(stage.total_size()? > 0),
+        }
     }
 
     /// The chunk shape of the data array, so callers can align blocks to chunks.
@@ -216,12 +302,22 @@ impl Drop for ZarrWriter {
         // On object storage the staging area is the destination, which without its root `zarr.json` reads as
         // unfinished; it is cleared by the next writer.
         if !self.published
+            && !self.shared
             && self.destination.local_path.is_some()
             && let Some(staging) = &self.staging.local_path
         {
             let _ = std::fs::remove_dir_all(staging);
             self.created_folders.remove();
         }
+    }
+}
+
+/// Where shards build the store for `destination`: a fixed hidden sibling on a local disk, the destination itself
+/// on object storage (where the root `zarr.json`, written last, marks the store complete).
+fn shared_stage(destination: &Location) -> Location {
+    match destination.local_path {
+        Some(_) => destination.sibling(&format!(".{}.shards", destination.file_name())),
+        None => destination.clone(),
     }
 }
 
