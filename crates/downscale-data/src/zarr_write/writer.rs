@@ -187,6 +187,7 @@ impl ZarrWriter {
         super::write_labels(&self.storage, &self.labels, &self.shape, self.data_metadata.clone(), &self.options)
             .map_err(|e| self.error(e))?;
         if let (Some(staging), Some(_)) = (&self.staging.local_path, &self.destination.local_path) {
+            remove_interrupted_uploads(staging).map_err(|e| DataError::write_source(&self.destination.display, e))?;
             publish_local(staging, &self.destination, self.options.replace, OutputKind::ZarrStore)?;
         }
         self.published = true;
@@ -319,6 +320,23 @@ fn shared_stage(destination: &Location) -> Location {
         Some(_) => destination.sibling(&format!(".{}.shards", destination.file_name())),
         None => destination.clone(),
     }
+}
+
+/// Removes what writers killed in the middle of a chunk left under `folder`: on a local disk each chunk is written
+/// to `<key>#<n>` and renamed to `<key>` once whole, so a killed writer leaves that temporary file, and a later
+/// writer of the same chunk uses another `<n>`. No key of a store this crate writes has a `#` in it.
+fn remove_interrupted_uploads(folder: &std::path::Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(folder)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            remove_interrupted_uploads(&path)?;
+        } else if path.file_name().is_some_and(|name| {
+            name.to_string_lossy().rsplit_once('#').is_some_and(|(_, n)| n.bytes().all(|b| b.is_ascii_digit()))
+        }) {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
 }
 
 /// Everything of `template` but its data, without copying the data.

@@ -1,11 +1,8 @@
 //! `downscale bench flow`: the BCSD flow end to end on a scaled-up case, at two memory budgets, next to the I/O
 //! floor of the same run.
 //!
-//! The case is the real Iberia tas pair (E-OBS 0.5°, CNRM-CM5 historical and rcp85) made larger: each field is
-//! copied `--tiles` times along latitude and along longitude (the copies continue the grid's regular spacing, so
-//! the land mask of the larger box is real land while the values repeat Iberia's), and its 20 winters are repeated
-//! `--periods` times, shifted by 20 years (training back in time, prediction forward; 20-year shifts keep every
-//! 29 February a leap day). Each budget runs in its own process with empty caches. The I/O floor is the bytes the
+//! The case is the real Iberia tas pair made larger (see [`super::case`]). Each budget runs in its own process with
+//! empty caches. The I/O floor is the bytes the
 //! run records say were read and written, at the disk speed measured in the same directory just before.
 //!
 //! The flow runs BCSD with scikit-downscale's point models (`bias_correction_method: bcsd_point`), so that the same
@@ -23,29 +20,17 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use downscale_config::MemoryLimit;
-use downscale_data::calendar::CfDateTime;
-use downscale_data::{
-    CoordValues, Coordinate, DataArray, Location, Provenance, Replace, TimeAxis, read_variable, write_netcdf,
-};
 use downscale_engine::{Manifest, Records};
-use ndarray::{Array3, Ix3};
-use serde_json::json;
+
+use super::case::{Case, CaseArgs};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// Copies of the Iberia grid along latitude and along longitude (at most 5: six copies of its 19 rows would
-    /// pass the pole).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=5))]
-    tiles: u32,
-    /// Copies of the 20 training and 20 predicted winters.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=4))]
-    periods: u32,
+    #[command(flatten)]
+    case: CaseArgs,
     /// The two memory budgets of the local runtime (`runtimes.local.memory_limit`).
     #[arg(long, num_args = 2, value_names = ["SMALL", "LARGE"], default_values = ["512MiB", "4GiB"])]
     budgets: Vec<String>,
-    /// Directory of the sample data (default: `data/samples` of this checkout).
-    #[arg(long, value_name = "DIR")]
-    samples: Option<PathBuf>,
     /// Where to build the case and run (default: a temporary directory, removed afterwards).
     #[arg(long, value_name = "DIR")]
     work_dir: Option<PathBuf>,
@@ -54,19 +39,15 @@ pub(crate) struct Args {
     reference_points: u32,
 }
 
-/// The years the copies are shifted by.
-const PERIOD_YEARS: i32 = 20;
-
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
-    let samples = args.samples.clone().unwrap_or_else(super::default_samples);
     let temporary = tempfile::tempdir()?;
     let work = args.work_dir.clone().unwrap_or_else(|| temporary.path().to_path_buf());
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
-    let case = build_case(&samples, &work, args.tiles as usize, args.periods as usize)?;
+    let case = args.case.build(&work)?;
     let disk = DiskSpeed::measure(&work)?;
     println!(
         "case: Iberia tas tiled {0}x{0} in space and {1}x in time (labelled copies of real data): obs {2:?}, model {3:?}",
-        args.tiles, args.periods, case.obs_shape, case.model_shape
+        args.case.tiles, args.case.periods, case.obs_shape, case.model_shape
     );
     let [slowest, _, fastest] = disk.write_measurements.map(|speed| speed / 1e6);
     println!(
@@ -111,156 +92,6 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         python::compare_with_python(&case, &work, args.reference_points, budget, &measured)?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The scaled-up inputs, their catalogs and the parameter file.
-struct Case {
-    param_file: PathBuf,
-    obs_file: PathBuf,
-    hist_file: PathBuf,
-    future_file: PathBuf,
-    train: [i32; 2],
-    predict: [i32; 2],
-    obs_catalog: PathBuf,
-    model_catalog: PathBuf,
-    obs_shape: Vec<usize>,
-    model_shape: Vec<usize>,
-}
-
-fn build_case(samples: &Path, work: &Path, tiles: usize, periods: usize) -> Result<Case> {
-    let inputs = work.join("inputs");
-    std::fs::create_dir_all(&inputs)?;
-    let iberia = samples.join("iberia");
-    let scale = |file: &str, variable: &str, shift: i32| -> Result<DataArray> {
-        let array = read_variable(&iberia.join(file).to_string_lossy(), variable)?;
-        let scaled = scaled_copy(&array, tiles, periods, shift)?;
-        let path = inputs.join(Path::new(file).file_name().context("sample file name")?);
-        let provenance = Provenance {
-            history_entry: format!("downscale bench flow: {file} copied {tiles}x{tiles} in space, {periods}x in time"),
-            ..Provenance::default()
-        };
-        write_netcdf(&scaled, &Location::parse(&path.to_string_lossy())?, &provenance, Replace::OwnOutputs)?;
-        Ok(scaled)
-    };
-    let obs = scale("obs_E-OBS/tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.nc", "tas", -PERIOD_YEARS)?;
-    let hist =
-        scale("gcm_CNRM-CM5/tas_day_CNRM-CM5_historical_r1i1p1_iberia_DJF_19821201-20020228.nc", "tas", -PERIOD_YEARS)?;
-    let future =
-        scale("gcm_CNRM-CM5/tas_day_CNRM-CM5_rcp85_r1i1p1_iberia_DJF_20801201-21000228.nc", "tas", PERIOD_YEARS)?;
-
-    let obs_catalog = write_catalog(
-        work,
-        "obs",
-        "source_id,variable_id,frequency,file_variable,time_range,format,path",
-        &[format!(
-            "E-OBS,tas,day,tas,{},netcdf,{}",
-            time_range(&obs)?,
-            inputs.join("tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.nc").display()
-        )],
-    )?;
-    let model_row = |experiment: &str, array: &DataArray, file: &str| -> Result<String> {
-        Ok(format!(
-            "CMIP5,CNRM-CERFACS,CNRM-CM5,{experiment},r1i1p1,day,tas,gn,tas,{},netcdf,{}",
-            time_range(array)?,
-            inputs.join(file).display()
-        ))
-    };
-    let model_catalog = write_catalog(
-        work,
-        "cmip",
-        "activity_id,institution_id,source_id,experiment_id,member_id,table_id,variable_id,grid_label,file_variable,time_range,format,path",
-        &[
-            model_row("historical", &hist, "tas_day_CNRM-CM5_historical_r1i1p1_iberia_DJF_19821201-20020228.nc")?,
-            model_row("rcp85", &future, "tas_day_CNRM-CM5_rcp85_r1i1p1_iberia_DJF_20801201-21000228.nc")?,
-        ],
-    )?;
-
-    // The box of the scaled obs grid (cell edges), and the years of the repeated winters.
-    let edges = |name: &str| -> Result<[f64; 2]> {
-        let values = obs.coord(name).and_then(|c| c.values.numbers()).context("obs grid coordinate")?;
-        let half = (values[1] - values[0]) / 2.0;
-        Ok([values[0] - half, values[values.len() - 1] + half])
-    };
-    let ([lat0, lat1], [lon0, lon1]) = (edges("lat")?, edges("lon")?);
-    let extra_years = PERIOD_YEARS * (periods as i32 - 1);
-    let (train, predict) = ([1983 - extra_years, 2002], [2081, 2100 + extra_years]);
-    let name = format!(
-        "bcsd_E-OBS_CNRM-CM5_rcp85_tas_{lat0}_{lat1}_{lon0}_{lon1}_{}_{}_{}_{}.json",
-        train[0], train[1], predict[0], predict[1]
-    );
-    let param_file = work.join(name);
-    let parameters = json!({
-        "method": "bcsd", "obs": "E-OBS", "model": "CNRM-CM5", "member": "r1i1p1", "grid_label": "gn",
-        "table_id": "day", "scenario": "rcp85", "variable": "tas",
-        "latmin": lat0.to_string(), "latmax": lat1.to_string(), "lonmin": lon0.to_string(), "lonmax": lon1.to_string(),
-        "train_dates": [train[0].to_string(), train[1].to_string()],
-        "predict_dates": [predict[0].to_string(), predict[1].to_string()],
-        "bias_correction_method": "bcsd_point",
-    });
-    std::fs::write(&param_file, serde_json::to_vec_pretty(&parameters)?)?;
-    Ok(Case {
-        param_file,
-        obs_file: inputs.join("tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.nc"),
-        hist_file: inputs.join("tas_day_CNRM-CM5_historical_r1i1p1_iberia_DJF_19821201-20020228.nc"),
-        future_file: inputs.join("tas_day_CNRM-CM5_rcp85_r1i1p1_iberia_DJF_20801201-21000228.nc"),
-        train,
-        predict,
-        obs_catalog,
-        model_catalog,
-        obs_shape: obs.shape().to_vec(),
-        model_shape: hist.shape().to_vec(),
-    })
-}
-
-/// `array` copied `tiles` times along each spatial axis and `periods` times in time, each period shifted by
-/// `shift` years from the previous one (the copies are put in time order).
-fn scaled_copy(array: &DataArray, tiles: usize, periods: usize, shift: i32) -> Result<DataArray> {
-    let data = array.data.view().into_dimensionality::<Ix3>().context("a (time, lat, lon) field")?;
-    let (steps, rows, columns) = data.dim();
-    let time = array.time.as_ref().context("a time axis")?;
-    // The period copies in time order: shifted back by (periods - 1 - p) * |shift|, or forward by p * shift.
-    let offsets: Vec<i32> =
-        (0..periods as i32).map(|p| if shift < 0 { shift * (periods as i32 - 1 - p) } else { shift * p }).collect();
-    let scaled = Array3::from_shape_fn((steps * periods, rows * tiles, columns * tiles), |(t, i, j)| {
-        data[[t % steps, i % rows, j % columns]]
-    });
-    let dates = offsets
-        .iter()
-        .flat_map(|&years| time.dates.iter().map(move |date| CfDateTime { year: date.year + years, ..*date }))
-        .collect();
-    let extended = |name: &str, copies: usize| -> Result<Coordinate> {
-        let coord = array.coord(name).context("a regular grid coordinate")?;
-        let values = coord.values.numbers().context("numeric coordinates")?;
-        let step = values[1] - values[0];
-        let total = values.len() * copies;
-        Ok(Coordinate {
-            values: CoordValues::Numbers((0..total).map(|k| values[0] + step * k as f64).collect()),
-            bounds: None,
-            ..coord.clone()
-        })
-    };
-    Ok(DataArray {
-        data: scaled.into_dyn(),
-        coords: vec![extended("lat", tiles)?, extended("lon", tiles)?],
-        time: Some(TimeAxis { dates, ..time.clone() }),
-        ..array.clone()
-    })
-}
-
-/// The catalog's `time_range` of an array: its first and last days, `YYYYMMDD-YYYYMMDD`.
-fn time_range(array: &DataArray) -> Result<String> {
-    let dates = &array.time.as_ref().context("a time axis")?.dates;
-    let day = |date: &CfDateTime| format!("{:04}{:02}{:02}", date.year, date.month, date.day);
-    Ok(format!("{}-{}", day(dates.first().context("time steps")?), day(dates.last().context("time steps")?)))
-}
-
-/// Writes `<stem>.csv` with `rows` and `<stem>.json` (the repository's catalog description, pointing at it).
-fn write_catalog(work: &Path, stem: &str, header: &str, rows: &[String]) -> Result<PathBuf> {
-    let description = super::workspace().join(format!("data/catalog/{stem}.json"));
-    let json_path = work.join(format!("{stem}.json"));
-    std::fs::copy(&description, &json_path).with_context(|| format!("cannot copy {}", description.display()))?;
-    std::fs::write(work.join(format!("{stem}.csv")), format!("{header}\n{}\n", rows.join("\n")))?;
-    Ok(json_path)
 }
 
 /// What one run of the flow measured.

@@ -2,6 +2,7 @@
 //! in the same run.
 
 mod adjust;
+mod case;
 mod flow;
 mod regrid;
 
@@ -37,6 +38,15 @@ enum What {
     /// the I/O floor (bytes read and written at the disk speed measured in the same run) and peak memory next to
     /// the budget.
     Flow(flow::Args),
+    /// Build the scaled-up copy of the Iberia tas case that `bench flow` runs (inputs, catalogs and a parameter
+    /// file) in a directory, and print where they are, to run it by hand.
+    Case {
+        #[command(flatten)]
+        case: case::CaseArgs,
+        /// The directory to build it in.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
@@ -44,6 +54,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         What::Regrid { samples, days } => regrid::run(&samples.unwrap_or_else(default_samples), days),
         What::Adjust(args) => adjust::run(args),
         What::Flow(args) => flow::run(args),
+        What::Case { case, out } => case::run(&case, &out),
     }
 }
 
