@@ -2,18 +2,23 @@
 //! wiring only; the work is in `tasks`, the shared kinds in `shared`, BCSD's own kinds here.
 //!
 //! ```text
-//! get_obs ──────────────┬──► coarsen_obs ──► interpolate_obs ──► spatial_anomalies ─────────┐
-//! get_experiment_train ─┤(grid)   │                                                         │
-//!                       └─────────┴──► bias_correct ◄── get_experiment_predict              │
-//!                                          │                                                ▼
-//!                                          └──► interpolate_corrected ──────────────────► postprocess ──► summary_month
-//! get_obs (its grid) ──► land_mask ─────────────────────────────────────────────────────────┘        └──► summary_year
+//! get_obs ──────────────┬──► coarsen_obs ──► interpolate_obs ──► spatial_anomalies ───┐
+//! get_experiment_train ─┤(grid)   │                                                   │
+//!                       └─────────┴──► bias_correct ◄── get_experiment_predict        ▼
+//!                                          └─────────────────────────────────────► postprocess ──► summary_month
+//! get_obs (its grid) ──► land_mask ───────────────────────────────────────────────────┘        └──► summary_year
 //! ```
 //! What `bias_correct`, `spatial_anomalies` and `postprocess` do is the run's [`BcsdVariant`].
 //!
-//! No rechunking pass exists: fields on the obs grid are stored in whole maps up to `interpolate_corrected`, which
-//! writes the published store's whole-series chunks tile by tile, so every task streams through blocks of its
-//! inputs' own chunks.
+//! No rechunking pass exists: fields on the obs grid are stored in whole maps, read by blocks of days; the corrected
+//! field stays on the model's grid, and `postprocess` interpolates it tile by tile as it writes the published
+//! store's whole-series chunks (a chunk a shard), which the summaries then read chunk by chunk (a chunk a shard).
+//!
+//! Which artifacts are cached: each one a later run can reuse without the fine-grid work that made it, namely
+//! what is read from outside (`get_*`), what a choice of the run's parameters would otherwise recompute upstream
+//! of it (`coarsen_obs`, `interpolate_obs`, `spatial_anomalies`, `bias_correct`, `land_mask`), and the published
+//! outputs. A field that only hands a fine-grid array from one pass to the next (the interpolated corrected field
+//! before its detail is restored) is not an artifact: the pass that needs it computes it tile by tile.
 
 use std::ops::Range;
 
@@ -29,14 +34,15 @@ use serde_json::Value;
 use crate::error::FlowError;
 use crate::prepare::{RunInputs, add_identities};
 use crate::shared::{
-    GetExperiment, GetObs, LandMask, LandMaskParams, ReadParams, Regrid, RegridChunks, RegridParams, SummaryParams,
-    TimeSummary, intermediate_options, with_attrs, write_options,
+    GetExperiment, GetObs, LandMask, LandMaskParams, ReadParams, Regrid, RegridParams, SummaryParams, TimeSummary,
+    intermediate_options, with_attrs, write_options,
 };
 use crate::sources::Source;
 use crate::tasks::anomalies::{Detail, restore_detail_and_mask, spatial_anomalies};
 use crate::tasks::correct::correct_points;
 use crate::tasks::inputs::Selection;
 use crate::tasks::land::as_land;
+use crate::tasks::regrid::TileRegridding;
 use crate::tasks::summary::{Period, Statistic};
 
 /// The method's label in provenance and history entries.
@@ -204,11 +210,9 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
     };
     let external =
         |task: Task, source: &Source| task.external("source", source.location.clone(), source.identity.clone());
-    // Whole maps for the fields the next task reads by days; whole series, in the published store's chunks, for the
-    // corrected field, which `postprocess` streams tile by tile into that store.
-    let regrid = |id: &str, source: &str, grid_of: &str, chunks: RegridChunks| {
+    let regrid = |id: &str, source: &str, grid_of: &str| {
         Ok::<_, TaskError>(
-            Task::of::<Regrid>(id, &RegridParams { chunks, method: METHOD.into() })?
+            Task::of::<Regrid>(id, &RegridParams { method: METHOD.into() })?
                 .input("source", source)
                 .input("grid", grid_of),
         )
@@ -227,7 +231,7 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
             method: METHOD.into(),
             attrs: attrs.clone(),
         };
-        Ok::<_, TaskError>(Task::of::<TimeSummary>(id, &params)?.input("daily", "postprocess"))
+        Ok::<_, TaskError>(Task::sharded::<TimeSummary>(id, &params)?.input("daily", "postprocess"))
     };
     Ok(vec![
         external(Task::of::<GetObs>("get_obs", &read(&inputs.obs, inputs.train, 0))?, &inputs.obs),
@@ -242,8 +246,8 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
             )?,
             &inputs.predict_model,
         ),
-        regrid("coarsen_obs", "get_obs", "get_experiment_train", RegridChunks::Maps)?,
-        regrid("interpolate_obs", "coarsen_obs", "get_obs", RegridChunks::Maps)?,
+        regrid("coarsen_obs", "get_obs", "get_experiment_train")?,
+        regrid("interpolate_obs", "coarsen_obs", "get_obs")?,
         Task::of::<SpatialAnomalies>("spatial_anomalies", &AnomalyParams { detail })?
             .input("obs", "get_obs")
             .input("interpolated", "interpolate_obs"),
@@ -251,14 +255,14 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
             .input("reference", "coarsen_obs")
             .input("hist", "get_experiment_train")
             .input("sim", "get_experiment_predict"),
-        regrid("interpolate_corrected", "bias_correct", "get_obs", RegridChunks::Series)?,
         Task::of::<LandMask>(
             "land_mask",
             &LandMaskParams { buffer_degrees: LAND_BUFFER_DEGREES, method: METHOD.into() },
         )?
         .input("grid", "get_obs"),
         Task::sharded::<Postprocess>("postprocess", &PostprocessParams { attrs: attrs.clone(), detail })?
-            .input("fine", "interpolate_corrected")
+            .input("coarse", "bias_correct")
+            .input("grid", "get_obs")
             .input("anomalies", "spatial_anomalies")
             .input("land", "land_mask"),
         summary("summary_month", Period::Month)?,
@@ -326,19 +330,21 @@ pub struct PostprocessParams {
     pub detail: Detail,
 }
 
-/// BCSD's last step: the corrected field with the fine detail restored and masked to land, written into the
-/// published daily store shard by shard, a shard being a chunk (every day of a tile of cells).
+/// BCSD's last step, in one pass over the fine grid: the corrected field interpolated onto the observations' grid,
+/// its fine detail restored and masked to land, written into the published daily store shard by shard, a shard
+/// being a chunk (every day of a tile of cells). The interpolated field exists only tile by tile in memory: it is
+/// a function of the corrected field, which is cached, and no other task reads it.
 pub struct Postprocess;
 
 impl ShardedKind for Postprocess {
     const NAME: &'static str = "bcsd_postprocess";
-    const VERSION: u32 = 4;
+    const VERSION: u32 = 5;
     type Params = PostprocessParams;
 
     fn layout(&self, ctx: &TaskContext, params: &PostprocessParams) -> Result<Layout, TaskError> {
-        let (fine, shape) = ctx.input_labels("fine")?;
-        let labels = with_attrs(fine, &params.attrs);
-        Ok(Layout::chunk_per_shard(labels, shape, write_options(METHOD, "BCSD downscaled")))
+        let fine = TileRegridding::new(ctx, "coarse", "grid")?;
+        let labels = with_attrs(fine.labels, &params.attrs);
+        Ok(Layout::chunk_per_shard(labels, fine.shape, write_options(METHOD, "BCSD downscaled")))
     }
 
     fn write_shard(
@@ -354,16 +360,17 @@ impl ShardedKind for Postprocess {
                 ctx.task_id()
             )));
         };
+        let fine = TileRegridding::new(ctx, "coarse", "grid")?;
         let land = as_land(&ctx.read_array("land")?)?;
-        let fine = ctx.open_input_region("fine", region)?;
-        if land.shape() != &fine.shape()[1..] {
-            return Err(TaskError::new(format!("{}: the land mask is not on this grid", fine.template().source)));
+        if land.shape() != &fine.shape[1..] {
+            return Err(TaskError::new(format!("{}: the land mask is not on this grid", fine.labels.source)));
         }
-        let block = fine.read_block(region)?;
+        let values = fine.tile(ctx, lat.clone(), lon.clone())?;
         let months = [0..12, lat.clone(), lon.clone()];
         let maps = ctx.open_input_region("anomalies", &months)?.read_block(&months)?;
         let land = land.slice(ndarray::s![lat.clone(), lon.clone()]).to_owned();
-        let values = restore_detail_and_mask(block, &maps, &land, params.detail)?.data;
+        let (time, source) = (fine.labels.time.as_ref(), &fine.labels.source);
+        let values = restore_detail_and_mask(values, time, source, &maps, &land, params.detail)?;
         Ok(writer.write_block(&[days.start, lat.start, lon.start], values.view())?)
     }
 }

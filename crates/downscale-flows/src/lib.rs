@@ -21,7 +21,7 @@ pub fn kinds() -> Kinds {
         .with(shared::GetExperiment)
         .with(shared::Regrid)
         .with(shared::LandMask)
-        .with(shared::TimeSummary)
+        .with_sharded(shared::TimeSummary)
         .with(bcsd::SpatialAnomalies)
         .with(bcsd::FitAndPredict)
         .with_sharded(bcsd::Postprocess)

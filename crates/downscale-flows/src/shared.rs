@@ -3,16 +3,17 @@
 //! its own kinds and wires them; [`crate::kinds`] registers them all.
 
 use downscale_data::chunking::{ChunkLayout, chunk_shape};
-use downscale_data::{AttrValue, Compression, DataArray, Provenance, WriteOptions};
-use downscale_engine::{ArtifactKind, TaskContext, TaskError, TaskKind};
+use std::ops::Range;
+
+use downscale_data::{AttrValue, Compression, DataArray, Provenance, WriteOptions, ZarrWriter};
+use downscale_engine::{ArtifactKind, Layout, ShardedKind, TaskContext, TaskError, TaskKind};
 use ndarray::Ix3;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::tasks::blocks::map_tiles;
 use crate::tasks::inputs::{Selection, write_selected};
 use crate::tasks::land::land_mask;
-use crate::tasks::regrid::{regrid_onto, regrid_onto_tiles};
+use crate::tasks::regrid::regrid_onto;
 use crate::tasks::summary::{Period, Statistic, summary_labels, summary_values};
 
 /// Chunks of intermediates: whole maps, a few MB of days each. Blosc compresses a chunk on one thread, so a
@@ -117,23 +118,11 @@ impl TaskKind for GetExperiment {
     }
 }
 
-/// How a regridded field is chunked, for the task that reads it next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RegridChunks {
-    /// Whole maps, for a next task that reads it by blocks of days.
-    Maps,
-    /// Whole series in the published store's chunks, for a next task that streams it tile by tile.
-    Series,
-}
-
 /// What a regridding task does: bilinear interpolation of input `source` onto the grid of input `grid`, the
-/// nearest source cell outside the source.
+/// nearest source cell outside the source, in whole maps for a next task that reads it by blocks of days.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegridParams {
-    /// How the result is chunked.
-    pub chunks: RegridChunks,
     /// The method running, for the artifact's provenance.
     pub method: String,
 }
@@ -147,19 +136,7 @@ impl TaskKind for Regrid {
     const ARTIFACT: ArtifactKind = ArtifactKind::Zarr;
     type Params = RegridParams;
     fn run(&self, ctx: &TaskContext, params: RegridParams) -> Result<(), TaskError> {
-        match params.chunks {
-            RegridChunks::Maps => {
-                regrid_onto(ctx, "source", "grid", &intermediate_options(&params.method, "regridded"))
-            }
-            RegridChunks::Series => {
-                let options = WriteOptions {
-                    compression: INTERMEDIATE_COMPRESSION,
-                    provenance: intermediate_provenance(&params.method, "regridded"),
-                    ..write_options(&params.method, "regridded")
-                };
-                regrid_onto_tiles(ctx, "source", "grid", &options)
-            }
-        }
+        regrid_onto(ctx, "source", "grid", &intermediate_options(&params.method, "regridded"))
     }
 }
 
@@ -204,32 +181,44 @@ pub struct SummaryParams {
     pub attrs: Value,
 }
 
-/// A monthly or annual summary of a daily store, chunked like it.
+/// A monthly or annual summary of a daily store, chunked like it: a shard is a chunk of the summary, made from the
+/// daily store's chunk of the same cells.
 pub struct TimeSummary;
 
-impl TaskKind for TimeSummary {
+impl ShardedKind for TimeSummary {
     const NAME: &'static str = "time_summary";
     const VERSION: u32 = 3;
-    const ARTIFACT: ArtifactKind = ArtifactKind::Zarr;
     type Params = SummaryParams;
-    fn run(&self, ctx: &TaskContext, params: SummaryParams) -> Result<(), TaskError> {
-        let daily = ctx.open_input("daily")?;
-        let (labels, periods) = summary_labels(daily.template(), params.period, params.statistic)?;
-        let &[days, rows, columns] = daily.shape() else {
-            return Err(TaskError::new(format!("{}: not a (time, lat, lon) field", daily.template().source)));
+
+    fn layout(&self, ctx: &TaskContext, params: &SummaryParams) -> Result<Layout, TaskError> {
+        let (daily, daily_shape) = ctx.input_labels("daily")?;
+        let (labels, periods) = summary_labels(&daily, params.period, params.statistic)?;
+        let &[_, rows, columns] = daily_shape.as_slice() else {
+            return Err(TaskError::new(format!("{}: not a (time, lat, lon) field", daily.source)));
         };
-        // Tile by tile of the daily store's chunks, which the summary's chunks follow.
-        let tile = chunk_shape(daily.shape(), true, ChunkLayout::FullTime, 4, PUBLISHED_CHUNK_BYTES);
+        // The summary's chunks follow the daily store's tiles, so each shard reads whole chunks of it.
+        let tile = chunk_shape(&daily_shape, true, ChunkLayout::FullTime, 4, PUBLISHED_CHUNK_BYTES);
         let options = WriteOptions {
             chunk_shape: Some(vec![periods.len(), tile[1], tile[2]]),
             ..write_options(&params.method, &params.title)
         };
-        let shape = [periods.len(), rows, columns];
-        let cell_bytes = 4 * (days + periods.len());
-        map_tiles(ctx, &with_attrs(labels, &params.attrs), &shape, cell_bytes, &options, |lat, lon| {
-            let block = daily.read_block(&[0..days, lat, lon])?;
-            let values = block.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
-            Ok(summary_values(values, &periods, params.statistic).into_dyn())
-        })
+        let shape = vec![periods.len(), rows, columns];
+        Ok(Layout::chunk_per_shard(with_attrs(labels, &params.attrs), shape, options))
+    }
+
+    fn write_shard(
+        &self,
+        ctx: &TaskContext,
+        params: &SummaryParams,
+        region: &[Range<usize>],
+        writer: &ZarrWriter,
+    ) -> Result<(), TaskError> {
+        let (daily, daily_shape) = ctx.input_labels("daily")?;
+        let (_, periods) = summary_labels(&daily, params.period, params.statistic)?;
+        let cells = [0..daily_shape[0], region[1].clone(), region[2].clone()];
+        let block = ctx.open_input_region("daily", &cells)?.read_block(&cells)?;
+        let values = block.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
+        let summary = summary_values(values, &periods, params.statistic).into_dyn();
+        Ok(writer.write_block(&[0, region[1].start, region[2].start], summary.view())?)
     }
 }

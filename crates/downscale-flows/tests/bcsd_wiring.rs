@@ -78,11 +78,15 @@ fn every_task_reads_what_the_method_says() {
             "bias_correct",
             vec![("hist", "get_experiment_train"), ("reference", "coarsen_obs"), ("sim", "get_experiment_predict")],
         ),
-        ("interpolate_corrected", vec![("grid", "get_obs"), ("source", "bias_correct")]),
         ("land_mask", vec![("grid", "get_obs")]),
         (
             "postprocess",
-            vec![("anomalies", "spatial_anomalies"), ("fine", "interpolate_corrected"), ("land", "land_mask")],
+            vec![
+                ("anomalies", "spatial_anomalies"),
+                ("coarse", "bias_correct"),
+                ("grid", "get_obs"),
+                ("land", "land_mask"),
+            ],
         ),
         ("summary_month", vec![("daily", "postprocess")]),
         ("summary_year", vec![("daily", "postprocess")]),
@@ -106,8 +110,7 @@ fn every_task_reads_what_the_method_says() {
 #[test]
 fn each_choice_changes_the_keys_of_exactly_the_tasks_it_changes() {
     let base = inputs("tas", DEFAULT);
-    let after_correction =
-        set(&["bias_correct", "interpolate_corrected", "postprocess", "summary_month", "summary_year"]);
+    let after_correction = set(&["bias_correct", "postprocess", "summary_month", "summary_year"]);
     // The coarse correction: temperature's anomalies are additive in every variant.
     for variant in
         [BcsdVariant::BcsdPoint, BcsdVariant::CarbonPlanCompat, BcsdVariant::QuantileDeltaMapping { nquantiles: 20 }]
@@ -177,7 +180,7 @@ fn every_task_hashes_exactly_the_parameters_its_body_reads() {
                     "get_experiment" => as_read_by::<shared::GetExperiment>(&task.params),
                     "regrid" => as_read_by::<shared::Regrid>(&task.params),
                     "land_mask" => as_read_by::<shared::LandMask>(&task.params),
-                    "time_summary" => as_read_by::<shared::TimeSummary>(&task.params),
+                    "time_summary" => as_read_by_shards::<shared::TimeSummary>(&task.params),
                     "bcsd_spatial_anomalies" => as_read_by::<bcsd::SpatialAnomalies>(&task.params),
                     "bcsd_fit_and_predict" => as_read_by::<bcsd::FitAndPredict>(&task.params),
                     "bcsd_postprocess" => as_read_by_shards::<bcsd::Postprocess>(&task.params),

@@ -9,9 +9,9 @@
 //!   detail is drier than the smoothed field (about 30% of the days over Iberia) and leave no day dry; a ratio keeps
 //!   zero at zero and can never turn a value negative.
 
-use downscale_data::{AttrValue, CoordValues, Coordinate, DataArray, VariableReader};
+use downscale_data::{AttrValue, CoordValues, Coordinate, DataArray, TimeAxis, VariableReader};
 use downscale_engine::{Budget, TaskError};
-use ndarray::{Array3, Axis, Ix3};
+use ndarray::{Array3, ArrayD, Axis, Ix3};
 
 use crate::tasks::blocks::time_blocks;
 
@@ -170,19 +170,21 @@ fn bounded_ratio(observed: f64, smoothed: f64) -> f32 {
     ((observed / smoothed) as f32).clamp(low, high)
 }
 
-/// BCSD's last step: each day with its month's anomaly restored (`detail`), then NaN off `land`, in place (the daily
-/// field is the largest array of the task; a copy would double its memory). Additive detail is not clipped, as in
-/// the original; multiplicative detail sets amounts under [`TRACE_PRECIPITATION`] (and any negative value) to 0.
+/// BCSD's last step: each day of `fine` (the interpolated field of `source` on the days of `time`, or a tile of it)
+/// with its month's anomaly restored (`detail`), then NaN off `land`, in place (the daily field is the largest
+/// array of the task; a copy would double its memory). Additive detail is not clipped, as in the original;
+/// multiplicative detail sets amounts under [`TRACE_PRECIPITATION`] (and any negative value) to 0.
 pub fn restore_detail_and_mask(
-    mut fine: DataArray,
+    mut fine: ArrayD<f32>,
+    time: Option<&TimeAxis>,
+    source: &str,
     anomalies: &DataArray,
     land: &ndarray::Array2<bool>,
     detail: Detail,
-) -> Result<DataArray, TaskError> {
+) -> Result<ArrayD<f32>, TaskError> {
     let maps = anomalies.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
-    let (source, time) = (&fine.source, &fine.time);
-    let time = time.as_ref().ok_or_else(|| TaskError::new(format!("{source}: no time axis")))?;
-    let mut data = fine.data.view_mut().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
+    let time = time.ok_or_else(|| TaskError::new(format!("{source}: no time axis")))?;
+    let mut data = fine.view_mut().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
     if data.shape()[1..] != maps.shape()[1..] || land.shape() != &data.shape()[1..] {
         return Err(TaskError::new(format!("{source}: the anomalies and the land mask are not on this grid")));
     }

@@ -1,7 +1,7 @@
-//! Streaming a task over blocks: a body reads a block of its inputs, computes, and writes that block of its output,
-//! on several blocks at once, so it holds a few blocks in memory instead of whole fields and needs no rechunking.
-//! Blocks follow the output's chunks: blocks of days for stores of whole-map chunks, spatial tiles (every day of a
-//! block of cells) for stores of whole-series chunks.
+//! Streaming a task over blocks of days: a body reads a block of its inputs, computes, and writes that block of its
+//! output, on several blocks at once, so it holds a few blocks in memory instead of whole fields and needs no
+//! rechunking. Blocks are whole chunks of the output (stores of whole maps). Outputs of whole-series chunks are
+//! written by sharded tasks instead, a chunk (every day of a tile of cells) a shard.
 
 use std::ops::Range;
 
@@ -73,55 +73,6 @@ pub(crate) fn time_blocks(steps: usize, step_bytes: usize, chunk_steps: usize, b
     (0..steps).step_by(block_steps).map(|start| start..(start + block_steps).min(steps)).collect()
 }
 
-/// Writes a store of `shape` (time first) labelled like `labels`, spatial tile by spatial tile: `map(lat, lon)`
-/// gives the values of every step for the cells `lat × lon` (index ranges). A tile's cell costs `cell_bytes` (what
-/// `map` reads and returns for one cell over all steps: a summary reads every day of a cell but returns a few
-/// values). Tiles are whole output chunks, as many along longitude as [`block_bytes`] allows, at least one, and run
-/// in parallel.
-pub fn map_tiles(
-    ctx: &TaskContext,
-    labels: &DataArray,
-    shape: &[usize],
-    cell_bytes: usize,
-    options: &WriteOptions,
-    map: impl Fn(Range<usize>, Range<usize>) -> Result<ArrayD<f32>, TaskError> + Sync,
-) -> Result<(), TaskError> {
-    let [_, rows, columns] = shape else {
-        return Err(TaskError::new(format!("{}: tiles need a (time, lat, lon) output, not {shape:?}", labels.source)));
-    };
-    ctx.write_blocks(labels, shape, options, |writer| {
-        let tiles = spatial_tiles([*rows, *columns], writer.chunk_shape(), cell_bytes, ctx.budget());
-        tiles.into_par_iter().try_for_each(|(lat, lon)| {
-            let values = map(lat.clone(), lon.clone())?;
-            Ok(writer.write_block(&[0, lat.start, lon.start], values.view())?)
-        })
-    })
-}
-
-/// Tiles of whole chunks of `chunk_shape` (`[steps, lat, lon]`) covering `rows × columns` cells of `cell_bytes`
-/// each: rows of chunks split along longitude into tiles of as many chunks as [`block_bytes`] allows, leaving every
-/// thread a tile.
-fn spatial_tiles(
-    [rows, columns]: [usize; 2],
-    chunk_shape: &[usize],
-    cell_bytes: usize,
-    budget: Budget,
-) -> Vec<(Range<usize>, Range<usize>)> {
-    let (chunk_rows, chunk_columns) = (chunk_shape[1].max(1), chunk_shape[2].max(1));
-    let chunk_bytes = cell_bytes * chunk_rows * chunk_columns;
-    let chunks_per_tile = (block_bytes(budget) / chunk_bytes.max(1)).max(1);
-    let chunks = rows.div_ceil(chunk_rows) * columns.div_ceil(chunk_columns);
-    let balanced = chunks.div_ceil(budget.threads.max(1)).max(1);
-    let tile_columns = chunk_columns * chunks_per_tile.min(balanced).min(columns.div_ceil(chunk_columns));
-    let mut tiles = Vec::new();
-    for lat in (0..rows).step_by(chunk_rows) {
-        for lon in (0..columns).step_by(tile_columns) {
-            tiles.push((lat..(lat + chunk_rows).min(rows), lon..(lon + tile_columns).min(columns)));
-        }
-    }
-    tiles
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,35 +89,5 @@ mod tests {
         assert_eq!(blocks, [0..50, 50..95]);
         // A budget below one chunk still gives whole chunks.
         assert_eq!(time_blocks(20, 1000, 10, budget(1, 1)), [0..10, 10..20]);
-    }
-
-    #[test]
-    fn tiles_are_whole_chunks_within_the_budget_and_cover_every_cell() {
-        let budget = |memory_bytes: u64, threads: usize| Budget { threads, memory_bytes };
-        // 10x25 cells of 400 bytes in chunks of 4 x 10 cells (16 kB): 3 chunk rows, 3 chunk columns.
-        let chunk = [100, 4, 10];
-        let covered = |tiles: &[(Range<usize>, Range<usize>)]| {
-            let mut cells = vec![0; 250];
-            for (lat, lon) in tiles {
-                for i in lat.clone() {
-                    for j in lon.clone() {
-                        cells[i * 25 + j] += 1;
-                    }
-                }
-            }
-            cells.iter().all(|&n| n == 1)
-        };
-        // A budget of one chunk a thread: one chunk a tile.
-        let tiles = spatial_tiles([10, 25], &chunk, 400, budget(2 * 8 * 16_000, 2));
-        assert_eq!(tiles.len(), 9);
-        assert!(covered(&tiles));
-        assert_eq!(tiles[8], (8..10, 20..25));
-        // A large budget joins a chunk row's chunks, as long as both threads keep work.
-        let tiles = spatial_tiles([10, 25], &chunk, 400, budget(1 << 30, 2));
-        assert_eq!(tiles.len(), 3);
-        assert!(covered(&tiles));
-        assert_eq!(tiles[0], (0..4, 0..25));
-        // Cells that cost ten times more (a summary reading every day) get one chunk a tile again.
-        assert_eq!(spatial_tiles([10, 25], &chunk, 4000, budget(2 * 8 * 160_000, 2)).len(), 9);
     }
 }

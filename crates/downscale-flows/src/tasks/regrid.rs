@@ -1,14 +1,16 @@
 //! Bilinear regridding with nearest-source extrapolation (xESMF `bilinear` + `nearest_s2d`, the original's choice
 //! everywhere) of one input onto the grid of another, streamed over blocks of days or over tiles of the target.
 
+use std::ops::Range;
+
 use downscale_data::select::whole;
 use downscale_data::{DataArray, VariableReader, WriteOptions};
 use downscale_engine::{TaskContext, TaskError};
 use downscale_regrid::{Grid, Weights, bilinear_weights, regrid_array, regridded_labels, regridded_shape};
 
-use ndarray::Ix3;
+use ndarray::{ArrayD, Ix3};
 
-use crate::tasks::blocks::{map_tiles, map_time_blocks};
+use crate::tasks::blocks::map_time_blocks;
 
 /// Writes input `source` regridded onto the grid of input `grid_of` as the task's artifact.
 pub fn regrid_onto(ctx: &TaskContext, source: &str, grid_of: &str, options: &WriteOptions) -> Result<(), TaskError> {
@@ -18,29 +20,43 @@ pub fn regrid_onto(ctx: &TaskContext, source: &str, grid_of: &str, options: &Wri
     })
 }
 
-/// [`regrid_onto`] for outputs of whole-series chunks: tile by tile of the target grid, each from its window of the
-/// source at every step. For a coarse source the windows are small, so a fine field of whole series is made without
-/// ever holding it whole or rechunking it.
-pub fn regrid_onto_tiles(
-    ctx: &TaskContext,
-    source: &str,
-    grid_of: &str,
-    options: &WriteOptions,
-) -> Result<(), TaskError> {
-    let Regridding { reader, weights, labels, shape, .. } = Regridding::open(ctx, source, grid_of)?;
-    // A cell's cost: its values at every step (the coarse window is a small share).
-    map_tiles(ctx, &labels, &shape, 4 * shape[0], options, |lat, lon| {
-        let (tile, [lat_window, lon_window]) = weights.tile(lat, lon);
-        let mut ranges = whole(reader.shape());
-        (ranges[1], ranges[2]) = (lat_window, lon_window);
-        let window = reader.read_block(&ranges)?;
-        let days = window.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
-        Ok(tile.apply(days).map_err(TaskError::new)?.into_dyn())
-    })
+/// Regridding onto tiles of the target for a task that goes on with each tile (sharded tasks writing whole-series
+/// chunks): a tile's values come from its window of the source at every step, so a fine field of whole series is
+/// made tile by tile without ever being held whole, rechunked or stored as an intermediate.
+pub struct TileRegridding {
+    source: String,
+    weights: Weights,
+    /// The regridded field's labels: the source's time axis and attributes on the target grid.
+    pub labels: DataArray,
+    /// The regridded field's shape.
+    pub shape: Vec<usize>,
 }
 
-/// What both ways of regridding start from: the source's reader, the target grid, the weights, and the output's
-/// labels and shape.
+impl TileRegridding {
+    /// Regridding of input `source` onto the grid of input `grid_of`; reads only labels.
+    pub fn new(ctx: &TaskContext, source: &str, grid_of: &str) -> Result<TileRegridding, TaskError> {
+        let target_grid = Grid::from_array(&ctx.read_template(grid_of)?).map_err(TaskError::new)?;
+        let (template, source_shape) = ctx.input_labels(source)?;
+        let source_grid = Grid::from_array(&template).map_err(TaskError::new)?;
+        let weights = bilinear_weights(&source_grid, &target_grid, true).map_err(TaskError::new)?;
+        let labels = regridded_labels(&template, &target_grid, &weights).map_err(TaskError::new)?;
+        let shape = regridded_shape(&source_shape, &target_grid);
+        Ok(TileRegridding { source: source.to_string(), weights, labels, shape })
+    }
+
+    /// The regridded values of the target cells `lat × lon` at every step, bit for bit those of the whole field
+    /// regridded at once.
+    pub fn tile(&self, ctx: &TaskContext, lat: Range<usize>, lon: Range<usize>) -> Result<ArrayD<f32>, TaskError> {
+        let (tile, [lat_window, lon_window]) = self.weights.tile(lat, lon);
+        let window = [0..self.shape[0], lat_window, lon_window];
+        let values = ctx.open_input_region(&self.source, &window)?.read_block(&window)?;
+        let days = values.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;
+        Ok(tile.apply(days).map_err(TaskError::new)?.into_dyn())
+    }
+}
+
+/// What regridding by blocks of days starts from: the source's reader, the target grid, the weights, and the
+/// output's labels and shape.
 struct Regridding {
     reader: VariableReader,
     target_grid: Grid,
