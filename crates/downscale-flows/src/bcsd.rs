@@ -2,7 +2,7 @@
 //! wiring only; the work is in `tasks`, the shared kinds in `shared`, BCSD's own kinds here.
 //!
 //! ```text
-//! get_obs ──────────────┬──► coarsen_obs ──► interpolate_obs ──► spatial_anomalies ───┐
+//! get_obs ──────────────┬──► coarsen_obs ─────────────────────► spatial_anomalies ───┐
 //! get_experiment_train ─┤(grid)   │                                                   │
 //!                       └─────────┴──► bias_correct ◄── get_experiment_predict        ▼
 //!                                          └─────────────────────────────────────► postprocess ──► summary_month
@@ -10,15 +10,17 @@
 //! ```
 //! What `bias_correct`, `spatial_anomalies` and `postprocess` do is the run's [`BcsdVariant`].
 //!
-//! No rechunking pass exists: fields on the obs grid are stored in whole maps, read by blocks of days; the corrected
-//! field stays on the model's grid, and `postprocess` interpolates it tile by tile as it writes the published
-//! store's whole-series chunks (a chunk a shard), which the summaries then read chunk by chunk (a chunk a shard).
+//! No rechunking pass exists, and no coarse field is stored on the fine grid: `spatial_anomalies` interpolates the
+//! coarsened obs block of days by block of days as it sums them against the obs (stored in whole maps), and
+//! `postprocess` interpolates the corrected field tile by tile as it writes the published store's whole-series
+//! chunks (a chunk a shard), which the summaries then read chunk by chunk (a chunk a shard).
 //!
 //! Which artifacts are cached: each one a later run can reuse without the fine-grid work that made it, namely
 //! what is read from outside (`get_*`), what a choice of the run's parameters would otherwise recompute upstream
-//! of it (`coarsen_obs`, `interpolate_obs`, `spatial_anomalies`, `bias_correct`, `land_mask`), and the published
-//! outputs. A field that only hands a fine-grid array from one pass to the next (the interpolated corrected field
-//! before its detail is restored) is not an artifact: the pass that needs it computes it tile by tile.
+//! of it (`coarsen_obs`, `spatial_anomalies`, `bias_correct`, `land_mask`), and the published outputs. A field
+//! that only hands a fine-grid array from one pass to the next (a coarse field interpolated back onto the fine grid)
+//! is not an artifact: the pass that needs it computes it block by block from the coarse artifact, at the cost of
+//! a bilinear interpolation, which is less than writing and reading it compressed.
 
 use std::ops::Range;
 
@@ -42,7 +44,7 @@ use crate::tasks::anomalies::{Detail, restore_detail_and_mask, spatial_anomalies
 use crate::tasks::correct::correct_points;
 use crate::tasks::inputs::Selection;
 use crate::tasks::land::as_land;
-use crate::tasks::regrid::TileRegridding;
+use crate::tasks::regrid::{Regridding, TileRegridding};
 use crate::tasks::summary::{Period, Statistic};
 
 /// The method's label in provenance and history entries.
@@ -247,10 +249,9 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
             &inputs.predict_model,
         ),
         regrid("coarsen_obs", "get_obs", "get_experiment_train")?,
-        regrid("interpolate_obs", "coarsen_obs", "get_obs")?,
         Task::of::<SpatialAnomalies>("spatial_anomalies", &AnomalyParams { detail })?
             .input("obs", "get_obs")
-            .input("interpolated", "interpolate_obs"),
+            .input("coarse", "coarsen_obs"),
         Task::of::<FitAndPredict>("bias_correct", &CorrectionParams { variant, temperature })?
             .input("reference", "coarsen_obs")
             .input("hist", "get_experiment_train")
@@ -288,7 +289,8 @@ impl TaskKind for SpatialAnomalies {
     const ARTIFACT: ArtifactKind = ArtifactKind::Zarr;
     type Params = AnomalyParams;
     fn run(&self, ctx: &TaskContext, params: AnomalyParams) -> Result<(), TaskError> {
-        let (obs, interpolated) = (ctx.open_input("obs")?, ctx.open_input("interpolated")?);
+        // The coarse obs interpolated back onto the obs grid exists only block by block, as the sums need it.
+        let (obs, interpolated) = (ctx.open_input("obs")?, Regridding::open(ctx, "coarse", "obs")?);
         let anomalies = spatial_anomalies(&obs, &interpolated, params.detail, ctx.budget())?;
         ctx.write_array(&anomalies, &intermediate_options(METHOD, "BCSD spatial anomalies"))
     }

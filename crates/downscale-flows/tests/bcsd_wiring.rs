@@ -72,8 +72,7 @@ fn every_task_reads_what_the_method_says() {
         ("get_experiment_train", vec![]),
         ("get_experiment_predict", vec![]),
         ("coarsen_obs", vec![("grid", "get_experiment_train"), ("source", "get_obs")]),
-        ("interpolate_obs", vec![("grid", "get_obs"), ("source", "coarsen_obs")]),
-        ("spatial_anomalies", vec![("interpolated", "interpolate_obs"), ("obs", "get_obs")]),
+        ("spatial_anomalies", vec![("coarse", "coarsen_obs"), ("obs", "get_obs")]),
         (
             "bias_correct",
             vec![("hist", "get_experiment_train"), ("reference", "coarsen_obs"), ("sim", "get_experiment_predict")],

@@ -14,6 +14,7 @@ use downscale_engine::{Budget, TaskError};
 use ndarray::{Array3, ArrayD, Axis, Ix3};
 
 use crate::tasks::blocks::time_blocks;
+use crate::tasks::regrid::Regridding;
 
 /// How the fine detail is measured and restored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -45,12 +46,12 @@ pub const RATIO_BOUNDS: (f32, f32) = (0.2, 5.0);
 /// bilinear interpolation of the coarse field spreads such drizzle over every fine cell next to a wet one.
 pub const TRACE_PRECIPITATION: f32 = 0.1;
 
-/// The 12 maps `(month, lat, lon)` of `detail` between `obs` and the interpolated coarse obs, read block of days by
-/// block of days (the block's two fields and the maps' sums in memory, blocks as large as `budget` allows); a month
-/// without training days is NaN.
+/// The 12 maps `(month, lat, lon)` of `detail` between `obs` and the coarse obs interpolated back onto its grid
+/// (`interpolated` gives a block of days of it), block of days by block of days (the block's two fields and the
+/// maps' sums in memory, blocks as large as `budget` allows); a month without training days is NaN.
 pub fn spatial_anomalies(
     obs: &VariableReader,
-    interpolated: &VariableReader,
+    interpolated: &Regridding,
     detail: Detail,
     budget: Budget,
 ) -> Result<DataArray, TaskError> {
@@ -74,8 +75,8 @@ pub fn spatial_anomalies(
     // Blocks in turn, each read by both readers at once.
     let in_turn = Budget { threads: 1, ..budget };
     for days in time_blocks(steps, 2 * 4 * n_lat * n_lon, 1, in_turn) {
-        let ranges = [days, 0..n_lat, 0..n_lon];
-        let (fine, smooth) = rayon::join(|| obs.read_block(&ranges), || interpolated.read_block(&ranges));
+        let ranges = [days.clone(), 0..n_lat, 0..n_lon];
+        let (fine, smooth) = rayon::join(|| obs.read_block(&ranges), || interpolated.days(days));
         let (fine, smooth) = (fine?, smooth?);
         let time = fine.time.as_ref().ok_or_else(|| TaskError::new(format!("{}: no time axis", fine.source)))?;
         let fine_days = fine.data.view().into_dimensionality::<Ix3>().map_err(TaskError::new)?;

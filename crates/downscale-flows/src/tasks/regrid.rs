@@ -55,9 +55,9 @@ impl TileRegridding {
     }
 }
 
-/// What regridding by blocks of days starts from: the source's reader, the target grid, the weights, and the
-/// output's labels and shape.
-struct Regridding {
+/// Regridding by blocks of days: the source's reader, the target grid, the weights, and the output's labels and
+/// shape.
+pub struct Regridding {
     reader: VariableReader,
     target_grid: Grid,
     weights: Weights,
@@ -66,7 +66,8 @@ struct Regridding {
 }
 
 impl Regridding {
-    fn open(ctx: &TaskContext, source: &str, grid_of: &str) -> Result<Regridding, TaskError> {
+    /// Regridding of input `source` onto the grid of input `grid_of`.
+    pub fn open(ctx: &TaskContext, source: &str, grid_of: &str) -> Result<Regridding, TaskError> {
         // Only the target's grid is needed, not its values.
         let target_grid = Grid::from_array(&ctx.read_template(grid_of)?).map_err(TaskError::new)?;
         let reader = ctx.open_input(source)?;
@@ -75,5 +76,19 @@ impl Regridding {
         let labels = regridded_labels(reader.template(), &target_grid, &weights).map_err(TaskError::new)?;
         let shape = regridded_shape(reader.shape(), &target_grid);
         Ok(Regridding { reader, target_grid, weights, labels, shape })
+    }
+
+    /// The regridded field's shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The regridded field on the days `days`, for a task that goes on with it block by block instead of storing
+    /// it: the same values as the whole field regridded at once, day by day.
+    pub fn days(&self, days: Range<usize>) -> Result<DataArray, TaskError> {
+        let mut ranges = whole(self.reader.shape());
+        ranges[0] = days;
+        let block = self.reader.read_block(&ranges)?;
+        regrid_array(&block, &self.target_grid, &self.weights).map_err(TaskError::new)
     }
 }
