@@ -12,10 +12,20 @@ pub fn total_ram() -> Option<u64> {
 
 /// User + system CPU seconds of the whole process so far (every thread).
 pub fn cpu_seconds() -> f64 {
+    rusage_seconds(libc::RUSAGE_SELF)
+}
+
+/// User + system CPU seconds of this process's children that have ended and been waited for: what a command run
+/// as a child cost, whatever its threads or tasks did at once.
+pub fn children_cpu_seconds() -> f64 {
+    rusage_seconds(libc::RUSAGE_CHILDREN)
+}
+
+fn rusage_seconds(who: libc::c_int) -> f64 {
     // SAFETY: getrusage fills the struct it is given; a zeroed rusage is a valid initial value.
     let usage = unsafe {
         let mut usage: libc::rusage = std::mem::zeroed();
-        if libc::getrusage(libc::RUSAGE_SELF, &mut usage) != 0 {
+        if libc::getrusage(who, &mut usage) != 0 {
             return 0.0;
         }
         usage

@@ -100,6 +100,9 @@ struct Measured {
     bytes_read: u64,
     bytes_written: u64,
     peak_rss_bytes: u64,
+    /// CPU seconds of the whole `downscale run` process: tasks that run at once share the process, so their own
+    /// readings overlap and do not add up to it.
+    cpu_seconds: f64,
     /// Every task with its wall and CPU seconds, in the order they ran.
     tasks: Vec<(String, f64, f64)>,
     /// The published daily store, from the run's manifest.
@@ -116,18 +119,13 @@ impl Measured {
         slowest.truncate(3);
         slowest
     }
-
-    /// The CPU seconds of every task, summed: the process's CPU time inside tasks, which run one at a time.
-    fn cpu_seconds(&self) -> f64 {
-        self.tasks.iter().map(|(_, _, cpu)| cpu).sum()
-    }
 }
 
 /// Runs the flow in a child process with its own storage under `dir`, and reads its records.
 fn run_flow(case: &Case, dir: &Path, budget: &str) -> Result<Measured> {
     let records_path = dir.join("runs.sqlite");
     let setting = |key: &str, value: &Path| format!("{key}={}", value.display());
-    let start = Instant::now();
+    let (start, cpu_before) = (Instant::now(), downscale_engine::resources::children_cpu_seconds());
     let output = Command::new(std::env::current_exe()?)
         .arg("run")
         .arg("--param-file")
@@ -142,7 +140,8 @@ fn run_flow(case: &Case, dir: &Path, budget: &str) -> Result<Measured> {
         .args(["--set", &format!("runtimes.local.memory_limit={budget}")])
         .output()
         .context("cannot start downscale run")?;
-    let wall_seconds = start.elapsed().as_secs_f64();
+    let (wall_seconds, cpu_seconds) =
+        (start.elapsed().as_secs_f64(), downscale_engine::resources::children_cpu_seconds() - cpu_before);
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         bail!("the flow failed with budget {budget}: {}", stderr.lines().last().unwrap_or(""));
@@ -164,6 +163,7 @@ fn run_flow(case: &Case, dir: &Path, budget: &str) -> Result<Measured> {
             .map(|t| (t.task_id.clone(), t.wall_seconds.unwrap_or(0.0), t.cpu_seconds.unwrap_or(0.0)))
             .collect(),
         wall_seconds,
+        cpu_seconds,
         bytes_read: tasks.iter().filter_map(|t| t.bytes_read).sum(),
         bytes_written: tasks.iter().filter_map(|t| t.bytes_written).sum(),
         peak_rss_bytes: tasks.iter().filter_map(|t| t.peak_rss_bytes).max().unwrap_or(0),
