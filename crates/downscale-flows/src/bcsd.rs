@@ -24,7 +24,8 @@
 
 use std::ops::Range;
 
-use downscale_data::ZarrWriter;
+use downscale_data::chunking::ChunkLayout;
+use downscale_data::{DataArray, WriteOptions, ZarrWriter};
 use downscale_engine::{ArtifactKind, Layout, Output, ShardedKind, Task, TaskContext, TaskError, TaskKind};
 use downscale_methods::adjust::{BiasCorrection, XsdbaSettings};
 use downscale_methods::bcsd::FitOrder;
@@ -252,7 +253,7 @@ pub fn tasks(inputs: &BcsdInputs) -> Result<Vec<Task>, TaskError> {
         Task::of::<SpatialAnomalies>("spatial_anomalies", &AnomalyParams { detail })?
             .input("obs", "get_obs")
             .input("coarse", "coarsen_obs"),
-        Task::of::<FitAndPredict>("bias_correct", &CorrectionParams { variant, temperature })?
+        Task::sharded::<FitAndPredict>("bias_correct", &CorrectionParams { variant, temperature })?
             .input("reference", "coarsen_obs")
             .input("hist", "get_experiment_train")
             .input("sim", "get_experiment_predict"),
@@ -306,19 +307,47 @@ pub struct CorrectionParams {
     pub temperature: bool,
 }
 
-/// BCSD's point-wise bias correction of the model on its own grid, against the coarsened observations.
+/// BCSD's point-wise bias correction of the model on its own grid, against the coarsened observations. A shard is
+/// a tile of model cells: its artifact is stored in whole series (the layout `postprocess` reads it in), a chunk a
+/// shard, each shard reading its cells' series from the inputs.
 pub struct FitAndPredict;
 
-impl TaskKind for FitAndPredict {
+impl ShardedKind for FitAndPredict {
     const NAME: &'static str = "bcsd_fit_and_predict";
     const VERSION: u32 = 3;
-    const ARTIFACT: ArtifactKind = ArtifactKind::Zarr;
     type Params = CorrectionParams;
-    fn run(&self, ctx: &TaskContext, params: CorrectionParams) -> Result<(), TaskError> {
+
+    fn layout(&self, ctx: &TaskContext, _params: &CorrectionParams) -> Result<Layout, TaskError> {
+        let (sim, shape) = ctx.input_labels("sim")?;
+        let options =
+            WriteOptions { layout: ChunkLayout::FullTime, ..intermediate_options(METHOD, "BCSD bias-corrected model") };
+        Ok(Layout::chunk_per_shard(sim, shape, options))
+    }
+
+    fn write_shard(
+        &self,
+        ctx: &TaskContext,
+        params: &CorrectionParams,
+        region: &[Range<usize>],
+        writer: &ZarrWriter,
+    ) -> Result<(), TaskError> {
+        let [_, lat, lon] = region else {
+            return Err(TaskError::new(format!(
+                "task '{}': a shard of {region:?} is not (time, lat, lon)",
+                ctx.task_id()
+            )));
+        };
+        let cells = |role: &str| -> Result<DataArray, TaskError> {
+            let (_, shape) = ctx.input_labels(role)?;
+            let block = [0..shape[0], lat.clone(), lon.clone()];
+            Ok(ctx.open_input_region(role, &block)?.read_block(&block)?)
+        };
+        // Each cell's index in the whole field, row-major as the correction flattens it.
+        let columns = ctx.input_labels("sim")?.1[2];
+        let points: Vec<usize> = lat.clone().flat_map(|i| lon.clone().map(move |j| i * columns + j)).collect();
         let method = params.variant.coarse_correction(params.temperature);
-        let corrected =
-            correct_points(&method, &ctx.read_array("reference")?, &ctx.read_array("hist")?, &ctx.read_array("sim")?)?;
-        ctx.write_array(&corrected, &intermediate_options(METHOD, "BCSD bias-corrected model"))
+        let corrected = correct_points(&method, &cells("reference")?, &cells("hist")?, &cells("sim")?, Some(&points))?;
+        Ok(writer.write_block(&[0, lat.start, lon.start], corrected.data.view())?)
     }
 }
 

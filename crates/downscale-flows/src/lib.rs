@@ -23,6 +23,6 @@ pub fn kinds() -> Kinds {
         .with(shared::LandMask)
         .with_sharded(shared::TimeSummary)
         .with(bcsd::SpatialAnomalies)
-        .with(bcsd::FitAndPredict)
+        .with_sharded(bcsd::FitAndPredict)
         .with_sharded(bcsd::Postprocess)
 }

@@ -181,7 +181,7 @@ fn every_task_hashes_exactly_the_parameters_its_body_reads() {
                     "land_mask" => as_read_by::<shared::LandMask>(&task.params),
                     "time_summary" => as_read_by_shards::<shared::TimeSummary>(&task.params),
                     "bcsd_spatial_anomalies" => as_read_by::<bcsd::SpatialAnomalies>(&task.params),
-                    "bcsd_fit_and_predict" => as_read_by::<bcsd::FitAndPredict>(&task.params),
+                    "bcsd_fit_and_predict" => as_read_by_shards::<bcsd::FitAndPredict>(&task.params),
                     "bcsd_postprocess" => as_read_by_shards::<bcsd::Postprocess>(&task.params),
                     other => panic!("task '{}' of a kind this test does not know: {other}", task.id),
                 };

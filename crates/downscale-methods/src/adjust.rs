@@ -265,6 +265,10 @@ pub struct PointInputs<'a> {
     pub sim: ArrayView2<'a, f32>,
     /// The calendar facts of `sim`'s time steps, in the model's calendar.
     pub sim_time: &'a TimeFacts,
+    /// Each column's index in the whole field, when the columns are a part of it (a shard's cells): the index seeds
+    /// the point's random draws and names it in errors, so a part gives the same values as the whole. `None`: the
+    /// columns are the whole field, `0, 1, 2, ...`.
+    pub points: Option<&'a [usize]>,
 }
 
 /// A method failed at one point.
@@ -289,6 +293,7 @@ pub fn adjust_points(
     let points = inputs.sim.ncols();
     assert_eq!(inputs.reference.ncols(), points, "reference and sim must have the same points");
     assert_eq!(inputs.hist.ncols(), points, "hist and sim must have the same points");
+    assert!(inputs.points.is_none_or(|ids| ids.len() == points), "one index per point");
     // Zeros come from the allocator as untouched pages, so the first writes, spread over the workers, fault them
     // in; every cell is written by its block (a failed block fails the whole call).
     let mut out = Array2::<f32>::zeros((inputs.sim.nrows(), points));
@@ -304,7 +309,8 @@ pub fn adjust_points(
             buffers.sim.gather(&inputs.sim, columns.clone());
             buffers.adjusted.steps = buffers.sim.steps;
             buffers.adjusted.values.clear();
-            for (offset, point) in columns.enumerate() {
+            for (offset, column) in columns.enumerate() {
+                let point = inputs.points.map_or(column, |points| points[column]);
                 let [reference, hist, sim] = &mut buffers.point;
                 let values = method.adjust_point(
                     inputs.reference_time.series(buffers.reference.point_into(offset, reference)),
@@ -521,5 +527,51 @@ mod tests {
         }
         assert!(BiasCorrection::Qdm(settings(day_of_year(366), 10_000, Some(0.1))).check().is_ok());
         assert!(BiasCorrection::BcsdTemperature { order: FitOrder::Documented }.check().is_ok());
+    }
+
+    #[test]
+    fn a_part_of_the_field_with_its_point_indices_adjusts_to_the_same_bits_as_the_whole() {
+        // Jittered multiplicative QDM: random draws, seeded by each point's index.
+        let method = BiasCorrection::Qdm(XsdbaSettings {
+            train: TrainOptions { kind: crate::xsdba::Kind::Multiplicative, ..TrainOptions::default() },
+            adjust: AdjustOptions::default(),
+            jitter_under: Some(0.01),
+        });
+        let steps = 730;
+        let facts = TimeFacts {
+            months: (0..steps).map(|day| (day % 365 / 31 + 1).min(12) as u8).collect(),
+            days_of_year: (0..steps).map(|day| (day % 365 + 1) as u16).collect(),
+            days: (0..steps).map(|day| day as f64).collect(),
+        };
+        // Dry days (zeros, jittered) among wet ones, different at every point.
+        let field = |scale: f32| {
+            Array2::from_shape_fn((steps, 90), |(step, point)| {
+                let wet = (step * 7 + point * 3) % 5;
+                if wet < 2 { 0.0 } else { scale * (wet * (point + 1)) as f32 }
+            })
+        };
+        let (reference, hist, sim) = (field(1.0), field(1.3), field(1.6));
+        // The columns `columns` of the field, adjusted with `points` as their indices.
+        let adjust = |columns: &[usize], points: Option<&[usize]>| {
+            let pick = |array: &Array2<f32>| array.select(Axis(1), columns);
+            let (reference, hist, sim) = (pick(&reference), pick(&hist), pick(&sim));
+            let inputs = PointInputs {
+                reference: reference.view(),
+                reference_time: &facts,
+                hist: hist.view(),
+                hist_time: &facts,
+                sim: sim.view(),
+                sim_time: &facts,
+                points,
+            };
+            adjust_points(&method, &inputs, 7).unwrap()
+        };
+        let all: Vec<usize> = (0..90).collect();
+        let whole = adjust(&all, None);
+        let part: Vec<usize> = (20..30).chain(70..80).collect();
+        let bits = |array: ArrayView2<f32>| array.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(adjust(&part, Some(&part)).view()), bits(whole.select(Axis(1), &part).view()));
+        // Without the indices the part's points draw other numbers: the indices are what keeps the bits.
+        assert_ne!(bits(adjust(&part, None).view()), bits(whole.select(Axis(1), &part).view()));
     }
 }

@@ -102,6 +102,7 @@ impl AdjustInputs {
             hist_time: &self.hist.facts,
             sim: self.sim.matrix.view(),
             sim_time: &self.sim.facts,
+            points: None,
         }
     }
 

@@ -30,12 +30,15 @@ fn matrix(array: &DataArray) -> Result<(Array2<f32>, TimeFacts), TaskError> {
     Ok((array.time_point_matrix(), time_facts(time)))
 }
 
-/// Adjusts `sim` with `method` trained on `reference` (observations on the model grid) and `hist`.
+/// Adjusts `sim` with `method` trained on `reference` (observations on the model grid) and `hist`. When the three
+/// are a block of cells of a larger field, `points` gives each cell's index in the whole field (row-major over the
+/// non-time dimensions), so the block's values are those of the whole field adjusted at once.
 pub fn correct_points(
     method: &BiasCorrection,
     reference: &DataArray,
     hist: &DataArray,
     sim: &DataArray,
+    points: Option<&[usize]>,
 ) -> Result<DataArray, TaskError> {
     for (role, other) in [("coarse obs", reference), ("model training run", hist)] {
         if other.shape()[1..] != sim.shape()[1..] {
@@ -57,6 +60,7 @@ pub fn correct_points(
         hist_time: &hist_time,
         sim: sim_matrix.view(),
         sim_time: &sim_time,
+        points,
     };
     let adjusted = adjust_points(method, &inputs, 0).map_err(|e| TaskError::new(format!("{}: {e}", sim.source)))?;
     Ok(sim.with_data(adjusted.into_shape_with_order(sim.shape().to_vec()).map_err(TaskError::new)?.into_dyn()))
