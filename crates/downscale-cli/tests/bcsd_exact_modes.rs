@@ -68,6 +68,35 @@ fn the_default_is_the_same_on_every_runtime_and_thread_count() {
             let dir = tempfile::tempdir().unwrap();
             let digest = digest_of_run(variable, &iberia_example(variable), runtime, dir.path());
             assert_eq!(digest, expected, "{variable} on {runtime:?}");
+            let overlapping = overlapping_tasks(dir.path());
+            if runtime.contains(&"runtimes.local.threads=2") {
+                // The three reading tasks are ready at once and two run together.
+                assert!(!overlapping.is_empty(), "{variable}: two threads run independent tasks at once");
+            } else {
+                assert!(overlapping.is_empty(), "{variable} on {runtime:?}: one task at a time: {overlapping:?}");
+            }
         }
     }
+}
+
+/// The pairs of tasks of the run recorded under `dir` whose recorded executions overlap in time.
+fn overlapping_tasks(dir: &Path) -> Vec<(String, String)> {
+    let records = downscale_engine::Records::open(&dir.join("runs.sqlite")).unwrap();
+    let run = records.runs(1).unwrap().remove(0);
+    let time = |text: &Option<String>| chrono::DateTime::parse_from_rfc3339(text.as_deref().unwrap()).unwrap();
+    let tasks: Vec<_> = records
+        .tasks(run.id)
+        .unwrap()
+        .into_iter()
+        .map(|t| (time(&t.started_at), time(&t.ended_at), t.task_id))
+        .collect();
+    let mut pairs = Vec::new();
+    for (i, (start_a, end_a, a)) in tasks.iter().enumerate() {
+        for (start_b, end_b, b) in &tasks[i + 1..] {
+            if start_a < end_b && start_b < end_a {
+                pairs.push((a.clone(), b.clone()));
+            }
+        }
+    }
+    pairs
 }

@@ -215,12 +215,15 @@ impl ArtifactStore {
         Ok(serde_json::from_slice(&bytes).ok())
     }
 
-    /// Removes a sharded task's artifact, marker and state before it is finished again, keeping what its shards
-    /// wrote (their stage and states), which a later attempt or another process goes on from.
+    /// Removes a sharded task's marker, state and (on a local disk) published artifact before it is finished
+    /// again, keeping what its shards wrote (their stage and states), which a later attempt or another process goes
+    /// on from. On object storage the stage is the artifact's own prefix, so it stays.
     pub fn clear_artifact(&self, task: &Task, key: &CacheKey) -> Result<(), EngineError> {
         let folder = self.folder(&task.name, key);
-        for entry in [MARKER, STATE, task.kind.file_name()] {
-            folder.child(entry).remove_all()?;
+        folder.child(MARKER).remove_all()?;
+        folder.child(STATE).remove_all()?;
+        if self.root.local_path.is_some() {
+            folder.child(task.kind.file_name()).remove_all()?;
         }
         Ok(())
     }
