@@ -72,6 +72,12 @@ fn every_bcsd_task_executed_by_downscale_task_is_found_cached_by_run_and_the_out
     let tasks = records.tasks(run.id).unwrap();
     assert_eq!(tasks.len(), specs.len());
     assert!(tasks.iter().all(|t| t.state == TaskState::Cached), "{tasks:?}");
+    // The run's log says which process executed each task, from the state it left.
+    let logs = records.logs(run.id).unwrap();
+    for spec in &specs {
+        let line = logs.iter().find(|l| l.task_id.as_deref() == Some(spec.id.as_str())).unwrap();
+        assert!(line.message.contains("cached (") && line.message.contains("executed on "), "{}", line.message);
+    }
     let (_, expected) = BCSD_DEFAULT_DIGESTS.into_iter().find(|(variable, _)| *variable == "tas").unwrap();
     assert_eq!(digest_of_outputs(&manifest, "tas"), expected);
 }

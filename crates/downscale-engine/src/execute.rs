@@ -123,7 +123,16 @@ impl TaskRunner<'_> {
         let log = |level, message: String| events(TaskEvent::Log(level, message));
         let _hold = match self.cached_or_held(task, key) {
             Ok(Lookup::Cached(artifact)) => {
-                log(LogLevel::Info, format!("{}: cached ({})", task.id, artifact.location));
+                // Where the artifact came from: the state its executing process left (another run, `downscale
+                // task`, a cluster node).
+                let origin = match self.artifacts.state(&task.name, key) {
+                    Ok(Some(state)) => format!(
+                        "; executed on {} by process {} in {:.2} s, ended {}",
+                        state.host, state.pid, state.report.wall_seconds, state.report.ended_at
+                    ),
+                    _ => String::new(),
+                };
+                log(LogLevel::Info, format!("{}: cached ({}{origin})", task.id, artifact.location));
                 self.progress.task_finished(&task.id, TaskEnd::Cached);
                 let report = TaskReport::unmeasured(TaskState::Cached, 0, None);
                 return TaskOutcome { result: Ok(artifact), report };
