@@ -165,7 +165,7 @@ impl ZarrWriter {
     /// Publishes a store that shards filled ([`open_shared`](Self::open_shared)): checks that every chunk of the
     /// data array is in the stage, whoever wrote it, then writes time, coordinates and the root metadata and
     /// publishes as [`finish`](Self::finish) does. With a chunk missing, nothing is published and the stage stays.
-    pub fn finish_shared(mut self) -> Result<()> {
+    pub fn finish_shared(self) -> Result<()> {
         let grid: Vec<u64> =
             self.shape.iter().zip(&self.chunk_shape).map(|(&n, &k)| n.div_ceil(k.max(1)) as u64).collect();
         let total: u64 = grid.iter().product();
@@ -177,21 +177,8 @@ impl ZarrWriter {
                 missing.push(key);
             }
         }
-        if let Some(first) = missing.first() {
-            return Err(self.error(format!(
-                "{} of {total} chunks of '{}' were never written (the first is {first}); nothing was published",
-                missing.len(),
-                self.labels.name
-            )));
-        }
-        super::write_labels(&self.storage, &self.labels, &self.shape, self.data_metadata.clone(), &self.options)
-            .map_err(|e| self.error(e))?;
-        if let (Some(staging), Some(_)) = (&self.staging.local_path, &self.destination.local_path) {
-            remove_interrupted_uploads(staging).map_err(|e| DataError::write_source(&self.destination.display, e))?;
-            publish_local(staging, &self.destination, self.options.replace, OutputKind::ZarrStore)?;
-        }
-        self.published = true;
-        Ok(())
+        let first = missing.first().map(ToString::to_string);
+        self.publish(missing.len(), first, total)
     }
 
     /// Removes the shared stage of `destination` and what shards wrote into it, so the next shards start afresh.
@@ -252,20 +239,30 @@ impl ZarrWriter {
 
     /// Checks that every chunk was written, writes time, coordinates and the root metadata (global attributes and
     /// consolidated metadata), and publishes the store. With chunks missing, nothing is published.
-    pub fn finish(mut self) -> Result<()> {
+    pub fn finish(self) -> Result<()> {
         let missing = self.progress.missing_chunks();
-        if let Some(first) = missing.first() {
-            let total: usize = self.shape.iter().zip(&self.chunk_shape).map(|(&n, &k)| n.div_ceil(k)).product();
-            let key = self.data.chunk_key(&first.iter().map(|&c| c as u64).collect::<Vec<_>>());
+        let total: usize = self.shape.iter().zip(&self.chunk_shape).map(|(&n, &k)| n.div_ceil(k)).product();
+        let first =
+            missing.first().map(|c| self.data.chunk_key(&c.iter().map(|&c| c as u64).collect::<Vec<_>>()).to_string());
+        self.publish(missing.len(), first, total as u64)
+    }
+
+    /// Refuses a store with `missing` chunks of `total` (the first named), else writes time, coordinates and the
+    /// root metadata and publishes the stage.
+    fn publish(mut self, missing: usize, first_missing: Option<String>, total: u64) -> Result<()> {
+        if let Some(first) = first_missing {
             return Err(self.error(format!(
-                "{} of {total} chunks of '{}' were never written (the first is {key}); nothing was published",
-                missing.len(),
+                "{missing} of {total} chunks of '{}' were never written (the first is {first}); nothing was published",
                 self.labels.name
             )));
         }
         super::write_labels(&self.storage, &self.labels, &self.shape, self.data_metadata.clone(), &self.options)
             .map_err(|e| self.error(e))?;
         if let (Some(staging), Some(_)) = (&self.staging.local_path, &self.destination.local_path) {
+            if self.shared {
+                remove_interrupted_uploads(staging)
+                    .map_err(|e| DataError::write_source(&self.destination.display, e))?;
+            }
             publish_local(staging, &self.destination, self.options.replace, OutputKind::ZarrStore)?;
         }
         self.published = true;
