@@ -87,22 +87,34 @@ impl ZarrWriter {
                 (destination.clone(), CreatedFolders::default())
             }
         };
-        let storage = zarr_storage(&staging);
+        ZarrWriter::on_stage(template, shape, destination, staging, options, created_folders, false)
+    }
+
+    /// A writer of the store for `destination` built under `staging`: the data array's metadata is stored now.
+    fn on_stage(
+        template: &DataArray,
+        shape: &[usize],
+        destination: &Location,
+        staging: Location,
+        options: &WriteOptions,
+        created_folders: CreatedFolders,
+        shared: bool,
+    ) -> Result<ZarrWriter> {
+        let err = |e: &dyn std::fmt::Display| DataError::write(&destination.display, e);
         if let Some(chunks) = options.chunk_shape.as_ref().filter(|chunks| chunks.len() != shape.len()) {
             let detail = format!("a chunk shape {chunks:?} for an array of shape {shape:?}");
             return Err(err(&detail));
         }
+        let storage = zarr_storage(&staging);
         let chunk_shape = options.chunk_shape_for(template, shape);
         let data = build_data_array(&storage, template, shape, &chunk_shape, options).map_err(|e| err(&e))?;
-        let data_metadata = data.metadata_opt(&metadata_options());
-        let labels = shallow_labels(template);
         let writer = ZarrWriter {
             destination: destination.clone(),
             staging,
             storage,
+            data_metadata: data.metadata_opt(&metadata_options()),
             data,
-            data_metadata,
-            labels,
+            labels: shallow_labels(template),
             shape: shape.to_vec(),
             progress: ChunkProgress::new(shape, &chunk_shape),
             chunk_shape,
@@ -111,9 +123,9 @@ impl ZarrWriter {
             shared_chunks: Mutex::new(()),
             created_folders,
             published: false,
-            shared: false,
+            shared,
         };
-        // From here on a failure drops the writer, which removes the staging directory.
+        // From here on a failure drops the writer, which removes the staging directory of a writer of its own.
         writer.data.store_metadata_opt(&metadata_options()).map_err(|e| err(&e))?;
         Ok(writer)
     }
@@ -139,27 +151,7 @@ impl ZarrWriter {
         if let Some(path) = &staging.local_path {
             std::fs::create_dir_all(path).map_err(|e| DataError::write_source(&destination.display, e))?;
         }
-        let storage = zarr_storage(&staging);
-        let chunk_shape = options.chunk_shape_for(template, shape);
-        let data = build_data_array(&storage, template, shape, &chunk_shape, options).map_err(|e| err(&e))?;
-        data.store_metadata_opt(&metadata_options()).map_err(|e| err(&e))?;
-        Ok(ZarrWriter {
-            destination: destination.clone(),
-            staging,
-            storage,
-            data_metadata: data.metadata_opt(&metadata_options()),
-            data,
-            labels: shallow_labels(template),
-            shape: shape.to_vec(),
-            progress: ChunkProgress::new(shape, &chunk_shape),
-            chunk_shape,
-            options: options.clone(),
-            codec_options: CodecOptions::default().with_store_empty_chunks(true),
-            shared_chunks: Mutex::new(()),
-            created_folders: CreatedFolders::default(),
-            published: false,
-            shared: true,
-        })
+        ZarrWriter::on_stage(template, shape, destination, staging, options, CreatedFolders::default(), true)
     }
 
     /// Publishes a store that shards filled ([`open_shared`](Self::open_shared)): checks that every chunk of the
