@@ -66,6 +66,18 @@ fn every_bcsd_task_executed_by_downscale_task_is_found_cached_by_run_and_the_out
         assert!(state.report.bytes_written > 0 && state.report.peak_rss_bytes.is_some(), "{state:?}");
     }
 
+    // Asking for what does not exist is refused in one line, exit 2, naming what does.
+    for (args, expected) in [
+        (["--task", "nope", "--runtime", "ci"].as_slice(), "it has no task 'nope' (its tasks: get_obs, "),
+        (&["--task", "bias_correct", "--shard", "7"], "task 'bias_correct' has 1 shard(s), numbered 0 to 0, not 7"),
+        (&["--task", "get_obs", "--shard", "0"], "task 'get_obs' is of kind 'get_obs', which is not sharded"),
+    ] {
+        let refused = command(dir.path(), "task", &param_file).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!((refused.status.code(), stderr.lines().count()), (Some(2), 1), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+
     let manifest = run_with_shipped_catalogs(dir.path(), "results", &param_file, &["--runtime", "ci"]);
     let records = Records::open(&dir.path().join("runs.sqlite")).unwrap();
     let run = records.runs(1).unwrap().remove(0);

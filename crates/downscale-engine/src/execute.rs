@@ -88,7 +88,11 @@ impl TaskRunner<'_> {
     /// The task `task_id` of `flow`, its key, its inputs' complete artifacts and its body, for a process that runs
     /// it on its own.
     fn resolve<'f>(&self, flow: &'f Flow, task_id: &str) -> Result<Resolved<'f>, EngineError> {
-        let unknown = || EngineError::Flow { flow: flow.name.clone(), detail: format!("it has no task '{task_id}'") };
+        let unknown = || {
+            let ids: Vec<&str> = flow.tasks().iter().map(|t| t.id.as_str()).collect();
+            let detail = format!("it has no task '{task_id}' (its tasks: {})", ids.join(", "));
+            EngineError::Flow { flow: flow.name.clone(), detail }
+        };
         let task = flow.task(task_id).ok_or_else(unknown)?;
         let mut keys = flow.keys();
         let mut inputs = BTreeMap::new();

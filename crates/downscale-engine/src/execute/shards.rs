@@ -38,19 +38,23 @@ impl TaskRunner<'_> {
             detail: format!("task '{task_id}' is of kind '{}', which is not sharded", task.name),
         };
         let Body::Sharded(shards) = body else { return Err(not_sharded()) };
+        let output = self.artifacts.artifact_location(task, &key);
+        let context = TaskContext::new(task, inputs, output, self.runtime.budget(), self.progress);
+        // The shard is checked to exist before anything runs: a wrong number is the caller's mistake, not a failure
+        // of the task.
+        let flow_error = |detail: String| EngineError::Flow { flow: flow.name.clone(), detail };
+        let layout = self.layout(task, shards.as_ref(), &context).map_err(|e| flow_error(one_line(&e)))?;
+        if shard >= layout.shards.len() {
+            let count = layout.shards.len();
+            let detail = format!("task '{task_id}' has {count} shard(s), numbered 0 to {}, not {shard}", count - 1);
+            return Err(flow_error(detail));
+        }
         if self.use_cache && self.artifacts.complete(&task.name, &key)?.is_some() {
             let report = TaskReport::unmeasured(TaskState::Cached, 0, None);
             return Ok(ShardOutcome { result: Ok(()), report });
         }
-        let output = self.artifacts.artifact_location(task, &key);
-        let context = TaskContext::new(task, inputs, output, self.runtime.budget(), self.progress);
         let outcome = std::sync::Mutex::new(None);
         let run = |ctx: &TaskContext| {
-            let layout = self.layout(task, shards.as_ref(), ctx)?;
-            if shard >= layout.shards.len() {
-                let detail = format!("task '{task_id}' has {} shards, numbered from 0", layout.shards.len());
-                return Err(TaskError::new(detail));
-            }
             let writer = ctx.open_shared(&layout)?;
             let (result, report) = self.write_shard(task, &key, shards.as_ref(), ctx, &layout, shard, &writer);
             *outcome.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(report);
