@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing downscale need on Debian 12: the NetCDF/HDF5 C libraries (the `netcdf` crate
-# links Debian's libnetcdf), cdo (the oracle the regridding tests compare against), and a Python venv with the
+# links Debian's libnetcdf), cdo (the oracle the regridding tests compare against), a Python venv with the
 # reference tools the interop and oracle tests compare against (xarray + zarr-python read our stores; cftime is the
-# calendar oracle). Safe to run repeatedly.
+# calendar oracle), and the S3 emulator of the object-storage tests. Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,4 +23,12 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import xarray, zarr, netC
   echo "creating the Python venv .venv (xarray, zarr, netCDF4, cftime)" >&2
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-oracles.txt
+fi
+
+# The S3 emulator the object-storage tests start (moto server), in a venv of its own: its dependencies' pins are not
+# the oracles'.
+if [ ! -x .venv-moto/bin/moto_server ]; then
+  echo "creating the Python venv .venv-moto (moto server, an S3 emulator)" >&2
+  python3 -m venv .venv-moto
+  .venv-moto/bin/pip install -q --disable-pip-version-check "moto[server]==5.2.5"
 fi

@@ -2,6 +2,8 @@
 
 #![allow(dead_code, reason = "each test binary uses only some of the helpers")]
 
+pub(crate) mod moto;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
