@@ -2,7 +2,7 @@
 # Installs what building and testing downscale need on Debian 12: the NetCDF/HDF5 C libraries (the `netcdf` crate
 # links Debian's libnetcdf), cdo (the oracle the regridding tests compare against), a Python venv with the
 # reference tools the interop and oracle tests compare against (xarray + zarr-python read our stores; cftime is the
-# calendar oracle), and the S3 emulator of the object-storage tests. Safe to run repeatedly.
+# calendar oracle), and the S3 and Azure emulators of the object-storage tests. Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,4 +31,16 @@ if [ ! -x .venv-moto/bin/moto_server ]; then
   echo "creating the Python venv .venv-moto (moto server, an S3 emulator)" >&2
   python3 -m venv .venv-moto
   .venv-moto/bin/pip install -q --disable-pip-version-check "moto[server]==5.2.5"
+fi
+
+# The Azure Blob emulator of the same tests (Azurite; 3.35 is the last release for Node 20).
+if [ ! -f .azurite/node_modules/azurite/dist/src/blob/main.js ]; then
+  if ! command -v npm >/dev/null; then
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  echo "installing Azurite (an Azure Blob emulator) into .azurite" >&2
+  mkdir -p .azurite
+  npm install --no-save --silent --prefix .azurite azurite@3.35.0
 fi

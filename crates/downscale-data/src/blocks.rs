@@ -29,8 +29,12 @@ impl VariableReader {
     ///
     /// [`read_variable`]: crate::read_variable
     pub fn open(location: &str, variable: &str) -> Result<VariableReader> {
-        let location = Location::parse(location)?;
-        let dataset = crate::backend::open(&location)?;
+        Self::open_at(&Location::parse(location)?, variable)
+    }
+
+    /// [`open`](Self::open) of a location already resolved (with its object store's client).
+    pub fn open_at(location: &Location, variable: &str) -> Result<VariableReader> {
+        let dataset = crate::backend::open(location)?;
         let layout = decode_layout(dataset.as_ref(), variable)?;
         Ok(VariableReader { dataset, layout })
     }

@@ -421,7 +421,11 @@ pub fn wrap_longitude(lon: f64) -> f64 {
 
 /// Convenience: open `location` (path or URL) and decode `variable`.
 pub fn read_variable(location: &str, variable: &str) -> Result<DataArray> {
-    let location = crate::location::Location::parse(location)?;
-    let ds = crate::backend::open(&location)?;
+    read_variable_at(&crate::location::Location::parse(location)?, variable)
+}
+
+/// [`read_variable`] of a location already resolved (with its object store's client).
+pub fn read_variable_at(location: &crate::location::Location, variable: &str) -> Result<DataArray> {
+    let ds = crate::backend::open(location)?;
     decode_variable(ds.as_ref(), variable)
 }

@@ -28,7 +28,7 @@ pub use array::{CoordValues, Coordinate, DataArray, TimeAxis};
 pub use attrs::{AttrValue, Attributes};
 pub use blocks::VariableReader;
 pub use cf_encode::Provenance;
-pub use decode::read_variable;
+pub use decode::{read_variable, read_variable_at};
 pub use error::{DataError, Result};
 pub use location::Location;
 pub use netcdf_write::write_netcdf;

@@ -31,8 +31,16 @@ impl std::fmt::Debug for Location {
 }
 
 impl Location {
-    /// Parses `path`, `file:///abs/path`, or a `scheme://bucket/prefix` URL that `object_store` understands.
+    /// Parses `path`, `file:///abs/path`, or a `scheme://bucket/prefix` URL that `object_store` understands, its
+    /// client configured from the environment (`AWS_*`, `AZURE_*`, `GOOGLE_*`).
     pub fn parse(input: &str) -> Result<Location> {
+        Self::parse_with_options(input, &std::collections::BTreeMap::new())
+    }
+
+    /// [`parse`](Self::parse) with object-store `options` (`object_store`'s own keys, such as `aws_endpoint` or
+    /// `azure_storage_account_name`) on top of the environment: a configured option wins over the same variable
+    /// of the environment. Options a store does not know are ignored, as `object_store` ignores them.
+    pub fn parse_with_options(input: &str, options: &std::collections::BTreeMap<String, String>) -> Result<Location> {
         let bad = |detail: String| DataError::Location { path: input.to_string(), detail };
         let has_scheme = input.split_once("://").is_some_and(|(scheme, _)| {
             !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+')
@@ -45,7 +53,8 @@ impl Location {
             let path = url.to_file_path().map_err(|()| bad("not an absolute file path".into()))?;
             return Self::local(input, path);
         }
-        let (store, key) = object_store::parse_url_opts(&url, std::env::vars())
+        let configured = options.iter().map(|(key, value)| (key.clone(), value.clone()));
+        let (store, key) = object_store::parse_url_opts(&url, std::env::vars().chain(configured))
             .map_err(|e| bad(format!("unsupported or misconfigured object store: {e}")))?;
         Ok(Location { display: input.to_string(), store: Arc::from(store), key, local_path: None })
     }

@@ -16,7 +16,7 @@ use downscale_data::{Location, ZarrWriter};
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
-use crate::flow::Task;
+use crate::flow::{ArtifactKind, Task};
 use crate::key::CacheKey;
 use crate::records::TaskReport;
 
@@ -76,13 +76,27 @@ pub struct ArtifactStore {
 impl ArtifactStore {
     /// The store under `root`: a path, `file://` or object-store URL (`storage.intermediate`).
     pub fn new(root: &str) -> Result<ArtifactStore, EngineError> {
-        let root = Location::parse(root)?;
-        Ok(ArtifactStore { root })
+        Ok(ArtifactStore::at(Location::parse(root)?))
+    }
+
+    /// The store under the location `root` (parsed with its object-store options).
+    pub fn at(root: Location) -> ArtifactStore {
+        ArtifactStore { root }
     }
 
     /// The folder of task `name` with `key`.
     pub(crate) fn folder(&self, name: &str, key: &CacheKey) -> Location {
         self.root.child(&format!("{name}/{key}"))
+    }
+
+    /// Where a complete artifact is, resolved through this store's client (its object-store options), not through
+    /// the text of [`Artifact::location`], which names it for people and records.
+    pub fn location_of(&self, artifact: &Artifact) -> Location {
+        let file_name = match artifact.kind.as_str() {
+            "json" => ArtifactKind::Json.file_name(),
+            _ => ArtifactKind::Zarr.file_name(),
+        };
+        self.folder(&artifact.task, &artifact.key).child(file_name)
     }
 
     /// Where the body of `task` writes its artifact.

@@ -7,12 +7,13 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use downscale_data::{
-    DataArray, DataError, Location, VariableReader, WriteOptions, ZarrWriter, read_variable, write_zarr,
+    DataArray, DataError, Location, VariableReader, WriteOptions, ZarrWriter, read_variable, read_variable_at,
+    write_zarr,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::artifact::Artifact;
+use crate::artifact::{Artifact, ArtifactStore};
 use crate::error::TaskError;
 use crate::flow::{ArtifactKind, Task};
 use crate::progress::Progress;
@@ -23,6 +24,8 @@ use crate::shard::Layout;
 /// writes go through it, so the engine can count the bytes and check what was written.
 pub struct TaskContext<'a> {
     task: &'a Task,
+    /// Resolves the inputs' artifacts through the cache's own client.
+    artifacts: &'a ArtifactStore,
     inputs: BTreeMap<String, Artifact>,
     output: Location,
     budget: Budget,
@@ -34,6 +37,7 @@ pub struct TaskContext<'a> {
 impl<'a> TaskContext<'a> {
     pub(crate) fn new(
         task: &'a Task,
+        artifacts: &'a ArtifactStore,
         inputs: BTreeMap<String, Artifact>,
         output: Location,
         budget: Budget,
@@ -41,6 +45,7 @@ impl<'a> TaskContext<'a> {
     ) -> TaskContext<'a> {
         TaskContext {
             task,
+            artifacts,
             inputs,
             output,
             budget,
@@ -80,35 +85,35 @@ impl<'a> TaskContext<'a> {
         self.inputs.get(role).ok_or_else(|| TaskError::new(format!("task '{}' has no input '{role}'", self.task.id)))
     }
 
-    /// A Zarr input's artifact and its data variable.
-    fn data_input(&self, role: &str) -> Result<(&Artifact, &str), TaskError> {
+    /// A Zarr input's artifact, where it is and its data variable.
+    fn data_input(&self, role: &str) -> Result<(&Artifact, Location, &str), TaskError> {
         let artifact = self.input(role)?;
         let variable = artifact
             .variable
             .as_deref()
             .ok_or_else(|| TaskError::new(format!("task '{}': input '{role}' is not a data store", self.task.id)))?;
-        Ok((artifact, variable))
+        Ok((artifact, self.artifacts.location_of(artifact), variable))
     }
 
     /// The data array of a Zarr input.
     pub fn read_array(&self, role: &str) -> Result<DataArray, TaskError> {
-        let (artifact, variable) = self.data_input(role)?;
+        let (artifact, location, variable) = self.data_input(role)?;
         self.bytes_read.fetch_add(artifact.bytes, Ordering::Relaxed);
-        Ok(read_variable(&artifact.location, variable)?)
+        Ok(read_variable_at(&location, variable)?)
     }
 
     /// A block reader of a Zarr input, for bodies that stream through it; its whole size counts as read.
     pub fn open_input(&self, role: &str) -> Result<VariableReader, TaskError> {
-        let (artifact, variable) = self.data_input(role)?;
+        let (artifact, location, variable) = self.data_input(role)?;
         self.bytes_read.fetch_add(artifact.bytes, Ordering::Relaxed);
-        Ok(VariableReader::open(&artifact.location, variable)?)
+        Ok(VariableReader::open_at(&location, variable)?)
     }
 
     /// A block reader of a Zarr input for a shard that reads only `region` of it: that region's share of the
     /// artifact's size counts as read.
     pub fn open_input_region(&self, role: &str, region: &[Range<usize>]) -> Result<VariableReader, TaskError> {
-        let (artifact, variable) = self.data_input(role)?;
-        let reader = VariableReader::open(&artifact.location, variable)?;
+        let (artifact, location, variable) = self.data_input(role)?;
+        let reader = VariableReader::open_at(&location, variable)?;
         let selected = region.iter().map(ExactSizeIterator::len).product::<usize>() as f64;
         let fraction = selected / reader.shape().iter().product::<usize>().max(1) as f64;
         self.bytes_read.fetch_add((artifact.bytes as f64 * fraction).round() as u64, Ordering::Relaxed);
@@ -123,15 +128,15 @@ impl<'a> TaskContext<'a> {
 
     /// The labels of a Zarr input and its shape, without its values (the labels' own data is empty).
     pub fn input_labels(&self, role: &str) -> Result<(DataArray, Vec<usize>), TaskError> {
-        let (artifact, variable) = self.data_input(role)?;
-        let reader = VariableReader::open(&artifact.location, variable)?;
+        let (_, location, variable) = self.data_input(role)?;
+        let reader = VariableReader::open_at(&location, variable)?;
         Ok((reader.template().clone(), reader.shape().to_vec()))
     }
 
     /// The document of a JSON input.
     pub fn read_json<T: DeserializeOwned>(&self, role: &str) -> Result<T, TaskError> {
         let artifact = self.input(role)?;
-        let location = Location::parse(&artifact.location)?;
+        let location = self.artifacts.location_of(artifact);
         let bytes = location
             .read_bytes()?
             .ok_or_else(|| TaskError::new(format!("{}: the artifact of input '{role}' has gone", artifact.location)))?;

@@ -235,7 +235,7 @@ impl Engine<'_> {
                 flow: request.flow.name.clone(),
                 detail: format!("output '{}' names unknown task '{}'", output.dataset, output.task_id),
             })?;
-            let from = Location::parse(&artifact.location)?;
+            let from = self.tasks.artifacts.location_of(artifact);
             let to = self.results.child(&format!("{}/{}", request.run_id, output.published_name));
             copies.push((from, to));
         }

@@ -243,7 +243,7 @@ impl TaskRunner<'_> {
         fresh: bool,
     ) -> Result<(Option<String>, u64), TaskError> {
         let output = self.artifacts.artifact_location(task, key);
-        let context = TaskContext::new(task, inputs, output, budget, self.progress);
+        let context = TaskContext::new(task, &self.artifacts, inputs, output, budget, self.progress);
         match body {
             Body::Whole(run) => {
                 self.artifacts.clear(&task.name, key)?;

@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::Result;
 use downscale_catalog::Catalog;
 use downscale_config::{Config, RuntimeKind};
+use downscale_data::Location;
 use downscale_engine::{ArtifactStore, Runtime, build_runtime, ci_environment, selected_kind};
 use downscale_flows::PreparedRun;
 use downscale_params::{Problems, RunParameters};
@@ -34,7 +35,7 @@ impl FlowSetup {
         let runtime = ManuallyDrop::new(build_runtime(settings, kind)?);
         let model_catalog = open_catalog(&config, "data_catalog.model")?;
         let obs_catalog = open_catalog(&config, "data_catalog.obs")?;
-        let artifacts = ArtifactStore::new(&config.expand("storage.intermediate.uri")?)?;
+        let artifacts = ArtifactStore::at(storage_location(&config, "intermediate")?);
         Ok(FlowSetup { config, runtime, artifacts, model_catalog, obs_catalog })
     }
 
@@ -49,6 +50,14 @@ impl FlowSetup {
         let settings = self.config.settings();
         Ok(downscale_flows::prepare(&parameters, &display, settings, &self.model_catalog, &self.obs_catalog)?)
     }
+}
+
+/// The location of `storage.<name>` (`intermediate`, `results`): its `uri` with its `options` for the object store,
+/// on top of the environment.
+pub(crate) fn storage_location(config: &Config, name: &str) -> Result<Location> {
+    let uri = config.expand(&format!("storage.{name}.uri"))?;
+    let options = config.expand_options(&format!("storage.{name}.options"))?;
+    Ok(Location::parse_with_options(&uri, &options)?)
 }
 
 /// The first problem of a parameter file and how many more there are: a run stops at the first, on one line;

@@ -7,11 +7,10 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use downscale_config::RuntimeKind;
-use downscale_data::Location;
 use downscale_engine::{Engine, Records, RetryPolicy, RunRequest, TaskRunner};
 
 use super::ConfigArgs;
-use super::flow_setup::FlowSetup;
+use super::flow_setup::{FlowSetup, storage_location};
 use super::progress::TerminalProgress;
 
 #[derive(clap::Args)]
@@ -52,7 +51,7 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     let setup = FlowSetup::open(config.load()?, args.runtime)?;
     let settings = setup.config.settings();
     let records = Records::open(std::path::Path::new(&settings.run_records))?;
-    let results = Location::parse(&setup.config.expand("storage.results.uri")?)?;
+    let results = storage_location(&setup.config, "results")?;
     let progress = TerminalProgress::new(args.quiet || !std::io::stderr().is_terminal());
     let engine = Engine {
         tasks: TaskRunner {

@@ -2,7 +2,7 @@
 
 #![allow(dead_code, reason = "each test binary uses only some of the helpers")]
 
-pub(crate) mod moto;
+pub(crate) mod emulators;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -39,7 +39,7 @@ impl TaskRunner<'_> {
         };
         let Body::Sharded(shards) = body else { return Err(not_sharded()) };
         let output = self.artifacts.artifact_location(task, &key);
-        let context = TaskContext::new(task, inputs, output, self.runtime.budget(), self.progress);
+        let context = TaskContext::new(task, &self.artifacts, inputs, output, self.runtime.budget(), self.progress);
         // The shard is checked to exist before anything runs: a wrong number is the caller's mistake, not a failure
         // of the task.
         let flow_error = |detail: String| EngineError::Flow { flow: flow.name.clone(), detail };
@@ -74,7 +74,7 @@ impl TaskRunner<'_> {
         let Resolved { task, key, inputs, body } = self.resolve(flow, task_id)?;
         let Body::Sharded(shards) = body else { return Ok(None) };
         let output = self.artifacts.artifact_location(task, &key);
-        let context = TaskContext::new(task, inputs, output, self.runtime.budget(), self.progress);
+        let context = TaskContext::new(task, &self.artifacts, inputs, output, self.runtime.budget(), self.progress);
         let layout = self
             .layout(task, shards.as_ref(), &context)
             .map_err(|e| EngineError::Flow { flow: flow.name.clone(), detail: one_line(&e) })?;
