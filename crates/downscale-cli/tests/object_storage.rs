@@ -9,6 +9,8 @@ use common::emulators::{Emulator, Service};
 use common::{BCSD_DEFAULT_DIGESTS, digest_of_outputs, downscale, iberia_example, repo};
 use downscale_data::Location;
 use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 #[test]
 fn bcsd_with_intermediates_and_results_on_s3_and_azure_publishes_the_same_bits_and_caches_there() {
@@ -26,37 +28,57 @@ fn bcsd_with_intermediates_and_results_on_s3_and_azure_publishes_the_same_bits_a
     }
 }
 
-fn runs_publish_the_same_bits_and_cache(emulator: &Emulator, service: Service) {
-    let dir = tempfile::tempdir().unwrap();
-    let run = |variable: &str| {
-        let settings = [
-            ("storage.intermediate.uri", emulator.url("downscale", "intermediate")),
-            ("storage.results.uri", emulator.url("downscale", "results")),
-            ("run_records", dir.path().join("runs.sqlite").display().to_string()),
-            ("data_catalog.model", repo().join("data/catalog/cmip.json").display().to_string()),
-            ("data_catalog.obs", repo().join("data/catalog/obs.json").display().to_string()),
-        ];
-        let mut command = downscale();
-        command.args(["run", "--runtime", "ci", "--param-file"]).arg(iberia_example(variable));
-        for (key, value) in settings {
-            command.arg("--set").arg(format!("{key}={value}"));
-        }
-        match service {
-            // Options named as object_store names them (its environment variables, lower-cased).
-            Service::S3 => {
-                for (key, value) in emulator.environment() {
-                    // Not inherited from this process, which has them to read what the run publishes.
-                    command.env_remove(key);
-                    for storage in ["intermediate", "results"] {
-                        command.arg("--set").arg(format!("storage.{storage}.options.{}={value}", key.to_lowercase()));
-                    }
+/// `downscale run` of the Iberia example of `variable` on `ci` with its cache under `cache` and its results under
+/// `results` (prefixes of the emulator's bucket) and its records in `records`.
+fn run_command(
+    emulator: &Emulator,
+    service: Service,
+    variable: &str,
+    [cache, results]: [&str; 2],
+    records: &Path,
+) -> Command {
+    let settings = [
+        ("storage.intermediate.uri", emulator.url("downscale", cache)),
+        ("storage.results.uri", emulator.url("downscale", results)),
+        ("run_records", records.display().to_string()),
+        ("data_catalog.model", repo().join("data/catalog/cmip.json").display().to_string()),
+        ("data_catalog.obs", repo().join("data/catalog/obs.json").display().to_string()),
+    ];
+    let mut command = downscale();
+    command.args(["run", "--runtime", "ci", "--param-file"]).arg(iberia_example(variable));
+    for (key, value) in settings {
+        command.arg("--set").arg(format!("{key}={value}"));
+    }
+    match service {
+        // Options named as object_store names them (its environment variables, lower-cased).
+        Service::S3 => {
+            for (key, value) in emulator.environment() {
+                // Not inherited from this process, which has them to read what the run publishes.
+                command.env_remove(key);
+                for storage in ["intermediate", "results"] {
+                    command.arg("--set").arg(format!("storage.{storage}.options.{}={value}", key.to_lowercase()));
                 }
             }
-            Service::Azure => {
-                command.envs(emulator.environment());
-            }
         }
-        let output = command.output().unwrap();
+        Service::Azure => {
+            command.envs(emulator.environment());
+        }
+    }
+    command
+}
+
+/// Each task's id and whether it was found in the cache, in the last run recorded in `records`.
+fn cache_hits(records: &Path) -> Vec<(String, bool)> {
+    let records = downscale_engine::Records::open(records).unwrap();
+    let last = records.runs(1).unwrap().remove(0);
+    records.tasks(last.id).unwrap().into_iter().map(|t| (t.task_id, t.cache_hit)).collect()
+}
+
+fn runs_publish_the_same_bits_and_cache(emulator: &Emulator, service: Service) {
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("runs.sqlite");
+    let run = |variable: &str| {
+        let output = run_command(emulator, service, variable, ["intermediate", "results"], &records).output().unwrap();
         assert!(output.status.success(), "{service:?}, {variable}: {}", String::from_utf8_lossy(&output.stderr));
         let manifest = String::from_utf8_lossy(&output.stdout).lines().last().unwrap().to_string();
         assert!(manifest.starts_with(&emulator.url("downscale", "results/runs/")), "{manifest}");
@@ -75,8 +97,36 @@ fn runs_publish_the_same_bits_and_cache(emulator: &Emulator, service: Service) {
 
     // Again: every task is found in the bucket.
     run("tas");
-    let records = downscale_engine::Records::open(&dir.path().join("runs.sqlite")).unwrap();
-    let last = records.runs(1).unwrap().remove(0);
-    let tasks = records.tasks(last.id).unwrap();
-    assert!(tasks.iter().all(|t| t.state == downscale_engine::TaskState::Cached), "{service:?}: {tasks:?}");
+    assert!(cache_hits(&records).iter().all(|(_, hit)| *hit), "{service:?}");
+
+    // Two runs started together on one cache in the bucket: the lock objects make each task computed by one of
+    // them, and the other find it complete.
+    let runs: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|name| {
+            let records = dir.path().join(format!("{name}.sqlite"));
+            let results = format!("results-{name}");
+            let child = run_command(emulator, service, "tas", ["shared-cache", &results], &records)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            (child, records)
+        })
+        .collect();
+    let mut hits = Vec::new();
+    for (child, records) in runs {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{service:?}: {}", String::from_utf8_lossy(&output.stderr));
+        hits.push(cache_hits(&records));
+    }
+    assert_eq!(hits[0].len(), 10);
+    for (first, second) in hits[0].iter().zip(&hits[1]) {
+        assert_eq!(first.0, second.0);
+        assert!(
+            first.1 != second.1,
+            "{service:?}, task {}: one run computes it, the other finds it: {hits:?}",
+            first.0
+        );
+    }
 }

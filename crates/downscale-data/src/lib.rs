@@ -32,6 +32,6 @@ pub use decode::{read_variable, read_variable_at};
 pub use error::{DataError, Result};
 pub use location::Location;
 pub use netcdf_write::write_netcdf;
-pub use objects::copy_stores;
+pub use objects::{ObjectVersion, copy_stores};
 pub use publish::{OutputKind, PRODUCER_ATTRIBUTE, Replace, check_destination};
 pub use zarr_write::{Compression, WriteOptions, ZarrWriter, write_zarr};

@@ -10,6 +10,14 @@ use crate::location::Location;
 use crate::publish::{OutputKind, Replace, check_destination, remove_stale_stages, staging_name};
 use crate::zarr_write::{list_all_keys, publish_local, unique_suffix};
 
+/// Which write of an object is there (its ETag and version, as the store reports them), for conditional
+/// replacement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectVersion {
+    e_tag: Option<String>,
+    version: Option<String>,
+}
+
 impl Location {
     /// The location `name` below this one (`name` may hold `/`-separated segments).
     pub fn child(&self, name: &str) -> Location {
@@ -44,6 +52,50 @@ impl Location {
             .block_on(async move { store.put(&key, PutPayload::from(bytes)).await })
             .map(|_| ())
             .map_err(|e| DataError::write_source(&self.display, e))
+    }
+
+    /// Writes one object only if none exists there (a conditional put: `If-None-Match: *` on S3, Azure and GCS, an
+    /// exclusive create on the local disk). Returns the written object's version, or `None` when another writer's
+    /// object is there: the primitive under locks on storage that has no file locks.
+    pub fn create_bytes(&self, bytes: Vec<u8>) -> Result<Option<ObjectVersion>> {
+        if let Some(parent) = self.local_path.as_ref().and_then(|p| p.parent()) {
+            std::fs::create_dir_all(parent).map_err(|e| DataError::write_source(&self.display, e))?;
+        }
+        self.put_if(bytes, object_store::PutMode::Create)
+    }
+
+    /// Replaces the object only if it is still at `version` (a conditional put: `If-Match`). Returns the new
+    /// version, or `None` when another writer replaced or removed it since. Not available on the local disk.
+    pub fn replace_bytes_if(&self, bytes: Vec<u8>, version: &ObjectVersion) -> Result<Option<ObjectVersion>> {
+        let expected = object_store::UpdateVersion { e_tag: version.e_tag.clone(), version: version.version.clone() };
+        self.put_if(bytes, object_store::PutMode::Update(expected))
+    }
+
+    fn put_if(&self, bytes: Vec<u8>, mode: object_store::PutMode) -> Result<Option<ObjectVersion>> {
+        let (store, key) = (self.store.clone(), self.key.clone());
+        let options = object_store::PutOptions { mode, ..Default::default() };
+        match IO_RUNTIME.block_on(async move { store.put_opts(&key, PutPayload::from(bytes), options).await }) {
+            Ok(put) => Ok(Some(ObjectVersion { e_tag: put.e_tag, version: put.version })),
+            Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => Ok(None),
+            Err(e) => Err(DataError::write_source(&self.display, e)),
+        }
+    }
+
+    /// The object's version and when it was last written by the store's clock, or `None` when it does not exist.
+    pub fn version(&self) -> Result<Option<(ObjectVersion, std::time::SystemTime)>> {
+        let (store, key) = (self.store.clone(), self.key.clone());
+        IO_RUNTIME
+            .block_on(async move {
+                match store.head(&key).await {
+                    Ok(meta) => {
+                        let version = ObjectVersion { e_tag: meta.e_tag, version: meta.version };
+                        Ok(Some((version, std::time::SystemTime::from(meta.last_modified))))
+                    }
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })
+            .map_err(|e| DataError::read_source(&self.display, e))
     }
 
     /// Bytes held at this location: the object's size, or the sum over every object under it (a store).

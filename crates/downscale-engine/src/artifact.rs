@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
 use crate::flow::{ArtifactKind, Task};
+use crate::hold::TaskHold;
 use crate::key::CacheKey;
 use crate::records::TaskReport;
 
@@ -59,12 +60,6 @@ pub struct Artifact {
     pub bytes: u64,
     /// When it was completed (UTC, RFC 3339).
     pub completed_at: String,
-}
-
-/// An exclusive hold on one task of a local cache (see [`ArtifactStore::hold`]); dropping it lets go.
-#[derive(Debug)]
-pub struct TaskHold {
-    _file: std::fs::File,
 }
 
 /// The intermediate storage root.
@@ -146,23 +141,15 @@ impl ArtifactStore {
     }
 
     /// Waits for and takes the exclusive hold on task `name` with `key` among the processes (and engines) that
-    /// share this local cache, so that two runs needing the same task compute it once: the second finds it complete
-    /// when the first lets go. The hold is an OS file lock on `<name>/<key>.lock` beside the task's folder (the
-    /// folder itself is cleared before each attempt), released when the guard is dropped or the process dies, so a
-    /// killed run never leaves a task locked. Object storage has no such lock: `None`. Two runs writing the same
-    /// task under one bucket prefix at once could interleave their writes of the same keys, so runs on object
-    /// storage at the same time need intermediate prefixes of their own.
-    pub fn hold(&self, name: &str, key: &CacheKey) -> Result<Option<TaskHold>, EngineError> {
-        let Some(root) = &self.root.local_path else {
-            return Ok(None);
-        };
-        let folder = root.join(name);
-        let path = folder.join(format!("{key}.lock"));
-        let error = |e| EngineError::io(path.display(), e);
-        std::fs::create_dir_all(&folder).map_err(error)?;
-        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(error)?;
-        file.lock().map_err(error)?;
-        Ok(Some(TaskHold { _file: file }))
+    /// share this cache, so that two runs needing the same task compute it once: the second finds it complete when
+    /// the first lets go. The hold is `<name>/<key>.lock` beside the task's folder (the folder itself is cleared
+    /// before each attempt): an OS file lock on a local disk, a lock object on object storage (see [`TaskHold`]).
+    pub fn hold(&self, name: &str, key: &CacheKey) -> Result<TaskHold, EngineError> {
+        let lock = format!("{name}/{key}.lock");
+        match &self.root.local_path {
+            Some(root) => TaskHold::file(&root.join(lock)),
+            None => TaskHold::object(self.root.child(&lock)),
+        }
     }
 
     /// Leaves `report` of `task`'s execution beside its artifact (`state.json`, replaced atomically).

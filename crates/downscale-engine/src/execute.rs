@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use downscale_message::one_line;
 
-use crate::artifact::{Artifact, ArtifactStore, TaskHold};
+use crate::artifact::{Artifact, ArtifactStore};
 use crate::context::TaskContext;
 use crate::error::{EngineError, TaskError};
 use crate::flow::{Flow, Task};
+use crate::hold::TaskHold;
 use crate::key::CacheKey;
 use crate::progress::{Progress, TaskEnd};
 use crate::records::{LogLevel, TaskReport, TaskState};
@@ -286,6 +287,6 @@ struct Resolved<'f> {
 enum Lookup {
     /// Its complete artifact.
     Cached(Artifact),
-    /// Nothing yet: the task is to be executed under this hold (`None` on object storage, which has no locks).
-    Held(Option<TaskHold>),
+    /// Nothing yet: the task is to be executed under this hold.
+    Held(TaskHold),
 }
