@@ -77,6 +77,30 @@ fn cache_hits(records: &Path) -> Vec<(String, bool)> {
 fn runs_publish_the_same_bits_and_cache(emulator: &Emulator, service: Service) {
     let dir = tempfile::tempdir().unwrap();
     let records = dir.path().join("runs.sqlite");
+
+    // A bucket that does not exist, or credentials the store refuses: one line naming the storage key and what the
+    // store said, before any work.
+    let missing = match service {
+        Service::S3 => (emulator.url("missing-bucket", "intermediate"), "the bucket does not exist (NoSuchBucket)"),
+        Service::Azure => {
+            (emulator.url("missing-container", "intermediate"), "the container does not exist (ContainerNotFound)")
+        }
+    };
+    let mut refusals = vec![(vec![format!("storage.intermediate.uri={}", missing.0)], missing.1.to_string())];
+    if service == Service::Azure {
+        let key = "storage.intermediate.options.azure_storage_account_key=d3Jvbmcga2V5IHdyb25nIGtleQ==";
+        refusals.push((vec![key.to_string()], "the store refused the credentials (AuthorizationFailure)".into()));
+    }
+    for (settings, expected) in refusals {
+        let mut command = run_command(emulator, service, "tas", ["intermediate", "results"], &records);
+        for setting in settings {
+            command.arg("--set").arg(setting);
+        }
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!((output.status.code(), stderr.lines().count()), (Some(2), 1), "{service:?}: {stderr}");
+        assert!(stderr.starts_with("error: storage.intermediate: ") && stderr.contains(&expected), "{stderr}");
+    }
     let run = |variable: &str| {
         let output = run_command(emulator, service, variable, ["intermediate", "results"], &records).output().unwrap();
         assert!(output.status.success(), "{service:?}, {variable}: {}", String::from_utf8_lossy(&output.stderr));

@@ -110,6 +110,14 @@ pub enum DataError {
         /// Why it is not one.
         detail: String,
     },
+    /// An object store that does not answer for a location: no such bucket, credentials refused, no endpoint.
+    #[error("{path}: {detail}")]
+    Unreachable {
+        /// The location, as the user named it.
+        path: String,
+        /// What the store said, in a few words.
+        detail: String,
+    },
 }
 
 impl DataError {

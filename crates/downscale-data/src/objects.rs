@@ -98,6 +98,19 @@ impl Location {
             .map_err(|e| DataError::read_source(&self.display, e))
     }
 
+    /// Checks that the object store answers for this location, with one listing request, so that a run finds out
+    /// before any work that its bucket is missing or its credentials are refused. A local path is not checked:
+    /// its folders are made as outputs are written.
+    pub fn check_reachable(&self) -> Result<()> {
+        if self.local_path.is_some() {
+            return Ok(());
+        }
+        let (store, key) = (self.store.clone(), self.key.clone());
+        IO_RUNTIME
+            .block_on(async move { store.list_with_delimiter(Some(&key)).await.map(|_| ()) })
+            .map_err(|e| DataError::Unreachable { path: self.display.clone(), detail: store_problem(&e) })
+    }
+
     /// Bytes held at this location: the object's size, or the sum over every object under it (a store).
     pub fn total_size(&self) -> Result<u64> {
         let (store, key) = (self.store.clone(), self.key.clone());
@@ -282,6 +295,31 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()
         }
     }
     Ok(())
+}
+
+/// What an object store's refusal means, in a few words: the service's error code (S3 and Azure send one in an XML
+/// body) read as a person would say it, else the error's first line.
+fn store_problem(error: &object_store::Error) -> String {
+    let text = error.to_string();
+    let code = text.split_once("<Code>").and_then(|(_, rest)| rest.split_once("</Code>")).map(|(code, _)| code);
+    match code {
+        Some("NoSuchBucket") => "the bucket does not exist (NoSuchBucket)".into(),
+        Some("ContainerNotFound") => "the container does not exist (ContainerNotFound)".into(),
+        Some(
+            code @ ("InvalidAccessKeyId"
+            | "SignatureDoesNotMatch"
+            | "AuthenticationFailed"
+            | "AuthorizationFailure"
+            | "AccessDenied"),
+        ) => {
+            format!("the store refused the credentials ({code})")
+        }
+        Some(code) => format!("the store refused the request ({code})"),
+        None if text.contains("onnection refused") || text.contains("error sending request") => {
+            "cannot connect to the store's endpoint".into()
+        }
+        None => text.lines().next().unwrap_or_default().to_string(),
+    }
 }
 
 #[cfg(test)]

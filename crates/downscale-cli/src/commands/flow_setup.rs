@@ -53,11 +53,14 @@ impl FlowSetup {
 }
 
 /// The location of `storage.<name>` (`intermediate`, `results`): its `uri` with its `options` for the object store,
-/// on top of the environment.
+/// on top of the environment, checked to answer (a missing bucket or refused credentials are one line naming the
+/// key, before any work).
 pub(crate) fn storage_location(config: &Config, name: &str) -> Result<Location> {
     let uri = config.expand(&format!("storage.{name}.uri"))?;
     let options = config.expand_options(&format!("storage.{name}.options"))?;
-    Ok(Location::parse_with_options(&uri, &options)?)
+    let location = Location::parse_with_options(&uri, &options)?;
+    location.check_reachable().map_err(|error| anyhow::anyhow!("storage.{name}: {error}"))?;
+    Ok(location)
 }
 
 /// The first problem of a parameter file and how many more there are: a run stops at the first, on one line;
