@@ -141,6 +141,17 @@ fn a_shard_killed_mid_write_leaves_the_task_incomplete_and_is_run_again_alone() 
     chunks.sort();
     assert_eq!(chunks, ["0", "1", "2"], "the cut-off temporary is not published");
 
+    // A process dies between publishing and marking: the store is there, its marker is not, and the six states
+    // say done. A shard run alone then starts a new stage, and the states of the published one no longer count:
+    // the task runs the other five again instead of publishing a store with one chunk.
+    std::fs::remove_file(folder.join("complete.json")).unwrap();
+    let output = case.command(&["task", "--task", "postprocess", "--shard", "0"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(!folder.join("shards/1.json").exists(), "the states of the published stage are gone");
+    let output = case.command(&["task", "--task", "postprocess"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(folder.join("complete.json").exists());
+
     // The run finds everything cached, and its outputs are those of a run that lost nothing.
     let manifest = case.run();
     let clean = tempfile::tempdir().unwrap();

@@ -231,8 +231,14 @@ impl ArtifactStore {
 
     /// Removes what the shards of `task` wrote: their stage and their states.
     pub fn clear_shards(&self, task: &Task, key: &CacheKey) -> Result<(), EngineError> {
-        self.folder(&task.name, key).child(SHARDS).remove_all()?;
+        self.clear_shard_states(task, key)?;
         Ok(ZarrWriter::clear_shared(&self.artifact_location(task, key))?)
+    }
+
+    /// Removes the shards' states only. Losing a state only makes its shard run again, so this is safe while other
+    /// processes write shards, unlike removing their stage.
+    pub fn clear_shard_states(&self, task: &Task, key: &CacheKey) -> Result<(), EngineError> {
+        Ok(self.folder(&task.name, key).child(SHARDS).remove_all()?)
     }
 
     /// Removes an unmarked folder's leftovers before a task writes again.

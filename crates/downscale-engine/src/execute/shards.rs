@@ -55,7 +55,7 @@ impl TaskRunner<'_> {
         }
         let outcome = std::sync::Mutex::new(None);
         let run = |ctx: &TaskContext| {
-            let writer = ctx.open_shared(&layout)?;
+            let writer = self.open_stage(task, &key, ctx, &layout)?;
             let (result, report) = self.write_shard(task, &key, shards.as_ref(), ctx, &layout, shard, &writer);
             *outcome.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(report);
             result
@@ -91,13 +91,7 @@ impl TaskRunner<'_> {
         ctx: &TaskContext,
     ) -> Result<(), TaskError> {
         let layout = self.layout(task, shards, ctx)?;
-        let destination = self.artifacts.artifact_location(task, key);
-        // A shard's state counts only while the stage holding its chunks is there: once the stage was published or
-        // removed, every shard runs again.
-        if !ZarrWriter::shared_stage_exists(&destination)? {
-            self.artifacts.clear_shards(task, key)?;
-        }
-        let writer = ctx.open_shared(&layout)?;
+        let writer = self.open_stage(task, key, ctx, &layout)?;
         let mut pending = Vec::new();
         for index in 0..layout.shards.len() {
             let state = self.artifacts.shard_state(&task.name, key, index)?;
@@ -112,6 +106,23 @@ impl TaskRunner<'_> {
             result
         })?;
         Ok(writer.finish_shared()?)
+    }
+
+    /// Opens the task's shared stage for shards to write into. A shard's state counts only while the stage holding
+    /// its chunks is there: whichever process opens a new stage (a whole task or a single shard) first removes the
+    /// states of the shards that filled an earlier one, published or removed since, so every shard runs again. Only
+    /// the states: shards of other processes may be writing into the new stage already.
+    fn open_stage(
+        &self,
+        task: &Task,
+        key: &CacheKey,
+        ctx: &TaskContext,
+        layout: &Layout,
+    ) -> Result<ZarrWriter, TaskError> {
+        if !ZarrWriter::shared_stage_exists(&self.artifacts.artifact_location(task, key))? {
+            self.artifacts.clear_shard_states(task, key)?;
+        }
+        ctx.open_shared(layout)
     }
 
     /// The task's layout, checked to be shards of whole chunks.
