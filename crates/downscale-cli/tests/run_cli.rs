@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{downscale, sample, snapshot};
+use common::{damaged_model_catalog, downscale, sample, snapshot};
 use downscale_data::read_variable;
 use downscale_regrid::Grid;
 use downscale_regrid::mask::{LandPolygons, land_from_polygons, land_from_valid_cells};
@@ -230,34 +230,6 @@ fn bcsd_tas_over_iberia_end_to_end_with_caching() {
     let reran: Vec<&str> = states.iter().filter(|(_, s)| s == "succeeded").map(|(t, _)| t.as_str()).collect();
     assert_eq!(reran, ["get_experiment_predict", "bias_correct", "postprocess", "summary_month", "summary_year"]);
     assert!(states.iter().all(|(_, s)| s == "succeeded" || s == "cached"));
-}
-
-/// A model catalog in `dir` whose future file is damaged (cut to its first kilobytes), so reading it fails.
-fn damaged_model_catalog(dir: &Path) -> PathBuf {
-    let damaged = dir.join("tas_rcp85_damaged.nc");
-    let original =
-        std::fs::read(sample("iberia/gcm_CNRM-CM5/tas_day_CNRM-CM5_rcp85_r1i1p1_iberia_DJF_20801201-21000228.nc"))
-            .unwrap();
-    std::fs::write(&damaged, &original[..4096]).unwrap();
-    let catalog_dir = workspace().join("data/catalog");
-    let csv = std::fs::read_to_string(catalog_dir.join("cmip.csv")).unwrap();
-    let csv: String = csv
-        .lines()
-        .map(|line| {
-            let (fields, path) = line.rsplit_once(',').unwrap();
-            if path == "path" {
-                line.to_string()
-            } else if path.contains("tas_day_CNRM-CM5_rcp85") {
-                format!("{fields},{}", damaged.display())
-            } else {
-                format!("{fields},{}", catalog_dir.join(path).display())
-            }
-        })
-        .map(|line| line + "\n")
-        .collect();
-    std::fs::write(dir.join("cmip.csv"), csv).unwrap();
-    std::fs::copy(catalog_dir.join("cmip.json"), dir.join("cmip.json")).unwrap();
-    dir.join("cmip.json")
 }
 
 #[test]

@@ -78,6 +78,20 @@ fn every_bcsd_task_executed_by_downscale_task_is_found_cached_by_run_and_the_out
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
 
+    // A task that fails (its input file is damaged) exits 1 with one error line and leaves its failed state.
+    let damaged = tempfile::tempdir().unwrap();
+    let catalog = common::damaged_model_catalog(damaged.path());
+    let failing = command(damaged.path(), "task", &param_file)
+        .args(["--task", "get_experiment_predict", "--runtime", "ci", "--set"])
+        .arg(format!("data_catalog.model={}", catalog.display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&failing.stderr);
+    assert_eq!((failing.status.code(), stderr.lines().count()), (Some(1), 1), "{stderr}");
+    assert!(stderr.contains("tas_rcp85_damaged.nc"), "{stderr}");
+    let printed: Value = serde_json::from_slice(&failing.stdout).unwrap();
+    assert_eq!(printed["report"]["state"], "failed");
+
     let manifest = run_with_shipped_catalogs(dir.path(), "results", &param_file, &["--runtime", "ci"]);
     let records = Records::open(&dir.path().join("runs.sqlite")).unwrap();
     let run = records.runs(1).unwrap().remove(0);

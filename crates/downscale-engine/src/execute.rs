@@ -77,9 +77,10 @@ impl TaskRunner<'_> {
         let Resolved { task, key, inputs, body } = self.resolve(flow, task_id)?;
         let events = |event: TaskEvent| {
             if let TaskEvent::Log(level, message) = event {
+                // A failure is the outcome, which the caller prints as its one error line; the log says it at info.
                 match level {
-                    LogLevel::Warn | LogLevel::Error => tracing::warn!(task = task_id, "{message}"),
-                    LogLevel::Info => tracing::info!(task = task_id, "{message}"),
+                    LogLevel::Warn => tracing::warn!(task = task_id, "{message}"),
+                    LogLevel::Info | LogLevel::Error => tracing::info!(task = task_id, "{message}"),
                 }
             }
         };

@@ -227,3 +227,31 @@ pub(crate) const BCSD_DEFAULT_DIGESTS: [(&str, &str); 2] = [
     ("tas", "e74a2ac85b77f7ecc464a39dd0189feb42465b9e82914e58b96e1937d845552c"),
     ("pr", "937df70cefe97cdda5c8557c1c4765b4141d0648bb10759dc184391644c16384"),
 ];
+
+/// A model catalog in `dir` whose future file is damaged (cut to its first kilobytes), so reading it fails.
+pub(crate) fn damaged_model_catalog(dir: &std::path::Path) -> PathBuf {
+    let damaged = dir.join("tas_rcp85_damaged.nc");
+    let original =
+        std::fs::read(sample("iberia/gcm_CNRM-CM5/tas_day_CNRM-CM5_rcp85_r1i1p1_iberia_DJF_20801201-21000228.nc"))
+            .unwrap();
+    std::fs::write(&damaged, &original[..4096]).unwrap();
+    let catalog_dir = repo().join("data/catalog");
+    let csv = std::fs::read_to_string(catalog_dir.join("cmip.csv")).unwrap();
+    let csv: String = csv
+        .lines()
+        .map(|line| {
+            let (fields, path) = line.rsplit_once(',').unwrap();
+            if path == "path" {
+                line.to_string()
+            } else if path.contains("tas_day_CNRM-CM5_rcp85") {
+                format!("{fields},{}", damaged.display())
+            } else {
+                format!("{fields},{}", catalog_dir.join(path).display())
+            }
+        })
+        .map(|line| line + "\n")
+        .collect();
+    std::fs::write(dir.join("cmip.csv"), csv).unwrap();
+    std::fs::copy(catalog_dir.join("cmip.json"), dir.join("cmip.json")).unwrap();
+    dir.join("cmip.json")
+}
