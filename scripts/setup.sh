@@ -2,11 +2,12 @@
 # Installs what building and testing downscale need on Debian 12: the NetCDF/HDF5 C libraries (the `netcdf` crate
 # links Debian's libnetcdf), cdo (the oracle the regridding tests compare against), a Python venv with the
 # reference tools the interop and oracle tests compare against (xarray + zarr-python read our stores; cftime is the
-# calendar oracle), and the S3 and Azure emulators of the object-storage tests. Safe to run repeatedly.
+# calendar oracle), the S3 and Azure emulators of the object-storage tests, and Slurm with munge for the `slurm`
+# runtime's tests (scripts/slurm-up.sh starts a one-node cluster). Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pkg-config libnetcdf-dev libhdf5-dev netcdf-bin cdo)
+packages=(pkg-config libnetcdf-dev libhdf5-dev netcdf-bin cdo slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,10 +12,11 @@ use crate::error::ConfigError;
 use crate::settings::Settings;
 
 /// The keys whose values name local files or folders (or URLs, which are left alone).
-pub(crate) const PATH_KEYS: [&str; 6] = [
+pub(crate) const PATH_KEYS: [&str; 7] = [
     "data_catalog.model",
     "data_catalog.obs",
     "run_records",
+    "runtimes.slurm.log_dir",
     "storage.intermediate.uri",
     "storage.results.uri",
     "storage.scratch.uri",
@@ -73,6 +74,7 @@ fn setting_mut<'a>(settings: &'a mut Settings, key: &str) -> Option<&'a mut Stri
         "data_catalog.model" => Some(&mut settings.data_catalog.model),
         "data_catalog.obs" => Some(&mut settings.data_catalog.obs),
         "run_records" => Some(&mut settings.run_records),
+        "runtimes.slurm.log_dir" => Some(&mut settings.runtimes.slurm.log_dir),
         "storage.intermediate.uri" => Some(&mut settings.storage.intermediate.uri),
         "storage.results.uri" => Some(&mut settings.storage.results.uri),
         "storage.scratch.uri" => Some(&mut settings.storage.scratch.uri),

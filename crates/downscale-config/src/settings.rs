@@ -219,6 +219,11 @@ pub struct SlurmRuntime {
     pub time_limit: String,
     /// Extra `sbatch` arguments, passed through unchanged.
     pub extra_args: Vec<String>,
+    /// How many times a failed job (a task, or one shard's array element) is submitted again before the run fails.
+    pub resubmissions: u32,
+    /// The folder of the jobs' log files (`<job>.out` with the task's state, `<job>.err` with its log lines), on a
+    /// file system the nodes and the submitting machine share.
+    pub log_dir: String,
 }
 
 /// Dask distributed cluster parameters.
@@ -235,6 +240,8 @@ pub struct DaskRuntime {
     pub threads_per_worker: u32,
     /// Memory limit of each worker.
     pub memory_limit: MemoryLimit,
+    /// How many times a failed task (or shard) is submitted again before the run fails.
+    pub resubmissions: u32,
 }
 
 /// A count of workers, threads or CPUs, where 0 would start nothing (a local runtime's `threads` is not one: its 0

@@ -18,6 +18,8 @@ use crate::manifest::{Failure, Manifest, write_manifest};
 use crate::records::{LogLevel, NewRun, Records};
 use crate::runtime::Budget;
 
+mod on_cluster;
+
 /// A task artifact published under `storage.results` when the run succeeds.
 #[derive(Debug, Clone)]
 pub struct Output {
@@ -44,6 +46,10 @@ pub struct RunRequest<'a> {
     pub attrs: Value,
     /// The artifacts published when every task succeeds.
     pub outputs: Vec<Output>,
+    /// How another process executes a task of this run: the program and its arguments (`downscale task` with the
+    /// run's parameter file and configuration), to which `--task <id>` is added. A runtime on a cluster runs each
+    /// task's job with it; in-process runtimes do not use it.
+    pub task_command: Vec<String>,
 }
 
 /// How a run ended, once it is recorded and its manifest written.
@@ -83,6 +89,11 @@ impl Engine<'_> {
         let flow = request.flow;
         let keys = flow.keys();
         let runtime = self.tasks.runtime;
+        // A cluster that does not answer, or cannot run the jobs as configured, is known before anything is recorded
+        // or submitted.
+        if let Some(cluster) = runtime.cluster() {
+            cluster.check()?;
+        }
         let record = self.records.start_run(&NewRun {
             run_id: request.run_id,
             flow: &flow.name,
@@ -104,7 +115,12 @@ impl Engine<'_> {
         // Where the outputs go is checked before any work: a run of hours must not end in "a folder of yours is
         // in the way". Publishing checks again, just before it renames.
         let (done, mut failure) = match self.check_destinations(request) {
-            Ok(()) => self.schedule(record, flow, &keys)?,
+            Ok(()) => match runtime.cluster() {
+                Some(cluster) => {
+                    self.schedule_on_cluster(record, request.run_id, flow, &keys, cluster, &request.task_command)?
+                }
+                None => self.schedule(record, flow, &keys)?,
+            },
             Err(error) => (HashMap::new(), Some(Failure { task: "publish".into(), error: one_line(&error) })),
         };
 
@@ -177,7 +193,7 @@ impl Engine<'_> {
                         let events = |event| {
                             let _ = sender.send(Message::Event(&task.id, event));
                         };
-                        let outcome = runner.execute(task, body, key, inputs, budget, &events);
+                        let outcome = runner.execute(task, body, key, inputs, budget, !runner.use_cache, &events);
                         let _ = sender.send(Message::Finished(task, Box::new(outcome)));
                     });
                     running += 1;

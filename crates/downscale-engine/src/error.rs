@@ -19,6 +19,15 @@ pub enum EngineError {
         /// What is wrong.
         detail: String,
     },
+    /// A runtime that cannot run the flow's jobs: its cluster does not answer, refuses a job, or is configured
+    /// beyond what it has.
+    #[error("runtime {runtime}: {detail}")]
+    Runtime {
+        /// The runtime's name (`slurm`, `dask`).
+        runtime: &'static str,
+        /// What is wrong, naming the setting concerned.
+        detail: String,
+    },
     /// Storage used through the data layer (artifacts, markers, manifests, publishing), whose errors name the
     /// location themselves.
     #[error(transparent)]

@@ -74,6 +74,18 @@ impl TaskRunner<'_> {
     /// Runs the task `task_id` of `flow` on its own, as `downscale task` does: every input must be complete in the
     /// cache already (the process that runs the flow ran them, here or elsewhere). Log lines go to `tracing`.
     pub fn run_one(&self, flow: &Flow, task_id: &str) -> Result<TaskOutcome, EngineError> {
+        self.run_alone(flow, task_id, !self.use_cache)
+    }
+
+    /// Publishes the sharded task `task_id` of `flow` from the shards other processes wrote (`downscale task
+    /// --shard`, the elements of a cluster's array job), running any shard not done yet. Unlike
+    /// [`TaskRunner::run_one`] it never starts the shards afresh, even without the cache: the process that runs the
+    /// flow cleared them before it submitted them.
+    pub fn publish(&self, flow: &Flow, task_id: &str) -> Result<TaskOutcome, EngineError> {
+        self.run_alone(flow, task_id, false)
+    }
+
+    fn run_alone(&self, flow: &Flow, task_id: &str, fresh_shards: bool) -> Result<TaskOutcome, EngineError> {
         let Resolved { task, key, inputs, body } = self.resolve(flow, task_id)?;
         let events = |event: TaskEvent| {
             if let TaskEvent::Log(level, message) = event {
@@ -84,7 +96,7 @@ impl TaskRunner<'_> {
                 }
             }
         };
-        Ok(self.execute(task, body, &key, inputs, self.runtime.budget(), &events))
+        Ok(self.execute(task, body, &key, inputs, self.runtime.budget(), fresh_shards, &events))
     }
 
     /// The task `task_id` of `flow`, its key, its inputs' complete artifacts and its body, for a process that runs
@@ -115,7 +127,9 @@ impl TaskRunner<'_> {
     }
 
     /// Returns the task's artifact, from the cache or by executing it with `budget` (with retries), and leaves the
-    /// state of an execution beside the artifact.
+    /// state of an execution beside the artifact. A sharded task's first attempt starts its shards afresh when
+    /// `fresh_shards`, else goes on from those done.
+    #[allow(clippy::too_many_arguments, reason = "one task's execution: its spec, inputs, budget and watcher")]
     pub(crate) fn execute(
         &self,
         task: &Task,
@@ -123,6 +137,7 @@ impl TaskRunner<'_> {
         key: &CacheKey,
         inputs: BTreeMap<String, Artifact>,
         budget: Budget,
+        fresh_shards: bool,
         events: &(dyn Fn(TaskEvent) + Sync),
     ) -> TaskOutcome {
         self.progress.task_started(&task.id);
@@ -173,7 +188,7 @@ impl TaskRunner<'_> {
             };
             // The state is left before the marker, so a complete artifact always has its state beside it.
             // Without the cache, the first attempt also starts shards afresh; later ones go on from them.
-            let fresh = attempt == 1 && !self.use_cache;
+            let fresh = attempt == 1 && fresh_shards;
             let result =
                 self.attempt(task, body, key, inputs.clone(), budget, fresh).and_then(|(variable, bytes_read)| {
                     let bytes_written = self.artifacts.artifact_location(task, key).total_size()?;

@@ -4,6 +4,7 @@
 //! every task succeeded.
 
 pub mod artifact;
+pub mod cluster;
 pub mod context;
 pub mod engine;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod runtime;
 pub mod shard;
 
 pub use artifact::{Artifact, ArtifactStore, TaskStateFile};
+pub use cluster::{Cluster, JobRef, JobRequest, JobStatus};
 pub use context::TaskContext;
 pub use engine::{Engine, Output, RunOutcome, RunRequest};
 pub use error::{EngineError, TaskError};

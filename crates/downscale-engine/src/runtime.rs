@@ -6,10 +6,12 @@
 //! process rather than `downscale task` processes because they share the pool, and the flow's inputs stay open once
 //! for all of them; the price is that CPU time and peak memory, which the kernel counts per process, are the
 //! process's during each task (tasks that overlap count each other's). Runtimes on a cluster implement the same
-//! trait by submitting a task as a job and waiting for its artifact.
+//! trait's [`Runtime::cluster`]: the flow's tasks are submitted as jobs (see [`crate::cluster`]), and each job
+//! executes its task in process with the resources the job was given.
 
 use downscale_config::{RuntimeKind, Settings};
 
+use crate::cluster::Cluster;
 use crate::context::TaskContext;
 use crate::error::{EngineError, TaskError};
 use crate::resources::total_ram;
@@ -37,6 +39,12 @@ pub trait Runtime: Send + Sync {
         body: &(dyn Fn(&TaskContext) -> Result<(), TaskError> + Send + Sync),
         context: &TaskContext,
     ) -> Result<(), TaskError>;
+    /// The cluster a flow's tasks are submitted to as jobs, for a runtime on one; `None` executes them in this
+    /// process. A cluster job itself (`downscale task`) executes its task in process with [`Runtime::budget`],
+    /// what the job was given.
+    fn cluster(&self) -> Option<&dyn Cluster> {
+        None
+    }
 }
 
 /// `local` and `ci`: in-process, on a rayon pool of `budget.threads`.

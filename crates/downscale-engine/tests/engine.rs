@@ -88,6 +88,7 @@ impl Setup {
             parameter_file: None,
             attrs: json!({"title": "test"}),
             outputs,
+            task_command: Vec::new(),
         };
         engine.run(&request).unwrap()
     }

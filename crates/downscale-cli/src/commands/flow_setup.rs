@@ -7,13 +7,14 @@ use std::path::Path;
 
 use anyhow::Result;
 use downscale_catalog::Catalog;
+use downscale_cluster::build_runtime;
 use downscale_config::{Config, RuntimeKind};
 use downscale_data::Location;
-use downscale_engine::{ArtifactStore, Runtime, build_runtime, ci_environment, selected_kind};
+use downscale_engine::{ArtifactStore, Runtime, ci_environment, selected_kind};
 use downscale_flows::PreparedRun;
 use downscale_params::{Problems, RunParameters};
 
-use super::open_catalog;
+use super::{ConfigArgs, open_catalog};
 
 /// The configuration and what it names, opened.
 pub(crate) struct FlowSetup {
@@ -22,6 +23,8 @@ pub(crate) struct FlowSetup {
     // cleanup (libcrypto is loaded with libnetcdf's libcurl) raced the process's own and crashed about one run in 30
     // after the manifest was written. Parked threads simply end with the process.
     pub(crate) runtime: ManuallyDrop<Box<dyn Runtime>>,
+    /// The runtime's kind, for the commands a cluster's jobs run.
+    pub(crate) runtime_kind: RuntimeKind,
     pub(crate) artifacts: ArtifactStore,
     model_catalog: Catalog,
     obs_catalog: Catalog,
@@ -36,7 +39,7 @@ impl FlowSetup {
         let model_catalog = open_catalog(&config, "data_catalog.model")?;
         let obs_catalog = open_catalog(&config, "data_catalog.obs")?;
         let artifacts = ArtifactStore::at(storage_location(&config, "intermediate")?);
-        Ok(FlowSetup { config, runtime, artifacts, model_catalog, obs_catalog })
+        Ok(FlowSetup { config, runtime, runtime_kind: kind, artifacts, model_catalog, obs_catalog })
     }
 
     /// The flow of the parameter file `file`; its notes (keys the method ignores) go to the log.
@@ -50,6 +53,24 @@ impl FlowSetup {
         let settings = self.config.settings();
         Ok(downscale_flows::prepare(&parameters, &display, settings, &self.model_catalog, &self.obs_catalog)?)
     }
+}
+
+/// The command a cluster job runs to execute a task of the run of `param_file` (`--task <id>` is added): this
+/// program, the same configuration layers and the runtime's kind, so that the job builds the same flow and gets the
+/// runtime's budget.
+pub(crate) fn task_command(config: &ConfigArgs, param_file: &Path, runtime: RuntimeKind) -> Vec<String> {
+    let program = std::env::current_exe().map_or_else(|_| "downscale".to_string(), |p| p.display().to_string());
+    let param_file = std::path::absolute(param_file).unwrap_or_else(|_| param_file.to_path_buf());
+    let mut command = vec![program];
+    command.extend(config.to_args());
+    command.extend([
+        "task".to_string(),
+        "--param-file".to_string(),
+        param_file.display().to_string(),
+        "--runtime".to_string(),
+        runtime.as_str().to_string(),
+    ]);
+    command
 }
 
 /// The location of `storage.<name>` (`intermediate`, `results`): its `uri` with its `options` for the object store,

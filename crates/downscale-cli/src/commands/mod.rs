@@ -91,6 +91,20 @@ pub(crate) struct ConfigArgs {
 }
 
 impl ConfigArgs {
+    /// These layers as command-line arguments for another `downscale` process (a cluster job), with the files'
+    /// paths made absolute: the job runs in this working directory, but its command is also read by people.
+    pub(crate) fn to_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        for file in &self.config_files {
+            let file = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+            args.extend(["--config".to_string(), file.display().to_string()]);
+        }
+        for setting in &self.config_overrides {
+            args.extend(["--set".to_string(), setting.clone()]);
+        }
+        args
+    }
+
     /// The configuration as it is now: read when a command needs it, never earlier. Settings that will not be used
     /// as written (a thread count above the cores) are reported on stderr, one line each.
     pub(crate) fn load(&self) -> Result<downscale_config::Config> {

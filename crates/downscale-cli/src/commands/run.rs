@@ -10,7 +10,7 @@ use downscale_config::RuntimeKind;
 use downscale_engine::{Engine, Records, RetryPolicy, RunRequest, TaskRunner};
 
 use super::ConfigArgs;
-use super::flow_setup::{FlowSetup, storage_location};
+use super::flow_setup::{FlowSetup, storage_location, task_command};
 use super::progress::TerminalProgress;
 
 #[derive(clap::Args)]
@@ -76,6 +76,7 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
             parameter_file: Some(&display),
             attrs: prepared.attrs.clone(),
             outputs: prepared.outputs.clone(),
+            task_command: task_command(config, file, setup.runtime_kind),
         };
         let outcome = engine.run(&request)?;
         match &outcome.failure {

@@ -32,8 +32,13 @@ pub(crate) struct Args {
     /// Execute only this shard of a sharded task (numbered from 0; `downscale plan` shows how many there are once
     /// the task's inputs are complete), leaving the store to be published by `downscale task` without `--shard`,
     /// which runs only the shards not done yet.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "publish")]
     shard: Option<usize>,
+    /// For a sharded task whose shards ran as separate `--shard` jobs: publish its store from them (running any
+    /// shard not done), never starting them afresh, whatever `run_options.use_cache` says. The job a cluster runs
+    /// after a task's shards.
+    #[arg(long)]
+    publish: bool,
     /// The runtime whose budget the task gets (default: `runtime` of the configuration, else `ci` when CI=true,
     /// else `local`).
     #[arg(long, value_parser = parse_runtime)]
@@ -61,7 +66,10 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
             (outcome.result, outcome.report, None)
         }
         None => {
-            let outcome = runner.run_one(&prepared.flow, &args.task)?;
+            let outcome = match args.publish {
+                true => runner.publish(&prepared.flow, &args.task)?,
+                false => runner.run_one(&prepared.flow, &args.task)?,
+            };
             let artifact = outcome.result.as_ref().ok().map(|artifact| artifact.location.clone());
             (outcome.result.map(|_| ()), outcome.report, artifact)
         }

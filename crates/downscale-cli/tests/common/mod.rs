@@ -2,7 +2,9 @@
 
 #![allow(dead_code, reason = "each test binary uses only some of the helpers")]
 
+pub(crate) mod case;
 pub(crate) mod emulators;
+pub(crate) mod slurm;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

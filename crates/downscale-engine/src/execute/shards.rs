@@ -81,6 +81,29 @@ impl TaskRunner<'_> {
         Ok(Some(layout.shards.len()))
     }
 
+    /// How many shards the sharded task `task_id` of `flow` has, and which of them are still to run: those without a
+    /// succeeded state, or all of them when no stage holds what earlier shards wrote (a state counts only with its
+    /// chunks). Every input must be complete; a task that is not sharded is an error.
+    pub fn pending_shards(&self, flow: &Flow, task_id: &str) -> Result<(usize, Vec<usize>), EngineError> {
+        let task = flow.task(task_id);
+        let count = self.shard_count(flow, task_id)?.ok_or_else(|| EngineError::Flow {
+            flow: flow.name.clone(),
+            detail: format!("task '{task_id}' is not sharded"),
+        })?;
+        let (Some(task), Some(key)) = (task, flow.keys().remove(task_id)) else { return Ok((count, Vec::new())) };
+        if !ZarrWriter::shared_stage_exists(&self.artifacts.artifact_location(task, &key))? {
+            return Ok((count, (0..count).collect()));
+        }
+        let mut pending = Vec::new();
+        for shard in 0..count {
+            let state = self.artifacts.shard_state(&task.name, &key, shard)?;
+            if state.is_none_or(|state| state.report.state != TaskState::Succeeded) {
+                pending.push(shard);
+            }
+        }
+        Ok((count, pending))
+    }
+
     /// The body of a sharded task: its layout, the shards not done yet on the pool (each retried alone), and the
     /// store published once every chunk is there.
     pub(super) fn write_shards(

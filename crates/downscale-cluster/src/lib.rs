@@ -1,0 +1,9 @@
+//! Runtimes on clusters: `slurm` submits a flow's tasks as Slurm jobs (a sharded task as a job array, each DAG edge
+//! a dependency), `dask` submits them to a Dask distributed scheduler. Either way every job runs the same
+//! `downscale task` command, which executes its task in process with what the job was given; the engine submits,
+//! polls and records through [`downscale_engine::Cluster`].
+
+mod runtime;
+mod slurm;
+
+pub use runtime::build_runtime;
