@@ -34,6 +34,14 @@ if [ ! -x .venv-moto/bin/moto_server ]; then
   .venv-moto/bin/pip install -q --disable-pip-version-check "moto[server]==5.2.5"
 fi
 
+# The Dask distributed scheduler the `dask` runtime's tests run on (a LocalCluster the run starts), with bokeh for its
+# dashboard, in a venv of its own.
+if [ ! -x .venv-dask/bin/python ] || ! .venv-dask/bin/python -c "import distributed, bokeh" 2>/dev/null; then
+  echo "creating the Python venv .venv-dask (dask.distributed)" >&2
+  python3 -m venv .venv-dask
+  .venv-dask/bin/pip install -q --disable-pip-version-check "dask[distributed]==2026.8.0" "bokeh==3.9.0"
+fi
+
 # The Azure Blob emulator of the same tests (Azurite; 3.35 is the last release for Node 20).
 if [ ! -f .azurite/node_modules/azurite/dist/src/blob/main.js ]; then
   if ! command -v npm >/dev/null; then

@@ -3,6 +3,7 @@
 //! `downscale task` command, which executes its task in process with what the job was given; the engine submits,
 //! polls and records through [`downscale_engine::Cluster`].
 
+mod dask;
 mod runtime;
 mod slurm;
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use downscale_config::{RuntimeKind, Settings};
 use downscale_engine::{Budget, Cluster, EngineError, InProcessRuntime, Runtime, TaskContext, TaskError};
 
+use crate::dask::DaskCluster;
 use crate::slurm::SlurmCluster;
 
 /// A runtime on a cluster. The process that runs a flow submits its tasks through [`Runtime::cluster`]; a job
@@ -55,10 +56,15 @@ pub fn build_runtime(settings: &Settings, kind: RuntimeKind) -> Result<Box<dyn R
             let in_process = InProcessRuntime::new("slurm", budget)?;
             Ok(Box::new(ClusterRuntime { in_process, cluster: Box::new(cluster) }))
         }
-        RuntimeKind::Dask => Err(EngineError::Flow {
-            flow: "runtime".into(),
-            detail: "runtime 'dask' is not part of this build yet (use local, ci or slurm)".into(),
-        }),
+        RuntimeKind::Dask => {
+            let dask = &settings.runtimes.dask;
+            let ram = downscale_engine::resources::total_ram().unwrap_or(4 << 30);
+            let memory_bytes = dask.memory_limit.bytes_for(ram);
+            let budget = Budget { threads: dask.threads_per_worker as usize, memory_bytes };
+            let cluster = DaskCluster::new(dask.clone(), memory_bytes);
+            let in_process = InProcessRuntime::new("dask", budget)?;
+            Ok(Box::new(ClusterRuntime { in_process, cluster: Box::new(cluster) }))
+        }
     }
 }
 

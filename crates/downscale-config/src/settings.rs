@@ -242,6 +242,9 @@ pub struct DaskRuntime {
     pub memory_limit: MemoryLimit,
     /// How many times a failed task (or shard) is submitted again before the run fails.
     pub resubmissions: u32,
+    /// The Python interpreter that runs the driver: one with `dask.distributed` installed (and `bokeh` for the
+    /// dashboard).
+    pub python: String,
 }
 
 /// A count of workers, threads or CPUs, where 0 would start nothing (a local runtime's `threads` is not one: its 0

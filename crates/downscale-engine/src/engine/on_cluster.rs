@@ -146,6 +146,10 @@ impl Engine<'_> {
             let jobs: Vec<JobRef> = watched.iter().map(|&i| run.units[i].job.clone()).collect();
             let statuses = cluster.poll(&jobs)?;
             for index in watched {
+                if run.units[index].dropped {
+                    // Cancelled while this poll's statuses were taken in: a job waiting on one that failed.
+                    continue;
+                }
                 let status = match statuses.get(&run.units[index].job) {
                     Some(status) => status.clone(),
                     None => self.status_from_storage(run.keys, &run.units[index])?,
