@@ -41,6 +41,21 @@ impl Location {
     /// `azure_storage_account_name`) on top of the environment: a configured option wins over the same variable
     /// of the environment. Options a store does not know are ignored, as `object_store` ignores them.
     pub fn parse_with_options(input: &str, options: &std::collections::BTreeMap<String, String>) -> Result<Location> {
+        Self::parse_with(input, options, Patience::Work)
+    }
+
+    /// [`parse_with_options`](Self::parse_with_options) for one question asked before any work (does the bucket
+    /// answer?): its client gives up after a few quick retries, so a wrong endpoint is reported in seconds rather
+    /// than after the minute of retries that carries a run through an outage.
+    pub fn probe(input: &str, options: &std::collections::BTreeMap<String, String>) -> Result<Location> {
+        Self::parse_with(input, options, Patience::Probe)
+    }
+
+    fn parse_with(
+        input: &str,
+        options: &std::collections::BTreeMap<String, String>,
+        patience: Patience,
+    ) -> Result<Location> {
         let bad = |detail: String| DataError::Location { path: input.to_string(), detail };
         let has_scheme = input.split_once("://").is_some_and(|(scheme, _)| {
             !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+')
@@ -54,9 +69,10 @@ impl Location {
             return Self::local(input, path);
         }
         let configured = options.iter().map(|(key, value)| (key.clone(), value.clone()));
-        let (store, key) = object_store::parse_url_opts(&url, std::env::vars().chain(configured))
+        let options: Vec<(String, String)> = std::env::vars().chain(configured).collect();
+        let (store, key) = remote_store(&url, &options, patience.retry())
             .map_err(|e| bad(format!("unsupported or misconfigured object store: {e}")))?;
-        Ok(Location { display: input.to_string(), store: Arc::from(store), key, local_path: None })
+        Ok(Location { display: input.to_string(), store, key, local_path: None })
     }
 
     fn local(display: &str, path: PathBuf) -> Result<Location> {
@@ -101,6 +117,79 @@ impl Location {
         };
         Location { display, store: self.store.clone(), key, local_path }
     }
+}
+
+/// How long a client keeps retrying a request that fails for want of a connection or with a server error.
+#[derive(Debug, Clone, Copy)]
+enum Patience {
+    /// Reading and writing a run's data: ride out an outage of the store (a restart, a network blip) of up to about
+    /// a minute. `object_store`'s default gives up after ten quick retries, which for a refused connection is about
+    /// two seconds: a store restarting took longer than that and failed the run.
+    Work,
+    /// A check before any work: a few quick retries.
+    Probe,
+}
+
+impl Patience {
+    fn retry(self) -> object_store::RetryConfig {
+        use object_store::{BackoffConfig, RetryConfig};
+        match self {
+            Patience::Work => RetryConfig {
+                backoff: BackoffConfig {
+                    init_backoff: std::time::Duration::from_millis(200),
+                    max_backoff: std::time::Duration::from_secs(8),
+                    base: 2.0,
+                },
+                max_retries: 24,
+                retry_timeout: std::time::Duration::from_secs(150),
+            },
+            Patience::Probe => RetryConfig {
+                backoff: BackoffConfig::default(),
+                max_retries: 3,
+                retry_timeout: std::time::Duration::from_secs(10),
+            },
+        }
+    }
+}
+
+/// The client of an object-store URL, configured from `options` (its builder's own keys; keys another store uses
+/// are skipped, as `object_store::parse_url_opts` skips them) and retrying as `retry` says, which that function
+/// cannot be told.
+fn remote_store(
+    url: &url::Url,
+    options: &[(String, String)],
+    retry: object_store::RetryConfig,
+) -> std::result::Result<(Arc<dyn ObjectStore>, ObjectPath), object_store::Error> {
+    use object_store::ObjectStoreScheme;
+    use object_store::aws::AmazonS3Builder;
+    use object_store::azure::MicrosoftAzureBuilder;
+    use object_store::gcp::GoogleCloudStorageBuilder;
+    macro_rules! configured {
+        ($builder:expr) => {{
+            let builder = options.iter().fold($builder.with_url(url.to_string()), |builder, (key, value)| {
+                match key.to_ascii_lowercase().parse() {
+                    Ok(key) => builder.with_config(key, value.clone()),
+                    Err(_) => builder,
+                }
+            });
+            Arc::new(builder.with_retry(retry).build()?) as Arc<dyn ObjectStore>
+        }};
+    }
+    let (scheme, path) = ObjectStoreScheme::parse(url)?;
+    let key = ObjectPath::parse(path)?;
+    let store = match scheme {
+        ObjectStoreScheme::AmazonS3 => configured!(AmazonS3Builder::new()),
+        ObjectStoreScheme::MicrosoftAzure => configured!(MicrosoftAzureBuilder::new()),
+        ObjectStoreScheme::GoogleCloudStorage => configured!(GoogleCloudStorageBuilder::new()),
+        other => {
+            return Err(object_store::Error::Generic {
+                store: "downscale",
+                source: format!("{other:?} stores are not supported (s3://, az://, gs://, file:// and paths are)")
+                    .into(),
+            });
+        }
+    };
+    Ok((store, key))
 }
 
 /// Resolves `.` and `..` without touching the disk (object-store keys have no such segments, and the path may not

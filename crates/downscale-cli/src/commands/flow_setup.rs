@@ -79,9 +79,8 @@ pub(crate) fn task_command(config: &ConfigArgs, param_file: &Path, runtime: Runt
 pub(crate) fn storage_location(config: &Config, name: &str) -> Result<Location> {
     let uri = config.expand(&format!("storage.{name}.uri"))?;
     let options = config.expand_options(&format!("storage.{name}.options"))?;
-    let location = Location::parse_with_options(&uri, &options)?;
-    location.check_reachable().map_err(|error| anyhow::anyhow!("storage.{name}: {error}"))?;
-    Ok(location)
+    Location::probe(&uri, &options)?.check_reachable().map_err(|error| anyhow::anyhow!("storage.{name}: {error}"))?;
+    Ok(Location::parse_with_options(&uri, &options)?)
 }
 
 /// The first problem of a parameter file and how many more there are: a run stops at the first, on one line;
