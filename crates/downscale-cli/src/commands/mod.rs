@@ -7,6 +7,7 @@ mod config;
 mod convert;
 mod flow_setup;
 mod inspect;
+mod manifests;
 mod params;
 mod plan;
 mod progress;
@@ -54,6 +55,9 @@ pub(crate) enum Command {
     /// Execute one task of a run in this process (its inputs must be complete in the cache), as a cluster node
     /// does; prints its state as JSON.
     Task(task::Args),
+    /// Print the manifests that run one task of a run on a cluster manager other than the runtimes (Kubernetes).
+    #[command(subcommand)]
+    Manifests(manifests::Command),
     /// Show the run records: runs, their tasks and log lines.
     #[command(subcommand)]
     Runs(runs::Command),
@@ -69,6 +73,7 @@ pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
         Command::Run(args) => run::run(args, config),
         Command::Plan(args) => plan::run(args, config),
         Command::Task(args) => task::run(args, config),
+        Command::Manifests(command) => manifests::run(command, config),
         Command::Runs(command) => runs::run(command, config),
         Command::Adjust(args) => adjust::run(*args),
         Command::Bench(args) => bench::run(args),
