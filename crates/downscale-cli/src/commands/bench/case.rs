@@ -31,7 +31,7 @@ pub(crate) struct CaseArgs {
     pub(super) periods: u32,
     /// Directory of the sample data (default: `data/samples` of this checkout).
     #[arg(long, value_name = "DIR")]
-    samples: Option<PathBuf>,
+    pub(super) samples: Option<PathBuf>,
 }
 
 impl CaseArgs {

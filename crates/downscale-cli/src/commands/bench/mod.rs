@@ -5,6 +5,7 @@ mod adjust;
 mod case;
 mod flow;
 mod regrid;
+mod scale;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +39,9 @@ enum What {
     /// the I/O floor (bytes read and written at the disk speed measured in the same run) and peak memory next to
     /// the budget.
     Flow(flow::Args),
+    /// The BCSD flow on the scaled-up case at several grid sizes on each runtime of this machine (local, slurm,
+    /// dask): wall time, the engines' gap between stages, publishing lag and peak memory per shard.
+    Scale(scale::Args),
     /// Build the scaled-up copy of the Iberia tas case that `bench flow` runs (inputs, catalogs and a parameter
     /// file) in a directory, and print where they are, to run it by hand.
     Case {
@@ -54,6 +58,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         What::Regrid { samples, days } => regrid::run(&samples.unwrap_or_else(default_samples), days),
         What::Adjust(args) => adjust::run(args),
         What::Flow(args) => flow::run(args),
+        What::Scale(args) => scale::run(args),
         What::Case { case, out } => case::run(&case, &out),
     }
 }
