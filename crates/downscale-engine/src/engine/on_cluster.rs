@@ -10,7 +10,7 @@
 //! jobs waiting on it, which would otherwise never start; then the run fails with the job's own last error line.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use downscale_message::one_line;
 
@@ -28,6 +28,9 @@ use crate::shard::Body;
 /// How often the cluster is asked how its jobs stand: often enough that a stage's end starts the next stage's
 /// submission within a fraction of a second, rarely enough that a controller is not loaded by it.
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How long the cluster may fail to say how its jobs stand before the run gives up (and cancels them).
+const POLL_PATIENCE: Duration = Duration::from_secs(120);
 
 /// What part of its task a job executes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,9 +113,29 @@ impl Engine<'_> {
             done: HashMap::new(),
             failure: None,
         };
+        let driven = self.drive(&mut run);
+        if driven.is_err() {
+            // The run cannot go on (the records or the storage failed, or the cluster stopped answering): its jobs
+            // are cancelled rather than left to compute for nobody.
+            let live: Vec<JobRef> = run
+                .units
+                .iter()
+                .filter(|unit| !unit.dropped && unit.status != JobStatus::Succeeded)
+                .map(|unit| unit.job.clone())
+                .collect();
+            let _ = cluster.cancel(&live);
+        }
+        driven?;
+        Ok((run.done, run.failure))
+    }
+
+    /// Submits and polls until every task is complete, or a task failed for good and no job is running.
+    fn drive(&self, run: &mut ClusterRun) -> Result<(), EngineError> {
+        let (flow, cluster) = (run.flow, run.cluster);
+        let mut unanswered_since: Option<Instant> = None;
         loop {
             if run.failure.is_none()
-                && let Err(error) = self.submit_ready(&mut run)
+                && let Err(error) = self.submit_ready(run)
             {
                 // A refused submission (no such partition, more memory than any node has) ends the run like a
                 // failed task; jobs already queued are cancelled below.
@@ -140,11 +163,26 @@ impl Engine<'_> {
                     let detail = "no task can be submitted: the flow's tasks wait on each other".to_string();
                     return Err(EngineError::Flow { flow: flow.name.clone(), detail });
                 }
-                return Ok((run.done, run.failure));
+                return Ok(());
             }
             std::thread::sleep(POLL_INTERVAL);
             let jobs: Vec<JobRef> = watched.iter().map(|&i| run.units[i].job.clone()).collect();
-            let statuses = cluster.poll(&jobs)?;
+            let statuses = match cluster.poll(&jobs) {
+                Ok(statuses) => {
+                    unanswered_since = None;
+                    statuses
+                }
+                // A busy controller may not answer for a while; the jobs go on meanwhile.
+                Err(error) if unanswered_since.is_none_or(|since| since.elapsed() < POLL_PATIENCE) => {
+                    if unanswered_since.is_none() {
+                        let message = format!("the cluster does not answer ({}); asking again", one_line(&error));
+                        self.log(run.record, None, LogLevel::Warn, &message);
+                    }
+                    unanswered_since.get_or_insert_with(Instant::now);
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
             for index in watched {
                 if run.units[index].dropped {
                     // Cancelled while this poll's statuses were taken in: a job waiting on one that failed.
@@ -155,7 +193,7 @@ impl Engine<'_> {
                     None => self.status_from_storage(run.keys, &run.units[index])?,
                 };
                 if status != run.units[index].status {
-                    self.job_changed(&mut run, index, status)?;
+                    self.job_changed(run, index, status)?;
                 }
             }
         }
