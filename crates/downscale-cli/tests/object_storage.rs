@@ -1,7 +1,8 @@
 //! Runs whose intermediates and results are on object storage, S3 (moto server) and Azure Blob (Azurite), emulators
 //! the test starts: the Iberia BCSD flows publish the same bits as on a local disk, the published stores validate
-//! there, and a second run finds every task in the bucket's cache. The S3 client of the runs is configured by
-//! `storage.*.options` (`object_store`'s option names), the Azure one by the environment.
+//! there, a run whose tasks are jobs of a Dask LocalCluster publishes them too, and a second run finds every task in
+//! the bucket's cache. The S3 client of the runs is configured by `storage.*.options` (`object_store`'s option
+//! names), the Azure one by the environment.
 
 mod common;
 
@@ -28,11 +29,12 @@ fn bcsd_with_intermediates_and_results_on_s3_and_azure_publishes_the_same_bits_a
     }
 }
 
-/// `downscale run` of the Iberia example of `variable` on `ci` with its cache under `cache` and its results under
+/// `downscale run` of the Iberia example of `variable` on `runtime` with its cache under `cache` and its results under
 /// `results` (prefixes of the emulator's bucket) and its records in `records`.
 fn run_command(
     emulator: &Emulator,
     service: Service,
+    runtime: &str,
     variable: &str,
     [cache, results]: [&str; 2],
     records: &Path,
@@ -45,7 +47,7 @@ fn run_command(
         ("data_catalog.obs", repo().join("data/catalog/obs.json").display().to_string()),
     ];
     let mut command = downscale();
-    command.args(["run", "--runtime", "ci", "--param-file"]).arg(iberia_example(variable));
+    command.args(["run", "--runtime", runtime, "--param-file"]).arg(iberia_example(variable));
     for (key, value) in settings {
         command.arg("--set").arg(format!("{key}={value}"));
     }
@@ -92,7 +94,7 @@ fn runs_publish_the_same_bits_and_cache(emulator: &Emulator, service: Service) {
         refusals.push((vec![key.to_string()], "the store refused the credentials (AuthorizationFailure)".into()));
     }
     for (settings, expected) in refusals {
-        let mut command = run_command(emulator, service, "tas", ["intermediate", "results"], &records);
+        let mut command = run_command(emulator, service, "ci", "tas", ["intermediate", "results"], &records);
         for setting in settings {
             command.arg("--set").arg(setting);
         }
@@ -102,7 +104,8 @@ fn runs_publish_the_same_bits_and_cache(emulator: &Emulator, service: Service) {
         assert!(stderr.starts_with("error: storage.intermediate: ") && stderr.contains(&expected), "{stderr}");
     }
     let run = |variable: &str| {
-        let output = run_command(emulator, service, variable, ["intermediate", "results"], &records).output().unwrap();
+        let output =
+            run_command(emulator, service, "ci", variable, ["intermediate", "results"], &records).output().unwrap();
         assert!(output.status.success(), "{service:?}, {variable}: {}", String::from_utf8_lossy(&output.stderr));
         let manifest = String::from_utf8_lossy(&output.stdout).lines().last().unwrap().to_string();
         assert!(manifest.starts_with(&emulator.url("downscale", "results/runs/")), "{manifest}");
@@ -119,6 +122,20 @@ fn runs_publish_the_same_bits_and_cache(emulator: &Emulator, service: Service) {
         assert!(validated.status.success(), "{}", String::from_utf8_lossy(&validated.stdout));
     }
 
+    // The same run as jobs of a Dask LocalCluster: each job gets the store's options on its command line (the
+    // run's `--set` values; for Azure its environment), and the bits are the same.
+    let dask_python = repo().join(".venv-dask/bin/python");
+    let output = run_command(emulator, service, "dask", "tas", ["intermediate-dask", "results-dask"], &records)
+        .args(["--set", &format!("runtimes.dask.python={}", dask_python.display())])
+        .args(["--set", "runtimes.dask.n_workers=2", "--set", "runtimes.dask.memory_limit=2GiB"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{service:?} on dask: {}", String::from_utf8_lossy(&output.stderr));
+    let manifest = String::from_utf8_lossy(&output.stdout).lines().last().unwrap().to_string();
+    let bytes = Location::parse(&manifest).unwrap().read_bytes().unwrap().expect("the manifest is in the bucket");
+    let manifest: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(digest_of_outputs(&manifest, "tas"), BCSD_DEFAULT_DIGESTS[0].1, "tas on dask and {service:?}");
+
     // Again: every task is found in the bucket.
     run("tas");
     assert!(cache_hits(&records).iter().all(|(_, hit)| *hit), "{service:?}");
@@ -130,7 +147,7 @@ fn runs_publish_the_same_bits_and_cache(emulator: &Emulator, service: Service) {
         .map(|name| {
             let records = dir.path().join(format!("{name}.sqlite"));
             let results = format!("results-{name}");
-            let child = run_command(emulator, service, "tas", ["shared-cache", &results], &records)
+            let child = run_command(emulator, service, "ci", "tas", ["shared-cache", &results], &records)
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
