@@ -6,13 +6,14 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::case::Case;
-use common::{BCSD_DEFAULT_DIGESTS, digest_of_outputs, downscale, iberia_example, repo, shipped_catalog_settings};
+use common::{
+    BCSD_DEFAULT_DIGESTS, digest_of_outputs, iberia_example, manifest_of_run, repo, run_with_shipped_catalogs_on,
+};
 use downscale_engine::{Records, TaskState};
-use serde_json::Value;
 
 /// The interpreter with dask.distributed that the tests' driver runs on.
 fn python() -> PathBuf {
@@ -33,23 +34,16 @@ fn dask_settings() -> Vec<String> {
 }
 
 fn run_on_dask(dir: &Path, param_file: &Path) -> Command {
-    let mut command = downscale();
-    command.args(["run", "--runtime", "dask", "--param-file"]).arg(param_file);
-    command.args(shipped_catalog_settings(dir, "results")).args(dask_settings());
+    let mut command = run_with_shipped_catalogs_on("dask", dir, param_file);
+    command.args(dask_settings());
     command
-}
-
-fn manifest_of(output: &Output) -> Value {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let path = String::from_utf8_lossy(&output.stdout).lines().last().unwrap().to_string();
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 #[test]
 fn bcsd_on_a_dask_local_cluster_publishes_the_same_bits_as_local_and_records_the_dashboard() {
     for (variable, digest) in BCSD_DEFAULT_DIGESTS {
         let dir = tempfile::tempdir().unwrap();
-        let manifest = manifest_of(&run_on_dask(dir.path(), &iberia_example(variable)).output().unwrap());
+        let manifest = manifest_of_run(&run_on_dask(dir.path(), &iberia_example(variable)).output().unwrap());
         assert_eq!(digest_of_outputs(&manifest, variable), digest, "{variable} on dask");
 
         let records = Records::open(&dir.path().join("runs.sqlite")).unwrap();
@@ -105,7 +99,7 @@ fn a_worker_killed_mid_shard_is_replaced_and_the_outputs_do_not_change() {
         std::thread::sleep(Duration::from_millis(20));
     };
     let output = child.wait_with_output().unwrap();
-    let manifest = manifest_of(&output);
+    let manifest = manifest_of_run(&output);
     assert!(std::fs::metadata(format!("/proc/{killed}")).is_err(), "the worker {killed} was killed");
 
     let clean = tempfile::tempdir().unwrap();

@@ -6,26 +6,21 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::case::Case;
-use common::{BCSD_DEFAULT_DIGESTS, digest_of_outputs, downscale, iberia_example, shipped_catalog_settings, slurm};
+use common::{
+    BCSD_DEFAULT_DIGESTS, digest_of_outputs, iberia_example, manifest_of_run, run_with_shipped_catalogs_on, slurm,
+};
 use downscale_engine::{LogLevel, Records, TaskState};
 use serde_json::Value;
 
 /// `downscale run` of `param_file` on the slurm runtime with the shipped catalogs and storage under `dir`.
 fn run_on_slurm(dir: &Path, param_file: &Path, memory: &str) -> Command {
-    let mut command = downscale();
-    command.args(["run", "--runtime", "slurm", "--param-file"]).arg(param_file);
-    command.args(shipped_catalog_settings(dir, "results")).args(slurm::settings(dir, memory));
+    let mut command = run_with_shipped_catalogs_on("slurm", dir, param_file);
+    command.args(slurm::settings(dir, memory));
     command
-}
-
-fn manifest_of(output: &Output) -> Value {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let path = String::from_utf8_lossy(&output.stdout).lines().last().unwrap().to_string();
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 #[test]
@@ -34,7 +29,7 @@ fn bcsd_on_slurm_publishes_the_same_bits_as_local_and_records_each_job() {
     for (variable, digest) in BCSD_DEFAULT_DIGESTS {
         let dir = tempfile::tempdir().unwrap();
         let output = run_on_slurm(dir.path(), &iberia_example(variable), "1GiB").output().unwrap();
-        let manifest = manifest_of(&output);
+        let manifest = manifest_of_run(&output);
         assert_eq!(digest_of_outputs(&manifest, variable), digest, "{variable} on slurm");
 
         let records = Records::open(&dir.path().join("runs.sqlite")).unwrap();
@@ -93,7 +88,7 @@ fn an_array_element_cancelled_mid_run_is_submitted_again_and_the_outputs_do_not_
         std::thread::sleep(Duration::from_millis(100));
     };
     let output = child.wait_with_output().unwrap();
-    let manifest = manifest_of(&output);
+    let manifest = manifest_of_run(&output);
 
     let records = Records::open(&dir.path().join("runs.sqlite")).unwrap();
     let run = records.runs(1).unwrap().remove(0);

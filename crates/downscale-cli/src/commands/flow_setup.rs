@@ -10,7 +10,7 @@ use downscale_catalog::Catalog;
 use downscale_cluster::build_runtime;
 use downscale_config::{Config, RuntimeKind};
 use downscale_data::Location;
-use downscale_engine::{ArtifactStore, Runtime, ci_environment, selected_kind};
+use downscale_engine::{ArtifactStore, NoProgress, RetryPolicy, Runtime, TaskRunner, ci_environment, selected_kind};
 use downscale_flows::PreparedRun;
 use downscale_params::{Problems, RunParameters};
 
@@ -40,6 +40,18 @@ impl FlowSetup {
         let obs_catalog = open_catalog(&config, "data_catalog.obs")?;
         let artifacts = ArtifactStore::at(storage_location(&config, "intermediate")?);
         Ok(FlowSetup { config, runtime, runtime_kind: kind, artifacts, model_catalog, obs_catalog })
+    }
+
+    /// A task runner for looking, not running: the cache is consulted and nothing is watched (`plan`, `manifests`
+    /// ask it for shard counts).
+    pub(crate) fn inspector(&self) -> TaskRunner<'_> {
+        TaskRunner {
+            runtime: self.runtime.as_ref(),
+            artifacts: self.artifacts.clone(),
+            use_cache: true,
+            retry: RetryPolicy::default(),
+            progress: &NoProgress,
+        }
     }
 
     /// The flow of the parameter file `file`; its notes (keys the method ignores) go to the log.

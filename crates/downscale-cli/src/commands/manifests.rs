@@ -9,7 +9,6 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use downscale_cluster::IndexedJob;
 use downscale_config::MemoryLimit;
-use downscale_engine::{NoProgress, RetryPolicy, TaskRunner};
 use serde_json::json;
 
 use super::ConfigArgs;
@@ -74,13 +73,7 @@ pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
         }
     }
     let prepared = setup.prepare(&args.param_file)?;
-    let runner = TaskRunner {
-        runtime: setup.runtime.as_ref(),
-        artifacts: setup.artifacts.clone(),
-        use_cache: true,
-        retry: RetryPolicy::default(),
-        progress: &NoProgress,
-    };
+    let runner = setup.inspector();
     let shards = runner.shard_count(&prepared.flow, &args.task)?;
     let parameters = std::fs::read_to_string(&args.param_file)?;
     let configuration = json!({

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use downscale_engine::{NoProgress, RetryPolicy, TaskRunner};
 use serde_json::json;
 
 use super::ConfigArgs;
@@ -25,13 +24,7 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     let setup = FlowSetup::open(config.load()?, None)?;
     let prepared = setup.prepare(&args.param_file)?;
     let keys = prepared.flow.keys();
-    let runner = TaskRunner {
-        runtime: setup.runtime.as_ref(),
-        artifacts: setup.artifacts.clone(),
-        use_cache: true,
-        retry: RetryPolicy::default(),
-        progress: &NoProgress,
-    };
+    let runner = setup.inspector();
     let tasks: Vec<_> = prepared
         .flow
         .tasks()

@@ -197,6 +197,26 @@ pub(crate) fn run_with_shipped_catalogs(
     serde_json::from_slice(&std::fs::read(manifest_path).expect("the manifest is written")).expect("a JSON manifest")
 }
 
+/// `downscale run --runtime runtime` of `param_file` with the shipped catalogs, its cache, records and results (in
+/// `dir/results`) under `dir`; more arguments may follow.
+pub(crate) fn run_with_shipped_catalogs_on(
+    runtime: &str,
+    dir: &std::path::Path,
+    param_file: &std::path::Path,
+) -> Command {
+    let mut command = downscale();
+    command.args(["run", "--runtime", runtime, "--param-file"]).arg(param_file);
+    command.args(shipped_catalog_settings(dir, "results"));
+    command
+}
+
+/// The manifest of a `downscale run` that must have succeeded (its path is the last line of its stdout).
+pub(crate) fn manifest_of_run(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let path = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_string();
+    serde_json::from_slice(&std::fs::read(path).expect("the manifest is written")).expect("a JSON manifest")
+}
+
 /// The digest of a BCSD run's daily, monthly and annual stores of `variable` (shape and the float32 bits of every
 /// value), from its manifest.
 pub(crate) fn digest_of_outputs(manifest: &serde_json::Value, variable: &str) -> String {
