@@ -112,11 +112,58 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     for line in skipped {
         println!("{line}");
     }
+    if args.runtimes.iter().any(|runtime| runtime == "slurm") {
+        match slurm_dependency_latency(&work) {
+            Ok(latency) => println!(
+                "slurm itself: a job waiting on an instant job starts {latency:.2} s after it (median of 3): the \
+                 floor of the gap there"
+            ),
+            Err(error) => println!("slurm itself: not measured: {error}"),
+        }
+    }
     println!("Mcelld: million output cell-days (obs cells x days); s/Mcelld: wall seconds per million cell-days");
     println!("gap: a task's start minus its last input's end, over the flow's tasks (goal: <= 1 s on slurm and dask)");
     println!("publish lag: a sharded task's publishing job start minus its last shard's end");
     println!("peak RSS: the largest process of any task or shard (goal: under the memory each job was given)");
     Ok(ExitCode::SUCCESS)
+}
+
+/// How long Slurm takes to start a job once the job it depends on (`afterok`) has ended: two trivial jobs that
+/// write the time, three times; the median difference. The controller releases dependent jobs on its scheduling
+/// passes, so this is the part of a stage's gap that no submitting process can remove.
+fn slurm_dependency_latency(work: &Path) -> Result<f64> {
+    let mut latencies = Vec::new();
+    for round in 0..3 {
+        let [first, second] = [0, 1].map(|job| work.join(format!("slurm-latency-{round}-{job}")));
+        let submit = |file: &Path, after: Option<&str>| -> Result<String> {
+            let mut command = Command::new("sbatch");
+            command.args(["--parsable", "--mem=64M", "--output=/dev/null"]);
+            if let Some(job) = after {
+                command.arg(format!("--dependency=afterok:{job}"));
+            }
+            let output = command.arg(format!("--wrap=date +%s.%N > '{}'", file.display())).output()?;
+            if !output.status.success() {
+                bail!("sbatch: {}", String::from_utf8_lossy(&output.stderr).trim());
+            }
+            Ok(String::from_utf8_lossy(&output.stdout).trim().split(';').next().unwrap_or_default().to_string())
+        };
+        let job = submit(&first, None)?;
+        submit(&second, Some(&job))?;
+        let started = Instant::now();
+        let read = |file: &Path| std::fs::read_to_string(file).ok()?.trim().parse::<f64>().ok();
+        loop {
+            if let (Some(a), Some(b)) = (read(&first), read(&second)) {
+                latencies.push(b - a);
+                break;
+            }
+            if started.elapsed().as_secs() > 60 {
+                bail!("the two jobs did not run within a minute");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    Ok(latencies[1])
 }
 
 /// Each task's inputs (task ids), from `downscale plan`.
