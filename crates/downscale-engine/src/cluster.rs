@@ -56,7 +56,8 @@ pub enum JobStatus {
 }
 
 /// What the engine needs of a cluster. Implementations talk to a real scheduler (Slurm, Dask); they are called
-/// from the one thread that runs the flow.
+/// from the thread that runs a flow, and from several at once when one process runs several flows (`downscale
+/// batch --max-concurrent`).
 pub trait Cluster: Send + Sync {
     /// Checks, before any work, that the cluster answers and can run jobs as configured (partition, memory): a
     /// problem is one line naming the runtime and the setting.

@@ -18,6 +18,7 @@ pub mod records;
 pub mod resources;
 pub mod runtime;
 pub mod shard;
+pub mod status;
 
 pub use artifact::{Artifact, ArtifactStore, TaskStateFile};
 pub use cluster::{Cluster, JobRef, JobRequest, JobStatus};
@@ -31,8 +32,9 @@ pub use key::CacheKey;
 pub use manifest::{Failure, Manifest};
 pub use progress::{NoProgress, Progress, TaskEnd};
 pub use records::{LogLevel, Records, RunRecord, RunState, TaskRecord, TaskReport, TaskState, UnknownValue};
-pub use runtime::{Budget, InProcessRuntime, Runtime, build_runtime, ci_environment, selected_kind};
+pub use runtime::{Budget, InProcessRuntime, Runtime, RuntimeShare, build_runtime, ci_environment, selected_kind};
 pub use shard::{Layout, ShardedKind};
+pub use status::RunStatus;
 
 /// The current UTC time in RFC 3339, as every record and marker writes it.
 pub(crate) fn now_utc() -> String {

@@ -49,8 +49,12 @@ pub(crate) fn write_manifest(results: &Location, manifest: &Manifest) -> Result<
     let stamped = base.child(&format!("{stamp}.json"));
     stamped.write_bytes(json.clone())?;
     if manifest.failure.is_none() {
-        let latest = base.child("latest.json");
-        latest.write_bytes(json)?;
+        latest_manifest(results, &manifest.run_id).write_bytes(json)?;
     }
     Ok(stamped.display)
+}
+
+/// Where the manifest of the last run of `run_id` that succeeded is (`runs/<run_id>/latest.json`).
+pub(crate) fn latest_manifest(results: &Location, run_id: &str) -> Location {
+    results.child(&format!("runs/{run_id}/latest.json"))
 }

@@ -370,7 +370,12 @@ impl Records {
         if let Ok(id) = selector.parse::<i64>() {
             return Ok(self.query_runs("SELECT * FROM runs WHERE id = ?1", [id])?.pop());
         }
-        Ok(self.query_runs("SELECT * FROM runs WHERE run_id = ?1 ORDER BY id DESC LIMIT 1", [selector])?.pop())
+        self.latest_run(selector)
+    }
+
+    /// The newest run of `run_id`, taken as a run id even when it is all digits (unlike [`Records::find_run`]).
+    pub fn latest_run(&self, run_id: &str) -> Result<Option<RunRecord>, EngineError> {
+        Ok(self.query_runs("SELECT * FROM runs WHERE run_id = ?1 ORDER BY id DESC LIMIT 1", [run_id])?.pop())
     }
 
     fn query_runs<P: rusqlite::Params>(&self, sql: &str, parameters: P) -> Result<Vec<RunRecord>, EngineError> {

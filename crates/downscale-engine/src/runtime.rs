@@ -91,6 +91,50 @@ impl Runtime for InProcessRuntime {
     }
 }
 
+/// One of `runs` runs that share a runtime in one process (`downscale batch --max-concurrent`): each gets an equal
+/// share of its task slots and of its memory budget, so that the tasks of all of them together stay within what the
+/// runtime has, while every task still executes on the runtime itself (its pool, or its cluster).
+pub struct RuntimeShare<'a> {
+    runtime: &'a dyn Runtime,
+    runs: usize,
+}
+
+impl<'a> RuntimeShare<'a> {
+    /// A share of `runtime` for one of `runs` runs at once (at least one).
+    pub fn new(runtime: &'a dyn Runtime, runs: usize) -> RuntimeShare<'a> {
+        RuntimeShare { runtime, runs: runs.max(1) }
+    }
+}
+
+impl Runtime for RuntimeShare<'_> {
+    fn name(&self) -> &'static str {
+        self.runtime.name()
+    }
+
+    fn budget(&self) -> Budget {
+        let whole = self.runtime.budget();
+        Budget { threads: whole.threads, memory_bytes: whole.memory_bytes / self.runs as u64 }
+    }
+
+    /// At least one, so that every run goes on: with more runs than slots, a task of each may run at once, and their
+    /// memory shares still add up to the budget.
+    fn task_slots(&self) -> usize {
+        (self.runtime.task_slots() / self.runs).max(1)
+    }
+
+    fn execute(
+        &self,
+        body: &(dyn Fn(&TaskContext) -> Result<(), TaskError> + Send + Sync),
+        context: &TaskContext,
+    ) -> Result<(), TaskError> {
+        self.runtime.execute(body, context)
+    }
+
+    fn cluster(&self) -> Option<&dyn Cluster> {
+        self.runtime.cluster()
+    }
+}
+
 /// Which runtime a run uses: `--runtime` if given, else `runtime` from the configuration, else `ci` when the
 /// environment says CI (`CI=true`, as the original did), else `local`.
 pub fn selected_kind(settings: &Settings, requested: Option<RuntimeKind>, ci_environment: bool) -> RuntimeKind {
@@ -117,5 +161,23 @@ pub fn build_runtime(settings: &Settings, kind: RuntimeKind) -> Result<Box<dyn R
             flow: "runtime".into(),
             detail: format!("runtime '{}' is not part of this build yet (use local or ci)", other.as_str()),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_sharing_a_runtime_split_its_slots_and_memory_and_keep_going() {
+        let runtime = InProcessRuntime::new("local", Budget { threads: 4, memory_bytes: 1200 }).unwrap();
+        let alone = RuntimeShare::new(&runtime, 1);
+        assert_eq!((alone.task_slots(), alone.budget()), (4, runtime.budget()));
+        let of_two = RuntimeShare::new(&runtime, 2);
+        assert_eq!((of_two.task_slots(), of_two.budget().memory_bytes, of_two.budget().threads), (2, 600, 4));
+        // More runs than slots: one task each, and what they hold at once still fits the budget.
+        let of_eight = RuntimeShare::new(&runtime, 8);
+        assert_eq!((of_eight.task_slots(), of_eight.budget().memory_bytes), (1, 150));
+        assert_eq!(of_eight.name(), "local");
     }
 }

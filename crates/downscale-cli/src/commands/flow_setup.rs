@@ -1,5 +1,5 @@
-//! What the commands that run a flow's tasks share (`run`, `task`, `plan`): the configuration's runtime, catalogs
-//! and cache, and a parameter file made into its flow the same way by each, so that a task executed by
+//! What the commands that run a flow's tasks share (`run`, `batch`, `task`, `plan`): the configuration's runtime,
+//! catalogs and cache, and a parameter file made into its flow the same way by each, so that a task executed by
 //! `downscale task` has exactly the cache key `downscale run` gives it.
 
 use std::mem::ManuallyDrop;
@@ -56,15 +56,24 @@ impl FlowSetup {
 
     /// The flow of the parameter file `file`; its notes (keys the method ignores) go to the log.
     pub(crate) fn prepare(&self, file: &Path) -> Result<PreparedRun> {
+        self.prepare_parameters(&read_parameters(file)?, file)
+    }
+
+    /// The flow of `parameters`, read from `file`; their notes (keys the method ignores) go to the log.
+    pub(crate) fn prepare_parameters(&self, parameters: &RunParameters, file: &Path) -> Result<PreparedRun> {
         let display = file.display().to_string();
-        let parameters = RunParameters::read(file).map_err(|problems| anyhow::anyhow!(first_problem(&problems)))?;
         // Keys the method ignores do not stop a run: the original's files carry them. `params validate` shows them.
         for line in parameters.note_lines(&display) {
             tracing::info!("{line}");
         }
         let settings = self.config.settings();
-        Ok(downscale_flows::prepare(&parameters, &display, settings, &self.model_catalog, &self.obs_catalog)?)
+        Ok(downscale_flows::prepare(parameters, &display, settings, &self.model_catalog, &self.obs_catalog)?)
     }
+}
+
+/// The run parameters in `file`, or its first problem as one line naming it.
+pub(crate) fn read_parameters(file: &Path) -> Result<RunParameters> {
+    RunParameters::read(file).map_err(|problems| anyhow::anyhow!(first_problem(&problems)))
 }
 
 /// The command a cluster job runs to execute a task of the run of `param_file` (`--task <id>` is added): this

@@ -2,6 +2,7 @@
 
 mod adjust;
 mod adjust_inputs;
+mod batch;
 mod bench;
 mod config;
 mod convert;
@@ -50,6 +51,9 @@ pub(crate) enum Command {
     Config(config::Command),
     /// Run the method flow of parameter files on a runtime; prints each run's manifest path.
     Run(run::Args),
+    /// Run every parameter file of a folder, skipping those done already and up to N at once, or show where each
+    /// stands (`batch status DIR`).
+    Batch(batch::Args),
     /// Show the flow a parameter file makes, as JSON: each task's spec and cache key, in order, and the outputs.
     Plan(plan::Args),
     /// Execute one task of a run in this process (its inputs must be complete in the cache), as a cluster node
@@ -71,6 +75,7 @@ pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
         Command::Params(command) => params::run(command, config),
         Command::Config(command) => config::run(command, config),
         Command::Run(args) => run::run(args, config),
+        Command::Batch(args) => batch::run(args, config),
         Command::Plan(args) => plan::run(args, config),
         Command::Task(args) => task::run(args, config),
         Command::Manifests(command) => manifests::run(command, config),

@@ -21,15 +21,35 @@ pub(crate) struct Args {
     /// The runtime (default: `runtime` of the configuration, else `ci` when CI=true, else `local`).
     #[arg(long, value_parser = parse_runtime)]
     runtime: Option<RuntimeKind>,
+    #[command(flatten)]
+    log: LogArgs,
+}
+
+/// How a command that runs flows logs on stderr.
+#[derive(clap::Args)]
+pub(super) struct LogArgs {
     /// Log lines as text for people or JSON for machines (on stderr).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
     /// No progress bars and only errors in the log.
     #[arg(long, short)]
-    quiet: bool,
+    pub(super) quiet: bool,
     /// More log lines: -v for each task, -vv for everything.
     #[arg(short, action = clap::ArgAction::Count)]
     verbose: u8,
+}
+
+impl LogArgs {
+    /// Starts the log these options ask for.
+    pub(super) fn init(&self) {
+        init_logging(self.log_format, self.quiet, self.verbose);
+    }
+
+    /// Whether lines meant for people (where the outputs are, how each run went) are wanted on stderr: not with
+    /// `--quiet`, and not among JSON log lines, whose readers get the manifests on stdout.
+    pub(super) fn for_people(&self) -> bool {
+        !self.quiet && matches!(self.log_format, LogFormat::Text)
+    }
 }
 
 /// How log lines are written.
@@ -47,12 +67,12 @@ pub(super) fn parse_runtime(text: &str) -> Result<RuntimeKind, String> {
 }
 
 pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
-    init_logging(args.log_format, args.quiet, args.verbose);
+    args.log.init();
     let setup = FlowSetup::open(config.load()?, args.runtime)?;
     let settings = setup.config.settings();
     let records = Records::open(std::path::Path::new(&settings.run_records))?;
     let results = storage_location(&setup.config, "results")?;
-    let progress = TerminalProgress::new(args.quiet || !std::io::stderr().is_terminal());
+    let progress = TerminalProgress::new(args.log.quiet || !std::io::stderr().is_terminal());
     let engine = Engine {
         tasks: TaskRunner {
             runtime: setup.runtime.as_ref(),
@@ -81,8 +101,7 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         let outcome = engine.run(&request)?;
         match &outcome.failure {
             None => {
-                // For people only: machines reading JSON logs on stderr get the manifest on stdout.
-                if !args.quiet && matches!(args.log_format, LogFormat::Text) {
+                if args.log.for_people() {
                     eprintln!("{}: outputs under {}", prepared.run_id, engine.results.child(&prepared.run_id).display);
                     eprintln!(
                         "  open one with: xarray.open_zarr(\"{}/<name>.zarr\")",
