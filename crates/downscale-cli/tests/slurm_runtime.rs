@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use common::case::Case;
 use common::{
-    BCSD_DEFAULT_DIGESTS, digest_of_outputs, iberia_example, manifest_of_run, run_with_shipped_catalogs_on, slurm,
+    BCSD_DEFAULT_DIGESTS, damaged_model_catalog, digest_of_outputs, iberia_example, manifest_of_run,
+    run_with_shipped_catalogs_on, slurm,
 };
 use downscale_engine::{LogLevel, Records, TaskState};
 use serde_json::Value;
@@ -147,4 +148,26 @@ fn a_cluster_that_cannot_run_the_jobs_is_one_line_before_anything_is_submitted()
                 || std::fs::read_dir(dir.path().join("intermediate")).unwrap().next().is_none()
         );
     }
+}
+
+#[test]
+fn a_task_failing_on_a_damaged_file_is_not_submitted_again_and_its_error_is_the_runs() {
+    slurm::ensure_running();
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = damaged_model_catalog(dir.path());
+    let output = run_on_slurm(dir.path(), &iberia_example("tas"), "1GiB")
+        .args(["--set", &format!("data_catalog.model={}", catalog.display())])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|line| line.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("tas_rcp85_damaged.nc: damaged or incomplete file"), "{stderr}");
+    // The task retried inside its job already: the same file fails the same way on any node.
+    let records = Records::open(&dir.path().join("runs.sqlite")).unwrap();
+    let run = records.runs(1).unwrap().remove(0);
+    let logs = records.logs(run.id).unwrap();
+    assert!(!logs.iter().any(|line| line.message.contains("submitting it again")), "{logs:?}");
+    assert!(!dir.path().join("results").join(&run.run_id).exists(), "nothing published");
 }

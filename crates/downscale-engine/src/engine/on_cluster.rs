@@ -5,9 +5,10 @@
 //! their labels.
 //!
 //! This process only submits, polls and records: what a job did is read from the state it leaves beside its artifact
-//! (the same [`TaskReport`] an in-process execution records). A job that fails (a non-zero exit, cancelled, killed
-//! for memory or time, its node lost) is submitted again up to the cluster's resubmission count, after cancelling the
-//! jobs waiting on it, which would otherwise never start; then the run fails with the job's own last error line.
+//! (the same [`TaskReport`] an in-process execution records). A job that fails without its task failing (cancelled,
+//! killed for memory or time, its node lost) is submitted again up to the cluster's resubmission count, after
+//! cancelling the jobs waiting on it, which would otherwise never start; then the run fails with the job's last error
+//! line. A task that ran and failed is not submitted again: it retried what was transient itself.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -55,6 +56,8 @@ struct Unit<'t> {
     status: JobStatus,
     /// Cancelled or replaced: no longer watched.
     dropped: bool,
+    /// When it was submitted (UTC, RFC 3339, as states write their times).
+    submitted_at: String,
 }
 
 /// A task's jobs so far.
@@ -268,6 +271,7 @@ impl Engine<'_> {
                 elements: Some(pending.clone()),
                 after: Vec::new(),
             };
+            let submitted_at = crate::now_utc();
             let job = run.cluster.submit(&request)?;
             self.log(
                 run.record,
@@ -284,6 +288,7 @@ impl Engine<'_> {
                     submission: 1,
                     status: JobStatus::Pending,
                     dropped: false,
+                    submitted_at: submitted_at.clone(),
                 };
                 run.units.push(unit);
                 jobs.shards.insert(shard, run.units.len() - 1);
@@ -313,13 +318,15 @@ impl Engine<'_> {
             },
             after: dependencies(&run.units, &after),
         };
+        let submitted_at = crate::now_utc();
         let job = run.cluster.submit(&request)?;
         let element = match part {
             Part::Shard(shard) => Some(shard),
             Part::Whole | Part::Publish => None,
         };
         let job = JobRef { job, element };
-        run.units.push(Unit { task, part, job, after, submission, status: JobStatus::Pending, dropped: false });
+        let status = JobStatus::Pending;
+        run.units.push(Unit { task, part, job, after, submission, status, dropped: false, submitted_at });
         Ok(run.units.len() - 1)
     }
 
@@ -360,15 +367,22 @@ impl Engine<'_> {
             JobStatus::Succeeded => self.job_succeeded(run, index),
             JobStatus::Failed(reason) => {
                 let job = run.units[index].job.clone();
-                let tail = cluster.log_tail(&job).map(|tail| format!(": {tail}")).unwrap_or_default();
+                // A task that ran and failed in this job has retried what was worth retrying already (a damaged
+                // file fails the same way on every node): its own error is the run's, and it is not submitted again.
+                let own_failure = self.failure_left_by(run, index)?;
+                let detail = match &own_failure {
+                    Some(error) => Some(error.clone()),
+                    None => cluster.log_tail(&job),
+                };
                 let what = match part {
                     Part::Whole => format!("job {job}"),
                     Part::Shard(shard) => format!("job {job} (shard {shard})"),
                     Part::Publish => format!("job {job} (publishing the shards)"),
                 };
-                let error = downscale_message::one_line_text(&format!("{what} {reason}{tail}"));
+                let detail = detail.map(|detail| format!(": {detail}")).unwrap_or_default();
+                let error = downscale_message::one_line_text(&format!("{what} {reason}{detail}"));
                 let submission = run.units[index].submission;
-                if run.failure.is_none() && submission <= cluster.resubmissions() {
+                if run.failure.is_none() && own_failure.is_none() && submission <= cluster.resubmissions() {
                     let message = format!(
                         "{}: {error}; submitting it again ({} of {})",
                         task.id,
@@ -389,6 +403,21 @@ impl Engine<'_> {
                 }
             }
         }
+    }
+
+    /// The error of the task (or shard) the job at `index` ran, when it ran and failed there: its state says failed
+    /// and ended after the job was submitted (an older state is another run's).
+    fn failure_left_by(&self, run: &ClusterRun, index: usize) -> Result<Option<String>, EngineError> {
+        let unit = &run.units[index];
+        let (artifacts, task, key) = (&self.tasks.artifacts, unit.task, &run.keys[&unit.task.id]);
+        let state = match unit.part {
+            Part::Whole | Part::Publish => artifacts.state(&task.name, key)?,
+            Part::Shard(shard) => artifacts.shard_state(&task.name, key, shard)?,
+        };
+        Ok(state
+            .map(|state| state.report)
+            .filter(|report| report.state == TaskState::Failed && report.ended_at >= unit.submitted_at)
+            .and_then(|report| report.error))
     }
 
     /// A job ended well: a shard is counted, a whole or published task is complete and recorded.
