@@ -7,7 +7,8 @@
 //!   trend-aware variant), [`edcdfm`] (`EquidistantCdfMatcher`) and the BCSD point models in [`bcsd`];
 //! - xsdba 0.7.0: empirical, detrended and quantile-delta mapping in [`xsdba`].
 //!
-//! [`adjust`] applies any of them to every point of a `(time, point)` array in parallel.
+//! [`adjust`] applies any of them to every point of a `(time, point)` array in parallel. [`scrf`] draws the
+//! correlated random fields of GARD's random effects.
 
 pub mod adjust;
 pub mod bcsd;
@@ -15,6 +16,7 @@ pub mod edcdfm;
 pub mod error;
 pub mod qm_rank;
 pub mod qm_regressor;
+pub mod scrf;
 pub mod series;
 pub mod stats;
 pub mod xsdba;
