@@ -4,6 +4,7 @@
 mod adjust;
 mod case;
 mod flow;
+mod gard;
 mod regrid;
 mod scale;
 
@@ -42,6 +43,8 @@ enum What {
     /// The BCSD flow on the scaled-up case at several grid sizes on each runtime of this machine (local, slurm,
     /// dask): wall time, the engines' gap between stages, publishing lag and peak memory per shard.
     Scale(scale::Args),
+    /// GARD's parts: drawing a year of the correlated random fields of its random effects on a global 0.25° grid.
+    Gard(gard::Args),
     /// Build the scaled-up copy of the Iberia tas case that `bench flow` runs (inputs, catalogs and a parameter
     /// file) in a directory, and print where they are, to run it by hand.
     Case {
@@ -59,6 +62,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         What::Adjust(args) => adjust::run(args),
         What::Flow(args) => flow::run(args),
         What::Scale(args) => scale::run(args),
+        What::Gard(args) => gard::run(args),
         What::Case { case, out } => case::run(&case, &out),
     }
 }
