@@ -216,7 +216,7 @@ impl Engine<'_> {
                 && self.tasks.use_cache
                 && let Some(artifact) = self.tasks.artifacts.complete(&task.name, key)?
             {
-                self.progress_cached(record, task, &artifact);
+                self.record_cached(record, task, &artifact)?;
                 run.done.insert(task.id.clone(), artifact);
                 continue;
             }
@@ -347,7 +347,7 @@ impl Engine<'_> {
             // Slurm, for one, forgets an array element cancelled while it was queued.
             JobStatus::Failed(format!(
                 "was cancelled or lost: the {} runtime no longer lists it and it left no result",
-                self.runtime_name()
+                self.tasks.runtime.name()
             ))
         })
     }
@@ -435,11 +435,8 @@ impl Engine<'_> {
             return Ok(());
         };
         let shards = run.tasks[task.id.as_str()].shard_count;
-        let report = self.gathered_report(task, key, shards, unit.submission)?;
-        let origin = match self.tasks.artifacts.state(&task.name, key)? {
-            Some(state) => format!(" on {}", state.host),
-            None => String::new(),
-        };
+        let (report, host) = self.gathered_report(task, key, shards, unit.submission)?;
+        let origin = host.map(|host| format!(" on {host}")).unwrap_or_default();
         let message = format!("{}: done{origin} in {:.2} s (job {})", task.id, report.wall_seconds, unit.job);
         self.log(record, Some(&task.id), LogLevel::Info, &message);
         self.records.task_finished(record, &task.id, &report)?;
@@ -450,18 +447,18 @@ impl Engine<'_> {
 
     /// The task's report from the states its jobs left: the whole task's own, or for a sharded task its shards'
     /// summed (CPU, bytes read) or maximal (peak memory) with the publishing job's, from the first shard's start to
-    /// the publication.
+    /// the publication; and the host that finished it.
     fn gathered_report(
         &self,
         task: &Task,
         key: &CacheKey,
         shards: usize,
         submissions: u32,
-    ) -> Result<TaskReport, EngineError> {
+    ) -> Result<(TaskReport, Option<String>), EngineError> {
         let artifacts = &self.tasks.artifacts;
-        let mut report = match artifacts.state(&task.name, key)? {
-            Some(state) => state.report,
-            None => TaskReport::unmeasured(TaskState::Succeeded, 1, None),
+        let (mut report, host) = match artifacts.state(&task.name, key)? {
+            Some(state) => (state.report, Some(state.host)),
+            None => (TaskReport::unmeasured(TaskState::Succeeded, 1, None), None),
         };
         report.attempts += submissions - 1;
         for shard in 0..shards {
@@ -481,7 +478,7 @@ impl Engine<'_> {
         ) {
             report.wall_seconds = report.wall_seconds.max((end - start).num_milliseconds() as f64 / 1000.0);
         }
-        Ok(report)
+        Ok((report, host))
     }
 
     /// Submits a failed job again, after cancelling the jobs that wait on it (they would never start) and forgetting
@@ -529,20 +526,15 @@ impl Engine<'_> {
         Ok(())
     }
 
-    fn runtime_name(&self) -> &'static str {
-        self.tasks.runtime.name()
-    }
-
     /// Records a task found complete in the cache.
-    fn progress_cached(&self, record: i64, task: &Task, artifact: &Artifact) {
+    fn record_cached(&self, record: i64, task: &Task, artifact: &Artifact) -> Result<(), EngineError> {
         self.tasks.progress.task_started(&task.id);
         let message = format!("{}: cached ({})", task.id, artifact.location);
         self.log(record, Some(&task.id), LogLevel::Info, &message);
         let report = TaskReport::unmeasured(TaskState::Cached, 0, None);
-        if let Err(error) = self.records.task_finished(record, &task.id, &report) {
-            tracing::warn!("cannot record task {}: {error}", task.id);
-        }
+        self.records.task_finished(record, &task.id, &report)?;
         self.tasks.progress.task_finished(&task.id, TaskEnd::Cached);
+        Ok(())
     }
 }
 
