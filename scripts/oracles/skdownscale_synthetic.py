@@ -3,8 +3,9 @@ scikit-downscale family (crates/downscale-methods/tests/skdownscale_oracle.rs).
 
     python skdownscale_synthetic.py OUTDIR
 
-Runs the real reference classes (in the scikit-downscale venv, see generate.sh) on the synthetic cases of
-docs/methods.md section 8, rows 1-7, and writes OUTDIR/skdownscale/synthetic.json:
+Runs the real reference classes (in the scikit-downscale venv, see generate.sh) on synthetic cases (BCSD
+temperature and precipitation, the tie rule, QM-RANK, QM-REG, EDCDFm and the trend-aware regressor) and writes
+OUTDIR/skdownscale/synthetic.json:
 
 - `series`: every input sample by name (NaN as null), referenced by name from the cases;
 - `calendars`: month, day of year and days since 1970-01-01 of the BCSD training and prediction periods;

@@ -18,7 +18,7 @@ Writes OUTDIR/xsdba/synthetic.json with:
   here), which halves the file;
 - `jitter`: `jitter_under_thresh` on a zero-inflated series.
 
-Anchors (methods.md section 2.6):
+Anchors (what each of our groupings is compared with):
 - group "time": one xsdba call (`train` then `adjust`);
 - per month: one xsdba call with group "time" per month subset, all trainings first (one seed), then all
   adjustments (one seed), which is the order in which the Rust code draws. The trained factors are xsdba's
@@ -320,7 +320,7 @@ def make_case(name, method, data, kind, nquantiles, group, adapt_freq_thresh=Non
 def all_cases():
     cases = []
     time, month, doy = {"type": "time"}, {"type": "month"}, {"type": "dayofyear", "window": DOY_WINDOW}
-    # methods.md section 8 row 8: 2 data x 2 nquantiles x 3 methods, each adjusted with 2 interps x 2 extrapolations.
+    # 2 data x 2 nquantiles x 3 methods, each adjusted with 2 interps x 2 extrapolations.
     for data, kind in (("tas", "+"), ("pr", "*")):
         for nquantiles in (20, 50):
             for method in CLASSES:

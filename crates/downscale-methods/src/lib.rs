@@ -14,6 +14,7 @@ pub mod adjust;
 pub mod bcsd;
 pub mod edcdfm;
 pub mod error;
+pub mod gard;
 pub mod qm_rank;
 pub mod qm_regressor;
 pub mod scrf;

@@ -43,7 +43,9 @@ enum What {
     /// The BCSD flow on the scaled-up case at several grid sizes on each runtime of this machine (local, slurm,
     /// dask): wall time, the engines' gap between stages, publishing lag and peak memory per shard.
     Scale(scale::Args),
-    /// GARD's parts: drawing a year of the correlated random fields of its random effects on a global 0.25° grid.
+    /// GARD's parts: its point models (PureRegression, AnalogRegression) on a tile of station series on 1 and 2
+    /// threads next to scikit-downscale point by point, and a year of the correlated random fields of its random
+    /// effects on a global 0.25° grid.
     Gard(gard::Args),
     /// Build the scaled-up copy of the Iberia tas case that `bench flow` runs (inputs, catalogs and a parameter
     /// file) in a directory, and print where they are, to run it by hand.

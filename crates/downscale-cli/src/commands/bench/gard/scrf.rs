@@ -1,27 +1,19 @@
-//! `downscale bench gard`: the costs of GARD's parts. Today: drawing the correlated random fields (SCRF) of its
-//! random effects for a year of a global 0.25° grid (721 x 1440 cells), with precipitation's and temperature's
-//! length scales, in seconds and peak memory. The original drew one 10-year field per variable and tiled it; this
-//! tool draws the whole prediction period, so the cost per day matters.
+//! Drawing the correlated random fields (SCRF) of GARD's random effects for a year of a global 0.25° grid (721 x
+//! 1440 cells), with precipitation's and temperature's length scales, in seconds and peak memory. The original drew
+//! one 10-year field per variable and tiled it; this tool draws the whole prediction period, so the cost per day
+//! matters.
 
-use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
 use downscale_engine::resources::{peak_rss, release_free_memory, reset_peak_rss};
 use downscale_methods::scrf::LatLonFieldStream;
 
-#[derive(clap::Args)]
-pub(crate) struct Args {
-    /// Days of field to draw.
-    #[arg(long, default_value_t = 365)]
-    days: usize,
-}
-
-pub(crate) fn run(args: Args) -> Result<ExitCode> {
+pub(super) fn run(days: usize) -> Result<()> {
     let lats: Vec<f64> = (0..721).map(|i| -90.0 + 0.25 * i as f64).collect();
     let lons: Vec<f64> = (0..1440).map(|j| 0.25 * j as f64).collect();
-    let cell_days = (lats.len() * lons.len() * args.days) as f64;
-    println!("SCRF on a global 0.25° grid ({} x {} cells), {} days, one thread", lats.len(), lons.len(), args.days);
+    let cell_days = (lats.len() * lons.len() * days) as f64;
+    println!("SCRF on a global 0.25° grid ({} x {} cells), {} days, one thread", lats.len(), lons.len(), days);
     println!("{:>12} {:>9} {:>9} {:>9} {:>14} {:>10}", "field", "L km", "T days", "seconds", "ns/cell-day", "peak RSS");
     for (name, length_km, length_days) in [("pr", 404.3, 2.0), ("temperature", 428.6, 3.8)] {
         release_free_memory();
@@ -30,7 +22,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         let mut stream = LatLonFieldStream::new(length_km, length_days, &lats, &lons, 1)?;
         // The sum keeps every day's field used, as a flow's writing would.
         let mut checksum = 0.0;
-        for _ in 0..args.days {
+        for _ in 0..days {
             checksum += stream.next_day()[[360, 720]];
         }
         let seconds = start.elapsed().as_secs_f64();
@@ -42,5 +34,5 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         std::hint::black_box(checksum);
     }
     println!("goal: a year of the global field in under a minute on 2 cores");
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
