@@ -34,4 +34,4 @@ pub use location::Location;
 pub use netcdf_write::write_netcdf;
 pub use objects::{ObjectVersion, copy_stores};
 pub use publish::{OutputKind, PRODUCER_ATTRIBUTE, Replace, check_destination};
-pub use zarr_write::{Compression, WriteOptions, ZarrWriter, write_zarr};
+pub use zarr_write::{Companion, Compression, WriteOptions, ZarrWriter, write_zarr};

@@ -57,6 +57,19 @@ pub struct WriteOptions {
     pub provenance: Provenance,
     /// What may be replaced at the destination: by default only a store this tool wrote.
     pub replace: Replace,
+    /// The store's further data variables, beside the one its template names (none by default).
+    pub companions: Vec<Companion>,
+}
+
+/// A further float32 data variable of a store: the dims, shape, chunks and coding of the main one, a name and
+/// attributes of its own. A method whose outputs come from one computation (a regression's prediction, its error and
+/// a probability) writes them as one dataset, block by block, from the same pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Companion {
+    /// The variable's name in the store.
+    pub name: String,
+    /// Its attributes (`units`, `long_name`, ...).
+    pub attrs: Attributes,
 }
 
 /// The data variable's compressor, always inside Blosc with byte shuffle (which every Zarr reader has).
@@ -93,6 +106,7 @@ impl Default for WriteOptions {
             compression: Compression::default(),
             provenance: Provenance::default(),
             replace: Replace::default(),
+            companions: Vec::new(),
         }
     }
 }
@@ -237,16 +251,16 @@ fn build_data_array(
 }
 
 /// Time, the other coordinates, and last the root group: global attributes and the consolidated metadata (with
-/// `data_metadata`, the data variable's) that mark the store complete.
+/// `data_metadata`, the data variables' by name) that mark the store complete.
 fn write_labels(
     storage: &ReadableWritableListableStorage,
     labels: &DataArray,
     shape: &[usize],
-    data_metadata: ArrayMetadata,
+    data_metadata: Vec<(String, ArrayMetadata)>,
     options: &WriteOptions,
 ) -> std::result::Result<(), Box<dyn std::error::Error>> {
     let codec_options = CodecOptions::default().with_store_empty_chunks(true);
-    let mut written = vec![(labels.name.clone(), data_metadata)];
+    let mut written = data_metadata;
 
     if let Some(time) = &labels.time {
         let (units, values) = encode_time(time.calendar, &time.dates)?;

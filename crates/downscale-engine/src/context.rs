@@ -112,7 +112,20 @@ impl<'a> TaskContext<'a> {
     /// A block reader of a Zarr input for a shard that reads only `region` of it: that region's share of the
     /// artifact's size counts as read.
     pub fn open_input_region(&self, role: &str, region: &[Range<usize>]) -> Result<VariableReader, TaskError> {
-        let (artifact, location, variable) = self.data_input(role)?;
+        let variable = self.data_input(role)?.2.to_owned();
+        self.open_input_variable_region(role, &variable, region)
+    }
+
+    /// A block reader of the data variable `variable` of a Zarr input, which may be a companion its task wrote beside
+    /// the main one ([`downscale_data::Companion`]), for a shard that reads only `region` of it: that region's share
+    /// of the whole artifact's size counts as read (for a store of several variables, an upper bound).
+    pub fn open_input_variable_region(
+        &self,
+        role: &str,
+        variable: &str,
+        region: &[Range<usize>],
+    ) -> Result<VariableReader, TaskError> {
+        let (artifact, location, _) = self.data_input(role)?;
         let reader = VariableReader::open_at(&location, variable)?;
         let selected = region.iter().map(ExactSizeIterator::len).product::<usize>() as f64;
         let fraction = selected / reader.shape().iter().product::<usize>().max(1) as f64;

@@ -11,7 +11,8 @@ use zarrs::storage::{ReadableWritableListableStorage, ReadableWritableListableSt
 
 use super::progress::{ChunkProgress, Region, cover};
 use super::{
-    WriteOptions, build_data_array, check_template, clear_prefix, metadata_options, publish_local, unique_suffix,
+    Companion, WriteOptions, build_data_array, check_template, clear_prefix, metadata_options, publish_local,
+    unique_suffix,
 };
 use crate::array::DataArray;
 use crate::backend::zarr_storage;
@@ -39,15 +40,14 @@ pub struct ZarrWriter {
     /// A hidden sibling of the destination on a local disk; the destination itself on object storage.
     staging: Location,
     storage: ReadableWritableListableStorage,
-    data: Array<dyn ReadableWritableListableStorageTraits>,
-    data_metadata: ArrayMetadata,
+    /// The template's variable first, then the options' companions.
+    variables: Vec<DataVariable>,
     /// The template's labels, without data: written by `finish`.
     labels: DataArray,
     shape: Vec<usize>,
     chunk_shape: Vec<usize>,
     options: WriteOptions,
     codec_options: CodecOptions,
-    progress: ChunkProgress,
     /// Serialises read-modify-write of chunks that blocks cover in part.
     shared_chunks: Mutex<()>,
     /// Folders made for the destination, removed again if nothing is published.
@@ -56,6 +56,15 @@ pub struct ZarrWriter {
     /// Whether other writers fill the same stage ([`ZarrWriter::open_shared`]): then dropping the writer leaves
     /// the stage for them.
     shared: bool,
+}
+
+/// One float32 data variable of the store being written.
+struct DataVariable {
+    name: String,
+    array: Array<dyn ReadableWritableListableStorageTraits>,
+    metadata: ArrayMetadata,
+    /// Which of its chunks are written.
+    progress: ChunkProgress,
 }
 
 impl ZarrWriter {
@@ -107,16 +116,29 @@ impl ZarrWriter {
         }
         let storage = zarr_storage(&staging);
         let chunk_shape = options.chunk_shape_for(template, shape);
-        let data = build_data_array(&storage, template, shape, &chunk_shape, options).map_err(|e| err(&e))?;
+        let main = Companion { name: template.name.clone(), attrs: template.attrs.clone() };
+        let mut variables = Vec::with_capacity(1 + options.companions.len());
+        for variable in std::iter::once(&main).chain(&options.companions) {
+            if variables.iter().any(|v: &DataVariable| v.name == variable.name) {
+                return Err(err(&format!("the data variable '{}' is named twice", variable.name)));
+            }
+            let labels =
+                DataArray { name: variable.name.clone(), attrs: variable.attrs.clone(), ..shallow_labels(template) };
+            let array = build_data_array(&storage, &labels, shape, &chunk_shape, options).map_err(|e| err(&e))?;
+            variables.push(DataVariable {
+                name: variable.name.clone(),
+                metadata: array.metadata_opt(&metadata_options()),
+                array,
+                progress: ChunkProgress::new(shape, &chunk_shape),
+            });
+        }
         let writer = ZarrWriter {
             destination: destination.clone(),
             staging,
             storage,
-            data_metadata: data.metadata_opt(&metadata_options()),
-            data,
+            variables,
             labels: shallow_labels(template),
             shape: shape.to_vec(),
-            progress: ChunkProgress::new(shape, &chunk_shape),
             chunk_shape,
             options: options.clone(),
             codec_options: CodecOptions::default().with_store_empty_chunks(true),
@@ -126,7 +148,9 @@ impl ZarrWriter {
             shared,
         };
         // From here on a failure drops the writer, which removes the staging directory of a writer of its own.
-        writer.data.store_metadata_opt(&metadata_options()).map_err(|e| err(&e))?;
+        for variable in &writer.variables {
+            variable.array.store_metadata_opt(&metadata_options()).map_err(|e| err(&e))?;
+        }
         Ok(writer)
     }
 
@@ -160,13 +184,15 @@ impl ZarrWriter {
     pub fn finish_shared(self) -> Result<()> {
         let grid: Vec<u64> =
             self.shape.iter().zip(&self.chunk_shape).map(|(&n, &k)| n.div_ceil(k.max(1)) as u64).collect();
-        let total: u64 = grid.iter().product();
+        let total: u64 = grid.iter().product::<u64>() * self.variables.len() as u64;
         let mut missing = Vec::new();
-        for index in ArraySubset::new_with_shape(grid).indices() {
-            let key = self.data.chunk_key(&index);
-            let present = self.storage.size_key(&key).map_err(|e| self.error(e))?.is_some();
-            if !present {
-                missing.push(key);
+        for variable in &self.variables {
+            for index in ArraySubset::new_with_shape(grid.clone()).indices() {
+                let key = variable.array.chunk_key(&index);
+                let present = self.storage.size_key(&key).map_err(|e| self.error(e))?.is_some();
+                if !present {
+                    missing.push(key);
+                }
             }
         }
         let first = missing.first().map(ToString::to_string);
@@ -196,35 +222,50 @@ impl ZarrWriter {
     /// element must be written exactly once; writing the very same block again replaces it (a retry), while a block
     /// overlapping another one is an error.
     pub fn write_block(&self, offset: &[usize], block: ArrayViewD<f32>) -> Result<()> {
+        self.write_variable_block(&self.variables[0], offset, block)
+    }
+
+    /// Writes `block` of the companion variable `name` (one of the options' [`Companion`]s) at `offset`, as
+    /// [`write_block`](Self::write_block) does for the main variable.
+    pub fn write_companion_block(&self, name: &str, offset: &[usize], block: ArrayViewD<f32>) -> Result<()> {
+        let variable = self.variables[1..]
+            .iter()
+            .find(|v| v.name == name)
+            .ok_or_else(|| self.error(format!("the store has no companion variable '{name}'")))?;
+        self.write_variable_block(variable, offset, block)
+    }
+
+    fn write_variable_block(&self, variable: &DataVariable, offset: &[usize], block: ArrayViewD<f32>) -> Result<()> {
         let region = self.block_region(offset, block.shape())?;
         if region.iter().any(Range::is_empty) {
             return Ok(());
         }
         let cover = cover(&region, &self.shape, &self.chunk_shape);
-        let reservation = self.progress.reserve(&cover).map_err(|e| self.error(e))?;
+        let reservation = variable.progress.reserve(&cover).map_err(|e| self.error(e))?;
         let values_in = |part: &Region| {
             block.slice_each_axis(|axis| {
                 let (range, start) = (&part[axis.axis.index()], offset[axis.axis.index()]);
                 Slice::from(range.start - start..range.end - start)
             })
         };
+        let data = &variable.array;
         let stored = (|| {
             // Chunks the block covers entirely are its alone (overlapping blocks were refused): no lock needed.
             if cover.has_whole_chunks() {
                 let values = values_in(&cover.whole_region);
-                self.data.store_array_subset_opt(&subset(&cover.whole_region, None), &values, &self.codec_options)?;
+                data.store_array_subset_opt(&subset(&cover.whole_region, None), &values, &self.codec_options)?;
             }
             for (index, part) in &cover.parts {
                 let values = values_in(part);
                 let origin: Vec<usize> = index.iter().zip(&self.chunk_shape).map(|(&c, &k)| c * k).collect();
                 let index: Vec<u64> = index.iter().map(|&c| c as u64).collect();
                 let _shared = self.shared_chunks.lock().unwrap_or_else(PoisonError::into_inner);
-                self.data.store_chunk_subset_opt(&index, &subset(part, Some(&origin)), &values, &self.codec_options)?;
+                data.store_chunk_subset_opt(&index, &subset(part, Some(&origin)), &values, &self.codec_options)?;
             }
             Ok::<(), zarrs::array::ArrayError>(())
         })();
         stored.map_err(|e| {
-            self.progress.release(reservation);
+            variable.progress.release(reservation);
             self.error(e)
         })
     }
@@ -232,11 +273,20 @@ impl ZarrWriter {
     /// Checks that every chunk was written, writes time, coordinates and the root metadata (global attributes and
     /// consolidated metadata), and publishes the store. With chunks missing, nothing is published.
     pub fn finish(self) -> Result<()> {
-        let missing = self.progress.missing_chunks();
-        let total: usize = self.shape.iter().zip(&self.chunk_shape).map(|(&n, &k)| n.div_ceil(k)).product();
-        let first =
-            missing.first().map(|c| self.data.chunk_key(&c.iter().map(|&c| c as u64).collect::<Vec<_>>()).to_string());
-        self.publish(missing.len(), first, total as u64)
+        let per_variable: usize = self.shape.iter().zip(&self.chunk_shape).map(|(&n, &k)| n.div_ceil(k)).product();
+        let mut missing = 0;
+        let mut first = None;
+        for variable in &self.variables {
+            let chunks = variable.progress.missing_chunks();
+            missing += chunks.len();
+            if first.is_none() {
+                first = chunks
+                    .first()
+                    .map(|c| variable.array.chunk_key(&c.iter().map(|&c| c as u64).collect::<Vec<_>>()).to_string());
+            }
+        }
+        let total = (per_variable * self.variables.len()) as u64;
+        self.publish(missing, first, total)
     }
 
     /// Refuses a store with `missing` chunks of `total` (the first named), else writes time, coordinates and the
@@ -248,7 +298,8 @@ impl ZarrWriter {
                 self.labels.name
             )));
         }
-        super::write_labels(&self.storage, &self.labels, &self.shape, self.data_metadata.clone(), &self.options)
+        let data_metadata = self.variables.iter().map(|v| (v.name.clone(), v.metadata.clone())).collect();
+        super::write_labels(&self.storage, &self.labels, &self.shape, data_metadata, &self.options)
             .map_err(|e| self.error(e))?;
         if let (Some(staging), Some(_)) = (&self.staging.local_path, &self.destination.local_path) {
             if self.shared {
