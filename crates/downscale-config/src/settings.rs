@@ -30,6 +30,8 @@ pub struct Settings {
     pub run_options: RunOptions,
     /// Per-runtime resources.
     pub runtimes: Runtimes,
+    /// GARD's settings beyond the parameter file.
+    pub gard: Gard,
     /// The SQLite file of run records (runs, tasks, log lines), on a local disk: several processes share it.
     pub run_records: String,
 }
@@ -151,6 +153,37 @@ pub struct RunOptions {
     /// tool's defaults depart from them (BCSD: the original's point models with `fit`'s arguments swapped and
     /// additive anomalies, instead of quantile delta mapping and ratios for precipitation).
     pub carbonplan_compat: bool,
+    /// The seed of a run's random draws (GARD's random fields): another seed makes another realisation of the same
+    /// run; the same seed the same one.
+    pub seed: u64,
+}
+
+/// GARD's settings beyond the parameter file.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gard {
+    /// The correlation lengths of the random fields of its random effects.
+    pub random_fields: RandomFields,
+}
+
+/// The correlation lengths of GARD's random fields, per kind of variable.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomFields {
+    /// For precipitation.
+    pub precipitation: FieldLengths,
+    /// For temperatures (`tas`, `tasmax`, `tasmin` share one field, as the original's did).
+    pub temperature: FieldLengths,
+}
+
+/// A random field's Gaussian correlation lengths in space and time.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldLengths {
+    /// In kilometres.
+    pub length_km: f64,
+    /// In days.
+    pub length_days: f64,
 }
 
 /// Resources of each runtime.

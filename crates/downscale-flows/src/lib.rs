@@ -1,9 +1,10 @@
-//! The downscaling methods as flows: for each method, the tasks and their wiring ([`bcsd`]), the task bodies they
+//! The downscaling methods as flows: for each method, the tasks and their wiring ([`bcsd`], [`gard`]), the task bodies they
 //! share ([`tasks`]), and [`prepare`], which turns a parameter file, the catalogs and the configuration into a
 //! flow the engine can run.
 
 pub mod bcsd;
 pub mod error;
+pub mod gard;
 pub mod prepare;
 pub mod shared;
 pub mod sources;
@@ -25,4 +26,7 @@ pub fn kinds() -> Kinds {
         .with(bcsd::SpatialAnomalies)
         .with_sharded(bcsd::FitAndPredict)
         .with_sharded(bcsd::Postprocess)
+        .with_sharded(gard::FitAndPredict)
+        .with(gard::RandomField)
+        .with_sharded(gard::GardPostprocess)
 }

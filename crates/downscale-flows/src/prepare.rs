@@ -7,9 +7,9 @@ use downscale_engine::{Flow, Output};
 use downscale_params::{Method, RunParameters};
 use serde_json::{Value, json};
 
-use crate::bcsd;
 use crate::error::FlowError;
 use crate::sources::{Source, model_run, observations};
+use crate::{bcsd, gard};
 
 /// What a method's build function reads: the parameter file (as read from `file`), the configuration and the
 /// catalogs.
@@ -31,6 +31,12 @@ impl RunInputs<'_> {
     pub fn model(&self, experiment: &str) -> Result<Source, FlowError> {
         let p = self.parameters;
         model_run(self.model_catalog, &p.model, &p.member, &p.table_id, &p.grid_label, experiment, &p.variable)
+    }
+
+    /// The model run of `experiment` with the run's model, member, table and grid, of `variable` (a GARD predictor).
+    pub fn model_of(&self, experiment: &str, variable: &str) -> Result<Source, FlowError> {
+        let p = self.parameters;
+        model_run(self.model_catalog, &p.model, &p.member, &p.table_id, &p.grid_label, experiment, variable)
     }
 
     /// The run's observations of its variable.
@@ -78,8 +84,12 @@ pub fn prepare(
     // One build function per method: it finds its data, wires its tasks and names its outputs.
     let (tasks, outputs) = match parameters.method {
         Method::Bcsd => bcsd::build(&run, &mut attrs)?,
+        Method::Gard | Method::GardMultivariate => gard::build(&run, &mut attrs)?,
         other => {
-            return Err(run.refuse(format!("method '{}' has no flow in this build yet (bcsd has)", other.as_str())));
+            return Err(run.refuse(format!(
+                "method '{}' has no flow in this build yet (bcsd, gard and gard_multivariate have)",
+                other.as_str()
+            )));
         }
     };
     let flow = Flow::new(parameters.method.as_str(), tasks, crate::kinds())?;

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use downscale_catalog::{Asset, Catalog, Entry, ModelKey, ObsKey};
+use downscale_catalog::{Asset, Catalog, Entry, ModelKey, ObsKey, Query};
 use serde_json::{Map, Value, json};
 
 use crate::error::FlowError;
@@ -78,4 +78,26 @@ pub fn model_run(
     let key = ModelKey::new(model, experiment, variable).member(member).table(table).grid(grid);
     let entry = catalog.unique(&key.query()).map_err(|e| FlowError::Input(e.to_string()))?;
     Source::from_entry(&entry, variable)
+}
+
+/// The column of an observation catalog that names, on a predictor product's rows (a reanalysis), the observations
+/// it supplies predictors for.
+pub const PREDICTORS_FOR: &str = "predictors_for";
+
+/// The predictor product of `variable` for the observations `obs`: the observation catalog's row of `variable`
+/// whose [`PREDICTORS_FOR`] is `obs`; `None` when the catalog has no such column or row.
+pub fn predictor_product(catalog: &Catalog, obs: &str, variable: &str) -> Result<Option<Source>, FlowError> {
+    if !catalog.columns().iter().any(|c| c == PREDICTORS_FOR) {
+        return Ok(None);
+    }
+    let query = Query::new().eq(PREDICTORS_FOR, obs).eq("variable_id", variable);
+    let entries = catalog.search(&query).map_err(|e| FlowError::Input(e.to_string()))?;
+    match entries.as_slice() {
+        [] => Ok(None),
+        [entry] => Source::from_entry(entry, variable).map(Some),
+        _ => Err(FlowError::Input(format!(
+            "the observation catalog has {} rows of `{variable}` with {PREDICTORS_FOR} `{obs}`; expected one",
+            entries.len()
+        ))),
+    }
 }

@@ -16,7 +16,7 @@ fn sample() -> (Array2<f64>, Vec<f64>) {
 }
 
 fn pure_regression(thresh: Option<f64>, x: &Array2<f64>, y: &[f64], predict: &Array2<f64>) -> GardPrediction {
-    PureRegression { thresh, logistic: Logistic::Penalised }.fit(x.view(), y).unwrap().predict(predict.view()).unwrap()
+    PureRegression { thresh, logistic: Logistic::default() }.fit(x.view(), y).unwrap().predict(predict.view()).unwrap()
 }
 
 #[test]
@@ -142,7 +142,7 @@ fn the_two_logistic_models_agree_roughly_and_the_penalty_pulls_towards_even_odds
     let fit = |logistic| {
         PureRegression { thresh: Some(0.0), logistic }.fit(x.view(), &wet_if_high).unwrap().predict(x.view()).unwrap()
     };
-    let penalised = fit(Logistic::Penalised).exceedance_prob;
+    let penalised = fit(Logistic::default()).exceedance_prob;
     let irls = fit(Logistic::Irls).exceedance_prob;
     let mut largest = 0.0_f64;
     for (p, q) in penalised.iter().zip(&irls) {
@@ -152,4 +152,39 @@ fn the_two_logistic_models_agree_roughly_and_the_penalty_pulls_towards_even_odds
         largest = largest.max((p - q).abs());
     }
     assert!(largest > 1e-3, "the penalty should show on 40 days: {largest}");
+}
+
+/// Standard-normal draws from a fixed seed.
+fn normal_draws(n: usize) -> Vec<f64> {
+    use rand::SeedableRng;
+    use rand_distr::Distribution;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(19);
+    (0..n).map(|_| rand_distr::StandardNormal.sample(&mut rng)).collect()
+}
+
+#[test]
+fn precipitation_random_effects_are_wet_with_the_exceedance_probability_and_never_negative() {
+    use downscale_methods::gard::random_effects::precipitation;
+    let draws = normal_draws(20_000);
+    for p in [0.1, 0.5, 0.9] {
+        let amounts: Vec<f64> = draws.iter().map(|&z| precipitation(2.0, 0.4, p, z)).collect();
+        let wet = amounts.iter().filter(|&&v| v > 0.0).count() as f64 / amounts.len() as f64;
+        // Binomial sampling error of 20,000 draws: at most 0.0035; five of it.
+        assert!((wet - p).abs() < 0.018, "p {p}: wet fraction {wet}");
+        assert!(amounts.iter().all(|&v| v >= 0.0));
+        // The wet days' cube roots are ∛2 + 0.4·N(0, 1) (clipped at 0): their median is ∛2.
+        let mut roots: Vec<f64> = amounts.iter().filter(|&&v| v > 0.0).map(|v| v.cbrt()).collect();
+        roots.sort_by(f64::total_cmp);
+        let median = roots[roots.len() / 2];
+        assert!((median - 2f64.cbrt()).abs() < 0.03, "p {p}: median root {median}");
+    }
+    assert!((precipitation(2.0, 0.0, 1.0, 0.3) - 2.0).abs() < 1e-12, "no error: the predicted amount");
+    assert_eq!(precipitation(2.0, 0.4, 0.0, 3.0), 0.0, "never wet when p = 0");
+    assert!(precipitation(f64::NAN, 0.4, 0.5, 0.0).is_nan());
+}
+
+#[test]
+fn temperature_random_effects_add_the_scaled_field() {
+    use downscale_methods::gard::random_effects::temperature;
+    assert_eq!(temperature(280.0, 2.0, -1.5), 277.0);
 }

@@ -93,7 +93,7 @@ fn fixtures_record_the_reference_versions() {
 fn pure_regression_matches_scikit_downscale() {
     let fixture = load("skdownscale/gard.json");
     for case in cases(&fixture, "PureRegression") {
-        let model = PureRegression { thresh: thresh(case), logistic: Logistic::Penalised };
+        let model = PureRegression { thresh: thresh(case), logistic: Logistic::default() };
         let prediction = model
             .fit(matrix(&case["train_x"]).view(), &numbers(&case["train_y"]))
             .and_then(|fitted| fitted.predict(matrix(&case["predict_x"]).view()))

@@ -8,6 +8,7 @@
 mod catalogs;
 mod coverage;
 mod format;
+mod gard;
 mod generate;
 mod loose;
 mod method;
@@ -21,9 +22,13 @@ pub mod variables;
 pub use catalogs::CatalogCoverage;
 pub use coverage::{Coverage, DataCoverage, Miss, ModelData, check_coverage};
 pub use format::to_pretty_json;
+pub use gard::{AnalogKindName, DEFAULT_N_ANALOGS, GardModel, GardModelType, OccurrenceModel, PredictorCorrection};
 pub use generate::{Experiment, Plan, Skipped, generate};
 pub use loose::python_str;
-pub use method::{BiasCorrectionKind, GARD_MODEL_TYPES, MAX_NQUANTILES, Method, UnnamedCorrection};
+pub use method::{
+    ANALOG_DISTANCES, ANALOG_KINDS, BiasCorrectionKind, GARD_MODEL_TYPES, LOGISTIC_KWARGS, MAX_NQUANTILES, Method,
+    UnnamedCorrection,
+};
 pub use parameters::{
     BBox, BcsdCorrection, BiasCorrectionKwargs, Coordinate, DEFAULT_NQUANTILES, PARAMETER_FILE_LIMIT, PeriodKeys,
     RunParameters, Year, YearRange,

@@ -190,10 +190,23 @@ pub enum UnnamedCorrection {
     },
 }
 
-/// GARD's model options (`model_params` keys): the exceedance threshold, the analogue count, and the keyword
-/// dictionaries handed to its k-d tree, query and regressions.
-pub(crate) const MODEL_PARAMS: [&str; 6] =
-    ["thresh", "n_analogs", "kdtree_kwargs", "query_kwargs", "logistic_kwargs", "lr_kwargs"];
+/// GARD's model options (`model_params` keys): the exceedance threshold, the analogue count, `PureAnalog`'s kind,
+/// the keyword dictionaries handed to its k-d tree, query and regressions, and how analogue distances compare
+/// features (`analog_distance`, this tool's addition).
+pub(crate) const MODEL_PARAMS: [&str; 8] =
+    ["thresh", "n_analogs", "kind", "analog_distance", "kdtree_kwargs", "query_kwargs", "logistic_kwargs", "lr_kwargs"];
+
+/// `PureAnalog`'s kinds (`model_params.kind`).
+pub const ANALOG_KINDS: [&str; 4] = ["best_analog", "mean_analogs", "weight_analogs", "sample_analogs"];
+
+/// How analogue distances compare features (`model_params.analog_distance`): as given (scikit-downscale), or
+/// standardised by the training sample (NCAR GARD).
+pub const ANALOG_DISTANCES: [&str; 2] = ["raw", "normalised"];
+
+/// The keys of `model_params.logistic_kwargs` that the occurrence model takes: scikit-learn's `penalty` (`"l2"`, or
+/// `null`/`"none"` for the unregularised fit) and `C`; `tol` and `max_iter` are accepted to no effect, since the fit
+/// is solved to convergence.
+pub const LOGISTIC_KWARGS: [&str; 4] = ["penalty", "C", "tol", "max_iter"];
 
 /// The largest `nquantiles` of quantile delta mapping: beyond it the quantiles only repeat the same order
 /// statistics of a few decades of one calendar month's days, at a growing cost (as `downscale adjust` limits it).

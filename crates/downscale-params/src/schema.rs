@@ -3,7 +3,10 @@
 use serde_json::{Map, Value};
 
 use crate::loose::{self, describe};
-use crate::method::{BiasCorrectionKind, GARD_MODEL_TYPES, MAX_NQUANTILES, MODEL_PARAMS, Method, UnnamedCorrection};
+use crate::method::{
+    ANALOG_DISTANCES, ANALOG_KINDS, BiasCorrectionKind, GARD_MODEL_TYPES, LOGISTIC_KWARGS, MAX_NQUANTILES,
+    MODEL_PARAMS, Method, UnnamedCorrection,
+};
 use crate::parameters::{BiasCorrectionKwargs, RunParameters};
 use crate::problem::{Note, Problem, did_you_mean};
 use crate::run_id::run_id_problems;
@@ -443,8 +446,23 @@ fn model(parameters: &RunParameters, problems: &mut Vec<Problem>, notes: &mut Ve
         let checked = match name.as_str() {
             "thresh" => match value {
                 Value::Null => Ok(()),
+                _ if variables::lookup(&parameters.variable).is_some_and(|v| v.correction == Correction::Absolute) => {
+                    Err(format!(
+                        "a threshold models the occurrence of precipitation; `{}` is not an amount (use null or leave \
+                         it out)",
+                        parameters.variable
+                    ))
+                }
                 other => loose::number(other).map(drop),
             },
+            "kind" if model_type != "PureAnalog" => Err(format!("only PureAnalog takes a kind, not {model_type}")),
+            "kind" => one_of(value, &ANALOG_KINDS, false),
+            "analog_distance" if model_type == "PureRegression" => {
+                Err("only AnalogRegression and PureAnalog search analogues; PureRegression takes no analog_distance"
+                    .into())
+            }
+            "analog_distance" => one_of(value, &ANALOG_DISTANCES, false),
+            "logistic_kwargs" => logistic_kwargs(value),
             "n_analogs" => match loose::integer(value) {
                 Ok(n) if n < 1 => Err(format!("expected 1 or more analogues, found {n}")),
                 Ok(_) if model_type == "PureRegression" => {
@@ -453,7 +471,7 @@ fn model(parameters: &RunParameters, problems: &mut Vec<Problem>, notes: &mut Ve
                 Ok(_) => Ok(()),
                 Err(message) => Err(message),
             },
-            "kdtree_kwargs" | "query_kwargs" | "logistic_kwargs" | "lr_kwargs" => match value {
+            "kdtree_kwargs" | "query_kwargs" | "lr_kwargs" => match value {
                 Value::Object(_) => Ok(()),
                 other => Err(format!("expected an object of keyword options, found {}", describe(other))),
             },
@@ -467,6 +485,31 @@ fn model(parameters: &RunParameters, problems: &mut Vec<Problem>, notes: &mut Ve
             problems.push(Problem::at(key, message));
         }
     }
+}
+
+/// `logistic_kwargs`: an object of [`LOGISTIC_KWARGS`], with a penalty the occurrence model has and a positive `C`.
+fn logistic_kwargs(value: &Value) -> Result<(), String> {
+    let Value::Object(options) = value else {
+        return Err(format!("expected an object of keyword options, found {}", describe(value)));
+    };
+    for (name, option) in options {
+        match name.as_str() {
+            "penalty" => one_of(option, &["l2", "none"], true)?,
+            "C" => match loose::number(option)? {
+                c if c > 0.0 && c.is_finite() => {}
+                c => return Err(format!("C must be a positive number, found {c}")),
+            },
+            "tol" | "max_iter" => {}
+            other => {
+                return Err(format!(
+                    "`{other}` is not an option of the occurrence model{}; accepted: {}",
+                    did_you_mean(other, LOGISTIC_KWARGS),
+                    LOGISTIC_KWARGS.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

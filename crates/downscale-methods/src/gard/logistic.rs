@@ -11,14 +11,16 @@ use faer::{Mat, Side};
 use ndarray::ArrayView2;
 
 /// Which logistic model estimates the probability of exceeding the threshold.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Logistic {
-    /// scikit-learn's default `LogisticRegression()`, which scikit-downscale (and so CarbonPlan's GARD) used: an L2
-    /// penalty `‖w‖²/(2C)` with `C = 1` on the feature weights, the intercept not penalised. This fit solves the
+    /// scikit-learn's `LogisticRegression(C=c)`; its default `C = 1` is what scikit-downscale (and so CarbonPlan's
+    /// GARD) used: an L2 penalty `‖w‖²/(2C)` on the feature weights, the intercept not penalised. This fit solves the
     /// same strictly convex problem to convergence, where scikit-learn's lbfgs stops at its `tol = 1e-4`: the two
-    /// agree to about 1e-4 in probability (to 1e-8 when scikit-learn is run with a tight tolerance).
-    #[default]
-    Penalised,
+    /// agree to about 1e-4 in probability (to 1e-6 when scikit-learn is run with a tight tolerance).
+    Penalised {
+        /// The inverse penalty strength (positive; larger is weaker).
+        c: f64,
+    },
     /// NCAR GARD's unregularised maximum-likelihood fit by iteratively reweighted least squares, with its
     /// safeguards: the linear predictor is clamped at -80; the iteration stops when
     /// every coefficient moves by at most 1e-4, after 10 steps, or as soon as a probability exceeds 0.9999999
@@ -32,8 +34,12 @@ pub enum Logistic {
     Irls,
 }
 
-/// The inverse penalty strength of [`Logistic::Penalised`] (scikit-learn's `C`).
-const PENALTY_C: f64 = 1.0;
+impl Default for Logistic {
+    /// scikit-learn's default, `C = 1`.
+    fn default() -> Self {
+        Logistic::Penalised { c: 1.0 }
+    }
+}
 /// GARD's bound on the linear predictor, which keeps `exp(-η)` finite.
 const LINEAR_PREDICTOR_FLOOR: f64 = -80.0;
 
@@ -49,7 +55,7 @@ impl LogisticFit {
     /// when none is).
     pub(crate) fn fit(logistic: Logistic, x: ArrayView2<'_, f64>, wet: &[bool], rows: &[usize]) -> LogisticFit {
         match logistic {
-            Logistic::Penalised => fit_penalised(x, wet, rows),
+            Logistic::Penalised { c } => fit_penalised(x, wet, rows, 1.0 / c),
             Logistic::Irls => fit_irls(x, wet, rows),
         }
     }
@@ -157,11 +163,10 @@ fn log_odds(fraction: f64) -> f64 {
 /// scikit-learn's problem solved to convergence. The objective is strictly convex in the weights and, with both
 /// classes present, in the intercept, so Newton's method with step halving reaches its unique minimum. It starts
 /// from the intercept-only fit, which saves the first step or two.
-fn fit_penalised(x: ArrayView2<'_, f64>, wet: &[bool], rows: &[usize]) -> LogisticFit {
+fn fit_penalised(x: ArrayView2<'_, f64>, wet: &[bool], rows: &[usize], penalty: f64) -> LogisticFit {
     const MAX_STEPS: usize = 100;
     const TOLERANCE: f64 = 1e-10;
     const QUADRATIC_STOP: f64 = 1e-6;
-    let penalty = 1.0 / PENALTY_C;
     let design = Design::new(x, wet, rows);
     let mut beta = vec![0.0; design.columns];
     beta[0] = log_odds(design.wet_fraction());

@@ -18,6 +18,7 @@ mod analogs;
 mod linear;
 mod logistic;
 mod models;
+pub mod random_effects;
 
 pub use analogs::{AnalogDistance, MAX_ANALOG_FEATURES};
 pub use logistic::Logistic;

@@ -128,7 +128,7 @@ impl Default for AnalogRegression {
         AnalogRegression {
             n_analogs: 200,
             thresh: None,
-            logistic: Logistic::Penalised,
+            logistic: Logistic::default(),
             distance: AnalogDistance::Raw,
             compat: Compat::Corrected,
         }

@@ -38,7 +38,7 @@ impl Model {
         predict_x: ArrayView2<'_, f64>,
     ) -> Result<GardPrediction> {
         let prediction = match self {
-            Model::PureRegression { thresh } => PureRegression { thresh: Some(thresh), logistic: Logistic::Penalised }
+            Model::PureRegression { thresh } => PureRegression { thresh: Some(thresh), logistic: Logistic::default() }
                 .fit(train_x, train_y)
                 .and_then(|fitted| fitted.predict(predict_x)),
             Model::AnalogRegression { n_analogs } => AnalogRegression { n_analogs, ..AnalogRegression::default() }
