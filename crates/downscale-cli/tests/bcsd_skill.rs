@@ -7,103 +7,16 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::path::Path;
 
+use common::skill::{Field, WET_DAY_MM, correlation, mean, median, percentile, sd, wet_frequency};
 use common::{repo, run_with_shipped_catalogs, sample};
-use downscale_data::{DataArray, read_variable};
+use downscale_data::read_variable;
 use serde_json::Value;
 
 const TRAIN: [&str; 2] = ["1983", "1992"];
 const HELD_OUT: [&str; 2] = ["1993", "2002"];
 const FUTURE: [&str; 2] = ["2081", "2100"];
-
-/// A field as `(day, cell)` in the variable's canonical units, days as `(year, month, day)`.
-struct Field {
-    days: Vec<(i32, u32, u32)>,
-    /// `values[cell][day]`.
-    values: Vec<Vec<f64>>,
-}
-
-impl Field {
-    /// `array` converted to K or mm day-1 (the flow's units) from the units it states.
-    fn from_array(array: &DataArray) -> Field {
-        let (scale, offset) = match array.units() {
-            Some("K" | "mm day-1" | "mm" | "mm/day") => (1.0, 0.0),
-            Some("degC" | "Celsius" | "C") => (1.0, 273.15),
-            Some("kg m-2 s-1") => (86_400.0, 0.0),
-            other => panic!("{}: units {other:?}", array.source),
-        };
-        let time = array.time.as_ref().unwrap();
-        let shape = array.shape();
-        let cells = shape[1] * shape[2];
-        let flat = array.data.view().into_shape_with_order((shape[0], cells)).unwrap();
-        Field {
-            days: time.dates.iter().map(|d| (d.year, d.month, d.day)).collect(),
-            values: (0..cells)
-                .map(|c| flat.column(c).iter().map(|&v| f64::from(v) * scale + offset).collect())
-                .collect(),
-        }
-    }
-
-    /// The days of `years`.
-    fn years(&self, years: [&str; 2]) -> Field {
-        let [first, last] = years.map(|y| y.parse::<i32>().unwrap());
-        let keep: Vec<usize> = (0..self.days.len()).filter(|&t| (first..=last).contains(&self.days[t].0)).collect();
-        Field {
-            days: keep.iter().map(|&t| self.days[t]).collect(),
-            values: self.values.iter().map(|v| keep.iter().map(|&t| v[t]).collect()).collect(),
-        }
-    }
-
-    /// The days of `other` only, in its order (the observations on the days of a prediction).
-    fn on_days_of(&self, other: &Field) -> Field {
-        let index: HashMap<_, _> = self.days.iter().enumerate().map(|(t, d)| (*d, t)).collect();
-        let keep: Vec<usize> = other.days.iter().map(|d| index[d]).collect();
-        Field {
-            days: other.days.clone(),
-            values: self.values.iter().map(|v| keep.iter().map(|&t| v[t]).collect()).collect(),
-        }
-    }
-}
-
-fn mean(x: &[f64]) -> f64 {
-    x.iter().sum::<f64>() / x.len() as f64
-}
-
-fn sd(x: &[f64]) -> f64 {
-    let m = mean(x);
-    (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
-}
-
-/// numpy's default percentile (linear between order statistics).
-fn percentile(x: &[f64], p: f64) -> f64 {
-    let mut sorted = x.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let position = p / 100.0 * (sorted.len() - 1) as f64;
-    let (low, high) = (position.floor() as usize, position.ceil() as usize);
-    sorted[low] + (sorted[high] - sorted[low]) * (position - low as f64)
-}
-
-fn median(mut x: Vec<f64>) -> f64 {
-    x.sort_by(f64::total_cmp);
-    let n = x.len();
-    if n % 2 == 1 { x[n / 2] } else { (x[n / 2 - 1] + x[n / 2]) / 2.0 }
-}
-
-fn correlation(x: &[f64], y: &[f64]) -> f64 {
-    let (mx, my) = (mean(x), mean(y));
-    let covariance: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
-    covariance
-        / (x.iter().map(|a| (a - mx).powi(2)).sum::<f64>() * y.iter().map(|b| (b - my).powi(2)).sum::<f64>()).sqrt()
-}
-
-/// A wet day has at least 1 mm (the ETCCDI threshold).
-const WET_DAY_MM: f64 = 1.0;
-
-fn wet_frequency(x: &[f64]) -> f64 {
-    x.iter().filter(|&&v| v >= WET_DAY_MM).count() as f64 / x.len() as f64
-}
 
 fn wet_intensity(x: &[f64]) -> f64 {
     let wet: Vec<f64> = x.iter().copied().filter(|&v| v >= WET_DAY_MM).collect();

@@ -4,6 +4,7 @@
 
 pub(crate) mod case;
 pub(crate) mod emulators;
+pub(crate) mod skill;
 pub(crate) mod slurm;
 
 use std::path::PathBuf;
