@@ -23,6 +23,11 @@ pub const TIME_RANGE_COLUMN: &str = "time_range";
 /// sample data are `ta850` in the catalog but `ta` in the file).
 pub const FILE_VARIABLE_COLUMN: &str = "file_variable";
 
+/// The optional column of an observation catalog that marks a predictor product: on a reanalysis' rows it names the
+/// observations the reanalysis supplies predictors for (perfect prognosis), so a method that learns the
+/// observations from large-scale fields trains on the reanalysis' fields of the variables the observations lack.
+pub const PREDICTORS_FOR_COLUMN: &str = "predictors_for";
+
 /// An intake-esm catalog, validated when opened so that later lookups cannot meet a malformed row.
 pub struct Catalog {
     path: PathBuf,

@@ -25,7 +25,7 @@ mod table;
 mod time_range;
 
 pub use asset::{Asset, AssetFormat};
-pub use catalog::{Catalog, Entry, FILE_VARIABLE_COLUMN, TIME_RANGE_COLUMN};
+pub use catalog::{Catalog, Entry, FILE_VARIABLE_COLUMN, PREDICTORS_FOR_COLUMN, TIME_RANGE_COLUMN};
 pub use collection::{Aggregation, AggregationControl, AggregationKind, Assets, Attribute, FormatSource};
 pub use error::CatalogError;
 pub use limits::{CATALOG_CSV_LIMIT, COLLECTION_JSON_LIMIT};

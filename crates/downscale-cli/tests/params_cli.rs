@@ -133,7 +133,18 @@ fn a_file_from_before_member_gets_exactly_one_error_line_with_the_keys_to_add() 
 /// The examples as `examples/README.md` generates them.
 fn generate_examples(home: &Path, out: &Path) {
     for args in [
-        &["--obs", "E-OBS", "--models", "CNRM-CM5", "--scenarios", "historical,rcp85", "--variables", "tas,pr"][..],
+        &[
+            "--obs",
+            "E-OBS",
+            "--models",
+            "CNRM-CM5",
+            "--scenarios",
+            "historical,rcp85",
+            "--variables",
+            "tas,pr",
+            "--multivariate-predictors",
+            "psl,ta850,hus850",
+        ][..],
         &["--obs", "ANUSPLIN", "--models", "BNU-ESM", "--variables", "tasmax"][..],
     ] {
         let region = if args[1] == "E-OBS" { "iberia" } else { "nunavut" };
@@ -183,9 +194,10 @@ fn generating_from_the_shipped_catalog_gives_the_examples_and_they_validate() {
     let shipped = read_all(&repo().join("examples"));
     assert_eq!(generated.keys().collect::<Vec<_>>(), shipped.keys().collect::<Vec<_>>());
     assert_eq!(generated, shipped, "examples/ is what the generator writes today");
-    // BCSD, GARD and DeepSD for Iberia tas and pr, historical and rcp85; Nunavut tasmax historical. GARD-MV finds
-    // no E-OBS predictors and MACA no contiguous 1983–2100 data, so neither is written.
-    assert_eq!(generated.len(), 15);
+    // BCSD, GARD, GARD-MV (psl, ta850 and hus850 from E-OBS's predictor product, NCEP-R1) and DeepSD for Iberia
+    // tas and pr, historical and rcp85; Nunavut tasmax historical. ANUSPLIN has no predictor product for GARD-MV, and
+    // MACA finds no contiguous 1983–2100 data, so neither is written.
+    assert_eq!(generated.len(), 19);
     assert!(generated.contains_key(Path::new(
         "iberia/bcsd/bcsd_E-OBS_CNRM-CM5_r1i1p1_rcp85_tas_35_45_-10_5_1983_2002_2081_2100.json"
     )));

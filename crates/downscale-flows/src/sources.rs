@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use downscale_catalog::{Asset, Catalog, Entry, ModelKey, ObsKey, Query};
+use downscale_catalog::{Asset, Catalog, Entry, ModelKey, ObsKey, PREDICTORS_FOR_COLUMN, Query};
 use serde_json::{Map, Value, json};
 
 use crate::error::FlowError;
@@ -80,23 +80,19 @@ pub fn model_run(
     Source::from_entry(&entry, variable)
 }
 
-/// The column of an observation catalog that names, on a predictor product's rows (a reanalysis), the observations
-/// it supplies predictors for.
-pub const PREDICTORS_FOR: &str = "predictors_for";
-
 /// The predictor product of `variable` for the observations `obs`: the observation catalog's row of `variable`
-/// whose [`PREDICTORS_FOR`] is `obs`; `None` when the catalog has no such column or row.
+/// whose [`PREDICTORS_FOR_COLUMN`] is `obs`; `None` when the catalog has no such column or row.
 pub fn predictor_product(catalog: &Catalog, obs: &str, variable: &str) -> Result<Option<Source>, FlowError> {
-    if !catalog.columns().iter().any(|c| c == PREDICTORS_FOR) {
+    if !catalog.columns().iter().any(|c| c == PREDICTORS_FOR_COLUMN) {
         return Ok(None);
     }
-    let query = Query::new().eq(PREDICTORS_FOR, obs).eq("variable_id", variable);
+    let query = Query::new().eq(PREDICTORS_FOR_COLUMN, obs).eq("variable_id", variable);
     let entries = catalog.search(&query).map_err(|e| FlowError::Input(e.to_string()))?;
     match entries.as_slice() {
         [] => Ok(None),
         [entry] => Source::from_entry(entry, variable).map(Some),
         _ => Err(FlowError::Input(format!(
-            "the observation catalog has {} rows of `{variable}` with {PREDICTORS_FOR} `{obs}`; expected one",
+            "the observation catalog has {} rows of `{variable}` with {PREDICTORS_FOR_COLUMN} `{obs}`; expected one",
             entries.len()
         ))),
     }

@@ -1,7 +1,7 @@
 //! Data coverage answered by the two intake-esm catalogs the tool reads: models keyed like CMIP, observations by
 //! product and variable.
 
-use downscale_catalog::{Catalog, CatalogError, CatalogKind, Entry, ModelKey, ObsKey};
+use downscale_catalog::{Catalog, CatalogError, CatalogKind, Entry, ModelKey, ObsKey, PREDICTORS_FOR_COLUMN, Query};
 
 use crate::coverage::{Coverage, DataCoverage, Miss, ModelData};
 use crate::generate::Experiment;
@@ -91,9 +91,15 @@ impl DataCoverage for CatalogCoverage {
         }
     }
 
+    /// The product's own rows of the variable, else those of its predictor product (a reanalysis whose
+    /// `predictors_for` names it), which a GARD run trains on for the variables the observations lack.
     fn obs(&self, source_id: &str, variable_id: &str) -> Result<Coverage, String> {
         let key = ObsKey::new(source_id, variable_id);
         let entries = self.obs.search(&key.query()).map_err(|e| e.to_string())?;
+        if entries.is_empty() && self.obs.columns().iter().any(|c| c == PREDICTORS_FOR_COLUMN) {
+            let query = Query::new().eq(PREDICTORS_FOR_COLUMN, source_id).eq("variable_id", variable_id);
+            return coverage_of(&self.obs.search(&query).map_err(|e| e.to_string())?);
+        }
         coverage_of(&entries)
     }
 
