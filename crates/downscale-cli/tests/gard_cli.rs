@@ -61,6 +61,23 @@ fn another_seed_draws_another_realisation_of_the_same_model() {
     assert!(values(&again, "daily", "tas") == b, "the same seed draws the same realisation");
     let attrs = read_variable(other["datasets"]["daily"].as_str().unwrap(), "tas").unwrap().global_attrs;
     assert_eq!(attrs.get("random_field_seed").map(ToString::to_string).as_deref(), Some("7"));
+
+    // What a user opens: the daily store and the model dataset's three variables, with no arguments.
+    let python = std::env::var("DOWNSCALE_PYTHON").unwrap_or_else(|_| "python3".into());
+    for (dataset, variable) in
+        [("daily", "tas"), ("model", "pred"), ("model", "prediction_error"), ("model", "exceedance_prob")]
+    {
+        let raw = dir.path().join(format!("{variable}.f32"));
+        let output = std::process::Command::new(&python)
+            .arg(repo().join("scripts/xarray_read.py"))
+            .args([other["datasets"][dataset].as_str().unwrap(), variable, raw.to_str().unwrap()])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {python}: {e} (set DOWNSCALE_PYTHON to a Python with xarray)"));
+        assert!(output.status.success(), "xarray: {dataset} {variable}: {}", String::from_utf8_lossy(&output.stderr));
+        let bytes = std::fs::read(&raw).unwrap();
+        let seen: Vec<u32> = bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        assert!(seen == values(&other, dataset, variable), "xarray reads other values of {dataset} {variable}");
+    }
 }
 
 fn refused(name: &str, changes: Value, what: &[&str]) {

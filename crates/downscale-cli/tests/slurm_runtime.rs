@@ -171,3 +171,24 @@ fn a_task_failing_on_a_damaged_file_is_not_submitted_again_and_its_error_is_the_
     assert!(!logs.iter().any(|line| line.message.contains("submitting it again")), "{logs:?}");
     assert!(!dir.path().join("results").join(&run.run_id).exists(), "nothing published");
 }
+
+#[test]
+fn gard_on_slurm_publishes_the_same_bits_as_local() {
+    slurm::ensure_running();
+    let example = common::repo()
+        .join("examples/iberia/gard/gard_E-OBS_CNRM-CM5_r1i1p1_rcp85_pr_pr_35_45_-10_5_1983_2002_2081_2100.json");
+    let bits = |manifest: &Value| -> Vec<Vec<u32>> {
+        [("daily", "pr"), ("model", "pred"), ("model", "prediction_error"), ("model", "exceedance_prob")]
+            .iter()
+            .map(|(dataset, variable)| {
+                let store = manifest["datasets"][dataset].as_str().expect("the manifest names the dataset");
+                let array = downscale_data::read_variable(store, variable).unwrap();
+                array.data.iter().map(|v| v.to_bits()).collect()
+            })
+            .collect()
+    };
+    let (local, cluster) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let on_local = manifest_of_run(&run_with_shipped_catalogs_on("ci", local.path(), &example).output().unwrap());
+    let on_slurm = manifest_of_run(&run_on_slurm(cluster.path(), &example, "1GiB").output().unwrap());
+    assert!(bits(&on_local) == bits(&on_slurm), "GARD on slurm differs from local");
+}
