@@ -144,3 +144,18 @@ fn the_shipped_examples_validate() {
         assert!(output.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&output.stderr));
     }
 }
+
+#[test]
+fn a_random_field_length_that_is_not_positive_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = param_file(dir.path(), "tas", json!({}));
+    let output = downscale()
+        .args(["run", "--runtime", "ci", "--param-file"])
+        .arg(&file)
+        .args(shipped_catalog_settings(dir.path(), "results"))
+        .args(["--set", "gard.random_fields.temperature.length_days=0"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&output, &["gard.random_fields.temperature.length_days", "positive"]);
+    assert!(!dir.path().join("intermediate").exists(), "nothing ran");
+}

@@ -15,6 +15,14 @@ pub enum FlowError {
         /// What is wrong and what was expected.
         detail: String,
     },
+    /// A configuration value the flow cannot use (the message names the key).
+    #[error("{key}: {detail}")]
+    Configuration {
+        /// The configuration key, e.g. `gard.random_fields.precipitation.length_km`.
+        key: String,
+        /// What is wrong and what was expected.
+        detail: String,
+    },
     /// The flow's tasks do not form a valid flow (a bug in the wiring, reported rather than panicking).
     #[error(transparent)]
     Engine(#[from] downscale_engine::EngineError),

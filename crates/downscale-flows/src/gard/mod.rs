@@ -27,7 +27,7 @@ pub use kinds::{FieldParams, FitAndPredict, FitParams, GardPostprocess, Postproc
 
 use downscale_config::FieldLengths;
 use downscale_engine::{Output, Task, TaskError};
-use downscale_params::{GardModel, RunParameters, variables};
+use downscale_params::{AnalogKindName, GardModel, GardModelType, RunParameters};
 use serde_json::Value;
 
 use crate::error::FlowError;
@@ -120,30 +120,42 @@ pub fn build(run: &RunInputs, attrs: &mut Value) -> Result<(Vec<Task>, Vec<Outpu
         let training =
             training_source(run, &obs, feature).map_err(|detail| run.refuse(format!("features[{i}]: {detail}")))?;
         let prediction = run.model_of(&parameters.scenario, feature)?;
-        let cube_root = variables::lookup(feature).is_some_and(|v| v.name == "pr");
         predictors.push(PredictorInputs {
-            predictor: Predictor { variable: feature.clone(), correction, cube_root },
+            // Precipitation is skewed: the model sees its cube root.
+            predictor: Predictor { variable: feature.clone(), correction, cube_root: feature == "pr" },
             training,
             prediction,
         });
     }
     add_identities(attrs, &predictors[0].prediction, &obs);
-    let inputs = inputs(run, obs, predictors, attrs);
+    let mut inputs = inputs(run, obs, predictors)?;
     for (key, value) in field_attributes(&inputs) {
         attrs[key] = value;
     }
-    let inputs = GardInputs { output_attrs: attrs.clone(), ..inputs };
+    inputs.output_attrs = attrs.clone();
     let tasks = tasks(&inputs).map_err(|e| run.refuse(e.to_string()))?;
     Ok((tasks, outputs(&inputs)))
 }
 
-fn inputs(run: &RunInputs, obs: Source, predictors: Vec<PredictorInputs>, attrs: &Value) -> GardInputs {
+/// The run's inputs, its global attributes left for the caller; the random field's lengths are checked here,
+/// before anything runs.
+fn inputs(run: &RunInputs, obs: Source, predictors: Vec<PredictorInputs>) -> Result<GardInputs, FlowError> {
     let parameters: &RunParameters = run.parameters;
     let (south, north) = parameters.bbox.latitudes();
     let (train, predict) = (parameters.train.years(), parameters.predict.years());
     let settings = run.settings;
+    let kind = if parameters.variable == "pr" { "precipitation" } else { "temperature" };
     let fields = &settings.gard.random_fields;
-    GardInputs {
+    let field = if kind == "precipitation" { fields.precipitation } else { fields.temperature };
+    for (name, value) in [("length_km", field.length_km), ("length_days", field.length_days)] {
+        if !(value.is_finite() && value > 0.0) {
+            return Err(FlowError::Configuration {
+                key: format!("gard.random_fields.{kind}.{name}"),
+                detail: format!("expected a positive length, found {value}"),
+            });
+        }
+    }
+    Ok(GardInputs {
         variable: parameters.variable.clone(),
         bbox: [south, north, parameters.bbox.lonmin.value, parameters.bbox.lonmax.value],
         train: [train.0, train.1],
@@ -153,9 +165,9 @@ fn inputs(run: &RunInputs, obs: Source, predictors: Vec<PredictorInputs>, attrs:
         model: parameters.gard_model(),
         compat: settings.run_options.carbonplan_compat,
         seed: settings.run_options.seed,
-        field: if parameters.variable == "pr" { fields.precipitation } else { fields.temperature },
-        output_attrs: attrs.clone(),
-    }
+        field,
+        output_attrs: Value::Null,
+    })
 }
 
 /// The attributes that say how the random effects were drawn, so a user can draw the same realisation again or
@@ -250,8 +262,9 @@ pub fn tasks(inputs: &GardInputs) -> Result<Vec<Task>, TaskError> {
         model: inputs.model,
         cube_root_target: inputs.precipitation(),
         compat: inputs.compat,
-        seed: (inputs.model.kind == downscale_params::AnalogKindName::SampleAnalogs
-            && inputs.model.model_type == downscale_params::GardModelType::PureAnalog)
+        // Only `sample_analogs` draws at random: other models' cache keys do not change with the seed.
+        seed: (inputs.model.model_type == GardModelType::PureAnalog
+            && inputs.model.kind == AnalogKindName::SampleAnalogs)
             .then_some(inputs.seed),
         method: method.into(),
         attrs: inputs.output_attrs.clone(),
