@@ -9,7 +9,7 @@ mod common;
 
 use std::path::Path;
 
-use common::skill::{Field, WET_DAY_MM, correlation, mean, median, percentile, sd, wet_frequency};
+use common::skill::{Field, WET_DAY_MM, bilinear_onto, correlation, mean, median, percentile, sd, wet_frequency};
 use common::{repo, run_with_shipped_catalogs, sample};
 use downscale_data::read_variable;
 use serde_json::Value;
@@ -126,20 +126,7 @@ fn raw_bilinear(dir: &Path, variable: &str, experiment: &str, observations: &str
     let period = if experiment == "historical" { "19821201-20020228" } else { "20801201-21000228" };
     let model =
         sample(&format!("iberia/gcm_CNRM-CM5/{variable}_day_CNRM-CM5_{experiment}_r1i1p1_iberia_DJF_{period}.nc"));
-    let out = dir.join(format!("raw_{variable}_{experiment}.zarr"));
-    let output = common::run(&[
-        "regrid",
-        "--in",
-        &model,
-        "--grid-like",
-        observations,
-        "--method",
-        "bilinear",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    Field::from_array(&read_variable(out.to_str().unwrap(), variable).unwrap())
+    bilinear_onto(&model, variable, observations, &dir.join(format!("raw_{variable}_{experiment}.zarr")))
 }
 
 /// The scores of the default, the BCSD point models, the original's flow and the raw model for `variable`.

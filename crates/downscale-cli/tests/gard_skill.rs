@@ -14,7 +14,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::skill::{Field, correlation, mean, median, sd, wet_frequency};
+use common::skill::{Field, bilinear_onto, correlation, mean, median, sd, wet_frequency};
 use common::{repo, run_with_shipped_catalogs, sample};
 use downscale_data::read_variable;
 use serde_json::{Value, json};
@@ -72,20 +72,7 @@ fn field(manifest: &Value, dataset: &str, variable: &str) -> Field {
 /// The reanalysis' field of `variable` interpolated bilinearly onto the E-OBS grid by `downscale regrid`.
 fn bilinear_reanalysis(dir: &Path, variable: &str, observations: &str) -> Field {
     let source = sample(&format!("iberia/reanalysis_NCEP-R1/{variable}_day_NCEP-R1_iberia_DJF_19821201-20020228.nc"));
-    let out = dir.join(format!("bilinear_{variable}.zarr"));
-    let output = common::run(&[
-        "regrid",
-        "--in",
-        &source,
-        "--grid-like",
-        observations,
-        "--method",
-        "bilinear",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    Field::from_array(&read_variable(out.to_str().unwrap(), variable).unwrap())
+    bilinear_onto(&source, variable, observations, &dir.join(format!("bilinear_{variable}.zarr")))
 }
 
 /// Daily skill of a product against the observations on the same days.

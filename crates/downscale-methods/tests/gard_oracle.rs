@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{load, numbers};
+use common::{load, max_relative_diff, numbers};
 use downscale_methods::gard::{
     AnalogDistance, AnalogKind, AnalogRegression, Compat, GardPrediction, Logistic, PureAnalog, PureRegression,
 };
@@ -32,20 +32,6 @@ fn thresh(case: &Value) -> Option<f64> {
 
 fn name(case: &Value) -> &str {
     case["name"].as_str().unwrap_or("?")
-}
-
-/// Largest difference relative to `max(1, |expected|)`; NaN matches NaN only.
-fn max_relative_diff(actual: &[f64], expected: &[f64]) -> f64 {
-    assert_eq!(actual.len(), expected.len(), "lengths differ");
-    actual
-        .iter()
-        .zip(expected)
-        .map(|(a, e)| match (a.is_nan(), e.is_nan()) {
-            (true, true) => 0.0,
-            (false, false) => (a - e).abs() / e.abs().max(1.0),
-            _ => f64::INFINITY,
-        })
-        .fold(0.0, f64::max)
 }
 
 fn assert_close(case: &Value, output: &str, actual: &[f64], key: &str, tolerance: f64) {

@@ -2,8 +2,9 @@
 //! field's days, and the statistics they score with.
 
 use std::collections::HashMap;
+use std::path::Path;
 
-use downscale_data::DataArray;
+use downscale_data::{DataArray, read_variable};
 
 /// A field as `(day, cell)` in the variable's canonical units, days as `(year, month, day)`.
 pub(crate) struct Field {
@@ -90,4 +91,22 @@ pub(crate) const WET_DAY_MM: f64 = 1.0;
 
 pub(crate) fn wet_frequency(x: &[f64]) -> f64 {
     x.iter().filter(|&&v| v >= WET_DAY_MM).count() as f64 / x.len() as f64
+}
+
+/// `source`'s `variable` interpolated bilinearly onto the grid of `grid_like` by `downscale regrid`, written as
+/// `out` (a Zarr store): the baseline every downscaling must beat.
+pub(crate) fn bilinear_onto(source: &str, variable: &str, grid_like: &str, out: &Path) -> Field {
+    let output = super::run(&[
+        "regrid",
+        "--in",
+        source,
+        "--grid-like",
+        grid_like,
+        "--method",
+        "bilinear",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    Field::from_array(&read_variable(out.to_str().unwrap(), variable).unwrap())
 }

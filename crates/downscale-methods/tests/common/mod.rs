@@ -46,13 +46,23 @@ pub(crate) fn time_facts(value: &Value) -> TimeFacts {
 
 /// Largest absolute difference, NaN-aware: both NaN counts as equal, one NaN as infinite.
 pub(crate) fn max_abs_diff(actual: &[f64], expected: &[f64]) -> f64 {
+    max_diff(actual, expected, |_| 1.0)
+}
+
+/// Largest difference relative to `max(1, |expected|)`, NaN-aware as [`max_abs_diff`].
+pub(crate) fn max_relative_diff(actual: &[f64], expected: &[f64]) -> f64 {
+    max_diff(actual, expected, |e| e.abs().max(1.0))
+}
+
+/// Largest `|actual - expected| / scale(expected)`; both NaN counts as equal, one NaN as infinite.
+fn max_diff(actual: &[f64], expected: &[f64], scale: impl Fn(f64) -> f64) -> f64 {
     assert_eq!(actual.len(), expected.len(), "lengths differ");
     actual
         .iter()
         .zip(expected)
         .map(|(a, e)| match (a.is_nan(), e.is_nan()) {
             (true, true) => 0.0,
-            (false, false) => (a - e).abs(),
+            (false, false) => (a - e).abs() / scale(*e),
             _ => f64::INFINITY,
         })
         .fold(0.0, f64::max)
