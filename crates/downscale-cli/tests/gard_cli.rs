@@ -61,6 +61,13 @@ fn another_seed_draws_another_realisation_of_the_same_model() {
     assert!(values(&again, "daily", "tas") == b, "the same seed draws the same realisation");
     let attrs = read_variable(other["datasets"]["daily"].as_str().unwrap(), "tas").unwrap().global_attrs;
     assert_eq!(attrs.get("random_field_seed").map(ToString::to_string).as_deref(), Some("7"));
+    // The run's manifest, which its record points to, carries the same attributes.
+    assert_eq!(other["attrs"]["random_field_seed"], 7);
+    assert_eq!(other["attrs"]["random_field_length_km"], 428.6);
+    let records = downscale_engine::Records::open(&dir.path().join("runs.sqlite")).unwrap();
+    let run = records.runs(1).unwrap().remove(0);
+    let recorded: Value = serde_json::from_slice(&std::fs::read(run.manifest.unwrap()).unwrap()).unwrap();
+    assert_eq!(recorded["attrs"]["random_field_seed"], 7);
 
     // What a user opens: the daily store and the model dataset's three variables, with no arguments.
     let python = std::env::var("DOWNSCALE_PYTHON").unwrap_or_else(|_| "python3".into());
