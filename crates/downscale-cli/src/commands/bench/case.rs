@@ -98,9 +98,9 @@ fn build_case(samples: &Path, work: &Path, tiles: usize, periods: usize) -> Resu
     let obs_catalog = write_catalog(
         work,
         "obs",
-        "source_id,variable_id,frequency,file_variable,time_range,format,path",
+        "source_id,variable_id,frequency,file_variable,time_range,predictors_for,format,path",
         &[format!(
-            "E-OBS,tas,day,tas,{},netcdf,{}",
+            "E-OBS,tas,day,tas,{},,netcdf,{}",
             time_range(&obs)?,
             inputs.join("tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.nc").display()
         )],
