@@ -166,3 +166,19 @@ fn a_random_field_length_that_is_not_positive_is_refused_before_anything_runs() 
     assert_one_line_error(&output, &["gard.random_fields.temperature.length_days", "positive"]);
     assert!(!dir.path().join("intermediate").exists(), "nothing ran");
 }
+
+#[test]
+fn the_analogue_models_run_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, model_type, params) in [
+        ("analog_regression", "AnalogRegression", json!({"n_analogs": 100, "analog_distance": "normalised"})),
+        ("pure_analog", "PureAnalog", json!({"kind": "sample_analogs", "n_analogs": 20})),
+    ] {
+        let file = param_file(dir.path(), name, json!({"model_type": model_type, "model_params": params}));
+        let manifest = run_with_shipped_catalogs(dir.path(), name, &file, &["--runtime", "ci"]);
+        let pred: Vec<f32> = values(&manifest, "model", "pred").into_iter().map(f32::from_bits).collect();
+        let finite: Vec<f32> = pred.iter().copied().filter(|v| v.is_finite()).collect();
+        assert!(finite.len() > pred.len() / 2, "{name}: {} of {} values", finite.len(), pred.len());
+        assert!(finite.iter().all(|v| (230.0..320.0).contains(v)), "{name}: a temperature out of range");
+    }
+}

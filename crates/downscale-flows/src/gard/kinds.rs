@@ -167,13 +167,14 @@ impl ShardedKind for FitAndPredict {
             train: train.iter().map(|a| a.view()).collect(),
             predict: predict.iter().map(|a| a.view()).collect(),
         };
-        let columns = ctx.read_template("target")?.shape().get(2).copied().unwrap_or(0);
         let setup = CellModel {
             model: params.model,
             cube_root_target: params.cube_root_target,
             compat: if params.compat { Compat::ScikitDownscale } else { Compat::Corrected },
             seed: params.seed.unwrap_or(0),
         };
+        // Each cell's index in the whole grid, so `sample_analogs` draws the same at a cell whatever the tiling.
+        let columns = target_shape[2];
         let cell = |r: usize, c: usize| ((lat.start + r) * columns + lon.start + c) as u64;
         let outputs = model_tile(&series, &params.predictors, setup, cell)
             .map_err(|e| TaskError::new(format!("task '{}': {e}", ctx.task_id())))?;
