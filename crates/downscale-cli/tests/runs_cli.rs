@@ -13,10 +13,11 @@ use downscale_engine::{LogLevel, Records, TaskState};
 /// A failed run with a cached task, a failed one and one never reached, in `dir/runs.sqlite`.
 fn failed_run(dir: &Path) {
     let records = Records::open(&dir.join("runs.sqlite")).unwrap();
-    let run = NewRun { run_id: "tas_run", flow: "bcsd", parameter_file: None, parameters: "{}", runtime: "ci" };
+    let run =
+        NewRun { run_id: "tas_run", flow: "bcsd", parameter_file: None, parameters: "{}", runtime: "ci", batch: None };
     let id = records.start_run(&run).unwrap();
     for task in ["get_obs", "bias_correct", "postprocess"] {
-        records.plan_task(id, task, task, "key").unwrap();
+        records.plan_task(id, task, task, "key", &[]).unwrap();
     }
     records.task_finished(id, "get_obs", &TaskReport::unmeasured(TaskState::Cached, 0, None)).unwrap();
     records.task_started(id, "bias_correct").unwrap();

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use downscale_data::{Location, OutputKind, Replace, check_destination, copy_stores};
 use downscale_message::one_line;
@@ -16,6 +17,7 @@ use crate::flow::{ArtifactKind, Flow, Task};
 use crate::key::CacheKey;
 use crate::manifest::{Failure, Manifest, write_manifest};
 use crate::records::{LogLevel, NewRun, Records};
+use crate::resources::ResourceSampler;
 use crate::runtime::Budget;
 
 mod on_cluster;
@@ -50,6 +52,8 @@ pub struct RunRequest<'a> {
     /// run's parameter file and configuration), to which `--task <id>` is added. A runtime on a cluster runs each
     /// task's job with it; in-process runtimes do not use it.
     pub task_command: Vec<String>,
+    /// The `downscale batch` invocation the run belongs to, recorded so lists can group its runs.
+    pub batch: Option<&'a str>,
 }
 
 /// How a run ended, once it is recorded and its manifest written.
@@ -73,6 +77,32 @@ pub struct Engine<'a> {
     pub results: Location,
     /// Where runs, tasks and log lines are recorded.
     pub records: &'a Records,
+}
+
+/// The tile counts the scheduler has heard and recorded, per task. A task may finish hundreds of tiles a second;
+/// the records take a count at most every [`TileCounts::PERIOD`] per task, its first and its last, so a watcher
+/// sees progress without a write per tile.
+#[derive(Default)]
+struct TileCounts {
+    /// Per task: the count last heard, whether it is recorded, and when a count was last recorded.
+    tasks: HashMap<String, (u64, u64, bool, Option<Instant>)>,
+}
+
+impl TileCounts {
+    const PERIOD: Duration = Duration::from_millis(500);
+
+    /// Notes a count; true when it should be recorded now.
+    fn worth_recording(&mut self, task: &str, done: u64, total: u64) -> bool {
+        let entry = self.tasks.entry(task.to_string()).or_insert((0, 0, false, None));
+        let due = done == 0 || done == total || entry.3.is_none_or(|at| at.elapsed() >= Self::PERIOD);
+        *entry = (done, total, due, if due { Some(Instant::now()) } else { entry.3 });
+        due
+    }
+
+    /// The last count heard for a finished task, when it was not recorded.
+    fn unrecorded(&mut self, task: &str) -> Option<(u64, u64)> {
+        self.tasks.remove(task).filter(|(_, _, recorded, _)| !recorded).map(|(done, total, _, _)| (done, total))
+    }
 }
 
 /// What a task executing on a worker thread tells the scheduler, which alone writes the records.
@@ -100,9 +130,11 @@ impl Engine<'_> {
             parameter_file: request.parameter_file,
             parameters: &request.parameters.to_string(),
             runtime: runtime.name(),
+            batch: request.batch,
         })?;
         for task in flow.tasks() {
-            self.records.plan_task(record, &task.id, &task.name, keys[&task.id].as_str())?;
+            let inputs: Vec<&str> = task.inputs.values().map(String::as_str).collect();
+            self.records.plan_task(record, &task.id, &task.name, keys[&task.id].as_str(), &inputs)?;
         }
         self.log(
             record,
@@ -172,6 +204,8 @@ impl Engine<'_> {
         let mut failure: Option<Failure> = None;
         let mut waiting: Vec<&Task> = flow.tasks().iter().collect();
         let (sender, receiver) = mpsc::channel::<Message>();
+        let mut sampler = ResourceSampler::new();
+        let mut tiles = TileCounts::default();
         std::thread::scope(|scope| -> Result<(), EngineError> {
             let mut running = 0usize;
             loop {
@@ -201,13 +235,33 @@ impl Engine<'_> {
                 if running == 0 {
                     return Ok(());
                 }
-                match receiver.recv().expect("a worker holds a sender until it has sent its outcome") {
+                if sampler.due() {
+                    let (cores, rss) = sampler.sample();
+                    self.records.sample(record, cores, rss)?;
+                }
+                let message = match receiver.recv_timeout(ResourceSampler::INTERVAL) {
+                    Ok(message) => message,
+                    Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        unreachable!("the scheduler holds a sender of its own")
+                    }
+                };
+                match message {
                     Message::Event(task, TaskEvent::Executing) => self.records.task_started(record, task)?,
+                    Message::Event(task, TaskEvent::Retrying) => self.records.task_retrying(record, task)?,
+                    Message::Event(task, TaskEvent::Tiles { done, total }) => {
+                        if tiles.worth_recording(task, done, total) {
+                            self.records.task_tiles(record, task, done, total)?;
+                        }
+                    }
                     Message::Event(task, TaskEvent::Log(level, message)) => {
                         self.log(record, Some(task), level, &message)
                     }
                     Message::Finished(task, outcome) => {
                         running -= 1;
+                        if let Some((done, total)) = tiles.unrecorded(&task.id) {
+                            self.records.task_tiles(record, &task.id, done, total)?;
+                        }
                         self.records.task_finished(record, &task.id, &outcome.report)?;
                         match outcome.result {
                             Ok(artifact) => {
@@ -221,6 +275,9 @@ impl Engine<'_> {
                 }
             }
         })?;
+        // Even a run shorter than the sampling interval leaves one reading.
+        let (cores, rss) = sampler.sample();
+        self.records.sample(record, cores, rss)?;
         Ok((done, failure))
     }
 

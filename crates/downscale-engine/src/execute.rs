@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use downscale_message::one_line;
@@ -45,6 +46,15 @@ pub enum TaskEvent {
     Executing,
     /// A line for the log.
     Log(LogLevel, String),
+    /// An attempt failed with a transient error; after a pause the task is executing again (`Executing`).
+    Retrying,
+    /// `done` of the `total` tiles (or shards) the task announced are done.
+    Tiles {
+        /// Tiles done so far.
+        done: u64,
+        /// Tiles announced.
+        total: u64,
+    },
 }
 
 /// How a task ended: its artifact or why there is none, and the report for the records.
@@ -189,13 +199,14 @@ impl TaskRunner<'_> {
             // The state is left before the marker, so a complete artifact always has its state beside it.
             // Without the cache, the first attempt also starts shards afresh; later ones go on from them.
             let fresh = attempt == 1 && fresh_shards;
-            let result =
-                self.attempt(task, body, key, inputs.clone(), budget, fresh).and_then(|(variable, bytes_read)| {
+            let result = self.attempt(task, body, key, inputs.clone(), budget, fresh, events).and_then(
+                |(variable, bytes_read)| {
                     let bytes_written = self.artifacts.artifact_location(task, key).total_size()?;
                     let report = measured(TaskState::Succeeded, None, bytes_read, bytes_written);
                     self.artifacts.write_state(task, key, &report)?;
                     Ok((self.artifacts.mark_complete(task, key, variable)?, report))
-                });
+                },
+            );
             match result {
                 Ok((artifact, report)) => {
                     log(LogLevel::Info, format!("{}: done in {:.2} s", task.id, report.wall_seconds));
@@ -209,7 +220,9 @@ impl TaskRunner<'_> {
                         LogLevel::Warn,
                         format!("{}: attempt {attempt} failed ({cause}); retrying in {delay:?}", task.id),
                     );
+                    events(TaskEvent::Retrying);
                     std::thread::sleep(delay);
+                    events(TaskEvent::Executing);
                 }
                 Err(error) => {
                     log(
@@ -250,6 +263,10 @@ impl TaskRunner<'_> {
     /// One execution: clear leftovers of an earlier attempt and run the body; returns the variable it wrote and the
     /// bytes it read. A sharded task keeps what its shards wrote before (here or in other processes) unless `fresh`,
     /// runs the shards not done yet and publishes the store.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one attempt of a task's execution: its spec, inputs, budget and watcher"
+    )]
     fn attempt(
         &self,
         task: &Task,
@@ -258,9 +275,11 @@ impl TaskRunner<'_> {
         inputs: BTreeMap<String, Artifact>,
         budget: Budget,
         fresh: bool,
+        events: &(dyn Fn(TaskEvent) + Sync),
     ) -> Result<(Option<String>, u64), TaskError> {
         let output = self.artifacts.artifact_location(task, key);
-        let context = TaskContext::new(task, &self.artifacts, inputs, output, budget, self.progress);
+        let tiles = TileReporter { watcher: self.progress, events, done: AtomicU64::new(0), total: AtomicU64::new(0) };
+        let context = TaskContext::new(task, &self.artifacts, inputs, output, budget, &tiles);
         match body {
             Body::Whole(run) => {
                 self.artifacts.clear(&task.name, key)?;
@@ -276,6 +295,46 @@ impl TaskRunner<'_> {
             }
         }
         Ok((context.written_variable(), context.bytes_read()))
+    }
+}
+
+/// The watcher a task's context reports its tiles to: passes them on to the run's watcher (terminal bars) and, as
+/// [`TaskEvent::Tiles`], to whoever records the run, so the records and the dashboard show a long task's progress.
+struct TileReporter<'a> {
+    watcher: &'a dyn Progress,
+    events: &'a (dyn Fn(TaskEvent) + Sync),
+    done: AtomicU64,
+    total: AtomicU64,
+}
+
+impl Progress for TileReporter<'_> {
+    fn run_started(&self, run_id: &str, tasks: usize) {
+        self.watcher.run_started(run_id, tasks);
+    }
+
+    fn task_started(&self, task: &str) {
+        self.watcher.task_started(task);
+    }
+
+    fn task_finished(&self, task: &str, end: TaskEnd) {
+        self.watcher.task_finished(task, end);
+    }
+
+    fn tiles_started(&self, task: &str, total: u64) {
+        self.watcher.tiles_started(task, total);
+        self.total.store(total, Ordering::Relaxed);
+        self.done.store(0, Ordering::Relaxed);
+        (self.events)(TaskEvent::Tiles { done: 0, total });
+    }
+
+    fn tile_done(&self, task: &str) {
+        self.watcher.tile_done(task);
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        (self.events)(TaskEvent::Tiles { done, total: self.total.load(Ordering::Relaxed) });
+    }
+
+    fn run_finished(&self, succeeded: bool) {
+        self.watcher.run_finished(succeeded);
     }
 }
 

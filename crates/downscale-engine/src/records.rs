@@ -7,195 +7,18 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, params};
-use serde::{Deserialize, Serialize};
+use rusqlite::{Connection, OpenFlags, params};
 
+pub use self::types::{
+    LogFilter, LogRecord, NewRun, ResourceSample, RunFilter, RunRecord, RunSummary, TaskRecord, TaskReport,
+};
 pub use self::values::{LogLevel, RunState, TaskState, UnknownValue};
 use crate::error::EngineError;
 
+mod query;
+mod schema;
+mod types;
 mod values;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    run_id TEXT NOT NULL,
-    flow TEXT NOT NULL,
-    parameter_file TEXT,
-    parameters TEXT NOT NULL,
-    state TEXT NOT NULL,
-    runtime TEXT NOT NULL,
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    started_at TEXT NOT NULL,
-    ended_at TEXT,
-    manifest TEXT,
-    error TEXT
-);
-CREATE TABLE IF NOT EXISTS tasks (
-    run INTEGER NOT NULL REFERENCES runs(id),
-    task_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    cache_key TEXT NOT NULL,
-    state TEXT NOT NULL,
-    cache_hit INTEGER NOT NULL DEFAULT 0,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    started_at TEXT,
-    ended_at TEXT,
-    wall_seconds REAL,
-    cpu_seconds REAL,
-    peak_rss_bytes INTEGER,
-    bytes_read INTEGER,
-    bytes_written INTEGER,
-    error TEXT,
-    PRIMARY KEY (run, task_id)
-);
-CREATE TABLE IF NOT EXISTS logs (
-    run INTEGER NOT NULL REFERENCES runs(id),
-    task_id TEXT,
-    at TEXT NOT NULL,
-    level TEXT NOT NULL,
-    message TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS logs_by_run ON logs(run);
-";
-
-/// A run as recorded.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RunRecord {
-    /// The record's number: a run id may be run many times.
-    pub id: i64,
-    /// The run id; every run of one id has its own record.
-    pub run_id: String,
-    /// The flow's name (`bcsd`).
-    pub flow: String,
-    /// The parameter file as the user named it.
-    pub parameter_file: Option<String>,
-    /// The parameters as JSON text.
-    pub parameters: String,
-    /// Where the run is.
-    pub state: RunState,
-    /// The runtime it ran on (`local`, `ci`).
-    pub runtime: String,
-    /// The machine that ran it: only that machine can tell a dead run from a live one.
-    pub host: String,
-    /// UTC, RFC 3339.
-    pub started_at: String,
-    /// UTC, RFC 3339; `None` while running.
-    pub ended_at: Option<String>,
-    /// Where its manifest is, once written.
-    pub manifest: Option<String>,
-    /// Why it failed, as one line.
-    pub error: Option<String>,
-}
-
-/// A task of a run as recorded.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TaskRecord {
-    /// The task's id in its flow.
-    pub task_id: String,
-    /// The task's name: the kind of work.
-    pub name: String,
-    /// Its cache key, in hex.
-    pub cache_key: String,
-    /// Where it is.
-    pub state: TaskState,
-    /// Whether its artifact was found complete (the same as `state` being `cached`, stored for queries).
-    pub cache_hit: bool,
-    /// Executions started, retries included; 0 for a cache hit.
-    pub attempts: u32,
-    /// UTC, RFC 3339; `None` until reached.
-    pub started_at: Option<String>,
-    /// UTC, RFC 3339; `None` until ended.
-    pub ended_at: Option<String>,
-    /// Wall-clock time of its last execution.
-    pub wall_seconds: Option<f64>,
-    /// CPU time (user and system, every thread) of the process during its last execution: the task's own when
-    /// it ran alone in its process.
-    pub cpu_seconds: Option<f64>,
-    /// The process's peak resident memory during its last execution, when the system tells it.
-    pub peak_rss_bytes: Option<u64>,
-    /// Bytes it read through its context.
-    pub bytes_read: Option<u64>,
-    /// Bytes of its artifact.
-    pub bytes_written: Option<u64>,
-    /// Why it failed, as one line.
-    pub error: Option<String>,
-}
-
-/// A log line of a run as recorded.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LogRecord {
-    /// The task it is about; `None` for the run as a whole.
-    pub task_id: Option<String>,
-    /// UTC, RFC 3339.
-    pub at: String,
-    /// How much it matters.
-    pub level: LogLevel,
-    /// One line.
-    pub message: String,
-}
-
-/// What a finished task reports: recorded by the process that runs the flow, and written beside the task's
-/// artifact ([`TaskStateFile`](crate::TaskStateFile)) by the process that executed it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TaskReport {
-    /// How it ended: `succeeded`, `cached` or `failed`. Whether it was a cache hit is recorded from it, so the
-    /// two cannot disagree.
-    pub state: TaskState,
-    /// Executions started, retries included.
-    pub attempts: u32,
-    /// Wall-clock time of the last execution.
-    pub wall_seconds: f64,
-    /// CPU time of the last execution.
-    pub cpu_seconds: f64,
-    /// Peak resident memory during the last execution, when the system tells it.
-    pub peak_rss_bytes: Option<u64>,
-    /// Bytes read through the task's context.
-    pub bytes_read: u64,
-    /// Bytes of the artifact.
-    pub bytes_written: u64,
-    /// Why it failed, as one line.
-    pub error: Option<String>,
-    /// When its first execution started, or when it was found in the cache (UTC, RFC 3339).
-    pub started_at: String,
-    /// When it ended (UTC, RFC 3339).
-    pub ended_at: String,
-}
-
-impl TaskReport {
-    /// A task that ended without an execution to measure: found in the cache, or failed (its cache could not be
-    /// looked at, or every attempt failed and only the count and the error are worth keeping).
-    pub fn unmeasured(state: TaskState, attempts: u32, error: Option<String>) -> TaskReport {
-        let now = crate::now_utc();
-        TaskReport {
-            started_at: now.clone(),
-            ended_at: now,
-            state,
-            attempts,
-            wall_seconds: 0.0,
-            cpu_seconds: 0.0,
-            peak_rss_bytes: None,
-            bytes_read: 0,
-            bytes_written: 0,
-            error,
-        }
-    }
-}
-
-/// The start of a run.
-#[derive(Debug, Clone)]
-pub struct NewRun<'a> {
-    /// The run id of the parameter file run.
-    pub run_id: &'a str,
-    /// The flow's name.
-    pub flow: &'a str,
-    /// The parameter file as the user named it.
-    pub parameter_file: Option<&'a str>,
-    /// The parameters as JSON text.
-    pub parameters: &'a str,
-    /// The runtime's name.
-    pub runtime: &'a str,
-}
 
 /// The SQLite file of runs, tasks and log lines (`run_records`), shared by every run on a machine.
 pub struct Records {
@@ -204,7 +27,8 @@ pub struct Records {
 }
 
 impl Records {
-    /// Opens (creating if needed) the records at `path`.
+    /// Opens (creating if needed) the records at `path`, bringing a file written by an earlier version up to
+    /// date.
     pub fn open(path: &Path) -> Result<Records, EngineError> {
         let display = path.display().to_string();
         let fail = |e: &dyn std::fmt::Display| EngineError::Records { path: display.clone(), detail: e.to_string() };
@@ -214,10 +38,29 @@ impl Records {
         let connection = Connection::open(path).map_err(|e| fail(&e))?;
         connection.busy_timeout(std::time::Duration::from_secs(30)).map_err(|e| fail(&e))?;
         connection.pragma_update(None, "journal_mode", "WAL").map_err(|e| fail(&e))?;
-        connection.execute_batch(SCHEMA).map_err(|e| fail(&e))?;
+        // In WAL mode NORMAL cannot corrupt the file; it may lose the last lines written before a power cut, and
+        // spares a sync per line, which matters when a run reports tiles and log lines by the hundred.
+        connection.pragma_update(None, "synchronous", "NORMAL").map_err(|e| fail(&e))?;
+        schema::bring_up_to_date(&connection).map_err(|e| fail(&e))?;
         let records = Records { connection, path: display };
         records.mark_interrupted()?;
         Ok(records)
+    }
+
+    /// Opens existing records for reading only, as a viewer does: nothing is created, changed or swept. The file
+    /// must have been opened once by [`Records::open`] of this version (the dashboard does so when it starts).
+    pub fn open_read_only(path: &Path) -> Result<Records, EngineError> {
+        let display = path.display().to_string();
+        let fail = |e: &dyn std::fmt::Display| EngineError::Records { path: display.clone(), detail: e.to_string() };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let connection = Connection::open_with_flags(path, flags).map_err(|e| fail(&e))?;
+        connection.busy_timeout(std::time::Duration::from_secs(30)).map_err(|e| fail(&e))?;
+        Ok(Records { connection, path: display })
+    }
+
+    /// The file's path, for messages.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// A stored word this version does not know stays typed ([`UnknownValue`]), not SQLite's conversion error
@@ -251,8 +94,8 @@ impl Records {
                 .map_err(|e| self.fail(e))?;
             self.connection
                 .execute(
-                    "UPDATE tasks SET state = ?2 WHERE run = ?1 AND state = ?3",
-                    params![id, TaskState::Interrupted, TaskState::Running],
+                    "UPDATE tasks SET state = ?2 WHERE run = ?1 AND state IN (?3, ?4)",
+                    params![id, TaskState::Interrupted, TaskState::Running, TaskState::Retrying],
                 )
                 .map_err(|e| self.fail(e))?;
         }
@@ -263,8 +106,8 @@ impl Records {
     pub fn start_run(&self, run: &NewRun) -> Result<i64, EngineError> {
         self.connection
             .execute(
-                "INSERT INTO runs (run_id, flow, parameter_file, parameters, state, runtime, host, pid, started_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO runs (run_id, flow, parameter_file, parameters, state, runtime, host, pid, started_at, batch)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     run.run_id,
                     run.flow,
@@ -274,7 +117,8 @@ impl Records {
                     run.runtime,
                     crate::resources::host_name(),
                     std::process::id(),
-                    crate::now_utc()
+                    crate::now_utc(),
+                    run.batch
                 ],
             )
             .map_err(|e| self.fail(e))?;
@@ -299,12 +143,32 @@ impl Records {
         Ok(())
     }
 
-    /// Lists every task of the flow as pending, so the records show what a run will do before it does it.
-    pub fn plan_task(&self, run: i64, task_id: &str, name: &str, key: &str) -> Result<(), EngineError> {
+    /// Records where the cluster's own dashboard of run `run` is.
+    pub fn set_dashboard(&self, run: i64, dashboard: &str) -> Result<(), EngineError> {
+        self.connection
+            .execute("UPDATE runs SET dashboard = ?2 WHERE id = ?1", params![run, dashboard])
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Lists a task of the flow as pending, with the tasks it reads (its edges), so the records show what a run
+    /// will do, and in what order, before it does it.
+    pub fn plan_task(
+        &self,
+        run: i64,
+        task_id: &str,
+        name: &str,
+        key: &str,
+        inputs: &[&str],
+    ) -> Result<(), EngineError> {
+        let inputs = serde_json::to_string(inputs).map_err(|e| EngineError::Records {
+            path: self.path.clone(),
+            detail: format!("the inputs of task '{task_id}': {e}"),
+        })?;
         self.connection
             .execute(
-                "INSERT INTO tasks (run, task_id, name, cache_key, state) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![run, task_id, name, key, TaskState::Pending],
+                "INSERT INTO tasks (run, task_id, name, cache_key, state, inputs) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![run, task_id, name, key, TaskState::Pending, inputs],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -314,7 +178,7 @@ impl Records {
     pub fn task_started(&self, run: i64, task_id: &str) -> Result<(), EngineError> {
         self.connection
             .execute(
-                "UPDATE tasks SET state = ?3, started_at = ?4 WHERE run = ?1 AND task_id = ?2",
+                "UPDATE tasks SET state = ?3, started_at = COALESCE(started_at, ?4) WHERE run = ?1 AND task_id = ?2",
                 params![run, task_id, TaskState::Running, crate::now_utc()],
             )
             .map_err(|e| self.fail(e))?;
@@ -349,6 +213,48 @@ impl Records {
         Ok(())
     }
 
+    /// Records that an attempt of the task failed with a transient error and another will follow (the next
+    /// attempt's start is recorded by [`Records::task_started`]).
+    pub fn task_retrying(&self, run: i64, task_id: &str) -> Result<(), EngineError> {
+        self.connection
+            .execute(
+                "UPDATE tasks SET state = ?3 WHERE run = ?1 AND task_id = ?2",
+                params![run, task_id, TaskState::Retrying],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Records how many of the task's tiles (or shards) are done, of how many.
+    pub fn task_tiles(&self, run: i64, task_id: &str, done: u64, total: u64) -> Result<(), EngineError> {
+        self.connection
+            .execute(
+                "UPDATE tasks SET tiles_done = ?3, tiles_total = ?4 WHERE run = ?1 AND task_id = ?2",
+                params![run, task_id, sqlite_integer(done), sqlite_integer(total)],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Records the cluster jobs that run the task (`12345`, `12346_[0-7]`).
+    pub fn task_jobs(&self, run: i64, task_id: &str, jobs: &str) -> Result<(), EngineError> {
+        self.connection
+            .execute("UPDATE tasks SET jobs = ?3 WHERE run = ?1 AND task_id = ?2", params![run, task_id, jobs])
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Records what the process running run `run` uses now.
+    pub fn sample(&self, run: i64, cpu_cores: f64, rss_bytes: u64) -> Result<(), EngineError> {
+        self.connection
+            .execute(
+                "INSERT INTO samples (run, at, cpu_cores, rss_bytes) VALUES (?1, ?2, ?3, ?4)",
+                params![run, crate::now_utc(), cpu_cores, sqlite_integer(rss_bytes)],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
     /// Records a log line of run `run`, about a task or (`None`) the run.
     pub fn log(&self, run: i64, task_id: Option<&str>, level: LogLevel, message: &str) -> Result<(), EngineError> {
         self.connection
@@ -358,88 +264,6 @@ impl Records {
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
-    }
-
-    /// The newest runs first.
-    pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, EngineError> {
-        self.query_runs("SELECT * FROM runs ORDER BY id DESC LIMIT ?1", [limit as i64])
-    }
-
-    /// A run by its number, or the newest run with that run id.
-    pub fn find_run(&self, selector: &str) -> Result<Option<RunRecord>, EngineError> {
-        if let Ok(id) = selector.parse::<i64>() {
-            return Ok(self.query_runs("SELECT * FROM runs WHERE id = ?1", [id])?.pop());
-        }
-        self.latest_run(selector)
-    }
-
-    /// The newest run of `run_id`, taken as a run id even when it is all digits (unlike [`Records::find_run`]).
-    pub fn latest_run(&self, run_id: &str) -> Result<Option<RunRecord>, EngineError> {
-        Ok(self.query_runs("SELECT * FROM runs WHERE run_id = ?1 ORDER BY id DESC LIMIT 1", [run_id])?.pop())
-    }
-
-    fn query_runs<P: rusqlite::Params>(&self, sql: &str, parameters: P) -> Result<Vec<RunRecord>, EngineError> {
-        let mut statement = self.connection.prepare(sql).map_err(|e| self.fail(e))?;
-        let rows = statement
-            .query_map(parameters, |row| {
-                Ok(RunRecord {
-                    id: row.get("id")?,
-                    run_id: row.get("run_id")?,
-                    flow: row.get("flow")?,
-                    parameter_file: row.get("parameter_file")?,
-                    parameters: row.get("parameters")?,
-                    state: row.get("state")?,
-                    runtime: row.get("runtime")?,
-                    host: row.get("host")?,
-                    started_at: row.get("started_at")?,
-                    ended_at: row.get("ended_at")?,
-                    manifest: row.get("manifest")?,
-                    error: row.get("error")?,
-                })
-            })
-            .map_err(|e| self.fail(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.fail(e))
-    }
-
-    /// The tasks of run `run`, in the order they were planned.
-    pub fn tasks(&self, run: i64) -> Result<Vec<TaskRecord>, EngineError> {
-        let mut statement =
-            self.connection.prepare("SELECT * FROM tasks WHERE run = ?1 ORDER BY rowid").map_err(|e| self.fail(e))?;
-        let rows = statement
-            .query_map([run], |row| {
-                Ok(TaskRecord {
-                    task_id: row.get("task_id")?,
-                    name: row.get("name")?,
-                    cache_key: row.get("cache_key")?,
-                    state: row.get("state")?,
-                    cache_hit: row.get("cache_hit")?,
-                    attempts: row.get("attempts")?,
-                    started_at: row.get("started_at")?,
-                    ended_at: row.get("ended_at")?,
-                    wall_seconds: row.get("wall_seconds")?,
-                    cpu_seconds: row.get("cpu_seconds")?,
-                    peak_rss_bytes: row.get::<_, Option<i64>>("peak_rss_bytes")?.map(|b| b as u64),
-                    bytes_read: row.get::<_, Option<i64>>("bytes_read")?.map(|b| b as u64),
-                    bytes_written: row.get::<_, Option<i64>>("bytes_written")?.map(|b| b as u64),
-                    error: row.get("error")?,
-                })
-            })
-            .map_err(|e| self.fail(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.fail(e))
-    }
-
-    /// The log lines of run `run`, in the order written.
-    pub fn logs(&self, run: i64) -> Result<Vec<LogRecord>, EngineError> {
-        let mut statement = self
-            .connection
-            .prepare("SELECT task_id, at, level, message FROM logs WHERE run = ?1 ORDER BY rowid")
-            .map_err(|e| self.fail(e))?;
-        let rows = statement
-            .query_map([run], |row| {
-                Ok(LogRecord { task_id: row.get(0)?, at: row.get(1)?, level: row.get(2)?, message: row.get(3)? })
-            })
-            .map_err(|e| self.fail(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.fail(e))
     }
 }
 
@@ -456,9 +280,9 @@ mod tests {
     fn one_run() -> (tempfile::TempDir, Records, i64) {
         let dir = tempfile::tempdir().unwrap();
         let records = Records::open(&dir.path().join("runs.sqlite")).unwrap();
-        let run = NewRun { run_id: "r", flow: "f", parameter_file: None, parameters: "{}", runtime: "ci" };
+        let run = NewRun { run_id: "r", flow: "f", parameter_file: None, parameters: "{}", runtime: "ci", batch: None };
         let id = records.start_run(&run).unwrap();
-        records.plan_task(id, "t", "t", "key").unwrap();
+        records.plan_task(id, "t", "t", "key", &[]).unwrap();
         records.log(id, Some("t"), LogLevel::Warn, "retrying").unwrap();
         (dir, records, id)
     }
@@ -506,7 +330,7 @@ mod tests {
     #[test]
     fn a_run_whose_process_is_gone_is_interrupted_with_its_running_task() {
         let (dir, records, id) = one_run();
-        records.plan_task(id, "later", "later", "key").unwrap();
+        records.plan_task(id, "later", "later", "key", &["t"]).unwrap();
         records.task_started(id, "t").unwrap();
         // No process has this id: Linux's largest is 2^22.
         alter(&dir, &format!("UPDATE runs SET pid = {}", u32::MAX));
@@ -514,5 +338,121 @@ mod tests {
         assert_eq!(reopened.find_run("r").unwrap().unwrap().state, RunState::Interrupted);
         let states: Vec<TaskState> = reopened.tasks(id).unwrap().into_iter().map(|t| t.state).collect();
         assert_eq!(states, [TaskState::Interrupted, TaskState::Pending]);
+    }
+
+    #[test]
+    fn a_file_of_an_earlier_version_gains_the_new_columns_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs.sqlite");
+        {
+            // The tables as the first versions wrote them, with a finished run.
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(
+                "CREATE TABLE runs (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, flow TEXT NOT NULL,
+                   parameter_file TEXT, parameters TEXT NOT NULL, state TEXT NOT NULL, runtime TEXT NOT NULL,
+                   host TEXT NOT NULL, pid INTEGER NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, manifest TEXT,
+                   error TEXT);
+                 CREATE TABLE tasks (run INTEGER NOT NULL, task_id TEXT NOT NULL, name TEXT NOT NULL,
+                   cache_key TEXT NOT NULL, state TEXT NOT NULL, cache_hit INTEGER NOT NULL DEFAULT 0,
+                   attempts INTEGER NOT NULL DEFAULT 0, started_at TEXT, ended_at TEXT, wall_seconds REAL,
+                   cpu_seconds REAL, peak_rss_bytes INTEGER, bytes_read INTEGER, bytes_written INTEGER, error TEXT,
+                   PRIMARY KEY (run, task_id));
+                 CREATE TABLE logs (run INTEGER NOT NULL, task_id TEXT, at TEXT NOT NULL, level TEXT NOT NULL,
+                   message TEXT NOT NULL);
+                 INSERT INTO runs VALUES (1, 'old', 'bcsd', NULL, '{}', 'succeeded', 'ci', 'h', 1, 't', 't', NULL,
+                   NULL);
+                 INSERT INTO tasks (run, task_id, name, cache_key, state) VALUES (1, 'a', 'a', 'k', 'succeeded');",
+            )
+            .unwrap();
+        }
+        let records = Records::open(&path).unwrap();
+        let run = records.find_run("old").unwrap().unwrap();
+        assert_eq!((run.dashboard, run.batch), (None, None));
+        let task = &records.tasks(1).unwrap()[0];
+        assert_eq!((task.inputs.len(), task.tiles_total, task.jobs.as_deref()), (0, None, None));
+        // Opening it again changes nothing.
+        Records::open(&path).unwrap();
+        assert_eq!(records.runs(10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn edges_tiles_retries_jobs_and_samples_read_back() {
+        let (_dir, records, id) = one_run();
+        records.plan_task(id, "b", "b", "key", &["t"]).unwrap();
+        records.task_started(id, "t").unwrap();
+        let first_start = records.tasks(id).unwrap()[0].started_at.clone();
+        records.task_retrying(id, "t").unwrap();
+        assert_eq!(records.tasks(id).unwrap()[0].state, TaskState::Retrying);
+        records.task_started(id, "t").unwrap();
+        let task = &records.tasks(id).unwrap()[0];
+        assert_eq!((task.state, &task.started_at), (TaskState::Running, &first_start), "a retry keeps the start");
+        records.task_tiles(id, "t", 3, 8).unwrap();
+        records.task_jobs(id, "t", "12_[0,1]").unwrap();
+        records.set_dashboard(id, "http://127.0.0.1:8787/status").unwrap();
+        records.sample(id, 1.5, 1 << 30).unwrap();
+        let tasks = records.tasks(id).unwrap();
+        assert_eq!(
+            (tasks[0].tiles_done, tasks[0].tiles_total, tasks[0].jobs.as_deref()),
+            (Some(3), Some(8), Some("12_[0,1]"))
+        );
+        assert_eq!(tasks[1].inputs, ["t"]);
+        assert_eq!(records.find_run("r").unwrap().unwrap().dashboard.as_deref(), Some("http://127.0.0.1:8787/status"));
+        let samples = records.samples(id).unwrap();
+        assert_eq!((samples.len(), samples[0].cpu_cores, samples[0].rss_bytes), (1, 1.5, 1 << 30));
+    }
+
+    #[test]
+    fn run_lists_filter_and_page_and_count_tasks() {
+        let (_dir, records, first) = one_run();
+        records.task_finished(first, "t", &TaskReport::unmeasured(TaskState::Cached, 0, None)).unwrap();
+        records.finish_run(first, true, None, None).unwrap();
+        let second = records
+            .start_run(&NewRun {
+                run_id: "pr_gard",
+                flow: "gard",
+                parameter_file: Some("params/pr.json"),
+                parameters: r#"{"variable": "pr"}"#,
+                runtime: "local",
+                batch: Some("params 2026"),
+            })
+            .unwrap();
+        records.plan_task(second, "a", "a", "k", &[]).unwrap();
+        records.plan_task(second, "b", "b", "k", &["a"]).unwrap();
+        let all = records.run_summaries(&RunFilter { limit: 10, ..RunFilter::default() }).unwrap();
+        let ids: Vec<i64> = all.iter().map(|s| s.run.id).collect();
+        assert_eq!(ids, [second, first], "newest first");
+        assert_eq!((all[0].tasks_total, all[0].tasks_ended, all[1].tasks_total, all[1].tasks_ended), (2, 0, 1, 1));
+        let running = RunFilter { state: Some(RunState::Running), limit: 10, ..RunFilter::default() };
+        assert_eq!(records.run_summaries(&running).unwrap()[0].run.run_id, "pr_gard");
+        let by_flow = RunFilter { flow: Some("f".into()), limit: 10, ..RunFilter::default() };
+        assert_eq!(records.run_summaries(&by_flow).unwrap()[0].run.id, first);
+        let by_text = RunFilter { text: Some("PARAMS/PR".into()), limit: 10, ..RunFilter::default() };
+        assert_eq!(records.run_summaries(&by_text).unwrap().len(), 1);
+        let next_page = RunFilter { before: Some(second), limit: 1, ..RunFilter::default() };
+        assert_eq!(records.run_summaries(&next_page).unwrap()[0].run.id, first);
+        let none = RunFilter { text: Some("nothing like it".into()), limit: 10, ..RunFilter::default() };
+        assert!(records.run_summaries(&none).unwrap().is_empty());
+    }
+
+    #[test]
+    fn log_pages_are_the_last_lines_or_those_after_one_filtered_by_level_and_task() {
+        let (_dir, records, id) = one_run();
+        for n in 0..10 {
+            let (task, level) = if n % 2 == 0 { (Some("t"), LogLevel::Info) } else { (None, LogLevel::Error) };
+            records.log(id, task, level, &format!("line {n}")).unwrap();
+        }
+        let messages = |filter: LogFilter| -> Vec<String> {
+            records.log_page(id, &filter).unwrap().into_iter().map(|l| l.message).collect()
+        };
+        assert_eq!(messages(LogFilter { limit: 2, ..LogFilter::default() }), ["line 8", "line 9"]);
+        let all = records.logs(id).unwrap();
+        assert_eq!(all.len(), 11);
+        let after = all[5].seq;
+        assert_eq!(messages(LogFilter { after: Some(after), limit: 2, ..LogFilter::default() }), ["line 5", "line 6"]);
+        let errors = LogFilter { level: Some(LogLevel::Error), limit: 100, ..LogFilter::default() };
+        assert_eq!(messages(errors).len(), 5);
+        let of_task =
+            LogFilter { task: Some("t".into()), level: Some(LogLevel::Info), limit: 100, ..LogFilter::default() };
+        assert_eq!(messages(of_task), ["line 0", "line 2", "line 4", "line 6", "line 8"]);
     }
 }

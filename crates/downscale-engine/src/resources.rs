@@ -54,10 +54,51 @@ pub fn release_free_memory() {
 
 /// Peak resident set size in bytes (`VmHWM`).
 pub fn peak_rss() -> Option<u64> {
+    status_bytes("VmHWM:")
+}
+
+/// Resident set size in bytes now (`VmRSS`).
+pub fn current_rss() -> Option<u64> {
+    status_bytes("VmRSS:")
+}
+
+/// A size field of `/proc/self/status`, which the kernel gives in KiB.
+fn status_bytes(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+/// Samples this process's CPU use and memory over time, for the run records' resource curves while a run runs.
+pub(crate) struct ResourceSampler {
+    since: std::time::Instant,
+    cpu_since: f64,
+}
+
+impl ResourceSampler {
+    /// How long apart samples are: often enough to see a task's rise and fall, rarely enough that a run of hours
+    /// adds a few thousand rows.
+    pub(crate) const INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+    pub(crate) fn new() -> ResourceSampler {
+        ResourceSampler { since: std::time::Instant::now(), cpu_since: cpu_seconds() }
+    }
+
+    /// Whether a sample is due.
+    pub(crate) fn due(&self) -> bool {
+        self.since.elapsed() >= Self::INTERVAL
+    }
+
+    /// CPU seconds per wall second since the last sample (cores busy) and resident bytes now.
+    pub(crate) fn sample(&mut self) -> (f64, u64) {
+        let wall = self.since.elapsed().as_secs_f64();
+        let cpu = cpu_seconds();
+        let cores = if wall > 0.0 { (cpu - self.cpu_since).max(0.0) / wall } else { 0.0 };
+        self.since = std::time::Instant::now();
+        self.cpu_since = cpu;
+        (cores, current_rss().unwrap_or(0))
+    }
 }
 
 /// This machine's name, for the run records.
@@ -87,6 +128,15 @@ mod tests {
         let block = vec![1u8; 64 << 20];
         std::hint::black_box(&block);
         assert!(peak_rss().unwrap() >= 64 << 20);
+        assert!(current_rss().unwrap() >= 64 << 20);
+        let mut sampler = ResourceSampler::new();
+        let mut y = 0u64;
+        for i in 0..20_000_000u64 {
+            y = y.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(y);
+        let (cores, rss) = sampler.sample();
+        assert!(cores > 0.0 && rss >= 64 << 20, "{cores} {rss}");
         assert!(!host_name().is_empty());
     }
 }

@@ -128,7 +128,7 @@ mod tests {
 
     /// Records a run of `run_id` that ended as `succeeded` says, publishing a store `out.zarr` and its manifest.
     fn finished_run(records: &Records, results: &Location, run_id: &str, succeeded: bool) -> i64 {
-        let run = NewRun { run_id, flow: "f", parameter_file: None, parameters: "{}", runtime: "ci" };
+        let run = NewRun { run_id, flow: "f", parameter_file: None, parameters: "{}", runtime: "ci", batch: None };
         let id = records.start_run(&run).unwrap();
         let store = results.child(&format!("{run_id}/out.zarr"));
         store.child("zarr.json").write_bytes(b"{}".to_vec()).unwrap();
@@ -152,7 +152,7 @@ mod tests {
     fn a_run_id_never_run_is_missing_and_one_running_is_running() {
         let (_dir, records, results) = setting();
         assert_eq!(RunStatus::of("r", &records, &results).unwrap(), RunStatus::Missing(None));
-        let run = NewRun { run_id: "r", flow: "f", parameter_file: None, parameters: "{}", runtime: "ci" };
+        let run = NewRun { run_id: "r", flow: "f", parameter_file: None, parameters: "{}", runtime: "ci", batch: None };
         records.start_run(&run).unwrap();
         assert_eq!(RunStatus::of("r", &records, &results).unwrap().word(), "running");
     }

@@ -89,6 +89,7 @@ impl Setup {
             attrs: json!({"title": "test"}),
             outputs,
             task_command: Vec::new(),
+            batch: None,
         };
         engine.run(&request).unwrap()
     }
@@ -170,6 +171,21 @@ fn a_second_run_executes_nothing_and_a_changed_parameter_reruns_only_what_depend
     assert!(first.succeeded);
     assert_eq!(executions.load(Ordering::SeqCst), 4);
     assert!(setup.states(&first).iter().all(|(_, s)| *s == TaskState::Succeeded));
+    // The records hold the flow's edges (the dashboard draws its graph from them) and what the process used.
+    let edges: Vec<(String, Vec<String>)> =
+        setup.records.tasks(first.record).unwrap().into_iter().map(|t| (t.task_id, t.inputs)).collect();
+    let strings = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        edges,
+        [
+            ("train".to_string(), strings(&[])),
+            ("predict".to_string(), strings(&[])),
+            ("coarse".to_string(), strings(&["train"])),
+            ("corrected".to_string(), strings(&["coarse", "predict"])),
+        ]
+    );
+    let samples = setup.records.samples(first.record).unwrap();
+    assert!(!samples.is_empty() && samples.iter().all(|s| s.rss_bytes > 0), "{samples:?}");
 
     let second = setup.run(&chain(1000, &executions), vec![]);
     assert_eq!(executions.load(Ordering::SeqCst), 4, "nothing executes again");

@@ -97,6 +97,7 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
             attrs: prepared.attrs.clone(),
             outputs: prepared.outputs.clone(),
             task_command: task_command(config, file, setup.runtime_kind),
+            batch: None,
         };
         let outcome = engine.run(&request)?;
         match &outcome.failure {

@@ -67,6 +67,8 @@ struct TaskJobs {
     shards: BTreeMap<usize, usize>,
     /// How many shards the task has.
     shard_count: usize,
+    /// How many of them are done.
+    shards_done: usize,
     /// The unit whose success completes the task: the whole task, or the publishing job.
     last: Option<usize>,
     /// Whether the first of its jobs was seen running (recorded as the task's start).
@@ -103,6 +105,7 @@ impl Engine<'_> {
     ) -> Result<(HashMap<String, Artifact>, Option<Failure>), EngineError> {
         if let Some(dashboard) = cluster.dashboard() {
             self.log(record, None, LogLevel::Info, &format!("{} dashboard: {dashboard}", self.tasks.runtime.name()));
+            self.records.set_dashboard(record, &dashboard)?;
         }
         let mut run = ClusterRun {
             record,
@@ -263,7 +266,9 @@ impl Engine<'_> {
         for _ in pending.len()..count {
             self.tasks.progress.tile_done(&task.id);
         }
-        let mut jobs = TaskJobs { shard_count: count, ..TaskJobs::default() };
+        let done = count - pending.len();
+        self.records.task_tiles(run.record, &task.id, done as u64, count as u64)?;
+        let mut jobs = TaskJobs { shard_count: count, shards_done: done, ..TaskJobs::default() };
         if !pending.is_empty() {
             let request = JobRequest {
                 name: format!("{}:{}", run.run_id, task.id),
@@ -295,7 +300,28 @@ impl Engine<'_> {
             }
         }
         run.tasks.insert(&task.id, jobs);
-        Ok(())
+        self.record_jobs(run, task)
+    }
+
+    /// Records the jobs that run `task` so far: each job once, an array job with the elements it holds for the
+    /// task (`12346_[0,1,2]`).
+    fn record_jobs(&self, run: &ClusterRun, task: &Task) -> Result<(), EngineError> {
+        let mut jobs: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for unit in run.units.iter().filter(|unit| unit.task.id == task.id) {
+            let elements = jobs.entry(unit.job.job.as_str()).or_default();
+            elements.extend(unit.job.element);
+        }
+        let text: Vec<String> = jobs
+            .into_iter()
+            .map(|(job, elements)| match elements.as_slice() {
+                [] => job.to_string(),
+                _ => {
+                    let list: Vec<String> = elements.iter().map(usize::to_string).collect();
+                    format!("{job}_[{}]", list.join(","))
+                }
+            })
+            .collect();
+        self.records.task_jobs(run.record, &task.id, &text.join(" "))
     }
 
     /// Submits one job of `task` to start after the units `after`; returns its unit.
@@ -327,6 +353,7 @@ impl Engine<'_> {
         let job = JobRef { job, element };
         let status = JobStatus::Pending;
         run.units.push(Unit { task, part, job, after, submission, status, dropped: false, submitted_at });
+        self.record_jobs(run, task)?;
         Ok(run.units.len() - 1)
     }
 
@@ -426,6 +453,11 @@ impl Engine<'_> {
         let (record, task, key) = (run.record, unit.task, &run.keys[&unit.task.id]);
         if let Part::Shard(_) = unit.part {
             self.tasks.progress.tile_done(&task.id);
+            if let Some(jobs) = run.tasks.get_mut(task.id.as_str()) {
+                jobs.shards_done += 1;
+                let (done, count) = (jobs.shards_done as u64, jobs.shard_count as u64);
+                self.records.task_tiles(record, &task.id, done, count)?;
+            }
             return Ok(());
         }
         let Some(artifact) = self.tasks.artifacts.complete(&task.name, key)? else {

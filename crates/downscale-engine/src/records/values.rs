@@ -119,6 +119,9 @@ stored_as_text! {
         Pending => "pending",
         /// Being executed (its cache was looked at and held nothing).
         Running => "running",
+        /// An attempt failed with a transient error (a storage timeout, a dropped connection); the next attempt
+        /// starts after a pause.
+        Retrying => "retrying",
         /// Executed, its artifact complete.
         Succeeded => "succeeded",
         /// Not executed: its artifact was already complete under its cache key.
@@ -179,6 +182,7 @@ mod tests {
         let states = [
             (TaskState::Pending, "pending"),
             (TaskState::Running, "running"),
+            (TaskState::Retrying, "retrying"),
             (TaskState::Succeeded, "succeeded"),
             (TaskState::Cached, "cached"),
             (TaskState::Failed, "failed"),
@@ -207,8 +211,8 @@ mod tests {
         assert_eq!((error.kind, error.value.as_str()), ("task state", "exploded"));
         assert_eq!(
             error.to_string(),
-            "unknown task state 'exploded' (this version knows pending, running, succeeded, cached, failed, \
-             interrupted)"
+            "unknown task state 'exploded' (this version knows pending, running, retrying, succeeded, cached, \
+             failed, interrupted)"
         );
         // Stored text is matched exactly: no case folding, no trimming.
         assert_eq!("Running".parse::<RunState>().unwrap_err().value, "Running");

@@ -44,7 +44,7 @@ enum FileOutcome {
     /// It could not run: its one-line error, naming it.
     NotRunnable(String),
     /// Its run was done already: the newest run of its run id.
-    AlreadyDone(RunRecord),
+    AlreadyDone(Box<RunRecord>),
     /// It ran: how its last attempt ended (an `Err` is a failure of the records or the storage themselves, as one
     /// line), and how many attempts it took.
     Ran { last: Result<RunOutcome, String>, attempts: usize },
@@ -68,7 +68,7 @@ pub(super) fn run(args: RunArgs, config: &ConfigArgs) -> Result<ExitCode> {
         outcomes.push(match &file.run {
             Err(error) => Some(FileOutcome::NotRunnable(error.clone())),
             Ok(prepared) => match RunStatus::of(&prepared.run_id, &records, &results)? {
-                RunStatus::Done(record) => Some(FileOutcome::AlreadyDone(record)),
+                RunStatus::Done(record) => Some(FileOutcome::AlreadyDone(Box::new(record))),
                 // Missing, failed, or running still: another process running it, or one that died on another host,
                 // which only that host can tell. Running it here is safe either way, as the cache holds each task
                 // for one process at a time.
@@ -79,7 +79,9 @@ pub(super) fn run(args: RunArgs, config: &ConfigArgs) -> Result<ExitCode> {
             },
         });
     }
-    let runs = Runs { setup: &setup, records_file: &records_file, results: &results, config };
+    // The records group a batch's runs under one name: the folder and when this invocation started.
+    let batch_name = format!("{} {}", dir.display(), chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+    let runs = Runs { setup: &setup, records_file: &records_file, results: &results, config, batch: &batch_name };
     for (index, outcome) in runs.execute(&to_run, args.max_concurrent as usize)? {
         outcomes[index] = Some(outcome);
     }
@@ -111,6 +113,8 @@ struct Runs<'a> {
     records_file: &'a Path,
     results: &'a downscale_data::Location,
     config: &'a ConfigArgs,
+    /// The name the records group this batch's runs under.
+    batch: &'a str,
 }
 
 impl Runs<'_> {
@@ -164,6 +168,7 @@ impl Runs<'_> {
             attrs: prepared.attrs.clone(),
             outputs: prepared.outputs.clone(),
             task_command: task_command(self.config, &file.path, self.setup.runtime_kind),
+            batch: Some(self.batch),
         };
         let mut attempts = 0;
         loop {
