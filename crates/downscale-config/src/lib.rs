@@ -51,9 +51,10 @@ pub use env::{CONFIG_FILE_VAR, ENV_PREFIX, IgnoredVariable, variable_for};
 pub use error::ConfigError;
 pub use memory::{MemoryLimit, MemoryLimitError};
 pub use read::CONFIG_FILE_LIMIT;
+pub use redact::hide_uri_password;
 pub use scoped::{ScopeGuard, set};
 pub use settings::{
-    DaskRuntime, DataCatalog, FieldLengths, Gard, LocalRuntime, MIN_RUN_MEMORY, RandomFields, RunOptions, RuntimeKind,
-    Runtimes, Settings, SlurmRuntime, Storage, StorageLocation,
+    Dashboard, DaskRuntime, DataCatalog, FieldLengths, Gard, LocalRuntime, MIN_RUN_MEMORY, RandomFields, RunOptions,
+    RuntimeKind, Runtimes, Settings, SlurmRuntime, Storage, StorageLocation,
 };
 pub use sources::{SYSTEM_DIR, Sources};

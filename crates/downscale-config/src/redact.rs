@@ -82,7 +82,7 @@ fn hide_uri_passwords(value: &Json) -> Json {
 
 /// `scheme://user:pass@host/path` → `scheme://user:<redacted>@host/path`;
 /// text without a password in a URI's userinfo is returned unchanged.
-pub(crate) fn hide_uri_password(text: &str) -> String {
+pub fn hide_uri_password(text: &str) -> String {
     let Some(scheme_end) = text.find("://") else { return text.to_owned() };
     let authority_start = scheme_end + 3;
     let rest = &text[authority_start..];

@@ -32,6 +32,8 @@ pub struct Settings {
     pub runtimes: Runtimes,
     /// GARD's settings beyond the parameter file.
     pub gard: Gard,
+    /// The web dashboard's settings.
+    pub dashboard: Dashboard,
     /// The SQLite file of run records (runs, tasks, log lines), on a local disk: several processes share it.
     pub run_records: String,
 }
@@ -164,6 +166,21 @@ pub struct RunOptions {
 pub struct Gard {
     /// The correlation lengths of the random fields of its random effects.
     pub random_fields: RandomFields,
+}
+
+/// The web dashboard's settings.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dashboard {
+    /// The token every request must carry (required to serve beyond loopback); a secret, never shown.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for Dashboard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let token = self.token.as_ref().map(|_| crate::redact::REDACTED);
+        f.debug_struct("Dashboard").field("token", &token).finish()
+    }
 }
 
 /// The correlation lengths of GARD's random fields, per kind of variable.

@@ -6,6 +6,7 @@ mod batch;
 mod bench;
 mod config;
 mod convert;
+mod dashboard;
 mod flow_setup;
 mod inspect;
 mod manifests;
@@ -65,6 +66,9 @@ pub(crate) enum Command {
     /// Show the run records: runs, their tasks and log lines.
     #[command(subcommand)]
     Runs(runs::Command),
+    /// Serve the web dashboard of the run records: runs, task graphs and states, logs, resources and maps of the
+    /// outputs, updated live while runs are in progress.
+    Dashboard(dashboard::Args),
     /// Check that a Zarr store is complete (every chunk present, metadata consistent) and count missing values.
     /// Exits with 1 when the store is incomplete.
     Validate(validate::Args),
@@ -80,6 +84,7 @@ pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
         Command::Task(args) => task::run(args, config),
         Command::Manifests(command) => manifests::run(command, config),
         Command::Runs(command) => runs::run(command, config),
+        Command::Dashboard(args) => dashboard::run(args, config),
         Command::Adjust(args) => adjust::run(*args),
         Command::Bench(args) => bench::run(args),
         Command::Inspect(args) => inspect::run(args),

@@ -1,0 +1,42 @@
+//! `downscale dashboard`: serve the web dashboard of the run records until interrupted.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use downscale_dashboard::{Dashboard, DashboardOptions, StorageRoots};
+
+use super::ConfigArgs;
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The address to listen on. Any address other than loopback needs a token.
+    #[arg(long, default_value = "127.0.0.1:8765", value_name = "ADDRESS:PORT")]
+    bind: SocketAddr,
+    /// The run records to show [default: the configuration's `run_records`].
+    #[arg(long, value_name = "PATH")]
+    records: Option<PathBuf>,
+    /// The token every request must carry [default: the configuration's `dashboard.token`]. Pages are opened as
+    /// `http://ADDRESS:PORT/?token=TOKEN`; other tools send `Authorization: Bearer TOKEN`.
+    #[arg(long, value_name = "TOKEN")]
+    token: Option<String>,
+}
+
+pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
+    let config = config.load()?;
+    let settings = config.settings();
+    let roots = StorageRoots::new([settings.storage.results.uri.as_str(), settings.storage.intermediate.uri.as_str()]);
+    let dashboard = Dashboard::bind(DashboardOptions {
+        bind: args.bind,
+        records: args.records.unwrap_or_else(|| PathBuf::from(&settings.run_records)),
+        token: args.token.or_else(|| settings.dashboard.token.clone()),
+        roots,
+    })?;
+    // The first line says where it listens (with the port chosen for port 0), for people and for scripts.
+    println!("dashboard at http://{}/", dashboard.address()?);
+    std::io::stdout().flush()?;
+    dashboard.serve()?;
+    Ok(ExitCode::SUCCESS)
+}
