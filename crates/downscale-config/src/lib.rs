@@ -53,7 +53,7 @@ pub use memory::{MemoryLimit, MemoryLimitError};
 pub use read::CONFIG_FILE_LIMIT;
 pub use scoped::{ScopeGuard, set};
 pub use settings::{
-    DaskRuntime, DataCatalog, FieldLengths, Gard, LocalRuntime, MIN_RUN_MEMORY, RandomFields, RunOptions, RuntimeKind,
-    Runtimes, Settings, SlurmRuntime, Storage, StorageLocation,
+    DaskRuntime, DataCatalog, FieldLengths, Gard, LocalRuntime, MIN_RUN_MEMORY, PrefectReporting, RandomFields,
+    Reporting, RunOptions, RuntimeKind, Runtimes, Settings, SlurmRuntime, Storage, StorageLocation,
 };
 pub use sources::{SYSTEM_DIR, Sources};
