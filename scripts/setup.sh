@@ -3,7 +3,8 @@
 # links Debian's libnetcdf), cdo (the oracle the regridding tests compare against), a Python venv with the
 # reference tools the interop and oracle tests compare against (xarray + zarr-python read our stores; cftime is the
 # calendar oracle), the S3 and Azure emulators of the object-storage tests, and Slurm with munge for the `slurm`
-# runtime's tests (scripts/slurm-up.sh starts a one-node cluster). Safe to run repeatedly.
+# runtime's tests (scripts/slurm-up.sh starts a one-node cluster), and a Prefect server for the reporting tests. Safe
+# to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +41,14 @@ if [ ! -x .venv-dask/bin/python ] || ! .venv-dask/bin/python -c "import distribu
   echo "creating the Python venv .venv-dask (dask.distributed)" >&2
   python3 -m venv .venv-dask
   .venv-dask/bin/pip install -q --disable-pip-version-check "dask[distributed]==2026.8.0" "bokeh==3.9.0"
+fi
+
+# A Prefect 3 server, whose UI shows runs mirrored with `reporting.prefect.api_url` and which the reporting tests
+# start, in a venv of its own.
+if [ ! -x .venv-prefect/bin/prefect ] || ! .venv-prefect/bin/python -c "import prefect" 2>/dev/null; then
+  echo "creating the Python venv .venv-prefect (Prefect server)" >&2
+  python3 -m venv .venv-prefect
+  .venv-prefect/bin/pip install -q --disable-pip-version-check "prefect==3.9.1"
 fi
 
 # The Azure Blob emulator of the same tests (Azurite; 3.35 is the last release for Node 20).

@@ -54,7 +54,7 @@ pub use read::CONFIG_FILE_LIMIT;
 pub use redact::hide_uri_password;
 pub use scoped::{ScopeGuard, set};
 pub use settings::{
-    Dashboard, DaskRuntime, DataCatalog, FieldLengths, Gard, LocalRuntime, MIN_RUN_MEMORY, RandomFields, RunOptions,
-    RuntimeKind, Runtimes, Settings, SlurmRuntime, Storage, StorageLocation,
+    Dashboard, DaskRuntime, DataCatalog, FieldLengths, Gard, LocalRuntime, MIN_RUN_MEMORY, PrefectReporting,
+    RandomFields, Reporting, RunOptions, RuntimeKind, Runtimes, Settings, SlurmRuntime, Storage, StorageLocation,
 };
 pub use sources::{SYSTEM_DIR, Sources};

@@ -34,6 +34,8 @@ pub struct Settings {
     pub gard: Gard,
     /// The web dashboard's settings.
     pub dashboard: Dashboard,
+    /// Where runs are reported to as they go, beside the run records.
+    pub reporting: Reporting,
     /// The SQLite file of run records (runs, tasks, log lines), on a local disk: several processes share it.
     pub run_records: String,
 }
@@ -201,6 +203,47 @@ pub struct FieldLengths {
     pub length_km: f64,
     /// In days.
     pub length_days: f64,
+}
+
+/// Where runs are reported to as they go, beside the run records.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reporting {
+    /// A Prefect server that shows the runs in its UI.
+    pub prefect: PrefectReporting,
+}
+
+/// A Prefect 3 server that mirrors each run. Its `Debug` output hides a password in the URL, as `show` does.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrefectReporting {
+    /// The server's REST API, `/api` included (`http://127.0.0.1:4200/api`, as Prefect's own `PREFECT_API_URL`);
+    /// `None` reports nothing. Checked to be an http(s) URL when read, so a typo fails before a run rather than
+    /// becoming a warning in its log; raw, see [`Config::expand`](crate::Config::expand).
+    #[serde(deserialize_with = "http_url")]
+    pub api_url: Option<String>,
+}
+
+impl fmt::Debug for PrefectReporting {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.debug_struct("PrefectReporting").field("api_url", &self.api_url.as_deref().map(hide_uri_password)).finish()
+    }
+}
+
+/// An optional http:// or https:// URL with a host. A wrong value is quoted with any password hidden: the
+/// credentials of a server's basic authentication may be written in the URL.
+fn http_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(deserializer)? else { return Ok(None) };
+    let is_http = url::Url::parse(&text)
+        .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()));
+    if !is_http {
+        let shown = hide_uri_password(&text);
+        return Err(de::Error::invalid_value(
+            de::Unexpected::Str(&shown),
+            &"an http:// or https:// URL such as http://127.0.0.1:4200/api",
+        ));
+    }
+    Ok(Some(text))
 }
 
 /// Resources of each runtime.

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use downscale_config::RuntimeKind;
 use downscale_engine::{Engine, Records, RetryPolicy, RunRequest, TaskRunner};
+use downscale_prefect::{Mirror, PrefectApi};
 
 use super::ConfigArgs;
 use super::flow_setup::{FlowSetup, storage_location, task_command};
@@ -70,7 +71,9 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     args.log.init();
     let setup = FlowSetup::open(config.load()?, args.runtime)?;
     let settings = setup.config.settings();
-    let records = Records::open(std::path::Path::new(&settings.run_records))?;
+    let records_file = std::path::Path::new(&settings.run_records);
+    let records = Records::open(records_file)?;
+    let prefect = prefect_api(&setup.config)?;
     let results = storage_location(&setup.config, "results")?;
     let progress = TerminalProgress::new(args.log.quiet || !std::io::stderr().is_terminal());
     let engine = Engine {
@@ -99,7 +102,12 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
             task_command: task_command(config, file, setup.runtime_kind),
             batch: None,
         };
-        let outcome = engine.run(&request)?;
+        let mirror = prefect.as_ref().map(|api| Mirror::start(api, records_file, &prepared.run_id));
+        let outcome = engine.run(&request);
+        if let Some(mirror) = mirror {
+            mirror.finish();
+        }
+        let outcome = outcome?;
         match &outcome.failure {
             None => {
                 if args.log.for_people() {
@@ -128,6 +136,15 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The Prefect server each run is mirrored to, when `reporting.prefect.api_url` is set: expanded, so that the
+/// password of a server's basic authentication can stay in the environment (`http://admin:$PREFECT_PASSWORD@…`).
+pub(super) fn prefect_api(config: &downscale_config::Config) -> Result<Option<PrefectApi>> {
+    if config.settings().reporting.prefect.api_url.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(PrefectApi::parse(&config.expand("reporting.prefect.api_url")?)?))
 }
 
 /// Log lines on stderr: `quiet` keeps only errors, each `verbose` step shows more.

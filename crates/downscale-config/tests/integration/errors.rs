@@ -168,3 +168,30 @@ fn a_nested_value_in_one_assignment_names_the_inner_key() {
         "environment DOWNSCALE_STORAGE__RESULTS={uri: [1, 2]}: `storage.results.uri`: expected a string, found a list"
     );
 }
+
+#[test]
+fn a_prefect_api_url_is_http_and_its_password_is_never_quoted() {
+    let mut fixture = Fixture::new();
+    fixture.set("reporting.prefect.api_url=http://127.0.0.1:4200/api");
+    assert_eq!(fixture.load().settings().reporting.prefect.api_url.as_deref(), Some("http://127.0.0.1:4200/api"));
+
+    let mut fixture = Fixture::new();
+    fixture.set("reporting.prefect.api_url=127.0.0.1:4200/api");
+    let line = message(&fixture);
+    assert!(
+        line.starts_with("--set reporting.prefect.api_url=127.0.0.1:4200/api: expected an http:// or https:// URL")
+    );
+
+    let fixture = Fixture::new();
+    let path = fixture.write("etc/a.yaml", "reporting:\n  prefect:\n    api_url: ftp://admin:hunter2@host/api\n");
+    let line = message(&fixture);
+    assert!(
+        line.starts_with(&format!("config file {}: `reporting.prefect.api_url`: expected an http", path.display()))
+    );
+    assert!(line.contains("ftp://admin:<redacted>@host/api") && !line.contains("hunter2"), "{line}");
+
+    let mut fixture = Fixture::new();
+    fixture.set("reporting.prefect.api_url=https://admin:hunter2@prefect.example/api");
+    let settings = fixture.load().settings().clone();
+    assert!(!format!("{settings:?}").contains("hunter2"));
+}

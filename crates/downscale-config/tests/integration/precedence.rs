@@ -37,6 +37,7 @@ fn defaults_apply_when_nothing_is_configured() {
     assert_eq!(dask.scheduler_address, None);
     assert_eq!((dask.n_workers, dask.threads_per_worker), (4, 1));
     assert_eq!(dask.memory_limit, MemoryLimit::Bytes(4 << 30));
+    assert_eq!(s.reporting.prefect.api_url, None);
     assert!(config.entries().iter().all(|entry| entry.source == ValueOrigin::Default));
     assert!(config.ignored_environment().is_empty());
 }

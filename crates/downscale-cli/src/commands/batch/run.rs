@@ -13,10 +13,11 @@ use downscale_engine::{
 };
 use downscale_flows::PreparedRun;
 use downscale_message::one_line;
+use downscale_prefect::{Mirror, PrefectApi};
 
 use super::super::ConfigArgs;
 use super::super::flow_setup::{FlowSetup, storage_location, task_command};
-use super::super::run::{LogArgs, parse_runtime};
+use super::super::run::{LogArgs, parse_runtime, prefect_api};
 use super::files::{BatchFile, parameter_files, prepare_all};
 
 /// Attempts of a run before its file counts as failed. The second goes through the whole flow again, finding every
@@ -81,7 +82,15 @@ pub(super) fn run(args: RunArgs, config: &ConfigArgs) -> Result<ExitCode> {
     }
     // The records group a batch's runs under one name: the folder and when this invocation started.
     let batch_name = format!("{} {}", dir.display(), chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
-    let runs = Runs { setup: &setup, records_file: &records_file, results: &results, config, batch: &batch_name };
+    let prefect = prefect_api(&setup.config)?;
+    let runs = Runs {
+        setup: &setup,
+        records_file: &records_file,
+        results: &results,
+        config,
+        batch: &batch_name,
+        prefect: prefect.as_ref(),
+    };
     for (index, outcome) in runs.execute(&to_run, args.max_concurrent as usize)? {
         outcomes[index] = Some(outcome);
     }
@@ -115,6 +124,8 @@ struct Runs<'a> {
     config: &'a ConfigArgs,
     /// The name the records group this batch's runs under.
     batch: &'a str,
+    /// The Prefect server each attempt of a run is mirrored to, as a flow run of its own.
+    prefect: Option<&'a PrefectApi>,
 }
 
 impl Runs<'_> {
@@ -173,7 +184,11 @@ impl Runs<'_> {
         let mut attempts = 0;
         loop {
             attempts += 1;
+            let mirror = self.prefect.map(|api| Mirror::start(api, self.records_file, &prepared.run_id));
             let last = engine.run(&request).map_err(|error| one_line(&error));
+            if let Some(mirror) = mirror {
+                mirror.finish();
+            }
             let why = match &last {
                 Ok(RunOutcome { failure: None, .. }) => return FileOutcome::Ran { last, attempts },
                 Ok(RunOutcome { failure: Some(failure), .. }) => format!("task {}: {}", failure.task, failure.error),

@@ -1,0 +1,246 @@
+//! A run followed in the run records and mirrored to Prefect, from a thread of its own.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use downscale_engine::{Records, RunRecord};
+use downscale_message::one_line;
+use serde_json::Value;
+
+use crate::client::{Client, LogLine, NewFlowRun, NewTaskRun, PrefectApi};
+use crate::error::PrefectError;
+use crate::states::{self, State};
+
+/// How often the records are read: Prefect's UI refreshes about as often.
+const POLL: Duration = Duration::from_secs(1);
+
+/// Log lines per request: a run's first sync may hold hundreds, and Prefect takes them as one list.
+const LOG_BATCH: usize = 200;
+
+/// The mirror of one run: started before the run, finished after it.
+///
+/// The run itself is never slowed or failed by it. Its thread reads the records and talks to Prefect; when Prefect
+/// cannot be reached in time or refuses a call (or the records cannot be read), it logs one warning and mirrors
+/// nothing more of that run.
+pub struct Mirror {
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Mirror {
+    /// Starts following the run `run_id` that this process is about to record in the records at `records`: the
+    /// newest run of that id with this process's pid, started at or after now (so an earlier run of the same id,
+    /// or one another process runs at the same time, is never taken for it).
+    pub fn start(api: &PrefectApi, records: &Path, run_id: &str) -> Mirror {
+        let follower = Follower {
+            api: api.clone(),
+            records: records.to_path_buf(),
+            run_id: run_id.to_owned(),
+            pid: std::process::id(),
+            since: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        };
+        let (stop, stopped) = mpsc::channel();
+        let spawned = std::thread::Builder::new().name("prefect-mirror".into()).spawn(move || follower.follow(stopped));
+        match spawned {
+            Ok(thread) => Mirror { stop: Some(stop), thread: Some(thread) },
+            Err(error) => {
+                tracing::warn!("run {run_id} is not reported to Prefect: no thread for it ({error})");
+                Mirror { stop: None, thread: None }
+            }
+        }
+    }
+
+    /// Sends what changed since the last poll (the run's end, its last tasks and lines) and waits for it. A
+    /// mirror that is dropped does the same, so a run that ends in an error still shows how it ended.
+    pub fn finish(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Mirror {
+    fn drop(&mut self) {
+        // The thread takes a closed channel as the signal for its last sync.
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// What the mirror's thread needs to find its run.
+struct Follower {
+    api: PrefectApi,
+    records: PathBuf,
+    run_id: String,
+    pid: u32,
+    /// When the mirror started, as the records write times (RFC 3339 UTC, milliseconds), which sort as text.
+    since: String,
+}
+
+impl Follower {
+    /// Syncs every [`POLL`] and once more when told to stop; the first failure ends the mirroring with a warning.
+    fn follow(self, stopped: Receiver<()>) {
+        let mut session = match Session::open(&self) {
+            Ok(session) => session,
+            Err(error) => return self.give_up(&error),
+        };
+        loop {
+            let last = !matches!(stopped.recv_timeout(POLL), Err(RecvTimeoutError::Timeout));
+            if let Err(error) = session.step(&self) {
+                return self.give_up(&error);
+            }
+            if last {
+                return;
+            }
+        }
+    }
+
+    fn give_up(&self, error: &PrefectError) {
+        tracing::warn!(
+            "run {} is not reported to Prefect any more ({}); the run goes on",
+            self.run_id,
+            one_line(error)
+        );
+    }
+
+    /// The record number of the run, once it is recorded.
+    fn find(&self, finder: &rusqlite::Connection) -> Result<Option<i64>, rusqlite::Error> {
+        use rusqlite::OptionalExtension;
+        finder
+            .query_row(
+                "SELECT id FROM runs WHERE run_id = ?1 AND pid = ?2 AND started_at >= ?3 ORDER BY id DESC LIMIT 1",
+                rusqlite::params![self.run_id, self.pid, self.since],
+                |row| row.get(0),
+            )
+            .optional()
+    }
+}
+
+/// The records, the server, and what has been sent so far.
+struct Session {
+    client: Client,
+    records: Records,
+    /// A read-only connection for the one question [`Records`] does not answer: which record is this process's.
+    finder: rusqlite::Connection,
+    records_path: String,
+    run: Option<Mirrored>,
+}
+
+/// A run mirrored as a flow run.
+struct Mirrored {
+    record: i64,
+    flow_run: String,
+    state: State,
+    /// Each task's task run and the state last sent for it.
+    tasks: HashMap<String, (String, State)>,
+    /// How many of the run's log lines have been sent (the records keep them in the order written).
+    logs_sent: usize,
+}
+
+impl Session {
+    fn open(follower: &Follower) -> Result<Session, PrefectError> {
+        let records_path = follower.records.display().to_string();
+        let records = Records::open(&follower.records).map_err(|e| unreadable(&records_path, &e))?;
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let finder = rusqlite::Connection::open_with_flags(&follower.records, flags)
+            .and_then(|finder| finder.busy_timeout(Duration::from_secs(5)).map(|()| finder))
+            .map_err(|e| unreadable(&records_path, &e))?;
+        let client = Client::new(&follower.api)?;
+        Ok(Session { client, records, finder, records_path, run: None })
+    }
+
+    /// Sends what changed: the flow run once the run is recorded, then new task runs and changed states, new log
+    /// lines, and last the run's own state, so that a finished flow run already shows all its tasks.
+    fn step(&mut self, follower: &Follower) -> Result<(), PrefectError> {
+        if self.run.is_none() {
+            let Some(record) = follower.find(&self.finder).map_err(|e| unreadable(&self.records_path, &e))? else {
+                return Ok(());
+            };
+            let run = self.record(record)?;
+            self.run = Some(self.create_flow_run(&run)?);
+        }
+        let Some(mirrored) = self.run.as_mut() else { return Ok(()) };
+        let record = mirrored.record;
+        let tasks = self.records.tasks(record).map_err(|e| unreadable(&self.records_path, &e))?;
+        for task in &tasks {
+            let state = states::of_task(task);
+            match mirrored.tasks.get_mut(&task.task_id) {
+                None => {
+                    let new = NewTaskRun {
+                        flow_run_id: &mirrored.flow_run,
+                        task_key: &task.name,
+                        dynamic_key: &task.task_id,
+                        state: &state,
+                    };
+                    let id = self.client.create_task_run(&new)?;
+                    mirrored.tasks.insert(task.task_id.clone(), (id, state));
+                }
+                Some((id, sent)) if *sent != state => {
+                    self.client.set_task_run_state(id, &state)?;
+                    *sent = state;
+                }
+                Some(_) => {}
+            }
+        }
+        let logs = self.records.logs(record).map_err(|e| unreadable(&self.records_path, &e))?;
+        for batch in logs.get(mirrored.logs_sent..).unwrap_or_default().chunks(LOG_BATCH) {
+            let lines: Vec<LogLine> = batch
+                .iter()
+                .map(|line| LogLine {
+                    name: "downscale",
+                    level: states::log_level(line.level),
+                    message: &line.message,
+                    timestamp: &line.at,
+                    flow_run_id: &mirrored.flow_run,
+                    task_run_id: line.task_id.as_ref().and_then(|t| mirrored.tasks.get(t)).map(|(id, _)| id.as_str()),
+                })
+                .collect();
+            self.client.send_logs(&lines)?;
+            mirrored.logs_sent += batch.len();
+        }
+        let run = self.record(record)?;
+        let state = states::of_run(&run);
+        let Some(mirrored) = self.run.as_mut() else { return Ok(()) };
+        if state != mirrored.state {
+            self.client.set_flow_run_state(&mirrored.flow_run, &state)?;
+            mirrored.state = state;
+        }
+        Ok(())
+    }
+
+    fn record(&self, record: i64) -> Result<RunRecord, PrefectError> {
+        let found = self.records.find_run(&record.to_string()).map_err(|e| unreadable(&self.records_path, &e))?;
+        found.ok_or_else(|| PrefectError::Records {
+            path: self.records_path.clone(),
+            detail: format!("run record {record} is gone"),
+        })
+    }
+
+    /// The flow run of `run`, created pending and set running: the run is under way when it is first seen.
+    fn create_flow_run(&self, run: &RunRecord) -> Result<Mirrored, PrefectError> {
+        let flow_id = self.client.flow(&run.flow)?;
+        // The records hold the parameters as a JSON object; anything else is shown as its text.
+        let parameters = match serde_json::from_str(&run.parameters) {
+            Ok(Value::Object(parameters)) => Value::Object(parameters),
+            _ => serde_json::json!({ "parameters": run.parameters }),
+        };
+        let new = NewFlowRun {
+            flow_id: &flow_id,
+            name: &run.run_id,
+            parameters,
+            tags: vec!["downscale".to_owned(), format!("runtime:{}", run.runtime)],
+        };
+        let flow_run = self.client.create_flow_run(&new)?;
+        let state = State::running();
+        self.client.set_flow_run_state(&flow_run, &state)?;
+        Ok(Mirrored { record: run.id, flow_run, state, tasks: HashMap::new(), logs_sent: 0 })
+    }
+}
+
+/// The records at `path` could not be read.
+fn unreadable(path: &str, error: &(dyn std::error::Error + 'static)) -> PrefectError {
+    PrefectError::Records { path: path.to_owned(), detail: one_line(error) }
+}
