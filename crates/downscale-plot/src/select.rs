@@ -41,7 +41,14 @@ pub enum FieldSelection {
     /// The first time step: what a store looks like, when nothing else is asked.
     FirstDay,
     /// The step on this day (its first, if the store has several a day).
-    Day(TimeSpec),
+    Day {
+        /// The year.
+        year: i32,
+        /// The month, 1..=12.
+        month: u32,
+        /// The day of the month.
+        day: u32,
+    },
     /// The mean over one month.
     MonthMean {
         /// The year.
@@ -232,16 +239,13 @@ pub fn select_field(array: &DataArray, selection: FieldSelection) -> Result<Fiel
         FieldSelection::FirstDay => {
             Ok(grid.field(grid.values.index_axis(Axis(0), 0).to_owned(), day_label(&grid.dates[0])))
         }
-        FieldSelection::Day(TimeSpec::Day { year, month, day }) => {
+        FieldSelection::Day { year, month, day } => {
             let wanted = (year, month, day);
             let steps = grid.steps(format!("time {}", TimeSpec::Day { year, month, day }), |d| {
                 within((d.year, d.month, d.day), wanted, wanted)
             })?;
             let values = grid.values.index_axis(Axis(0), steps.start).to_owned();
             Ok(grid.field(values, day_label(&grid.dates[steps.start])))
-        }
-        FieldSelection::Day(other) => {
-            Err(PlotError::BadTime { given: other.to_string(), detail: "a day's map needs a day, YYYY-MM-DD".into() })
         }
         FieldSelection::MonthMean { year, month } => {
             let label = TimeSpec::Month { year, month }.to_string();

@@ -11,6 +11,7 @@ mod inspect;
 mod manifests;
 mod params;
 mod plan;
+mod plot;
 mod progress;
 mod regrid;
 mod run;
@@ -65,6 +66,9 @@ pub(crate) enum Command {
     /// Show the run records: runs, their tasks and log lines.
     #[command(subcommand)]
     Runs(runs::Command),
+    /// Draw a map (a day, or the mean of a month, a year or the whole record) or the domain-mean series of a
+    /// variable of a Zarr store or NetCDF file, as PNG or SVG.
+    Plot(plot::Args),
     /// Check that a Zarr store is complete (every chunk present, metadata consistent) and count missing values.
     /// Exits with 1 when the store is incomplete.
     Validate(validate::Args),
@@ -86,6 +90,7 @@ pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
         Command::Convert(args) => convert::run(args),
         Command::Regrid(args) => regrid::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Plot(args) => plot::run(args),
     }
 }
 
