@@ -143,6 +143,8 @@ impl Painter for SeriesPainter<'_> {
 
 #[cfg(test)]
 mod tests {
+    use downscale_data::calendar::{Calendar, CfDateTime};
+
     use super::*;
 
     #[test]
@@ -156,5 +158,31 @@ mod tests {
         assert_eq!(runs[3][0].1, 7.0);
         let daily: Vec<f64> = (0..10).map(f64::from).collect();
         assert_eq!(segments(&daily, &daily).len(), 1, "an even record is one line");
+    }
+
+    fn monthly(values: Vec<f64>) -> Series {
+        Series {
+            name: "pr".into(),
+            units: "mm day-1".into(),
+            calendar: Calendar::Day360,
+            step: SeriesStep::Monthly,
+            dates: (1..=values.len() as u32).map(|month| CfDateTime::ymd(2001, month, 1)).collect(),
+            values,
+        }
+    }
+
+    #[test]
+    fn series_are_drawn_on_their_calendar_with_their_units() {
+        let spec = ImageSpec { format: crate::ImageFormat::Svg, width: 600, height: 400 };
+        let image = render_series(&monthly(vec![1.0, 3.0, f64::NAN, 2.0]), None, spec).unwrap();
+        let svg = String::from_utf8(image.bytes).unwrap();
+        assert!(svg.contains("mm day-1") && svg.contains("2001-02") && svg.contains("<polyline"), "{svg}");
+        // The March value is missing: January-February is one line and April a point of its own.
+        assert_eq!(svg.matches("<circle").count(), 3);
+        // January 2001 is drawn at its middle, half a 30-day month into the 360-day year.
+        let area = image.plot_area;
+        assert!(area.x_range.start < 2001.0 + 15.0 / 360.0 && area.x_range.end > 2001.0 + 105.0 / 360.0);
+        let error = render_series(&monthly(vec![f64::NAN; 2]), None, spec).unwrap_err();
+        assert_eq!(error.to_string(), "pr, area-weighted domain mean of monthly means has no finite value to plot");
     }
 }
