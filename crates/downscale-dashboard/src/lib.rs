@@ -11,6 +11,7 @@ mod api;
 mod auth;
 mod confine;
 mod error;
+mod images;
 mod server;
 
 pub use confine::StorageRoots;

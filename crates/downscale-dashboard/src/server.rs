@@ -114,6 +114,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/assets/app.js", get(|| asset("text/javascript; charset=utf-8", include_str!("assets/app.js"))))
         .route("/assets/app.css", get(|| asset("text/css; charset=utf-8", include_str!("assets/app.css"))))
         .merge(crate::api::routes())
+        .merge(crate::images::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)
 }

@@ -12,6 +12,7 @@ mod inspect;
 mod manifests;
 mod params;
 mod plan;
+mod plot;
 mod progress;
 mod regrid;
 mod run;
@@ -69,6 +70,9 @@ pub(crate) enum Command {
     /// Serve the web dashboard of the run records: runs, task graphs and states, logs, resources and maps of the
     /// outputs, updated live while runs are in progress.
     Dashboard(dashboard::Args),
+    /// Draw a map (a day, or the mean of a month, a year or the whole record) or the domain-mean series of a
+    /// variable of a Zarr store or NetCDF file, as PNG or SVG.
+    Plot(plot::Args),
     /// Check that a Zarr store is complete (every chunk present, metadata consistent) and count missing values.
     /// Exits with 1 when the store is incomplete.
     Validate(validate::Args),
@@ -91,6 +95,7 @@ pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
         Command::Convert(args) => convert::run(args),
         Command::Regrid(args) => regrid::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Plot(args) => plot::run(args),
     }
 }
 
