@@ -3,12 +3,12 @@
 # links Debian's libnetcdf), cdo (the oracle the regridding tests compare against), a Python venv with the
 # reference tools the interop and oracle tests compare against (xarray + zarr-python read our stores; cftime is the
 # calendar oracle), the S3 and Azure emulators of the object-storage tests, and Slurm with munge for the `slurm`
-# runtime's tests (scripts/slurm-up.sh starts a one-node cluster), and a Prefect server for the reporting tests. Safe
-# to run repeatedly.
+# runtime's tests (scripts/slurm-up.sh starts a one-node cluster), a Prefect server for the reporting tests, and
+# Chromium with its WebDriver (chromedriver) for the dashboard's browser test. Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pkg-config libnetcdf-dev libhdf5-dev netcdf-bin cdo slurmctld slurmd slurm-client munge)
+packages=(pkg-config libnetcdf-dev libhdf5-dev netcdf-bin cdo slurmctld slurmd slurm-client munge chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

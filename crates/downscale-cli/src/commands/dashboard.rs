@@ -27,12 +27,18 @@ pub(crate) struct Args {
 pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     let config = config.load()?;
     let settings = config.settings();
-    let roots = StorageRoots::new([settings.storage.results.uri.as_str(), settings.storage.intermediate.uri.as_str()]);
+    let results = config.expand("storage.results.uri")?;
+    let intermediate = config.expand("storage.intermediate.uri")?;
+    // Expanded, so the token can stay in the environment (`dashboard.token: $DASHBOARD_TOKEN`).
+    let configured_token = match settings.dashboard.token {
+        Some(_) => Some(config.expand("dashboard.token")?),
+        None => None,
+    };
     let dashboard = Dashboard::bind(DashboardOptions {
         bind: args.bind,
         records: args.records.unwrap_or_else(|| PathBuf::from(&settings.run_records)),
-        token: args.token.or_else(|| settings.dashboard.token.clone()),
-        roots,
+        token: args.token.or(configured_token),
+        roots: StorageRoots::new([results.as_str(), intermediate.as_str()]),
     })?;
     // The first line says where it listens (with the port chosen for port 0), for people and for scripts.
     println!("dashboard at http://{}/", dashboard.address()?);

@@ -3,6 +3,7 @@
 #![allow(dead_code, reason = "each test binary uses only some of the helpers")]
 
 pub(crate) mod case;
+pub(crate) mod dashboard;
 pub(crate) mod emulators;
 pub(crate) mod skill;
 pub(crate) mod slurm;
