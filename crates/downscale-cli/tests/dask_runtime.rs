@@ -54,6 +54,8 @@ fn bcsd_on_a_dask_local_cluster_publishes_the_same_bits_as_local_and_records_the
         let logs = records.logs(run.id).unwrap();
         let dashboard = logs.iter().find(|line| line.message.starts_with("dask dashboard: http://127.0.0.1:"));
         assert!(dashboard.is_some(), "{logs:?}");
+        // The run's record holds the link, for the web dashboard.
+        assert!(run.dashboard.as_deref().is_some_and(|link| link.starts_with("http://127.0.0.1:")), "{run:?}");
     }
 }
 

@@ -46,6 +46,18 @@ fn bcsd_on_slurm_publishes_the_same_bits_as_local_and_records_each_job() {
                 task.peak_rss_bytes.is_some_and(|rss| rss > 0 && rss < 1 << 30),
                 "within the job's 1 GiB: {task:?}"
             );
+            // The records name its jobs (the dashboard shows them), and a sharded task's shards as its tiles.
+            let jobs = task.jobs.as_deref().unwrap_or_default();
+            assert!(
+                !jobs.is_empty() && jobs.split(' ').all(|job| job.starts_with(|c: char| c.is_ascii_digit())),
+                "{task:?}"
+            );
+            if jobs.contains("_[") {
+                assert!(
+                    task.tiles_total.is_some_and(|total| total >= 1) && task.tiles_done == task.tiles_total,
+                    "{task:?}"
+                );
+            }
         }
         let logs = records.logs(run.id).unwrap();
         assert!(logs.iter().any(|line| line.message.contains("submitted as array job")), "{logs:?}");
