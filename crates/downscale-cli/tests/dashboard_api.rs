@@ -222,3 +222,29 @@ fn beyond_loopback_every_request_needs_the_token() {
     child.wait().unwrap();
     assert_eq!(outcome, (401, 200));
 }
+
+#[test]
+fn a_run_whose_process_died_is_shown_interrupted_while_the_dashboard_serves() {
+    let runs = RecordedRuns::make();
+    let served = DashboardProcess::start(&runs, &["--bind", "127.0.0.1:0"]);
+    let in_progress = format!("{}api/runs/{}", served.url, runs.in_progress);
+    assert_eq!(get(&in_progress).json()["run"]["state"], "running");
+    // Its process is gone (no process has this id: Linux's largest is 2^22).
+    let raw = rusqlite::Connection::open(runs.records_path()).unwrap();
+    raw.execute("UPDATE runs SET pid = ?1 WHERE id = ?2", rusqlite::params![u32::MAX, runs.in_progress]).unwrap();
+    let started = std::time::Instant::now();
+    while get(&in_progress).json()["run"]["state"] != "interrupted" {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "still running after 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn a_missing_records_file_named_on_the_command_line_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo.sqlite");
+    let output = DashboardProcess::command(dir.path(), &["--records", missing.to_str().unwrap()]).output().unwrap();
+    assert!(!output.status.success());
+    common::assert_one_line_error(&output, &["--records", "typo.sqlite", "no such file"]);
+    assert!(!missing.exists(), "nothing is created");
+}

@@ -14,6 +14,10 @@ use crate::auth::{Token, require_token};
 use crate::confine::StorageRoots;
 use crate::error::{ApiError, DashboardError};
 
+/// How often runs of this host whose process died are marked `interrupted` while the dashboard serves, so a
+/// killed run does not show `running` until something else opens the records.
+const INTERRUPTED_SWEEP: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// How the dashboard is served.
 #[derive(Debug, Clone)]
 pub struct DashboardOptions {
@@ -100,6 +104,19 @@ impl Dashboard {
             .enable_time()
             .build()
             .map_err(DashboardError::Serve)?;
+        let state = self.state.clone();
+        runtime.spawn(async move {
+            let mut every = tokio::time::interval(INTERRUPTED_SWEEP);
+            loop {
+                every.tick().await;
+                let path = state.records_path.clone();
+                // Opening the records for writing marks the runs of this host whose process is gone.
+                let swept = tokio::task::spawn_blocking(move || Records::open(&path).map(drop)).await;
+                if let Ok(Err(error)) = swept {
+                    tracing::warn!("{}", downscale_message::one_line(&error));
+                }
+            }
+        });
         let router = router(self.state);
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(self.listener).map_err(DashboardError::Serve)?;

@@ -29,6 +29,29 @@ impl fmt::Display for JobRef {
     }
 }
 
+/// Jobs as people read them: each job once, an array job with its elements in order (`12 13_[0,1,2]`); an element
+/// submitted again under the same array job is listed once.
+pub fn describe_jobs<'a>(jobs: impl IntoIterator<Item = &'a JobRef>) -> String {
+    let mut elements: std::collections::BTreeMap<&str, Vec<usize>> = std::collections::BTreeMap::new();
+    for job in jobs {
+        elements.entry(job.job.as_str()).or_default().extend(job.element);
+    }
+    let described: Vec<String> = elements
+        .into_iter()
+        .map(|(job, mut elements)| {
+            elements.sort_unstable();
+            elements.dedup();
+            if elements.is_empty() {
+                job.to_string()
+            } else {
+                let list: Vec<String> = elements.iter().map(usize::to_string).collect();
+                format!("{job}_[{}]", list.join(","))
+            }
+        })
+        .collect();
+    described.join(" ")
+}
+
 /// A job to submit.
 #[derive(Debug, Clone)]
 pub struct JobRequest {
@@ -77,4 +100,17 @@ pub trait Cluster: Send + Sync {
     }
     /// How many times a failed job is submitted again before the run fails.
     fn resubmissions(&self) -> u32;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_are_described_once_each_with_their_elements() {
+        let job = |job: &str, element| JobRef { job: job.into(), element };
+        let jobs = [job("13", Some(0)), job("12", None), job("13", Some(2)), job("14", Some(1)), job("13", Some(1))];
+        assert_eq!(describe_jobs(&jobs), "12 13_[0,1,2] 14_[1]");
+        assert_eq!(describe_jobs(&[]), "");
+    }
 }

@@ -34,6 +34,13 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         Some(_) => Some(config.expand("dashboard.token")?),
         None => None,
     };
+    // Records named on the command line must exist: a mistyped path would otherwise show an empty new file. The
+    // configured file is made when missing, so a fresh installation shows "no runs yet".
+    if let Some(records) = &args.records
+        && !records.is_file()
+    {
+        anyhow::bail!("--records {}: no such file (the run records `downscale run` writes)", records.display());
+    }
     let dashboard = Dashboard::bind(DashboardOptions {
         bind: args.bind,
         records: args.records.unwrap_or_else(|| PathBuf::from(&settings.run_records)),

@@ -303,25 +303,10 @@ impl Engine<'_> {
         self.record_jobs(run, task)
     }
 
-    /// Records the jobs that run `task` so far: each job once, an array job with the elements it holds for the
-    /// task (`12346_[0,1,2]`).
+    /// Records the jobs that run `task` so far.
     fn record_jobs(&self, run: &ClusterRun, task: &Task) -> Result<(), EngineError> {
-        let mut jobs: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for unit in run.units.iter().filter(|unit| unit.task.id == task.id) {
-            let elements = jobs.entry(unit.job.job.as_str()).or_default();
-            elements.extend(unit.job.element);
-        }
-        let text: Vec<String> = jobs
-            .into_iter()
-            .map(|(job, elements)| match elements.as_slice() {
-                [] => job.to_string(),
-                _ => {
-                    let list: Vec<String> = elements.iter().map(usize::to_string).collect();
-                    format!("{job}_[{}]", list.join(","))
-                }
-            })
-            .collect();
-        self.records.task_jobs(run.record, &task.id, &text.join(" "))
+        let jobs = run.units.iter().filter(|unit| unit.task.id == task.id).map(|unit| &unit.job);
+        self.records.task_jobs(run.record, &task.id, &crate::cluster::describe_jobs(jobs))
     }
 
     /// Submits one job of `task` to start after the units `after`; returns its unit.
