@@ -3,6 +3,7 @@
 
 mod adjust;
 mod case;
+mod dashboard;
 mod flow;
 mod gard;
 mod regrid;
@@ -47,6 +48,9 @@ enum What {
     /// threads next to scikit-downscale point by point, and a year of the correlated random fields of its random
     /// effects on a global 0.25° grid.
     Gard(gard::Args),
+    /// The dashboard's runs list and run pages on records of 10,000 runs and 1,000,000 log lines modelled on a real
+    /// run: p50, p95 and slowest of real HTTP requests over loopback, next to the 100 ms goal.
+    Dashboard(dashboard::Args),
     /// Build the scaled-up copy of the Iberia tas case that `bench flow` runs (inputs, catalogs and a parameter
     /// file) in a directory, and print where they are, to run it by hand.
     Case {
@@ -65,6 +69,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         What::Flow(args) => flow::run(args),
         What::Scale(args) => scale::run(args),
         What::Gard(args) => gard::run(args),
+        What::Dashboard(args) => dashboard::run(args),
         What::Case { case, out } => case::run(&case, &out),
     }
 }
