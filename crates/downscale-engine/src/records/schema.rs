@@ -56,6 +56,8 @@ CREATE TABLE IF NOT EXISTS samples (
 );
 CREATE INDEX IF NOT EXISTS samples_by_run ON samples(run);
 CREATE INDEX IF NOT EXISTS runs_by_state ON runs(state);
+-- The newest run of a run id: `runs show`, `batch status` and the API look runs up by it.
+CREATE INDEX IF NOT EXISTS runs_by_run_id ON runs(run_id);
 ";
 
 /// Columns added after the first versions: `(table, column, declaration)`.
