@@ -184,6 +184,15 @@ fn the_dashboard_shows_real_runs_live_in_headless_chromium() {
             .await;
         }
         until(&client, "the resources chart", "return !!document.querySelector('#resources svg path')").await;
+        // A map that cannot be drawn says why in its place.
+        client.find(Locator::Id("time")).await.unwrap().send_keys("2085-01-15\n").await.unwrap();
+        client.find(Locator::Css("#mean option[value='month']")).await.unwrap().click().await.unwrap();
+        until(&client, "the map's error", "const e = document.getElementById('map'); return !!e && e.tagName === 'P'").await;
+        let reason = client.find(Locator::Id("map")).await.unwrap().text().await.unwrap();
+        assert!(reason.contains("a month's mean needs the month"), "{reason}");
+        client.find(Locator::Id("time")).await.unwrap().clear().await.unwrap();
+        client.find(Locator::Id("time")).await.unwrap().send_keys("2085-01\n").await.unwrap();
+        until(&client, "the month's map", "const i = document.getElementById('map'); return i.tagName === 'IMG' && i.complete && i.naturalWidth > 500").await;
         keep_screenshot(&client.screenshot().await.unwrap(), "dashboard-run.png");
         let data = client.find(Locator::Id("data")).await.unwrap();
         keep_screenshot(&data.screenshot().await.unwrap(), "dashboard-data.png");

@@ -150,7 +150,7 @@ fn bad_input_is_one_line_and_leaves_no_image() {
             &[&store, "time 2090-01-01 is outside", "1982-12-01..2002-02-28"],
         ),
         (&[&store, "--time", "1990-07", "--mean", "month"], "map.png", &[&store, "month 1990-07 has no time step"]),
-        (&[&store, "--time", "1990"], "map.png", &["--time 1990 is not a day"]),
+        (&[&store, "--time", "1990"], "map.png", &["--time/--mean: time 1990 is not a day"]),
         (&[&store], "map.jpg", &["map.jpg", ".png or .svg"]),
         (&[&missing], "map.png", &[&missing]),
     ];

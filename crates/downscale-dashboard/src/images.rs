@@ -13,7 +13,7 @@ use axum::routing::get;
 use downscale_data::decode::data_variables;
 use downscale_data::{DataArray, Location, backend, read_variable_at};
 use downscale_plot::{
-    Coastlines, ColourScale, Field, FieldSelection, ImageFormat, ImageSpec, MapOptions, SeriesStep, TimeSpec,
+    Coastlines, ColourScale, Field, FieldSelection, ImageFormat, ImageSpec, MapOptions, Mean, SeriesStep, TimeSpec,
     difference, domain_mean_series, mean_over_years, render_map, render_series, select_field,
 };
 use serde::Deserialize;
@@ -166,26 +166,8 @@ fn map_png(roots: &StorageRoots, store: &str, variable: Option<&str>, picture: &
     let array = read_store(roots, store, picture.var.as_deref().or(variable))?;
     let time = picture.time.as_deref().filter(|t| !t.is_empty()).map(str::parse::<TimeSpec>).transpose();
     let time = time.map_err(|e| ApiError::bad_request(format!("time: {e}")))?;
-    let selection = match (picture.mean.as_deref().unwrap_or(""), time) {
-        ("all", _) => FieldSelection::RecordMean,
-        ("", None) => FieldSelection::FirstDay,
-        ("", Some(TimeSpec::Day { year, month, day })) => FieldSelection::Day { year, month, day },
-        ("month", Some(TimeSpec::Month { year, month }) | Some(TimeSpec::Day { year, month, .. })) => {
-            FieldSelection::MonthMean { year, month }
-        }
-        ("year", Some(TimeSpec::Year(year) | TimeSpec::Month { year, .. } | TimeSpec::Day { year, .. })) => {
-            FieldSelection::YearMean(year)
-        }
-        (mean @ ("month" | "year"), _) => {
-            return Err(ApiError::bad_request(format!("mean={mean} needs the {mean} as time")));
-        }
-        ("", Some(_)) => {
-            return Err(ApiError::bad_request(
-                "time: a single day is YYYY-MM-DD; for a month or a year, say mean=month or mean=year",
-            ));
-        }
-        (other, _) => return Err(ApiError::bad_request(format!("mean: expected month, year or all, not '{other}'"))),
-    };
+    let mean = picture.mean.as_deref().filter(|m| !m.is_empty()).map(str::parse::<Mean>).transpose();
+    let selection = FieldSelection::from_time_and_mean(time, mean.map_err(plot_error)?).map_err(plot_error)?;
     let field = select_field(&array, selection).map_err(plot_error)?;
     render_field(&field, &MapOptions::default())
 }
@@ -197,11 +179,11 @@ fn series_png(
     picture: &Picture,
 ) -> Result<Vec<u8>, ApiError> {
     let array = read_store(roots, store, picture.var.as_deref().or(variable))?;
-    let step = match picture.mean.as_deref().unwrap_or("") {
-        "" | "all" => SeriesStep::Daily,
-        "month" => SeriesStep::Monthly,
-        "year" => SeriesStep::Annual,
-        other => return Err(ApiError::bad_request(format!("mean: expected month or year, not '{other}'"))),
+    let mean = picture.mean.as_deref().filter(|m| !m.is_empty()).map(str::parse::<Mean>).transpose();
+    let step = match mean.map_err(plot_error)? {
+        None | Some(Mean::All) => SeriesStep::Daily,
+        Some(Mean::Month) => SeriesStep::Monthly,
+        Some(Mean::Year) => SeriesStep::Annual,
     };
     let series = domain_mean_series(&array, step).map_err(plot_error)?;
     let image =

@@ -453,6 +453,23 @@ mod tests {
     }
 
     #[test]
+    fn a_watcher_finds_the_run_its_own_process_started_after_it_began() {
+        let (dir, records, first) = one_run();
+        // Times are written to the millisecond: the watcher starts a little after the first run did.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let since = crate::now_utc();
+        assert_eq!(records.run_of_process("r", std::process::id(), &since).unwrap(), None, "started before");
+        let new = NewRun { run_id: "r", flow: "f", parameter_file: None, parameters: "{}", runtime: "ci", batch: None };
+        let second = records.start_run(&new).unwrap();
+        let found = records.run_of_process("r", std::process::id(), &since).unwrap().map(|run| run.id);
+        assert_eq!(found, Some(second));
+        assert!(second > first);
+        // Another process's run of the same id is not this one's.
+        alter(&dir, &format!("UPDATE runs SET pid = {} WHERE id = {second}", u32::MAX));
+        assert_eq!(records.run_of_process("r", std::process::id(), &since).unwrap(), None);
+    }
+
+    #[test]
     fn log_pages_are_the_last_lines_or_those_after_one_filtered_by_level_and_task() {
         let (_dir, records, id) = one_run();
         for n in 0..10 {

@@ -14,6 +14,12 @@ pub enum PlotError {
         /// What is wrong with its layout.
         detail: String,
     },
+    /// A time and a mean that do not make one map together.
+    #[error("{detail}")]
+    BadSelection {
+        /// What is wrong, and what would do.
+        detail: String,
+    },
     /// A `--time` value that is not `YYYY-MM-DD`, `YYYY-MM` or `YYYY`.
     #[error("time '{given}' is not YYYY-MM-DD, YYYY-MM or YYYY: {detail}")]
     BadTime {

@@ -22,7 +22,7 @@ pub use colour::{ColourScale, NO_DATA_COLOUR, Rgb};
 pub use error::{PlotError, Result};
 pub use map::{MapOptions, render_map};
 pub use select::{
-    Field, FieldSelection, Series, SeriesStep, difference, domain_mean_series, mean_over_years, select_field,
+    Field, FieldSelection, Mean, Series, SeriesStep, difference, domain_mean_series, mean_over_years, select_field,
 };
 pub use series::render_series;
 pub use time::TimeSpec;

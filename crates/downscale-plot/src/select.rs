@@ -62,6 +62,53 @@ pub enum FieldSelection {
     RecordMean,
 }
 
+/// The mean a map shows: of the month or year of a time, or of the whole record (`--mean`, or `mean=` in the
+/// dashboard's queries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mean {
+    /// Of one month.
+    Month,
+    /// Of one calendar year.
+    Year,
+    /// Of every time step.
+    All,
+}
+
+impl std::str::FromStr for Mean {
+    type Err = PlotError;
+
+    fn from_str(text: &str) -> Result<Mean> {
+        match text {
+            "month" => Ok(Mean::Month),
+            "year" => Ok(Mean::Year),
+            "all" => Ok(Mean::All),
+            other => Err(PlotError::BadSelection { detail: format!("mean '{other}': expected month, year or all") }),
+        }
+    }
+}
+
+impl FieldSelection {
+    /// The map a time and a mean ask for together, the same on the command line and in the dashboard: a day
+    /// alone; a month's mean with its month (`YYYY-MM`), a year's with its year (`YYYY`); the whole record's mean
+    /// with no time; the first day with neither.
+    pub fn from_time_and_mean(time: Option<TimeSpec>, mean: Option<Mean>) -> Result<FieldSelection> {
+        let refuse = |detail: String| Err(PlotError::BadSelection { detail });
+        match (mean, time) {
+            (None, None) => Ok(FieldSelection::FirstDay),
+            (None, Some(TimeSpec::Day { year, month, day })) => Ok(FieldSelection::Day { year, month, day }),
+            (None, Some(period)) => {
+                refuse(format!("time {period} is not a day: give YYYY-MM-DD, or ask for the mean of the month or year"))
+            }
+            (Some(Mean::Month), Some(TimeSpec::Month { year, month })) => Ok(FieldSelection::MonthMean { year, month }),
+            (Some(Mean::Year), Some(TimeSpec::Year(year))) => Ok(FieldSelection::YearMean(year)),
+            (Some(Mean::All), None) => Ok(FieldSelection::RecordMean),
+            (Some(Mean::All), Some(_)) => refuse("the whole record's mean takes no time".into()),
+            (Some(Mean::Month), _) => refuse("a month's mean needs the month as the time, YYYY-MM".into()),
+            (Some(Mean::Year), _) => refuse("a year's mean needs the year as the time, YYYY".into()),
+        }
+    }
+}
+
 /// How a domain-mean series is aggregated in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeriesStep {

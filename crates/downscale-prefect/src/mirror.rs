@@ -6,6 +6,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use downscale_engine::records::LogFilter;
 use downscale_engine::{Records, RunRecord};
 use downscale_message::one_line;
 use serde_json::Value;
@@ -105,26 +106,12 @@ impl Follower {
             one_line(error)
         );
     }
-
-    /// The record number of the run, once it is recorded.
-    fn find(&self, finder: &rusqlite::Connection) -> Result<Option<i64>, rusqlite::Error> {
-        use rusqlite::OptionalExtension;
-        finder
-            .query_row(
-                "SELECT id FROM runs WHERE run_id = ?1 AND pid = ?2 AND started_at >= ?3 ORDER BY id DESC LIMIT 1",
-                rusqlite::params![self.run_id, self.pid, self.since],
-                |row| row.get(0),
-            )
-            .optional()
-    }
 }
 
 /// The records, the server, and what has been sent so far.
 struct Session {
     client: Client,
     records: Records,
-    /// A read-only connection for the one question [`Records`] does not answer: which record is this process's.
-    finder: rusqlite::Connection,
     records_path: String,
     run: Option<Mirrored>,
 }
@@ -136,30 +123,24 @@ struct Mirrored {
     state: State,
     /// Each task's task run and the state last sent for it.
     tasks: HashMap<String, (String, State)>,
-    /// How many of the run's log lines have been sent (the records keep them in the order written).
-    logs_sent: usize,
+    /// The place ([`LogRecord::seq`](downscale_engine::records::LogRecord::seq)) of the last log line sent.
+    last_line: i64,
 }
 
 impl Session {
     fn open(follower: &Follower) -> Result<Session, PrefectError> {
         let records_path = follower.records.display().to_string();
         let records = Records::open(&follower.records).map_err(|e| unreadable(&records_path, &e))?;
-        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let finder = rusqlite::Connection::open_with_flags(&follower.records, flags)
-            .and_then(|finder| finder.busy_timeout(Duration::from_secs(5)).map(|()| finder))
-            .map_err(|e| unreadable(&records_path, &e))?;
         let client = Client::new(&follower.api)?;
-        Ok(Session { client, records, finder, records_path, run: None })
+        Ok(Session { client, records, records_path, run: None })
     }
 
     /// Sends what changed: the flow run once the run is recorded, then new task runs and changed states, new log
     /// lines, and last the run's own state, so that a finished flow run already shows all its tasks.
     fn step(&mut self, follower: &Follower) -> Result<(), PrefectError> {
         if self.run.is_none() {
-            let Some(record) = follower.find(&self.finder).map_err(|e| unreadable(&self.records_path, &e))? else {
-                return Ok(());
-            };
-            let run = self.record(record)?;
+            let found = self.records.run_of_process(&follower.run_id, follower.pid, &follower.since);
+            let Some(run) = found.map_err(|e| unreadable(&self.records_path, &e))? else { return Ok(()) };
             self.run = Some(self.create_flow_run(&run)?);
         }
         let Some(mirrored) = self.run.as_mut() else { return Ok(()) };
@@ -185,8 +166,10 @@ impl Session {
                 Some(_) => {}
             }
         }
-        let logs = self.records.logs(record).map_err(|e| unreadable(&self.records_path, &e))?;
-        for batch in logs.get(mirrored.logs_sent..).unwrap_or_default().chunks(LOG_BATCH) {
+        loop {
+            let page = LogFilter { after: Some(mirrored.last_line), limit: LOG_BATCH, ..LogFilter::default() };
+            let batch = self.records.log_page(record, &page).map_err(|e| unreadable(&self.records_path, &e))?;
+            let Some(last) = batch.last() else { break };
             let lines: Vec<LogLine> = batch
                 .iter()
                 .map(|line| LogLine {
@@ -199,7 +182,7 @@ impl Session {
                 })
                 .collect();
             self.client.send_logs(&lines)?;
-            mirrored.logs_sent += batch.len();
+            mirrored.last_line = last.seq;
         }
         let run = self.record(record)?;
         let state = states::of_run(&run);
@@ -236,7 +219,7 @@ impl Session {
         let flow_run = self.client.create_flow_run(&new)?;
         let state = State::running();
         self.client.set_flow_run_state(&flow_run, &state)?;
-        Ok(Mirrored { record: run.id, flow_run, state, tasks: HashMap::new(), logs_sent: 0 })
+        Ok(Mirrored { record: run.id, flow_run, state, tasks: HashMap::new(), last_line: 0 })
     }
 }
 

@@ -75,19 +75,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
 /// The map that `--time` and `--mean` ask for together.
 fn map_selection(time: Option<&str>, mean: Option<Mean>) -> Result<FieldSelection> {
     let time = time.map(str::parse::<TimeSpec>).transpose().map_err(|e| anyhow!("--time: {e}"))?;
-    Ok(match (mean, time) {
-        (None, None) => FieldSelection::FirstDay,
-        (None, Some(TimeSpec::Day { year, month, day })) => FieldSelection::Day { year, month, day },
-        (None, Some(period)) => {
-            bail!("--time {period} is not a day: give YYYY-MM-DD, or average it with --mean month or --mean year")
-        }
-        (Some(Mean::Month), Some(TimeSpec::Month { year, month })) => FieldSelection::MonthMean { year, month },
-        (Some(Mean::Year), Some(TimeSpec::Year(year))) => FieldSelection::YearMean(year),
-        (Some(Mean::All), None) => FieldSelection::RecordMean,
-        (Some(Mean::All), Some(_)) => bail!("--mean all averages the whole record and takes no --time"),
-        (Some(Mean::Month), _) => bail!("--mean month needs --time YYYY-MM"),
-        (Some(Mean::Year), _) => bail!("--mean year needs --time YYYY"),
-    })
+    let mean = mean.map(|mean| match mean {
+        Mean::Month => downscale_plot::Mean::Month,
+        Mean::Year => downscale_plot::Mean::Year,
+        Mean::All => downscale_plot::Mean::All,
+    });
+    FieldSelection::from_time_and_mean(time, mean).map_err(|e| anyhow!("--time/--mean: {e}"))
 }
 
 /// Writes `bytes` under a temporary name beside `path`, then renames it there: a reader (a browser refreshing the

@@ -290,6 +290,21 @@ async function appendLogs() {
   if (atBottom) box.scrollTop = box.scrollHeight;
 }
 
+/// An image from the API; when it cannot be drawn, the API's one-line reason in its place.
+function image(id, alt, src) {
+  const img = el("img", { id, alt, src });
+  img.addEventListener("error", async () => {
+    let reason = "the image could not be loaded";
+    try {
+      const headers = token ? { Authorization: "Bearer " + token } : {};
+      const body = await (await fetch(src, { headers })).json();
+      if (body.error) reason = body.error;
+    } catch (_) { /* keep the general reason */ }
+    img.replaceWith(el("p", { id, class: "image-error" }, `${alt}: ${reason}`));
+  });
+  return img;
+}
+
 /// Maps and series of the run's published stores, and the downscaled-minus-observed climatology.
 function drawData(run, outputs) {
   const slot = document.getElementById("data");
@@ -303,10 +318,10 @@ function drawData(run, outputs) {
     if (form.mean) params.set("mean", form.mean);
     if (form.time) params.set("time", form.time);
     images.replaceChildren(
-      el("img", { id: "map", alt: "map", src: withToken(`api/runs/${run.id}/map.png?${params}`) }),
-      el("img", { id: "series", alt: "domain-mean series", src: withToken(`api/runs/${run.id}/series.png?dataset=${form.dataset}`) }),
+      image("map", "map", withToken(`api/runs/${run.id}/map.png?${params}`)),
+      image("series", "domain-mean series", withToken(`api/runs/${run.id}/series.png?dataset=${form.dataset}`)),
       run.parameters && run.parameters.train_dates
-        ? el("img", { id: "bias", alt: "downscaled minus observed climatology", src: withToken(`api/runs/${run.id}/bias.png`) })
+        ? image("bias", "downscaled minus observed climatology", withToken(`api/runs/${run.id}/bias.png`))
         : null);
   };
   const controls = el("div", { class: "filters" },

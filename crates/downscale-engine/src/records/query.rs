@@ -30,6 +30,21 @@ impl Records {
         Ok(self.query_runs(sql, vec![Value::from(run_id.to_string())])?.pop())
     }
 
+    /// The newest run of `run_id` that process `pid` of this host started at or after `since` (RFC 3339 UTC, as the
+    /// records write times, which sort as text): a watcher's own run, never an earlier run of the same id nor one
+    /// another process runs at the same time.
+    pub fn run_of_process(&self, run_id: &str, pid: u32, since: &str) -> Result<Option<RunRecord>, EngineError> {
+        let sql = "SELECT * FROM runs WHERE run_id = ?1 AND pid = ?2 AND host = ?3 AND started_at >= ?4 \
+                   ORDER BY id DESC LIMIT 1";
+        let values = vec![
+            Value::from(run_id.to_string()),
+            Value::from(i64::from(pid)),
+            Value::from(crate::resources::host_name()),
+            Value::from(since.to_string()),
+        ];
+        Ok(self.query_runs(sql, values)?.pop())
+    }
+
     /// The runs `filter` selects, newest first, each with how far its tasks are.
     pub fn run_summaries(&self, filter: &RunFilter) -> Result<Vec<RunSummary>, EngineError> {
         let mut values: Vec<Value> = Vec::new();

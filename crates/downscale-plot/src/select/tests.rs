@@ -141,3 +141,21 @@ fn differences_need_one_grid() {
     other_units.units = "degC".into();
     assert!(difference(&first, &other_units).unwrap_err().to_string().contains("units differ ('K' and 'degC')"));
 }
+
+#[test]
+fn a_time_and_a_mean_make_one_map_or_say_what_would() {
+    let time = |text: &str| Some(text.parse::<TimeSpec>().unwrap());
+    let select = FieldSelection::from_time_and_mean;
+    assert_eq!(select(None, None).unwrap(), FieldSelection::FirstDay);
+    assert_eq!(select(time("2085-01-15"), None).unwrap(), FieldSelection::Day { year: 2085, month: 1, day: 15 });
+    assert_eq!(select(time("2085-01"), Some(Mean::Month)).unwrap(), FieldSelection::MonthMean { year: 2085, month: 1 });
+    assert_eq!(select(time("2085"), Some(Mean::Year)).unwrap(), FieldSelection::YearMean(2085));
+    assert_eq!(select(None, Some(Mean::All)).unwrap(), FieldSelection::RecordMean);
+    let refused = |time, mean| select(time, mean).unwrap_err().to_string();
+    assert!(refused(time("2085"), None).contains("time 2085 is not a day"));
+    assert!(refused(time("2085-01-15"), Some(Mean::Month)).contains("a month's mean needs the month"));
+    assert!(refused(None, Some(Mean::Year)).contains("a year's mean needs the year"));
+    assert!(refused(time("2085"), Some(Mean::All)).contains("takes no time"));
+    assert_eq!("year".parse::<Mean>().unwrap(), Mean::Year);
+    assert!("weekly".parse::<Mean>().unwrap_err().to_string().contains("expected month, year or all"));
+}
