@@ -184,6 +184,8 @@ fn the_dashboard_shows_real_runs_live_in_headless_chromium() {
             .await;
         }
         until(&client, "the resources chart", "return !!document.querySelector('#resources svg path')").await;
+        eval(&client, "window.scrollTo(0, 0); return true").await;
+        keep_screenshot(&client.screenshot().await.unwrap(), "dashboard-run.png");
         // A map that cannot be drawn says why in its place.
         client.find(Locator::Id("time")).await.unwrap().send_keys("2085-01-15\n").await.unwrap();
         client.find(Locator::Css("#mean option[value='month']")).await.unwrap().click().await.unwrap();
@@ -193,7 +195,6 @@ fn the_dashboard_shows_real_runs_live_in_headless_chromium() {
         client.find(Locator::Id("time")).await.unwrap().clear().await.unwrap();
         client.find(Locator::Id("time")).await.unwrap().send_keys("2085-01\n").await.unwrap();
         until(&client, "the month's map", "const i = document.getElementById('map'); return i.tagName === 'IMG' && i.complete && i.naturalWidth > 500").await;
-        keep_screenshot(&client.screenshot().await.unwrap(), "dashboard-run.png");
         let data = client.find(Locator::Id("data")).await.unwrap();
         keep_screenshot(&data.screenshot().await.unwrap(), "dashboard-data.png");
         client.close().await.unwrap();
