@@ -8,7 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use downscale_config::hide_uri_password;
-use downscale_data::Location;
 use downscale_engine::records::{LogFilter, RunFilter};
 use downscale_engine::{LogLevel, Manifest, Records, RunRecord, RunState, TaskState};
 use serde::Deserialize;
@@ -161,11 +160,11 @@ pub(crate) fn find(records: &Records, selector: &str) -> Result<RunRecord, ApiEr
 pub(crate) fn read_manifest(roots: &StorageRoots, record: &RunRecord) -> Option<Result<Manifest, ApiError>> {
     let path = record.manifest.as_deref()?;
     Some((|| {
-        let location = roots.confine(path)?;
+        let location = roots.open(path)?;
         let unreadable =
             |detail: String| ApiError::not_found(format!("the manifest {}: {detail}", hide_uri_password(path)));
-        let bytes = Location::parse(&location)
-            .and_then(|location| location.read_bytes())
+        let bytes = location
+            .read_bytes()
             .map_err(|e| unreadable(downscale_message::one_line(&e)))?
             .ok_or_else(|| unreadable("not found".into()))?;
         serde_json::from_slice(&bytes).map_err(|e| unreadable(e.to_string()))

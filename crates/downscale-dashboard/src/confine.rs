@@ -2,31 +2,50 @@
 //! them (`..`, a link, an absolute path elsewhere) is refused, so the dashboard cannot be used to read the machine's
 //! files.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use downscale_data::Location;
 
 use crate::error::ApiError;
 
 /// The configured storage roots (`storage.results`, `storage.intermediate`): local folders, or object-store URL
-/// prefixes.
+/// prefixes with the options their client needs (endpoint, region, credentials).
 #[derive(Debug, Clone, Default)]
 pub struct StorageRoots {
     folders: Vec<PathBuf>,
-    prefixes: Vec<String>,
+    prefixes: Vec<(String, BTreeMap<String, String>)>,
 }
 
 impl StorageRoots {
-    /// Roots from the configured storage URIs; a local one that does not exist yet holds nothing to serve and is
-    /// left out.
+    /// Roots from the configured storage URIs, object stores configured from the environment alone.
     pub fn new<'a>(uris: impl IntoIterator<Item = &'a str>) -> StorageRoots {
-        let mut roots = StorageRoots::default();
-        for uri in uris {
-            if is_url(uri) {
-                roots.prefixes.push(format!("{}/", uri.trim_end_matches('/')));
+        StorageRoots::with_options(uris.into_iter().map(|uri| (uri, BTreeMap::new())))
+    }
+
+    /// Roots from the configured storage URIs with their `options`; a local one that does not exist yet holds
+    /// nothing to serve and is left out.
+    pub fn with_options<'a>(roots: impl IntoIterator<Item = (&'a str, BTreeMap<String, String>)>) -> StorageRoots {
+        let mut confined = StorageRoots::default();
+        for (uri, options) in roots {
+            if is_url(uri) && !uri.starts_with("file://") {
+                confined.prefixes.push((format!("{}/", uri.trim_end_matches('/')), options));
             } else if let Ok(folder) = Path::new(uri.strip_prefix("file://").unwrap_or(uri)).canonicalize() {
-                roots.folders.push(folder);
+                confined.folders.push(folder);
             }
         }
-        roots
+        confined
+    }
+
+    /// The location of `requested`, read with its root's options, when it lies inside a root.
+    pub(crate) fn open(&self, requested: &str) -> Result<Location, ApiError> {
+        let confined = self.confine(requested)?;
+        let options = self.prefixes.iter().find(|(prefix, _)| confined.starts_with(prefix.as_str())).map(|(_, o)| o);
+        let location = match options {
+            Some(options) => Location::parse_with_options(&confined, options),
+            None => Location::parse(&confined),
+        };
+        location.map_err(|e| ApiError::bad_request(downscale_message::one_line(&e)))
     }
 
     /// The location of `requested` when it lies inside a root, else a refusal naming it.
@@ -39,7 +58,7 @@ impl StorageRoots {
         };
         if is_url(requested) && !requested.starts_with("file://") {
             let climbs = requested.split('/').any(|segment| segment == ".." || segment == ".");
-            let inside = self.prefixes.iter().any(|prefix| requested.starts_with(prefix.as_str()));
+            let inside = self.prefixes.iter().any(|(prefix, _)| requested.starts_with(prefix.as_str()));
             return if inside && !climbs { Ok(requested.to_string()) } else { Err(outside()) };
         }
         let path = Path::new(requested.strip_prefix("file://").unwrap_or(requested));
@@ -98,6 +117,10 @@ mod tests {
             assert_eq!(error.status, axum::http::StatusCode::FORBIDDEN, "{outside}");
         }
         assert!(roots.confine("s3://bucket/results/run/daily.zarr").is_ok());
+        let options = BTreeMap::from([("aws_endpoint".to_string(), "http://127.0.0.1:9".to_string())]);
+        let with_options = StorageRoots::with_options([("s3://bucket/results", options)]);
+        assert!(with_options.open("s3://bucket/results/run/daily.zarr").is_ok());
+        assert_eq!(with_options.open("s3://bucket/other").unwrap_err().status, axum::http::StatusCode::FORBIDDEN);
         assert_eq!(
             roots.confine(results.join("missing.zarr").to_str().unwrap()).unwrap_err().status,
             axum::http::StatusCode::NOT_FOUND

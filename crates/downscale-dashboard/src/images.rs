@@ -11,7 +11,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use downscale_data::decode::data_variables;
-use downscale_data::{DataArray, Location, backend, read_variable_at};
+use downscale_data::{DataArray, backend, read_variable_at};
 use downscale_plot::{
     Coastlines, ColourScale, Field, FieldSelection, ImageFormat, ImageSpec, MapOptions, Mean, SeriesStep, TimeSpec,
     difference, domain_mean_series, mean_over_years, render_map, render_series, select_field,
@@ -201,9 +201,8 @@ fn render_field(field: &Field, options: &MapOptions) -> Result<Vec<u8>, ApiError
 /// A store's variable, read from inside the storage roots: `variable` when the store holds it, else its only data
 /// variable; several without a choice is an error listing them.
 fn read_store(roots: &StorageRoots, store: &str, variable: Option<&str>) -> Result<DataArray, ApiError> {
-    let confined = roots.confine(store)?;
+    let location = roots.open(store)?;
     let unreadable = |e: &downscale_data::DataError| ApiError::bad_request(downscale_message::one_line(e));
-    let location = Location::parse(&confined).map_err(|e| unreadable(&e))?;
     let dataset = backend::open(&location).map_err(|e| unreadable(&e))?;
     let names = data_variables(dataset.as_ref());
     let name = match (variable, names.as_slice()) {

@@ -27,8 +27,14 @@ pub(crate) struct Args {
 pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     let config = config.load()?;
     let settings = config.settings();
-    let results = config.expand("storage.results.uri")?;
-    let intermediate = config.expand("storage.intermediate.uri")?;
+    // Each root with its object-store options, as the runs wrote there.
+    let mut roots = Vec::new();
+    for name in ["results", "intermediate"] {
+        roots.push((
+            config.expand(&format!("storage.{name}.uri"))?,
+            config.expand_options(&format!("storage.{name}.options"))?,
+        ));
+    }
     // Expanded, so the token can stay in the environment (`dashboard.token: $DASHBOARD_TOKEN`).
     let configured_token = match settings.dashboard.token {
         Some(_) => Some(config.expand("dashboard.token")?),
@@ -45,7 +51,7 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         bind: args.bind,
         records: args.records.unwrap_or_else(|| PathBuf::from(&settings.run_records)),
         token: args.token.or(configured_token),
-        roots: StorageRoots::new([results.as_str(), intermediate.as_str()]),
+        roots: StorageRoots::with_options(roots.iter().map(|(uri, options)| (uri.as_str(), options.clone()))),
     })?;
     // The first line says where it listens (with the port chosen for port 0), for people and for scripts.
     println!("dashboard at http://{}/", dashboard.address()?);
