@@ -57,3 +57,36 @@ pub enum PrefectError {
         detail: String,
     },
 }
+
+impl PrefectError {
+    /// Whether a later attempt may succeed: a request that timed out (a busy server) or a server error (5xx). A
+    /// refused connection (nothing listening), a refusal of what was sent or an answer of the wrong shape will not
+    /// change by asking again.
+    pub(crate) fn is_passing(&self) -> bool {
+        match self {
+            PrefectError::Unreachable { source, .. } => source.is_timeout(),
+            PrefectError::Refused { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_busy_server_is_worth_asking_again() {
+        let refused = |status| PrefectError::Refused {
+            what: "creating the flow run",
+            api: "x".into(),
+            status,
+            body: String::new(),
+        };
+        assert!(refused(503).is_passing() && refused(500).is_passing());
+        assert!(!refused(422).is_passing() && !refused(404).is_passing());
+        let answer = PrefectError::Answer { what: "creating the flow run", api: "x".into(), problem: "no id".into() };
+        assert!(!answer.is_passing());
+        assert!(!PrefectError::Records { path: "runs.sqlite".into(), detail: "locked".into() }.is_passing());
+    }
+}

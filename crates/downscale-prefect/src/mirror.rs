@@ -18,14 +18,19 @@ use crate::states::{self, State};
 /// How often the records are read: Prefect's UI refreshes about as often.
 const POLL: Duration = Duration::from_secs(1);
 
+/// Failed syncs in a row after which a busy server is given up on: about three polls of a run, or three tries of its
+/// last sync, each waiting at most the client's timeout.
+const PATIENCE: u32 = 3;
+
 /// Log lines per request: a run's first sync may hold hundreds, and Prefect takes them as one list.
 const LOG_BATCH: usize = 200;
 
 /// The mirror of one run: started before the run, finished after it.
 ///
-/// The run itself is never slowed or failed by it. Its thread reads the records and talks to Prefect; when Prefect
-/// cannot be reached in time or refuses a call (or the records cannot be read), it logs one warning and mirrors
-/// nothing more of that run.
+/// The run itself is never failed by it, nor slowed while it runs. Its thread reads the records and talks to
+/// Prefect; when Prefect cannot be reached or refuses a call (or the records cannot be read), it logs one warning and
+/// mirrors nothing more of that run, except that a busy server (a timeout, a server error) is tried again a few
+/// times first.
 pub struct Mirror {
     stop: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -82,16 +87,42 @@ struct Follower {
 }
 
 impl Follower {
-    /// Syncs every [`POLL`] and once more when told to stop; the first failure ends the mirroring with a warning.
+    /// Syncs every [`POLL`] and once more when told to stop. A server that is busy (a timeout, a 5xx) is tried again
+    /// at the next poll, and the last sync at once, up to [`PATIENCE`] times in a row; any other failure, or running
+    /// out of patience, ends the mirroring. Either way the first trouble is the one warning.
     fn follow(self, stopped: Receiver<()>) {
         let mut session = match Session::open(&self) {
             Ok(session) => session,
-            Err(error) => return self.give_up(&error),
+            Err(error) => return self.give_up(&error, false),
         };
+        let (mut failures, mut warned) = (0, false);
         loop {
             let last = !matches!(stopped.recv_timeout(POLL), Err(RecvTimeoutError::Timeout));
-            if let Err(error) = session.step(&self) {
-                return self.give_up(&error);
+            loop {
+                match session.step(&self) {
+                    Ok(()) => {
+                        failures = 0;
+                        break;
+                    }
+                    Err(error) => {
+                        failures += 1;
+                        if !error.is_passing() || failures >= PATIENCE {
+                            return self.give_up(&error, warned);
+                        }
+                        if !warned {
+                            tracing::warn!(
+                                "run {}: {}; reporting to Prefect goes on when it answers, and the run goes on",
+                                self.run_id,
+                                one_line(&error)
+                            );
+                            warned = true;
+                        }
+                        // Until the run ends, the next poll tries again; its last sync is tried again at once.
+                        if !last {
+                            break;
+                        }
+                    }
+                }
             }
             if last {
                 return;
@@ -99,12 +130,14 @@ impl Follower {
         }
     }
 
-    fn give_up(&self, error: &PrefectError) {
-        tracing::warn!(
-            "run {} is not reported to Prefect any more ({}); the run goes on",
-            self.run_id,
-            one_line(error)
-        );
+    /// Ends the mirroring: with the one warning, unless the trouble was already warned of.
+    fn give_up(&self, error: &PrefectError, warned: bool) {
+        let message = format!("run {} is not reported to Prefect any more ({})", self.run_id, one_line(error));
+        if warned {
+            tracing::debug!("{message}");
+        } else {
+            tracing::warn!("{message}; the run goes on");
+        }
     }
 }
 
@@ -202,7 +235,7 @@ impl Session {
         })
     }
 
-    /// The flow run of `run`, created pending and set running: the run is under way when it is first seen.
+    /// The flow run of `run`, created pending.
     fn create_flow_run(&self, run: &RunRecord) -> Result<Mirrored, PrefectError> {
         let flow_id = self.client.flow(&run.flow)?;
         // The records hold the parameters as a JSON object; anything else is shown as its text.
@@ -217,9 +250,9 @@ impl Session {
             tags: vec!["downscale".to_owned(), format!("runtime:{}", run.runtime)],
         };
         let flow_run = self.client.create_flow_run(&new)?;
-        let state = State::running();
-        self.client.set_flow_run_state(&flow_run, &state)?;
-        Ok(Mirrored { record: run.id, flow_run, state, tasks: HashMap::new(), last_line: 0 })
+        // Kept from here as pending: the state the server holds. The sync that follows sets it running (or
+        // further), and a failure of that call is tried again without making a second flow run.
+        Ok(Mirrored { record: run.id, flow_run, state: State::pending(), tasks: HashMap::new(), last_line: 0 })
     }
 }
 

@@ -50,11 +50,6 @@ impl State {
         State::of(StateType::Pending)
     }
 
-    /// The state a flow run is set to once it is created: the run is under way when the mirror finds it.
-    pub(crate) fn running() -> State {
-        State::of(StateType::Running)
-    }
-
     /// Prefect's word for the type, for messages.
     pub(crate) fn type_name(&self) -> &'static str {
         match self.kind {
