@@ -246,7 +246,8 @@ fn a_run_and_a_failing_run_show_in_prefect_with_their_tasks_states_and_log_lines
     let runs = server.post("flow_runs/filter", json!({"flow_runs": {"name": {"any_": [record.run_id]}}}));
     let states: Vec<&Value> = runs.as_array().unwrap().iter().map(|run| &run["state"]["type"]).collect();
     assert_eq!(states.len(), 2);
-    assert!(states.contains(&&json!("COMPLETED")) && states.contains(&&json!("FAILED")), "{states:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(states.contains(&&json!("COMPLETED")) && states.contains(&&json!("FAILED")), "{states:?}: {stderr}");
 }
 
 #[test]
