@@ -142,9 +142,8 @@ async fn manifest(State(state): State<Arc<AppState>>, Path(selector): Path<Strin
     let roots = state.roots.clone();
     let manifest = state
         .with_records(move |records| {
-            let record = find(records, &selector)?;
-            read_manifest(&roots, &record)
-                .unwrap_or_else(|| Err(ApiError::not_found(format!("run {} has no manifest yet", record.id))))
+            let (_, manifest, _) = published(records, &roots, &selector)?;
+            Ok(manifest)
         })
         .await?;
     Ok(Json(json!(manifest)))
@@ -153,6 +152,20 @@ async fn manifest(State(state): State<Arc<AppState>>, Path(selector): Path<Strin
 /// The run a path names: its record number, or the newest run of a run id.
 pub(crate) fn find(records: &Records, selector: &str) -> Result<RunRecord, ApiError> {
     records.find_run(selector)?.ok_or_else(|| ApiError::not_found(format!("no run '{selector}' in the records")))
+}
+
+/// The run `selector` names, its manifest (404 until it is written) and its parameters as JSON: what every view of
+/// a run's outputs starts from. Blocks, like [`read_manifest`].
+pub(crate) fn published(
+    records: &Records,
+    roots: &StorageRoots,
+    selector: &str,
+) -> Result<(RunRecord, Manifest, Value), ApiError> {
+    let record = find(records, selector)?;
+    let manifest = read_manifest(roots, &record)
+        .unwrap_or_else(|| Err(ApiError::not_found(format!("run {} has no manifest yet", record.id))))?;
+    let parameters = serde_json::from_str(&record.parameters).unwrap_or_default();
+    Ok((record, manifest, parameters))
 }
 
 /// The run's manifest, read only from inside the storage roots; `None` before it is written. Blocks (the data

@@ -18,7 +18,7 @@ use downscale_plot::{
 };
 use serde::Deserialize;
 
-use crate::api::{find, read_manifest};
+use crate::api::published;
 use crate::confine::StorageRoots;
 use crate::error::ApiError;
 use crate::server::AppState;
@@ -92,9 +92,7 @@ async fn bias_of_run(State(state): State<Arc<AppState>>, Path(selector): Path<St
     let roots = state.roots.clone();
     let (downscaled, observed, variable, train) = state
         .with_records(move |records| {
-            let record = find(records, &selector)?;
-            let manifest = read_manifest(&roots, &record)
-                .unwrap_or_else(|| Err(ApiError::not_found(format!("run {} has no manifest yet", record.id))))?;
+            let (record, manifest, parameters) = published(records, &roots, &selector)?;
             let daily = manifest
                 .datasets
                 .get("daily")
@@ -103,7 +101,6 @@ async fn bias_of_run(State(state): State<Arc<AppState>>, Path(selector): Path<St
             let observed = manifest.intermediates.get("get_obs").cloned().ok_or_else(|| {
                 ApiError::not_found(format!("run {} has no observations of a training period", record.id))
             })?;
-            let parameters: serde_json::Value = serde_json::from_str(&record.parameters).unwrap_or_default();
             let year = |index: usize| {
                 parameters["train_dates"][index].as_str().and_then(|text| text.get(..4)?.parse::<i32>().ok())
             };
@@ -144,9 +141,7 @@ async fn run_store(
     let roots = state.roots.clone();
     state
         .with_records(move |records| {
-            let record = find(records, &selector)?;
-            let manifest = read_manifest(&roots, &record)
-                .unwrap_or_else(|| Err(ApiError::not_found(format!("run {} has published nothing yet", record.id))))?;
+            let (record, manifest, parameters) = published(records, &roots, &selector)?;
             let dataset = dataset.unwrap_or_else(|| "daily".to_string());
             let store = manifest.datasets.get(&dataset).cloned().ok_or_else(|| {
                 let known: Vec<&str> = manifest.datasets.keys().map(String::as_str).collect();
@@ -156,7 +151,6 @@ async fn run_store(
                     known.join(", ")
                 ))
             })?;
-            let parameters: serde_json::Value = serde_json::from_str(&record.parameters).unwrap_or_default();
             Ok((store, parameters["variable"].as_str().map(str::to_string)))
         })
         .await
