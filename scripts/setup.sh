@@ -43,6 +43,14 @@ if [ ! -x .venv-dask/bin/python ] || ! .venv-dask/bin/python -c "import distribu
   .venv-dask/bin/pip install -q --disable-pip-version-check "dask[distributed]==2026.8.0" "bokeh==3.9.0"
 fi
 
+# The evaluation's independent check (numpy, scipy, xclim) and intake-esm, in a venv of its own: xclim pins its own
+# scientific stack.
+if [ ! -x .venv-evaluate/bin/python ] || ! .venv-evaluate/bin/python -c "import xclim, scipy, intake_esm" 2>/dev/null; then
+  echo "creating the Python venv .venv-evaluate (xclim, scipy, intake-esm)" >&2
+  python3 -m venv .venv-evaluate
+  .venv-evaluate/bin/pip install -q --disable-pip-version-check -r scripts/requirements-evaluate.txt
+fi
+
 # A Prefect 3 server, whose UI shows runs mirrored with `reporting.prefect.api_url` and which the reporting tests
 # start, in a venv of its own.
 if [ ! -x .venv-prefect/bin/prefect ] || ! .venv-prefect/bin/python -c "import prefect" 2>/dev/null; then

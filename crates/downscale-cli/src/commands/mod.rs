@@ -7,6 +7,7 @@ mod bench;
 mod config;
 mod convert;
 mod dashboard;
+mod evaluate;
 mod flow_setup;
 mod inspect;
 mod manifests;
@@ -73,6 +74,10 @@ pub(crate) enum Command {
     /// Draw a map (a day, or the mean of a month, a year or the whole record) or the domain-mean series of a
     /// variable of a Zarr store or NetCDF file, as PNG or SVG.
     Plot(plot::Args),
+    /// Score a finished run against the observations (bias, spread, quantiles, Wasserstein distance, persistence,
+    /// precipitation occurrence and spells, ETCCDI extremes, pattern correlation) and check its output's quality
+    /// (gaps on land, impossible values, missing days, stores that do not validate); writes evaluation.json.
+    Evaluate(evaluate::Args),
     /// Check that a Zarr store is complete (every chunk present, metadata consistent) and count missing values.
     /// Exits with 1 when the store is incomplete.
     Validate(validate::Args),
@@ -89,6 +94,7 @@ pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
         Command::Manifests(command) => manifests::run(command, config),
         Command::Runs(command) => runs::run(command, config),
         Command::Dashboard(args) => dashboard::run(args, config),
+        Command::Evaluate(args) => evaluate::run(args, config),
         Command::Adjust(args) => adjust::run(*args),
         Command::Bench(args) => bench::run(args),
         Command::Inspect(args) => inspect::run(args),

@@ -1,0 +1,172 @@
+//! `downscale evaluate` on real runs of the shipped examples (BCSD over Iberia, historical winters, tas and pr):
+//! every statistic, per cell and over land, agrees with an independent numpy/scipy/xclim computation from the
+//! same stores (`scripts/oracles/evaluate_check.py`) to 1e-5 relative; quality checks name each defect planted in
+//! an output (a block of missing values on land, a negative amount, a missing day, a deleted chunk) and `--strict`
+//! fails on them; a future run without observed days is checked for quality only; bad input is one line.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{assert_one_line_error, downscale, repo, run_with_shipped_catalogs};
+use serde_json::Value;
+
+/// The Python with numpy, scipy, xarray, zarr and xclim (`scripts/setup.sh` makes `.venv-evaluate`).
+fn python() -> PathBuf {
+    std::env::var_os("DOWNSCALE_EVALUATE_PYTHON")
+        .map_or_else(|| repo().join(".venv-evaluate/bin/python"), PathBuf::from)
+}
+
+fn historical_example(variable: &str) -> PathBuf {
+    repo().join(format!(
+        "examples/iberia/bcsd/bcsd_E-OBS_CNRM-CM5_r1i1p1_historical_{variable}_35_45_-10_5_1983_2002_1983_2002.json"
+    ))
+}
+
+/// `downscale evaluate` of a manifest file with `extra` arguments.
+fn evaluate(manifest: &Path, extra: &[&str]) -> std::process::Output {
+    downscale().arg("evaluate").arg(manifest).args(extra).output().unwrap()
+}
+
+/// The manifest file of the last successful run of `manifest`'s run id under `dir/results`.
+fn manifest_file(dir: &Path, manifest: &Value) -> PathBuf {
+    dir.join("results/runs").join(manifest["run_id"].as_str().unwrap()).join("latest.json")
+}
+
+#[test]
+fn every_statistic_matches_numpy_scipy_and_xclim() {
+    for variable in ["tas", "pr"] {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest =
+            run_with_shipped_catalogs(dir.path(), "results", &historical_example(variable), &["--runtime", "ci"]);
+        let manifest_path = manifest_file(dir.path(), &manifest);
+        let output = evaluate(&manifest_path, &["--strict"]);
+        assert!(output.status.success(), "{variable}: {}", String::from_utf8_lossy(&output.stderr));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let json_path = stdout.lines().last().unwrap().to_string();
+        let evaluation: Value = serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+        assert!(evaluation["qa"]["defects"].as_array().unwrap().is_empty(), "{variable}: {}", evaluation["qa"]);
+        let skill = &evaluation["skill"];
+        assert_eq!(skill["period"]["index_year_start_month"], 12, "winters are the index years");
+        assert_eq!(
+            skill["period"]["index_years"].as_array().unwrap().len(),
+            19,
+            "the complete winters 1983/84..2001/02"
+        );
+        // What a scientist expects of BCSD against its own training observations: the mean and spread kept.
+        let land_mean = |name: &str| {
+            skill["statistics"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()["products"]["downscaled"]
+                ["skill"]["land_mean"]
+                .as_f64()
+                .unwrap()
+        };
+        let (mean_tolerance, sd_tolerance) = if variable == "tas" { (0.05, 0.05) } else { (0.05, 0.15) };
+        assert!(land_mean("mean").abs() < mean_tolerance, "{variable}: mean bias {}", land_mean("mean"));
+        assert!((land_mean("sd") - 1.0).abs() < sd_tolerance, "{variable}: sd ratio {}", land_mean("sd"));
+        assert!(skill["pattern_correlation"]["downscaled"].as_f64().unwrap() > 0.99);
+        assert!(stdout.contains("wasserstein"), "{stdout}");
+
+        let check = Command::new(python())
+            .arg(repo().join("scripts/oracles/evaluate_check.py"))
+            .arg(&manifest_path)
+            .arg(&json_path)
+            .output()
+            .expect("the evaluation venv's python runs");
+        let report = String::from_utf8_lossy(&check.stdout);
+        println!("{variable}: {report}");
+        assert!(check.status.success(), "{variable}: {report}{}", String::from_utf8_lossy(&check.stderr));
+    }
+}
+
+/// Plants four defects in the daily store of `manifest` with xarray and zarr: the store rewritten without
+/// 1990-01-15 and in 10 x 15 cell chunks, a block of missing values on land, one negative amount, and the chunk at
+/// (lat block 1, lon block 1) deleted.
+fn plant_defects(store: &str) {
+    let script = r#"
+import shutil, sys
+import numpy as np, xarray as xr
+store = sys.argv[1]
+ds = xr.open_zarr(store).load()
+ds = ds.drop_sel(time=np.datetime64("1990-01-15"))
+pr = ds["pr"].values
+pr[100:130, 8:12, 9:13] = np.nan    # lat 39.25..40.75, lon -5.25..-3.75: central Spain
+pr[200, 9, 20] = -2.5               # lat 39.75, lon 0.25
+ds["pr"].values = pr
+for name in ds.variables:
+    ds[name].encoding = {}
+shutil.rmtree(store)
+ds.to_zarr(store, zarr_format=3, encoding={"pr": {"chunks": (ds.sizes["time"], 10, 15)}}, consolidated=True)
+"#;
+    let output = Command::new(python()).args(["-c", script, store]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    std::fs::remove_file(Path::new(store).join("pr/c/0/1/1")).expect("the chunk to delete exists");
+}
+
+#[test]
+fn quality_checks_name_each_planted_defect() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = run_with_shipped_catalogs(dir.path(), "results", &historical_example("pr"), &["--runtime", "ci"]);
+    let manifest_path = manifest_file(dir.path(), &manifest);
+    let daily = manifest["datasets"]["daily"].as_str().unwrap().to_string();
+    plant_defects(&daily);
+
+    let lenient = evaluate(&manifest_path, &["--out", dir.path().join("lenient").to_str().unwrap()]);
+    assert!(lenient.status.success(), "{}", String::from_utf8_lossy(&lenient.stderr));
+    let output = evaluate(&manifest_path, &["--strict"]);
+    assert_eq!(output.status.code(), Some(1), "--strict fails on defects");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let json_path = String::from_utf8_lossy(&output.stdout).lines().last().unwrap().to_string();
+    let evaluation: Value = serde_json::from_slice(&std::fs::read(json_path).unwrap()).unwrap();
+    let defects: Vec<String> =
+        evaluation["qa"]["defects"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect();
+    let named = |what: &str| defects.iter().find(|d| d.contains(what)).cloned();
+    let missing = named("missing on land").expect("the NaN block is found");
+    assert!(missing.contains("lat 39.25") || missing.contains("lat 35.25"), "{missing}");
+    let negative = named("negative precipitation").expect("the negative amount is found");
+    assert!(negative.contains("1 value in 1 cell") && negative.contains("lat 39.75, lon 0.25"), "{negative}");
+    let day = named("missing from the predicted period").expect("the missing day is found");
+    assert!(day.starts_with("1 day missing") && day.contains("1990-01-15"), "{day}");
+    let chunk = named("does not validate").expect("the deleted chunk is found");
+    assert!(chunk.contains("c/0/1/1") || chunk.contains("missing"), "{chunk}");
+    for defect in &defects {
+        assert!(stderr.contains(defect.as_str()), "QA lines go to stderr: {defect}");
+    }
+    // The NaN block: 30 days x 16 cells on land, plus the deleted chunk's land cells every day.
+    let values = evaluation["qa"]["values"].as_array().unwrap();
+    let missing_count = values.iter().find(|v| v["check"] == "missing on land").unwrap()["count"].as_u64().unwrap();
+    assert!(missing_count >= 30 * 16, "{missing_count}");
+}
+
+#[test]
+fn a_future_run_is_checked_for_quality_without_skill() {
+    let dir = tempfile::tempdir().unwrap();
+    let future =
+        repo().join("examples/iberia/bcsd/bcsd_E-OBS_CNRM-CM5_r1i1p1_rcp85_tas_35_45_-10_5_1983_2002_2081_2100.json");
+    let manifest = run_with_shipped_catalogs(dir.path(), "results", &future, &["--runtime", "ci"]);
+    let out = dir.path().join("evaluation");
+    let output = evaluate(&manifest_file(dir.path(), &manifest), &["--strict", "--out", out.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let evaluation: Value = serde_json::from_slice(&std::fs::read(out.join("evaluation.json")).unwrap()).unwrap();
+    assert!(evaluation["skill"].is_null());
+    assert!(evaluation["skill_skipped"].as_str().unwrap().contains("share no day"), "{}", evaluation["skill_skipped"]);
+    let checks: Vec<&str> =
+        evaluation["qa"]["values"].as_array().unwrap().iter().map(|v| v["check"].as_str().unwrap()).collect();
+    assert_eq!(checks, ["missing on land", "temperature outside [180, 340] K"]);
+}
+
+#[test]
+fn bad_input_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nowhere.json");
+    assert_one_line_error(&evaluate(&missing, &[]), &["nowhere.json", "no such manifest"]);
+    let not_a_manifest = dir.path().join("notes.json");
+    std::fs::write(&not_a_manifest, b"{\"hello\": 1}").unwrap();
+    assert_one_line_error(&evaluate(&not_a_manifest, &[]), &["notes.json", "not a run manifest"]);
+    let unknown_run = downscale()
+        .args(["evaluate", "no_such_run", "--set"])
+        .arg(format!("storage.results.uri={}", dir.path().join("results").display()))
+        .output()
+        .unwrap();
+    assert_one_line_error(&unknown_run, &["no_such_run", "no successful run"]);
+}

@@ -1,0 +1,279 @@
+"""Independent check of `downscale evaluate`: recomputes every statistic of an evaluation.json from the stores
+with numpy, scipy and xclim, and compares each cell and each land mean.
+
+    evaluate_check.py MANIFEST EVALUATION_JSON
+
+The definitions it reproduces (stated here so the two implementations can be compared line by line):
+- days compared: those the observations and the daily output both hold, within the evaluation's period;
+- mean, population standard deviation (ddof=0), numpy's linear quantiles, scipy's Wasserstein distance, over the
+  finite values of each cell;
+- lag-1 autocorrelation: Pearson correlation of the pairs (day, next calendar day) where both are present;
+- precipitation: wet day >= 1 mm; wet-day frequency, mean wet-day amount, mean length of maximal wet and dry runs
+  of consecutive present days;
+- annual indices with xclim, on each complete index year separately (index years start after the longest run of
+  months the record never holds; complete = every day of the held months present), averaged over the years;
+- land means weighted by cos(latitude) over the cells with land fraction >= 0.5 where the value is finite;
+  pattern correlation likewise weighted, over land cells where both means are finite;
+- RMSE and correlation of paired days when the evaluation says the product is in phase.
+
+Exits 1 and lists the disagreements when any value differs by more than 1e-5 relative.
+"""
+
+import itertools
+import json
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+import xarray as xr
+
+warnings.filterwarnings("ignore")
+import xclim.indices as xci  # noqa: E402
+
+TOLERANCE = 1e-5
+WET_MM = 1.0
+MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+
+
+def open_variable(path, variable):
+    return xr.open_zarr(path, decode_times=True)[variable].load()
+
+
+def common_days(observed, product, first, last):
+    days = np.intersect1d(observed.time.values, product.time.values)
+    days = days[(days >= np.datetime64(first)) & (days <= np.datetime64(last))]
+    return observed.sel(time=days), product.sel(time=days)
+
+
+def lag1(series, consecutive):
+    today, tomorrow = series[:-1], series[1:]
+    keep = consecutive & np.isfinite(today) & np.isfinite(tomorrow)
+    if keep.sum() < 2:
+        return np.nan
+    a, b = today[keep], tomorrow[keep]
+    if a.std() == 0 or b.std() == 0:
+        return np.nan
+    return np.corrcoef(a, b)[0, 1]
+
+
+def spell_mean(series, consecutive, wet):
+    lengths, run = [], 0
+    for k, value in enumerate(series):
+        inside = np.isfinite(value) and ((value >= WET_MM) == wet)
+        if inside and run > 0 and consecutive[k - 1]:
+            run += 1
+        elif inside:
+            if run:
+                lengths.append(run)
+            run = 1
+        else:
+            if run:
+                lengths.append(run)
+            run = 0
+    if run:
+        lengths.append(run)
+    return np.mean(lengths) if lengths else np.nan
+
+
+def season_start(times):
+    held = set(pd.DatetimeIndex(times).month)
+    if len(held) == 12:
+        return 1
+    best, best_length = 0, 0
+    for start in range(1, 13):
+        if start in held or ((start - 2) % 12 + 1) not in held:
+            continue
+        length = 0
+        while length < 12 and ((start - 1 + length) % 12 + 1) not in held:
+            length += 1
+        if length > best_length:
+            best, best_length = start, length
+    return (best - 1 + best_length) % 12 + 1
+
+
+def complete_years(times):
+    index = pd.DatetimeIndex(times)
+    start = season_start(times)
+    held = set(index.month)
+    labels = np.where(index.month >= start, index.year, index.year - 1)
+    years = []
+    for label in np.unique(labels):
+        expected = 0
+        for k in range(12):
+            month = (start - 1 + k) % 12 + 1
+            year = label if month >= start else label + 1
+            if month in held:
+                expected += pd.Period(f"{year}-{month:02d}").days_in_month
+        where = np.nonzero(labels == label)[0]
+        if len(where) == expected:
+            years.append((int(label), slice(where[0], where[-1] + 1)))
+    return start, years
+
+
+def annual_index(name, field, years, start):
+    freq = f"YS-{MONTHS[start - 1]}"
+    functions = {
+        "TXx": xci.tx_max, "TXn": xci.tx_min, "TNx": xci.tn_max, "TNn": xci.tn_min,
+        "TGx": xci.tg_max, "TGn": xci.tg_min,
+        "Rx1day": xci.max_1day_precipitation_amount,
+        "Rx5day": lambda pr, freq: xci.max_n_day_precipitation_amount(pr, window=5, freq=freq),
+        "R10mm": lambda pr, freq: xci.wetdays(pr, thresh="10 mm/day", freq=freq, op=">="),
+        "CDD": lambda pr, freq: xci.maximum_consecutive_dry_days(pr, thresh="1 mm/day", freq=freq),
+    }
+    # In float64, as the evaluation sums (a 5-day sum of float32 amounts is good to ~1e-7 only).
+    field = field.astype(np.float64)
+    per_year = []
+    for _, days in years:
+        year = field.isel(time=days)
+        value = functions[name](year, freq=freq)
+        assert value.sizes["time"] == 1, (name, value.sizes)
+        value = value.isel(time=0).values.astype(float)
+        # A year without any value has no index (xclim counts 0 days there).
+        value[~np.isfinite(year.values).any(axis=0)] = np.nan
+        per_year.append(value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return np.nanmean(np.stack(per_year), axis=0)
+
+
+def statistic_maps(field, statistics, variable, consecutive, years, start):
+    values = field.values.astype(np.float64)  # (time, lat, lon)
+    nlat, nlon = values.shape[1:]
+    maps = {}
+    for name in statistics:
+        if name in ("TXx", "TXn", "TNx", "TNn", "TGx", "TGn", "Rx1day", "Rx5day", "R10mm", "CDD"):
+            maps[name] = annual_index(name, field, years, start)
+            continue
+        out = np.full((nlat, nlon), np.nan)
+        for i in range(nlat):
+            for j in range(nlon):
+                series = values[:, i, j]
+                finite = series[np.isfinite(series)]
+                if finite.size == 0:
+                    continue
+                if name == "mean":
+                    out[i, j] = finite.mean()
+                elif name == "sd":
+                    out[i, j] = finite.std()
+                elif name.startswith("q"):
+                    out[i, j] = np.quantile(finite, int(name[1:]) / 100)
+                elif name == "lag1":
+                    out[i, j] = lag1(series, consecutive)
+                elif name == "wet_day_frequency":
+                    out[i, j] = (finite >= WET_MM).mean()
+                elif name == "wet_day_intensity":
+                    wet = finite[finite >= WET_MM]
+                    out[i, j] = wet.mean() if wet.size else np.nan
+                elif name == "wet_spell_length":
+                    out[i, j] = spell_mean(series, consecutive, True)
+                elif name == "dry_spell_length":
+                    out[i, j] = spell_mean(series, consecutive, False)
+                else:
+                    raise SystemExit(f"unknown statistic {name}")
+        maps[name] = out
+    return maps
+
+
+def paired_maps(observed, product, names):
+    o, p = observed.values.astype(np.float64), product.values.astype(np.float64)
+    maps = {name: np.full(o.shape[1:], np.nan) for name in names}
+    for i, j in itertools.product(range(o.shape[1]), range(o.shape[2])):
+        a, b = o[:, i, j], p[:, i, j]
+        if not np.isfinite(a).any():
+            continue
+        if "wasserstein" in maps and np.isfinite(b).any():
+            maps["wasserstein"][i, j] = scipy.stats.wasserstein_distance(b[np.isfinite(b)], a[np.isfinite(a)])
+        both = np.isfinite(a) & np.isfinite(b)
+        if "rmse" in maps and both.any():
+            maps["rmse"][i, j] = np.sqrt(np.mean((b[both] - a[both]) ** 2))
+        if "correlation" in maps and both.sum() >= 2:
+            maps["correlation"][i, j] = scipy.stats.pearsonr(b[both], a[both]).statistic
+    return maps
+
+
+def land_mean(values, land, weights):
+    keep = land & np.isfinite(values)
+    return np.sum(values[keep] * weights[keep]) / np.sum(weights[keep]) if keep.any() else np.nan
+
+
+def compare(label, ours, theirs, problems, counts):
+    ours = np.asarray(ours, dtype=float)
+    theirs = np.asarray(theirs, dtype=float)
+    counts[0] += ours.size
+    if ours.shape != theirs.shape:
+        problems.append(f"{label}: shape {ours.shape} against {theirs.shape}")
+        return
+    nan_mismatch = np.isnan(ours) != np.isnan(theirs)
+    if nan_mismatch.any():
+        problems.append(f"{label}: {nan_mismatch.sum()} cells missing in one only")
+    both = np.isfinite(ours) & np.isfinite(theirs)
+    scale = np.maximum(np.maximum(np.abs(ours[both]), np.abs(theirs[both])), 1e-9)
+    relative = np.abs(ours[both] - theirs[both]) / scale
+    if relative.size and relative.max() > TOLERANCE:
+        problems.append(f"{label}: max relative difference {relative.max():.3g}")
+    counts[1] = max(counts[1], relative.max() if relative.size else 0.0)
+
+
+def main():
+    manifest = json.load(open(sys.argv[1]))
+    evaluation = json.load(open(sys.argv[2]))
+    variable = evaluation["variable"]
+    skill = evaluation["skill"]
+    observed_all = open_variable(evaluation["observations"], variable)
+    product_all = open_variable(evaluation["downscaled"], variable)
+    observed, product = common_days(observed_all, product_all, skill["period"]["first"], skill["period"]["last"])
+    problems, counts = [], [0, 0.0]
+    if observed.sizes["time"] != skill["period"]["days"]:
+        problems.append(f"days: {skill['period']['days']} against {observed.sizes['time']}")
+    times = observed.time.values
+    consecutive = np.diff(times) == np.timedelta64(1, "D")
+    start, years = complete_years(times)
+    if start != skill["period"]["index_year_start_month"]:
+        problems.append(f"index years start in month {skill['period']['index_year_start_month']}, not {start}")
+    if [y for y, _ in years] != skill["period"]["index_years"]:
+        problems.append(f"index years {skill['period']['index_years']} against {[y for y, _ in years]}")
+
+    land = xr.open_zarr(manifest["intermediates"]["land_mask"])["land"].values >= 0.5
+    weights = np.repeat(np.cos(np.deg2rad(observed.lat.values))[:, None], observed.sizes["lon"], axis=1)
+    names = [s["name"] for s in skill["statistics"]]
+    ours_observed = statistic_maps(observed, names, variable, consecutive, years, start)
+    ours_product = statistic_maps(product, names, variable, consecutive, years, start)
+    for statistic in skill["statistics"]:
+        name = statistic["name"]
+        o, p = ours_observed[name], ours_product[name]
+        theirs = statistic["products"]["downscaled"]
+        if statistic["comparison"] == "difference":
+            comparison = p - o
+        elif statistic["comparison"] == "relative":
+            comparison = np.where(o != 0, (p - o) / np.where(o != 0, o, 1), np.nan)
+        else:
+            comparison = np.where(o != 0, p / np.where(o != 0, o, 1), np.nan)
+        for label, mine, map_ in [("observed", o, statistic["observed"]), ("downscaled", p, theirs["value"]),
+                                  ("comparison", comparison, theirs["skill"])]:
+            compare(f"{name} {label} map", map_["values"], mine, problems, counts)
+            compare(f"{name} {label} land mean", map_["land_mean"], land_mean(mine, land, weights), problems, counts)
+    paired = paired_maps(observed, product, [p["name"] for p in skill["paired"]])
+    for statistic in skill["paired"]:
+        mine = paired[statistic["name"]]
+        theirs = statistic["products"]["downscaled"]
+        compare(f"{statistic['name']} map", theirs["values"], mine, problems, counts)
+        compare(f"{statistic['name']} land mean", theirs["land_mean"], land_mean(mine, land, weights), problems, counts)
+    o_mean, p_mean = ours_observed["mean"], ours_product["mean"]
+    keep = land & np.isfinite(o_mean) & np.isfinite(p_mean)
+    w = weights[keep] / weights[keep].sum()
+    a, b = p_mean[keep], o_mean[keep]
+    a_c, b_c = a - np.sum(w * a), b - np.sum(w * b)
+    pattern = np.sum(w * a_c * b_c) / np.sqrt(np.sum(w * a_c**2) * np.sum(w * b_c**2))
+    compare("pattern correlation", skill["pattern_correlation"]["downscaled"], pattern, problems, counts)
+
+    print(f"compared {counts[0]} values of {len(names)} statistics and {len(skill['paired'])} paired statistics; "
+          f"largest relative difference {counts[1]:.3g}")
+    for problem in problems:
+        print(problem)
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()
