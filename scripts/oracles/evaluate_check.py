@@ -16,7 +16,8 @@ The definitions it reproduces (stated here so the two implementations can be com
   pattern correlation likewise weighted, over land cells where both means are finite;
 - RMSE and correlation of paired days when the evaluation says the product is in phase.
 
-Exits 1 and lists the disagreements when any value differs by more than 1e-5 relative.
+Exits 1 and lists the disagreements when any value differs by more than 1e-5 relative (a difference of two
+statistics relative to the larger of them). The bilinear baseline is rounded to float32 like every stored product.
 """
 
 import itertools
@@ -41,10 +42,22 @@ def open_variable(path, variable):
     return xr.open_zarr(path, decode_times=True)[variable].load()
 
 
-def common_days(observed, product, first, last):
-    days = np.intersect1d(observed.time.values, product.time.values)
+def common_days(fields, first, last):
+    days = fields[0].time.values
+    for field in fields[1:]:
+        days = np.intersect1d(days, field.time.values)
     days = days[(days >= np.datetime64(first)) & (days <= np.datetime64(last))]
-    return observed.sel(time=days), product.sel(time=days)
+    return [field.sel(time=days) for field in fields]
+
+
+def bilinear(model, onto):
+    """The model linearly interpolated in latitude and longitude onto `onto`'s grid (scipy through xarray), and
+    outside the hull of the model's cell centres its nearest cell; float32, as every product is."""
+    linear = model.interp(lat=onto.lat, lon=onto.lon, method="linear")
+    nearest = model.sel(lat=onto.lat, lon=onto.lon, method="nearest").assign_coords(lat=onto.lat, lon=onto.lon)
+    inside_lat = (onto.lat >= model.lat.min()) & (onto.lat <= model.lat.max())
+    inside_lon = (onto.lon >= model.lon.min()) & (onto.lon <= model.lon.max())
+    return linear.where(inside_lat & inside_lon, nearest).astype(np.float32)
 
 
 def lag1(series, consecutive):
@@ -198,7 +211,9 @@ def land_mean(values, land, weights):
     return np.sum(values[keep] * weights[keep]) / np.sum(weights[keep]) if keep.any() else np.nan
 
 
-def compare(label, ours, theirs, problems, counts):
+def compare(label, ours, theirs, problems, counts, scale_of=None):
+    """Relative differences of `ours` and `theirs`; a difference of two statistics (`scale_of` its operands) is
+    compared relative to the larger operand, since a bias near zero cancels most of its operands' digits."""
     ours = np.asarray(ours, dtype=float)
     theirs = np.asarray(theirs, dtype=float)
     counts[0] += ours.size
@@ -209,7 +224,10 @@ def compare(label, ours, theirs, problems, counts):
     if nan_mismatch.any():
         problems.append(f"{label}: {nan_mismatch.sum()} cells missing in one only")
     both = np.isfinite(ours) & np.isfinite(theirs)
-    scale = np.maximum(np.maximum(np.abs(ours[both]), np.abs(theirs[both])), 1e-9)
+    scale = np.maximum(np.abs(ours[both]), np.abs(theirs[both]))
+    if scale_of is not None:
+        scale = np.maximum(scale, np.broadcast_to(np.asarray(scale_of, dtype=float), ours.shape)[both])
+    scale = np.maximum(scale, 1e-9)
     relative = np.abs(ours[both] - theirs[both]) / scale
     if relative.size and relative.max() > TOLERANCE:
         problems.append(f"{label}: max relative difference {relative.max():.3g}")
@@ -222,8 +240,14 @@ def main():
     variable = evaluation["variable"]
     skill = evaluation["skill"]
     observed_all = open_variable(evaluation["observations"], variable)
-    product_all = open_variable(evaluation["downscaled"], variable)
-    observed, product = common_days(observed_all, product_all, skill["period"]["first"], skill["period"]["last"])
+    named = {"downscaled": open_variable(evaluation["downscaled"], variable)}
+    if "bilinear" in skill["pattern_correlation"]:
+        intermediates = manifest["intermediates"]
+        task = next(t for t in ["get_experiment_predict", f"get_experiment_predict_{variable}"] if t in intermediates)
+        model = open_variable(intermediates[task], variable)
+        named["bilinear"] = bilinear(model, observed_all)
+    fields = common_days([observed_all, *named.values()], skill["period"]["first"], skill["period"]["last"])
+    observed, products = fields[0], dict(zip(named, fields[1:]))
     problems, counts = [], [0, 0.0]
     if observed.sizes["time"] != skill["period"]["days"]:
         problems.append(f"days: {skill['period']['days']} against {observed.sizes['time']}")
@@ -239,36 +263,52 @@ def main():
     weights = np.repeat(np.cos(np.deg2rad(observed.lat.values))[:, None], observed.sizes["lon"], axis=1)
     names = [s["name"] for s in skill["statistics"]]
     ours_observed = statistic_maps(observed, names, variable, consecutive, years, start)
-    ours_product = statistic_maps(product, names, variable, consecutive, years, start)
-    for statistic in skill["statistics"]:
-        name = statistic["name"]
-        o, p = ours_observed[name], ours_product[name]
-        theirs = statistic["products"]["downscaled"]
-        if statistic["comparison"] == "difference":
-            comparison = p - o
-        elif statistic["comparison"] == "relative":
-            comparison = np.where(o != 0, (p - o) / np.where(o != 0, o, 1), np.nan)
-        else:
-            comparison = np.where(o != 0, p / np.where(o != 0, o, 1), np.nan)
-        for label, mine, map_ in [("observed", o, statistic["observed"]), ("downscaled", p, theirs["value"]),
-                                  ("comparison", comparison, theirs["skill"])]:
-            compare(f"{name} {label} map", map_["values"], mine, problems, counts)
-            compare(f"{name} {label} land mean", map_["land_mean"], land_mean(mine, land, weights), problems, counts)
-    paired = paired_maps(observed, product, [p["name"] for p in skill["paired"]])
-    for statistic in skill["paired"]:
-        mine = paired[statistic["name"]]
-        theirs = statistic["products"]["downscaled"]
-        compare(f"{statistic['name']} map", theirs["values"], mine, problems, counts)
-        compare(f"{statistic['name']} land mean", theirs["land_mean"], land_mean(mine, land, weights), problems, counts)
-    o_mean, p_mean = ours_observed["mean"], ours_product["mean"]
-    keep = land & np.isfinite(o_mean) & np.isfinite(p_mean)
-    w = weights[keep] / weights[keep].sum()
-    a, b = p_mean[keep], o_mean[keep]
-    a_c, b_c = a - np.sum(w * a), b - np.sum(w * b)
-    pattern = np.sum(w * a_c * b_c) / np.sqrt(np.sum(w * a_c**2) * np.sum(w * b_c**2))
-    compare("pattern correlation", skill["pattern_correlation"]["downscaled"], pattern, problems, counts)
+    if set(products) != set(skill["pattern_correlation"]):
+        problems.append(f"products {sorted(skill['pattern_correlation'])} against {sorted(products)}")
+    for product_name, product in products.items():
+        # A cell without observations (sea) has no statistics for any product.
+        covered = np.isfinite(observed.values).any(axis=0)
+        ours_product = {
+            name: np.where(covered, values, np.nan)
+            for name, values in statistic_maps(product, names, variable, consecutive, years, start).items()
+        }
+        for statistic in skill["statistics"]:
+            name = statistic["name"]
+            o, p = ours_observed[name], ours_product[name]
+            theirs = statistic["products"][product_name]
+            if statistic["comparison"] == "difference":
+                comparison = p - o
+            elif statistic["comparison"] == "relative":
+                comparison = np.where(o != 0, (p - o) / np.where(o != 0, o, 1), np.nan)
+            else:
+                comparison = np.where(o != 0, p / np.where(o != 0, o, 1), np.nan)
+            operands = np.maximum(np.abs(o), np.abs(p)) if statistic["comparison"] == "difference" else None
+            checks = [("observed", ours_observed[name], statistic["observed"], None),
+                      (product_name, p, theirs["value"], None),
+                      (f"{product_name} comparison", comparison, theirs["skill"], operands)]
+            for label, mine, map_, scale_of in checks:
+                compare(f"{name} {label} map", map_["values"], mine, problems, counts, scale_of)
+                land_scale = None if scale_of is None else np.nanmax(np.where(land, scale_of, np.nan))
+                compare(f"{name} {label} land mean", map_["land_mean"], land_mean(mine, land, weights), problems,
+                        counts, land_scale)
+        paired = paired_maps(observed, product, [p["name"] for p in skill["paired"]])
+        for statistic in skill["paired"]:
+            mine = paired[statistic["name"]]
+            theirs = statistic["products"][product_name]
+            label = f"{statistic['name']} {product_name}"
+            compare(f"{label} map", theirs["values"], mine, problems, counts)
+            compare(f"{label} land mean", theirs["land_mean"], land_mean(mine, land, weights), problems, counts)
+        o_mean, p_mean = ours_observed["mean"], ours_product["mean"]
+        keep = land & np.isfinite(o_mean) & np.isfinite(p_mean)
+        w = weights[keep] / weights[keep].sum()
+        a, b = p_mean[keep], o_mean[keep]
+        a_c, b_c = a - np.sum(w * a), b - np.sum(w * b)
+        pattern = np.sum(w * a_c * b_c) / np.sqrt(np.sum(w * a_c**2) * np.sum(w * b_c**2))
+        compare(f"pattern correlation {product_name}", skill["pattern_correlation"][product_name], pattern, problems,
+                counts)
 
-    print(f"compared {counts[0]} values of {len(names)} statistics and {len(skill['paired'])} paired statistics; "
+    print(f"compared {counts[0]} values of {len(names)} statistics and {len(skill['paired'])} paired statistics of "
+          f"{len(products)} products; "
           f"largest relative difference {counts[1]:.3g}")
     for problem in problems:
         print(problem)

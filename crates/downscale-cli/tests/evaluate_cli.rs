@@ -1,5 +1,5 @@
 //! `downscale evaluate` on real runs of the shipped examples (BCSD over Iberia, historical winters, tas and pr):
-//! every statistic, per cell and over land, agrees with an independent numpy/scipy/xclim computation from the
+//! every statistic of the output and of the bilinear baseline, per cell and over land, agrees with an independent numpy/scipy/xclim computation from the
 //! same stores (`scripts/oracles/evaluate_check.py`) to 1e-5 relative; quality checks name each defect planted in
 //! an output (a block of missing values on land, a negative amount, a missing day, a deleted chunk) and `--strict`
 //! fails on them; a future run without observed days is checked for quality only; bad input is one line.
@@ -65,6 +65,9 @@ fn every_statistic_matches_numpy_scipy_and_xclim() {
         assert!(land_mean("mean").abs() < mean_tolerance, "{variable}: mean bias {}", land_mean("mean"));
         assert!((land_mean("sd") - 1.0).abs() < sd_tolerance, "{variable}: sd ratio {}", land_mean("sd"));
         assert!(skill["pattern_correlation"]["downscaled"].as_f64().unwrap() > 0.99);
+        // ... and better than the raw model interpolated, the baseline computed in the same evaluation.
+        let baseline = skill["pattern_correlation"]["bilinear"].as_f64().unwrap();
+        assert!(baseline < 0.95, "{variable}: the bilinear baseline's pattern correlation {baseline}");
         assert!(stdout.contains("wasserstein"), "{stdout}");
 
         let check = Command::new(python())

@@ -9,6 +9,9 @@ pub enum EvaluateError {
     /// A store or file could not be read (its own message names it).
     #[error(transparent)]
     Read(#[from] DataError),
+    /// A baseline could not be interpolated onto the observations' grid.
+    #[error(transparent)]
+    Regrid(#[from] downscale_regrid::RegridError),
     /// A store's content does not suit an evaluation.
     #[error("{source_name}: {detail}")]
     Data {

@@ -38,7 +38,7 @@ impl Field {
     }
 
     /// The array's labels (no values needed).
-    fn template(&self) -> &DataArray {
+    pub(crate) fn template(&self) -> &DataArray {
         match self {
             Field::Stored(reader) => reader.template(),
             Field::InMemory(array) => array,

@@ -6,6 +6,7 @@
 //! summarised over land ([`skill`]), and the quality checks a published output must pass ([`QaScan`]). Everything
 //! here is a pure function of the fields it is given; which fields a run's manifest points at is the caller's.
 
+mod baseline;
 mod days;
 mod error;
 mod field;
@@ -16,6 +17,7 @@ mod report;
 mod skill;
 mod stats;
 
+pub use baseline::bilinear_baseline;
 pub use error::EvaluateError;
 pub use field::Field;
 pub use indices::{AnnualIndex, WET_DAY_MM};

@@ -14,8 +14,8 @@ use downscale_data::validate::validate_store;
 use downscale_data::{Location, read_variable};
 use downscale_engine::Manifest;
 use downscale_evaluate::{
-    EvaluateError, Evaluation, ExpectedDays, Field, InvalidStore, Land, Product, QaScan, Quantity, SkillOptions, scan,
-    skill,
+    EvaluateError, Evaluation, ExpectedDays, Field, InvalidStore, Land, Product, QaScan, Quantity, SkillOptions,
+    bilinear_baseline, scan, skill,
 };
 
 use super::ConfigArgs;
@@ -64,7 +64,14 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
 
     let mut qa = QaScan::new(&output, quantity)?;
     let options = SkillOptions { quantity, years, in_phase };
-    let products = [Product { name: "downscaled", field: &output }];
+    let baseline = match raw_model(&manifest, &variable) {
+        Some(model) => Some(bilinear_baseline(&read_variable(&model, &variable)?, &observed)?),
+        None => None,
+    };
+    let mut products = vec![Product { name: "downscaled", field: &output }];
+    if let Some(baseline) = &baseline {
+        products.push(Product { name: BILINEAR, field: baseline });
+    }
     let (skill_report, skill_skipped) = match skill(&observed, &products, &land, options, Some(&mut qa)) {
         Ok(report) => (Some(report), None),
         Err(reason @ EvaluateError::NoCommonDays { .. }) => {
@@ -145,6 +152,16 @@ fn intermediate(manifest: &Manifest, task: &str) -> Result<String> {
     })
 }
 
+/// The name of the bilinear baseline in the evaluation.
+const BILINEAR: &str = "bilinear";
+
+/// The raw model's field of the predicted variable for the predicted period, when the flow read one
+/// (`get_experiment_predict` in BCSD, `get_experiment_predict_<variable>` in GARD when it is a predictor).
+fn raw_model(manifest: &Manifest, variable: &str) -> Option<String> {
+    let tasks = ["get_experiment_predict".to_string(), format!("get_experiment_predict_{variable}")];
+    tasks.iter().find_map(|task| manifest.intermediates.get(task).cloned())
+}
+
 /// The run's land mask, or where the observations have values when the flow made none.
 fn land_mask(manifest: &Manifest, observations: &str, variable: &str) -> Result<Land> {
     match manifest.intermediates.get("land_mask") {
@@ -183,7 +200,8 @@ fn expected_days(manifest: &Manifest) -> Result<Option<ExpectedDays>> {
     Ok(Some(ExpectedDays { first: **first, last: **last, months }))
 }
 
-/// The land-mean numbers on stdout, one row per statistic.
+/// The land-mean numbers on stdout: a row per statistic, the observed value then each product's value and
+/// comparison.
 fn print_summary(evaluation: &Evaluation) {
     let Some(skill) = &evaluation.skill else {
         if let Some(reason) = &evaluation.skill_skipped {
@@ -195,24 +213,26 @@ fn print_summary(evaluation: &Evaluation) {
         "{} against the observations, {} to {} ({} days), land means:",
         evaluation.run_id, skill.period.first, skill.period.last, skill.period.days
     );
-    println!("{:<20} {:>12} {:>12} {:>12}  unit", "statistic", "observed", "downscaled", "comparison");
+    let products: Vec<&String> = skill.pattern_correlation.keys().collect();
+    let mut header = format!("{:<18} {:>10}", "statistic", "observed");
+    for product in &products {
+        header += &format!(" {:>11} {:>11}", product, "comparison");
+    }
+    println!("{header}  unit");
     for statistic in &skill.statistics {
-        let product = &statistic.products["downscaled"];
-        println!(
-            "{:<20} {:>12.4} {:>12.4} {:>12.4}  {} ({:?})",
-            statistic.name,
-            statistic.observed.land_mean,
-            product.value.land_mean,
-            product.skill.land_mean,
-            statistic.units,
-            statistic.comparison
-        );
+        let mut row = format!("{:<18} {:>10.4}", statistic.name, statistic.observed.land_mean);
+        for product in &products {
+            let maps = &statistic.products[*product];
+            row += &format!(" {:>11.4} {:>11.4}", maps.value.land_mean, maps.skill.land_mean);
+        }
+        println!("{row}  {} ({:?})", statistic.units, statistic.comparison);
     }
     for paired in &skill.paired {
-        println!(
-            "{:<20} {:>12} {:>12.4} {:>12}  {}",
-            paired.name, "", paired.products["downscaled"].land_mean, "", paired.units
-        );
+        let mut row = format!("{:<18} {:>10}", paired.name, "");
+        for product in &products {
+            row += &format!(" {:>11} {:>11.4}", "", paired.products[*product].land_mean);
+        }
+        println!("{row}  {}", paired.units);
     }
     for (product, r) in &skill.pattern_correlation {
         println!("pattern correlation of the mean ({product}): {r:.4}");
