@@ -234,9 +234,68 @@ def compare(label, ours, theirs, problems, counts, scale_of=None):
     counts[1] = max(counts[1], relative.max() if relative.size else 0.0)
 
 
+def check_change(manifest, evaluation, problems, counts):
+    """The change signal: each statistic's change between the historical run's output and this run's, and the raw
+    model's (interpolated as the bilinear baseline) between the same periods, per cell where the product has one."""
+    variable = evaluation["variable"]
+    change = evaluation["change_signal"]
+    observed = open_variable(manifest["intermediates"]["get_obs"], variable)
+    intermediates = manifest["intermediates"]
+    task = next(t for t in ["get_experiment_predict", f"get_experiment_predict_{variable}"] if t in intermediates)
+    fields = [
+        open_variable(change["downscaled_historical"], variable),
+        open_variable(evaluation["downscaled"], variable),
+        bilinear(open_variable(change["model_historical"], variable), observed),
+        bilinear(open_variable(intermediates[task], variable), observed),
+    ]
+    land = xr.open_zarr(manifest["intermediates"]["land_mask"])["land"].values >= 0.5
+    weights = np.repeat(np.cos(np.deg2rad(observed.lat.values))[:, None], observed.sizes["lon"], axis=1)
+    for statistic in change["statistics"]:
+        name = statistic["name"]
+        values = []
+        for field in fields:
+            times = field.time.values
+            consecutive = np.diff(times) == np.timedelta64(1, "D")
+            values.append(statistic_maps(field, [name], variable, consecutive, [], 1)[name])
+        # Scales: a change is compared relative to its operands (a difference relative to the larger statistic, a
+        # relative change relative to the ratio future / historical), as a change near zero cancels their digits.
+        if statistic["change"] == "difference":
+            product, model = values[1] - values[0], values[3] - values[2]
+            product_scale = np.maximum(np.abs(values[0]), np.abs(values[1]))
+            model_scale = np.maximum(np.abs(values[2]), np.abs(values[3]))
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                product = np.where(values[0] != 0, values[1] / values[0] - 1, np.nan)
+                model = np.where(values[2] != 0, values[3] / values[2] - 1, np.nan)
+            product_scale, model_scale = np.abs(1 + product), np.abs(1 + model)
+        model = np.where(np.isfinite(product), model, np.nan)
+        departure = product - model
+        scales = {"downscaled": product_scale, "model": model_scale,
+                  "departure": np.maximum(product_scale, model_scale)}
+        for label, mine in [("downscaled", product), ("model", model), ("departure", departure)]:
+            scale = scales[label]
+            compare(f"change {name} {label} map", statistic[label]["values"], mine, problems, counts, scale)
+            land_scale = np.nanmax(np.where(land & np.isfinite(mine), scale, np.nan))
+            compare(f"change {name} {label} land mean", statistic[label]["land_mean"], land_mean(mine, land, weights),
+                    problems, counts, land_scale)
+    print(f"change signal: {len(change['statistics'])} statistics")
+
+
 def main():
     manifest = json.load(open(sys.argv[1]))
     evaluation = json.load(open(sys.argv[2]))
+    problems, counts = [], [0, 0.0]
+    if evaluation.get("change_signal"):
+        check_change(manifest, evaluation, problems, counts)
+    if evaluation.get("skill"):
+        check_skill(manifest, evaluation, problems, counts)
+    print(f"compared {counts[0]} values; largest relative difference {counts[1]:.3g}")
+    for problem in problems:
+        print(problem)
+    sys.exit(1 if problems else 0)
+
+
+def check_skill(manifest, evaluation, problems, counts):
     variable = evaluation["variable"]
     skill = evaluation["skill"]
     observed_all = open_variable(evaluation["observations"], variable)
@@ -248,7 +307,6 @@ def main():
         named["bilinear"] = bilinear(model, observed_all)
     fields = common_days([observed_all, *named.values()], skill["period"]["first"], skill["period"]["last"])
     observed, products = fields[0], dict(zip(named, fields[1:]))
-    problems, counts = [], [0, 0.0]
     if observed.sizes["time"] != skill["period"]["days"]:
         problems.append(f"days: {skill['period']['days']} against {observed.sizes['time']}")
     times = observed.time.values
@@ -307,12 +365,7 @@ def main():
         compare(f"pattern correlation {product_name}", skill["pattern_correlation"][product_name], pattern, problems,
                 counts)
 
-    print(f"compared {counts[0]} values of {len(names)} statistics and {len(skill['paired'])} paired statistics of "
-          f"{len(products)} products; "
-          f"largest relative difference {counts[1]:.3g}")
-    for problem in problems:
-        print(problem)
-    sys.exit(1 if problems else 0)
+    print(f"skill: {len(names)} statistics and {len(skill['paired'])} paired statistics of {len(products)} products")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 //! `downscale evaluate` on real runs of the shipped examples (BCSD over Iberia, historical winters, tas and pr):
 //! every statistic of the output and of the bilinear baseline, per cell and over land, agrees with an independent numpy/scipy/xclim computation from the
-//! same stores (`scripts/oracles/evaluate_check.py`) to 1e-5 relative; quality checks name each defect planted in
-//! an output (a block of missing values on land, a negative amount, a missing day, a deleted chunk) and `--strict`
-//! fails on them; a future run without observed days is checked for quality only; bad input is one line.
+//! same stores (`scripts/oracles/evaluate_check.py`) to 1e-5 relative, and so does the change signal of the
+//! scenario run (2081–2100) against the raw model's; quality checks name each defect planted in an output (a block of
+//! missing values on land, a negative amount, a missing day, a deleted chunk) and `--strict` fails on them; bad
+//! input is one line.
 
 mod common;
 
@@ -18,9 +19,11 @@ fn python() -> PathBuf {
         .map_or_else(|| repo().join(".venv-evaluate/bin/python"), PathBuf::from)
 }
 
-fn historical_example(variable: &str) -> PathBuf {
+/// The Iberia BCSD example of `variable` for `scenario` (historical: the training winters; rcp85: 2081–2100).
+fn example(variable: &str, scenario: &str) -> PathBuf {
+    let predicted = if scenario == "historical" { "1983_2002" } else { "2081_2100" };
     repo().join(format!(
-        "examples/iberia/bcsd/bcsd_E-OBS_CNRM-CM5_r1i1p1_historical_{variable}_35_45_-10_5_1983_2002_1983_2002.json"
+        "examples/iberia/bcsd/bcsd_E-OBS_CNRM-CM5_r1i1p1_{scenario}_{variable}_35_45_-10_5_1983_2002_{predicted}.json"
     ))
 }
 
@@ -34,19 +37,47 @@ fn manifest_file(dir: &Path, manifest: &Value) -> PathBuf {
     dir.join("results/runs").join(manifest["run_id"].as_str().unwrap()).join("latest.json")
 }
 
+/// Runs the independent check of an evaluation; prints its summary.
+fn check_independently(label: &str, manifest_path: &Path, json_path: &str) {
+    let check = Command::new(python())
+        .arg(repo().join("scripts/oracles/evaluate_check.py"))
+        .arg(manifest_path)
+        .arg(json_path)
+        .output()
+        .expect("the evaluation venv's python runs");
+    let report = String::from_utf8_lossy(&check.stdout);
+    println!("{label}: {report}");
+    assert!(check.status.success(), "{label}: {report}{}", String::from_utf8_lossy(&check.stderr));
+}
+
+/// `downscale evaluate --strict` of a manifest file, which must pass; returns the evaluation and its path.
+fn evaluate_clean(label: &str, manifest_path: &Path) -> (Value, String, String) {
+    let output = evaluate(manifest_path, &["--strict"]);
+    assert!(output.status.success(), "{label}: {}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let json_path = stdout.lines().last().unwrap().to_string();
+    let evaluation: Value = serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+    assert!(evaluation["qa"]["defects"].as_array().unwrap().is_empty(), "{label}: {}", evaluation["qa"]);
+    (evaluation, json_path, stdout)
+}
+
+/// A statistic's entry of an evaluation's skill or change signal.
+fn entry<'a>(list: &'a Value, name: &str) -> &'a Value {
+    list.as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()
+}
+
 #[test]
 fn every_statistic_matches_numpy_scipy_and_xclim() {
     for variable in ["tas", "pr"] {
         let dir = tempfile::tempdir().unwrap();
-        let manifest =
-            run_with_shipped_catalogs(dir.path(), "results", &historical_example(variable), &["--runtime", "ci"]);
-        let manifest_path = manifest_file(dir.path(), &manifest);
-        let output = evaluate(&manifest_path, &["--strict"]);
-        assert!(output.status.success(), "{variable}: {}", String::from_utf8_lossy(&output.stderr));
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let json_path = stdout.lines().last().unwrap().to_string();
-        let evaluation: Value = serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
-        assert!(evaluation["qa"]["defects"].as_array().unwrap().is_empty(), "{variable}: {}", evaluation["qa"]);
+        // The historical run, then the scenario run beside it, whose change is measured from it.
+        let historical =
+            run_with_shipped_catalogs(dir.path(), "results", &example(variable, "historical"), &["--runtime", "ci"]);
+        let future =
+            run_with_shipped_catalogs(dir.path(), "results", &example(variable, "rcp85"), &["--runtime", "ci"]);
+
+        let manifest_path = manifest_file(dir.path(), &historical);
+        let (evaluation, json_path, stdout) = evaluate_clean(variable, &manifest_path);
         let skill = &evaluation["skill"];
         assert_eq!(skill["period"]["index_year_start_month"], 12, "winters are the index years");
         assert_eq!(
@@ -54,31 +85,48 @@ fn every_statistic_matches_numpy_scipy_and_xclim() {
             19,
             "the complete winters 1983/84..2001/02"
         );
-        // What a scientist expects of BCSD against its own training observations: the mean and spread kept.
-        let land_mean = |name: &str| {
-            skill["statistics"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()["products"]["downscaled"]
-                ["skill"]["land_mean"]
-                .as_f64()
-                .unwrap()
+        assert!(evaluation["change_signal"].is_null(), "a historical run has no change to measure");
+        // What a scientist expects of BCSD against its own training observations: the mean and spread kept ...
+        let comparison = |name: &str, product: &str| {
+            entry(&skill["statistics"], name)["products"][product]["skill"]["land_mean"].as_f64().unwrap()
         };
         let (mean_tolerance, sd_tolerance) = if variable == "tas" { (0.05, 0.05) } else { (0.05, 0.15) };
-        assert!(land_mean("mean").abs() < mean_tolerance, "{variable}: mean bias {}", land_mean("mean"));
-        assert!((land_mean("sd") - 1.0).abs() < sd_tolerance, "{variable}: sd ratio {}", land_mean("sd"));
+        assert!(
+            comparison("mean", "downscaled").abs() < mean_tolerance,
+            "{variable}: {}",
+            comparison("mean", "downscaled")
+        );
+        assert!(
+            (comparison("sd", "downscaled") - 1.0).abs() < sd_tolerance,
+            "{variable}: {}",
+            comparison("sd", "downscaled")
+        );
         assert!(skill["pattern_correlation"]["downscaled"].as_f64().unwrap() > 0.99);
         // ... and better than the raw model interpolated, the baseline computed in the same evaluation.
         let baseline = skill["pattern_correlation"]["bilinear"].as_f64().unwrap();
         assert!(baseline < 0.95, "{variable}: the bilinear baseline's pattern correlation {baseline}");
+        assert!(comparison("mean", "bilinear").abs() > comparison("mean", "downscaled").abs());
         assert!(stdout.contains("wasserstein"), "{stdout}");
+        check_independently(&format!("{variable} historical"), &manifest_path, &json_path);
 
-        let check = Command::new(python())
-            .arg(repo().join("scripts/oracles/evaluate_check.py"))
-            .arg(&manifest_path)
-            .arg(&json_path)
-            .output()
-            .expect("the evaluation venv's python runs");
-        let report = String::from_utf8_lossy(&check.stdout);
-        println!("{variable}: {report}");
-        assert!(check.status.success(), "{variable}: {report}{}", String::from_utf8_lossy(&check.stderr));
+        // The scenario run: no observed day to score, its change measured against the raw model's.
+        let manifest_path = manifest_file(dir.path(), &future);
+        let (evaluation, json_path, _) = evaluate_clean(variable, &manifest_path);
+        assert!(evaluation["skill"].is_null());
+        assert!(evaluation["skill_skipped"].as_str().unwrap().contains("share no day"));
+        let change = &evaluation["change_signal"];
+        assert_eq!(change["downscaled_historical"], historical["datasets"]["daily"]);
+        if variable == "tas" {
+            // Quantile delta mapping keeps the model's change of the mean: within 0.1 K over land (3.3 K of warming).
+            let mean = entry(&change["statistics"], "mean");
+            assert!(mean["model"]["land_mean"].as_f64().unwrap() > 2.0, "{mean}");
+            assert!(mean["departure"]["land_mean"].as_f64().unwrap().abs() < 0.1, "{mean}");
+        }
+        let checks: Vec<&str> =
+            evaluation["qa"]["values"].as_array().unwrap().iter().map(|v| v["check"].as_str().unwrap()).collect();
+        let bound = if variable == "tas" { "temperature outside [180, 340] K" } else { "negative precipitation" };
+        assert_eq!(checks, ["missing on land", bound]);
+        check_independently(&format!("{variable} rcp85"), &manifest_path, &json_path);
     }
 }
 
@@ -109,7 +157,7 @@ ds.to_zarr(store, zarr_format=3, encoding={"pr": {"chunks": (ds.sizes["time"], 1
 #[test]
 fn quality_checks_name_each_planted_defect() {
     let dir = tempfile::tempdir().unwrap();
-    let manifest = run_with_shipped_catalogs(dir.path(), "results", &historical_example("pr"), &["--runtime", "ci"]);
+    let manifest = run_with_shipped_catalogs(dir.path(), "results", &example("pr", "historical"), &["--runtime", "ci"]);
     let manifest_path = manifest_file(dir.path(), &manifest);
     let daily = manifest["datasets"]["daily"].as_str().unwrap().to_string();
     plant_defects(&daily);
@@ -139,23 +187,6 @@ fn quality_checks_name_each_planted_defect() {
     let values = evaluation["qa"]["values"].as_array().unwrap();
     let missing_count = values.iter().find(|v| v["check"] == "missing on land").unwrap()["count"].as_u64().unwrap();
     assert!(missing_count >= 30 * 16, "{missing_count}");
-}
-
-#[test]
-fn a_future_run_is_checked_for_quality_without_skill() {
-    let dir = tempfile::tempdir().unwrap();
-    let future =
-        repo().join("examples/iberia/bcsd/bcsd_E-OBS_CNRM-CM5_r1i1p1_rcp85_tas_35_45_-10_5_1983_2002_2081_2100.json");
-    let manifest = run_with_shipped_catalogs(dir.path(), "results", &future, &["--runtime", "ci"]);
-    let out = dir.path().join("evaluation");
-    let output = evaluate(&manifest_file(dir.path(), &manifest), &["--strict", "--out", out.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let evaluation: Value = serde_json::from_slice(&std::fs::read(out.join("evaluation.json")).unwrap()).unwrap();
-    assert!(evaluation["skill"].is_null());
-    assert!(evaluation["skill_skipped"].as_str().unwrap().contains("share no day"), "{}", evaluation["skill_skipped"]);
-    let checks: Vec<&str> =
-        evaluation["qa"]["values"].as_array().unwrap().iter().map(|v| v["check"].as_str().unwrap()).collect();
-    assert_eq!(checks, ["missing on land", "temperature outside [180, 340] K"]);
 }
 
 #[test]

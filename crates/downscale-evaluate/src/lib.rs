@@ -7,6 +7,7 @@
 //! here is a pure function of the fields it is given; which fields a run's manifest points at is the caller's.
 
 mod baseline;
+mod change;
 mod days;
 mod error;
 mod field;
@@ -18,6 +19,7 @@ mod skill;
 mod stats;
 
 pub use baseline::bilinear_baseline;
+pub use change::{Change, ChangeFields, ChangeReport, ChangeStatistic, change_signal};
 pub use error::EvaluateError;
 pub use field::Field;
 pub use indices::{AnnualIndex, WET_DAY_MM};

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::change::ChangeReport;
 use crate::qa::QaReport;
 use crate::skill::SkillReport;
 
@@ -23,6 +24,11 @@ pub struct Evaluation {
     pub skill: Option<SkillReport>,
     /// Why there is no skill, when there is none.
     pub skill_skipped: Option<String>,
+    /// The product's change between the historical and the scenario period against the raw model's; null for a
+    /// historical run or when the historical run is not found.
+    pub change_signal: Option<ChangeReport>,
+    /// Why there is no change signal, when there is none.
+    pub change_signal_skipped: Option<String>,
     /// The quality checks of the output.
     pub qa: QaReport,
     /// The program that made the evaluation, with its version.

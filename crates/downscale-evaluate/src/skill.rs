@@ -354,7 +354,7 @@ impl CellContext<'_> {
 }
 
 /// A `(time, row, lon)` band as `(cell, day)` rows over the aligned days `indices`.
-fn by_cell(band: Array3<f32>, indices: &[usize]) -> Array2<f32> {
+pub(crate) fn by_cell(band: Array3<f32>, indices: &[usize]) -> Array2<f32> {
     let selected = band.select(Axis(0), indices);
     let (days, rows, lons) = selected.dim();
     let mut cells = Array2::<f32>::zeros((rows * lons, days));
@@ -407,7 +407,7 @@ fn align(observed: &Field, products: &[Product<'_>], years: Option<(i32, i32)>) 
     Ok(Alignment { days: Days::new(observed.source(), observed_days.calendar(), dates)?, indices })
 }
 
-fn same_grid(grid: &Grid, other: &Grid, source: &str, observed: &str) -> Result<(), EvaluateError> {
+pub(crate) fn same_grid(grid: &Grid, other: &Grid, source: &str, observed: &str) -> Result<(), EvaluateError> {
     let close = |a: &[f64], b: &[f64]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6);
     if close(&grid.lat, &other.lat) && close(&grid.lon, &other.lon) {
         return Ok(());
