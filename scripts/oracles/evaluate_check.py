@@ -42,6 +42,22 @@ def open_variable(path, variable):
     return xr.open_zarr(path, decode_times=True)[variable].load()
 
 
+def open_observations(path, variable, product):
+    """The observations the evaluation used: a store the flow wrote, or the catalogued file cut to the output's
+    grid, in K or mm day-1 and float32 (as the flow stores them), days at midnight."""
+    if not path.endswith(".nc"):
+        return open_variable(path, variable)
+    field = xr.open_dataset(path)[variable].load()
+    field = field.sel(lat=product.lat, lon=product.lon, method="nearest", tolerance=1e-6)
+    field = field.assign_coords(lat=product.lat, lon=product.lon, time=field.time.dt.floor("D"))
+    units = field.attrs.get("units")
+    if units in ("degC", "Celsius", "C"):
+        field = (field.astype(np.float64) + 273.15).astype(np.float32)
+    elif units not in ("K", "mm", "mm day-1", "mm/day"):
+        raise SystemExit(f"{path}: units {units} not handled by this check")
+    return field
+
+
 def common_days(fields, first, last):
     days = fields[0].time.values
     for field in fields[1:]:
@@ -239,7 +255,7 @@ def check_change(manifest, evaluation, problems, counts):
     model's (interpolated as the bilinear baseline) between the same periods, per cell where the product has one."""
     variable = evaluation["variable"]
     change = evaluation["change_signal"]
-    observed = open_variable(manifest["intermediates"]["get_obs"], variable)
+    observed = open_variable(evaluation["downscaled"], variable)  # its grid, which the model is interpolated onto
     intermediates = manifest["intermediates"]
     task = next(t for t in ["get_experiment_predict", f"get_experiment_predict_{variable}"] if t in intermediates)
     fields = [
@@ -298,8 +314,8 @@ def main():
 def check_skill(manifest, evaluation, problems, counts):
     variable = evaluation["variable"]
     skill = evaluation["skill"]
-    observed_all = open_variable(evaluation["observations"], variable)
     named = {"downscaled": open_variable(evaluation["downscaled"], variable)}
+    observed_all = open_observations(evaluation["observations"], variable, named["downscaled"])
     if "bilinear" in skill["pattern_correlation"]:
         intermediates = manifest["intermediates"]
         task = next(t for t in ["get_experiment_predict", f"get_experiment_predict_{variable}"] if t in intermediates)
@@ -365,6 +381,17 @@ def check_skill(manifest, evaluation, problems, counts):
         compare(f"pattern correlation {product_name}", skill["pattern_correlation"][product_name], pattern, problems,
                 counts)
 
+    distribution = skill.get("distribution")
+    if distribution:
+        edges = np.asarray(distribution["edges"])
+        covered = land & np.isfinite(observed.values).any(axis=0)
+        for name, field in [("observed", observed), *products.items()]:
+            values = field.values[:, covered].astype(np.float64)
+            values = np.clip(values[np.isfinite(values)], edges[0], edges[-1])
+            mine, _ = np.histogram(values, bins=edges)
+            if list(mine) != distribution["counts"][name]:
+                problems.append(f"distribution of {name}: counts differ in {np.sum(mine != distribution['counts'][name])} bins")
+            counts[0] += len(mine)
     print(f"skill: {len(names)} statistics and {len(skill['paired'])} paired statistics of {len(products)} products")
 
 

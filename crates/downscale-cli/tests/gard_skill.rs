@@ -12,39 +12,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::skill::{Field, bilinear_onto, correlation, mean, median, sd, wet_frequency};
-use common::{repo, run_with_shipped_catalogs, sample};
+use common::skill::{Field, bilinear_onto, correlation, mean, median, reanalysis_catalog, sd, wet_frequency};
+use common::{run_with_shipped_catalogs, sample};
 use downscale_data::read_variable;
 use serde_json::{Value, json};
 
 const TRAIN: [&str; 2] = ["1983", "1992"];
 const HELD_OUT: [&str; 2] = ["1993", "2002"];
-
-/// The NCEP-R1 files as a model run in a model catalog under `dir`.
-fn reanalysis_catalog(dir: &Path) -> PathBuf {
-    let mut rows = vec![
-        "activity_id,institution_id,source_id,experiment_id,member_id,table_id,variable_id,grid_label,file_variable,\
-         time_range,format,path"
-            .to_string(),
-    ];
-    for (variable, file_variable) in [("tas", "tas"), ("pr", "pr"), ("psl", "psl"), ("ta850", "ta"), ("hus850", "hus")]
-    {
-        let path = sample(&format!("iberia/reanalysis_NCEP-R1/{variable}_day_NCEP-R1_iberia_DJF_19821201-20020228.nc"));
-        rows.push(format!(
-            "reanalysis,NOAA,NCEP-R1,historical,r1i1p1,day,{variable},gn,{file_variable},19821201-20020228,netcdf,{path}"
-        ));
-    }
-    std::fs::write(dir.join("reanalysis.csv"), rows.join("\n") + "\n").unwrap();
-    let mut collection: Value =
-        serde_json::from_slice(&std::fs::read(repo().join("data/catalog/cmip.json")).unwrap()).unwrap();
-    collection["id"] = "reanalysis-as-model".into();
-    collection["catalog_file"] = "reanalysis.csv".into();
-    let path = dir.join("reanalysis.json");
-    std::fs::write(&path, collection.to_string()).unwrap();
-    path
-}
 
 /// A GARD run of `variable` from `features`, predicting `predict`, with `model_params`; returns the manifest.
 fn gard(dir: &Path, name: &str, variable: &str, features: &[&str], predict: [&str; 2], extra: &[&str]) -> Value {

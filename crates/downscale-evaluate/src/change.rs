@@ -82,6 +82,10 @@ pub struct ChangeReport {
     pub model_historical: String,
     /// Each statistic's changes.
     pub statistics: Vec<ChangeStatistic>,
+    /// Latitudes of the maps' rows, degrees north.
+    pub lat: Vec<f64>,
+    /// Longitudes of the maps' columns, degrees east.
+    pub lon: Vec<f64>,
 }
 
 /// The statistics whose change is compared, with how their change is measured. Precipitation's low percentiles
@@ -195,5 +199,7 @@ pub fn change_signal(
         downscaled_historical: fields.downscaled_historical.source().to_string(),
         model_historical: model_historical_store.to_string(),
         statistics,
+        lat: grid.lat.clone(),
+        lon: grid.lon.clone(),
     })
 }

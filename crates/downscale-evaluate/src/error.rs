@@ -12,6 +12,9 @@ pub enum EvaluateError {
     /// A baseline could not be interpolated onto the observations' grid.
     #[error(transparent)]
     Regrid(#[from] downscale_regrid::RegridError),
+    /// A map or a histogram of the report could not be drawn.
+    #[error("drawing the report: {0}")]
+    Plot(#[from] downscale_plot::PlotError),
     /// A store's content does not suit an evaluation.
     #[error("{source_name}: {detail}")]
     Data {

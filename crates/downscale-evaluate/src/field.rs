@@ -94,6 +94,30 @@ impl Field {
         Ok(Grid { lat: numbers(&template.dims[1])?, lon: numbers(&template.dims[2])? })
     }
 
+    /// Whether its record holds days of both `years` (inclusive), first and last.
+    pub fn holds_years(&self, (first, last): (i32, i32)) -> Result<bool, EvaluateError> {
+        let days = self.days()?;
+        let held = |year: i32| days.dates().iter().any(|d| d.year == year);
+        Ok(held(first) && held(last))
+    }
+
+    /// Whether each cell (row-major) has at least one value, read band by band.
+    pub fn cells_with_values(&self) -> Result<Vec<bool>, EvaluateError> {
+        let grid = self.grid()?;
+        let band_rows = crate::qa::band_rows(self)?;
+        let mut present = Vec::with_capacity(grid.cells());
+        for first in (0..grid.lat.len()).step_by(band_rows) {
+            let band = self.read_rows(first..(first + band_rows).min(grid.lat.len()))?;
+            let (_, rows, columns) = band.dim();
+            for row in 0..rows {
+                for column in 0..columns {
+                    present.push(band.slice(ndarray::s![.., row, column]).iter().any(|v| v.is_finite()));
+                }
+            }
+        }
+        Ok(present)
+    }
+
     /// Its days.
     pub(crate) fn days(&self) -> Result<Days, EvaluateError> {
         let time = self

@@ -9,8 +9,10 @@
 mod baseline;
 mod change;
 mod days;
+mod distribution;
 mod error;
 mod field;
+mod html;
 mod indices;
 mod metrics;
 mod qa;
@@ -20,8 +22,10 @@ mod stats;
 
 pub use baseline::bilinear_baseline;
 pub use change::{Change, ChangeFields, ChangeReport, ChangeStatistic, change_signal};
+pub use distribution::Distribution;
 pub use error::EvaluateError;
 pub use field::Field;
+pub use html::html_report;
 pub use indices::{AnnualIndex, WET_DAY_MM};
 pub use metrics::{Comparison, PERCENTILES, PairedStatistic, Quantity, Statistic};
 pub use qa::{

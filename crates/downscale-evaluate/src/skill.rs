@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::days::{Days, IndexYear};
+use crate::distribution::{self, Distribution, count_into};
 use crate::error::EvaluateError;
 use crate::field::{Field, Grid};
 use crate::metrics::{Comparison, PairedStatistic, Quantity, Series, Statistic};
@@ -149,6 +150,8 @@ pub struct Period {
 /// The skill of every product against the observations.
 #[derive(Debug, Clone, Serialize)]
 pub struct SkillReport {
+    /// The products scored, in the order they were given (the downscaled output first).
+    pub products: Vec<String>,
     /// The days compared.
     pub period: Period,
     /// Whether RMSE and correlation were computed (the products are in phase with the observations).
@@ -159,6 +162,13 @@ pub struct SkillReport {
     pub paired: Vec<PairedReport>,
     /// Area-weighted correlation over land of each product's mean map with the observed one.
     pub pattern_correlation: BTreeMap<String, f64>,
+    /// Daily values of the land cells with observations, binned, for each source (none for quantities without
+    /// fixed bins).
+    pub distribution: Option<Distribution>,
+    /// Latitudes of the maps' rows, degrees north.
+    pub lat: Vec<f64>,
+    /// Longitudes of the maps' columns, degrees east.
+    pub lon: Vec<f64>,
 }
 
 impl SkillReport {
@@ -199,6 +209,9 @@ pub fn skill(
     let fields = 1 + products.len();
     let band_rows = (BAND_BYTES / (fields * observed_steps(observed)? * width * 4).max(1)).clamp(1, grid.lat.len());
     let mut cells: Vec<CellValues> = Vec::with_capacity(grid.cells());
+    let bin_edges = distribution::edges(options.quantity);
+    let bins = bin_edges.as_ref().map_or(0, |e| e.len() - 1);
+    let mut counts = vec![vec![0u64; bins]; fields];
     for first_row in (0..grid.lat.len()).step_by(band_rows) {
         let rows = first_row..(first_row + band_rows).min(grid.lat.len());
         let mut bands = vec![by_cell(observed.read_rows(rows.clone())?, &alignment.indices[0])];
@@ -216,6 +229,27 @@ pub fn skill(
             .into_par_iter()
             .map(|cell| context.values(&bands.iter().map(|b| b.row(cell)).collect::<Vec<_>>()))
             .collect();
+        if let Some(edges) = &bin_edges {
+            let first_cell = first_row * width;
+            let band_counts = (0..bands[0].nrows())
+                .into_par_iter()
+                .filter(|&cell| land.is_land(first_cell + cell))
+                .fold(
+                    || vec![vec![0u64; bins]; fields],
+                    |mut counts, cell| {
+                        let observed = bands[0].row(cell);
+                        if observed.iter().any(|v| v.is_finite()) {
+                            for (source, band) in bands.iter().enumerate() {
+                                let row = band.row(cell);
+                                count_into(&mut counts[source], edges, row.as_slice().expect("contiguous rows"));
+                            }
+                        }
+                        counts
+                    },
+                )
+                .reduce(|| vec![vec![0u64; bins]; fields], add_counts);
+            counts = add_counts(counts, band_counts);
+        }
         cells.extend(band);
     }
 
@@ -288,6 +322,7 @@ pub fn skill(
         .collect();
     let dates = alignment.days.dates();
     Ok(SkillReport {
+        products: products.iter().map(|p| p.name.to_string()).collect(),
         period: Period {
             first: iso_date(&dates[0]),
             last: iso_date(&dates[dates.len() - 1]),
@@ -299,7 +334,26 @@ pub fn skill(
         statistics: statistic_reports,
         paired: paired_reports,
         pattern_correlation,
+        distribution: bin_edges.map(|edges| Distribution {
+            edges,
+            counts: std::iter::once("observed".to_string())
+                .chain(products.iter().map(|p| p.name.to_string()))
+                .zip(counts)
+                .collect(),
+        }),
+        lat: grid.lat.clone(),
+        lon: grid.lon.clone(),
     })
+}
+
+/// Two sets of per-source counts, added bin by bin.
+fn add_counts(mut total: Vec<Vec<u64>>, more: Vec<Vec<u64>>) -> Vec<Vec<u64>> {
+    for (sums, counts) in total.iter_mut().zip(more) {
+        for (sum, count) in sums.iter_mut().zip(counts) {
+            *sum += count;
+        }
+    }
+    total
 }
 
 /// A date as `YYYY-MM-DD`.

@@ -10,6 +10,7 @@ mod canvas;
 mod coast;
 mod colour;
 mod error;
+mod histogram;
 mod map;
 mod select;
 mod series;
@@ -20,6 +21,7 @@ pub use canvas::{Image, ImageFormat, ImageSpec, PlotArea};
 pub use coast::Coastlines;
 pub use colour::{ColourScale, NO_DATA_COLOUR, Rgb};
 pub use error::{PlotError, Result};
+pub use histogram::{Histograms, render_histograms};
 pub use map::{MapOptions, render_map};
 pub use select::{
     Field, FieldSelection, Mean, Series, SeriesStep, difference, domain_mean_series, mean_over_years, select_field,

@@ -2,6 +2,7 @@
 
 #![allow(dead_code, reason = "each test binary uses only some of the helpers")]
 
+pub(crate) mod browser;
 pub(crate) mod case;
 pub(crate) mod dashboard;
 pub(crate) mod emulators;

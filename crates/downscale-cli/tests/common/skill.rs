@@ -2,9 +2,12 @@
 //! field's days, and the statistics they score with.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use downscale_data::{DataArray, read_variable};
+use serde_json::Value;
+
+use super::{repo, sample};
 
 /// A field as `(day, cell)` in the variable's canonical units, days as `(year, month, day)`.
 pub(crate) struct Field {
@@ -109,4 +112,28 @@ pub(crate) fn bilinear_onto(source: &str, variable: &str, grid_like: &str, out: 
     ]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     Field::from_array(&read_variable(out.to_str().unwrap(), variable).unwrap())
+}
+
+/// The NCEP-R1 files as a model run in a model catalog under `dir`.
+pub(crate) fn reanalysis_catalog(dir: &Path) -> PathBuf {
+    let mut rows = vec![
+        "activity_id,institution_id,source_id,experiment_id,member_id,table_id,variable_id,grid_label,file_variable,\
+         time_range,format,path"
+            .to_string(),
+    ];
+    for (variable, file_variable) in [("tas", "tas"), ("pr", "pr"), ("psl", "psl"), ("ta850", "ta"), ("hus850", "hus")]
+    {
+        let path = sample(&format!("iberia/reanalysis_NCEP-R1/{variable}_day_NCEP-R1_iberia_DJF_19821201-20020228.nc"));
+        rows.push(format!(
+            "reanalysis,NOAA,NCEP-R1,historical,r1i1p1,day,{variable},gn,{file_variable},19821201-20020228,netcdf,{path}"
+        ));
+    }
+    std::fs::write(dir.join("reanalysis.csv"), rows.join("\n") + "\n").unwrap();
+    let mut collection: Value =
+        serde_json::from_slice(&std::fs::read(repo().join("data/catalog/cmip.json")).unwrap()).unwrap();
+    collection["id"] = "reanalysis-as-model".into();
+    collection["catalog_file"] = "reanalysis.csv".into();
+    let path = dir.join("reanalysis.json");
+    std::fs::write(&path, collection.to_string()).unwrap();
+    path
 }

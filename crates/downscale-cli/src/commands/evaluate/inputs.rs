@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use downscale_data::calendar::CfDateTime;
-use downscale_data::{Location, read_variable};
+use downscale_data::select::whole;
+use downscale_data::units::to_canonical;
+use downscale_data::{Location, VariableReader, read_variable};
 use downscale_engine::Manifest;
-use downscale_evaluate::{ExpectedDays, Land};
+use downscale_evaluate::{ExpectedDays, Field, Land};
 
 use super::super::ConfigArgs;
 use super::super::flow_setup::storage_location;
@@ -53,20 +55,35 @@ pub(super) fn raw_model(manifest: &Manifest, variable: &str) -> Option<String> {
 }
 
 /// The run's land mask, or where the observations have values when the flow made none.
-pub(super) fn land_mask(manifest: &Manifest, observations: &str, variable: &str) -> Result<Land> {
+pub(super) fn land_mask(manifest: &Manifest, observed: &Field) -> Result<Land> {
     match manifest.intermediates.get("land_mask") {
         Some(mask) => {
             let array = read_variable(mask, "land")?;
             Ok(Land::from_fraction(&array.data.iter().copied().collect::<Vec<_>>()))
         }
-        None => coverage(observations, variable),
+        None => coverage(observed),
     }
 }
 
 /// The cells where the observations have at least one value.
-pub(super) fn coverage(observations: &str, variable: &str) -> Result<Land> {
-    let matrix = read_variable(observations, variable)?.time_point_matrix();
-    Ok(Land::from_flags(matrix.columns().into_iter().map(|c| c.iter().any(|v| v.is_finite())).collect()))
+pub(super) fn coverage(observed: &Field) -> Result<Land> {
+    Ok(Land::from_flags(observed.cells_with_values()?))
+}
+
+/// The first and last year the run predicted (`predict_dates`, years or dates starting with the year).
+pub(super) fn predicted_years(manifest: &Manifest) -> Result<(i32, i32)> {
+    let dates = manifest.parameters.get("predict_dates").and_then(|v| v.as_array());
+    let year = |k: usize| {
+        dates
+            .and_then(|d| d.get(k))
+            .and_then(|v| v.as_str())
+            .and_then(|text| text.get(..4))
+            .and_then(|year| year.parse::<i32>().ok())
+    };
+    match (year(0), year(1)) {
+        (Some(first), Some(last)) => Ok((first, last)),
+        _ => bail!("{}: the parameters' 'predict_dates' are not two years or dates: pass --obs-years", manifest.run_id),
+    }
 }
 
 /// The days the output must hold: those of the raw model read for the predicted period, in the predicted years.
@@ -155,4 +172,53 @@ pub(super) fn historical_run(
         "no historical run with the same parameters under {}: run it, or name it with --historical",
         runs.display()
     )))
+}
+
+/// The observations to score a run's output against over `years` (inclusive): those the flow read (`get_obs`) when
+/// they hold both years, otherwise the same observations read from the observation catalog for those years, cut to
+/// the run's box as the flow cuts them, in canonical units (a run predicting held-out years, as a perfect-prognosis
+/// check does). Returns where they came from and the field.
+pub(super) fn observations(
+    manifest: &Manifest,
+    variable: &str,
+    years: (i32, i32),
+    config: &ConfigArgs,
+) -> Result<(String, Field)> {
+    let flow_read = intermediate(manifest, "get_obs")?;
+    let field = Field::open(&flow_read, variable)?;
+    if field.holds_years(years)? {
+        return Ok((flow_read, field));
+    }
+    let text = |key: &str| manifest.parameters.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let number =
+        |key: &str| text(key).parse::<f64>().map_err(|_| anyhow!("{}: '{key}' is not a number", manifest.run_id));
+    // Without the catalog or the observations in it, the output is scored over the days the flow read, if any.
+    let catalog = match config.load().and_then(|config| super::super::open_catalog(&config, "data_catalog.obs")) {
+        Ok(catalog) => catalog,
+        Err(error) => {
+            eprintln!("warning: observations of {}-{} not read from the catalog: {error:#}", years.0, years.1);
+            return Ok((flow_read, field));
+        }
+    };
+    let Ok(source) = downscale_flows::sources::observations(&catalog, &text("obs"), variable) else {
+        return Ok((flow_read, field));
+    };
+    let reader = VariableReader::open(&source.location, &source.file_variable)?;
+    let template = reader.template();
+    let Ok(steps) = template.year_steps(years.0, years.1) else { return Ok((flow_read, field)) };
+    let mut ranges = whole(reader.shape());
+    ranges[0] = steps;
+    let bbox = [number("latmin")?, number("latmax")?, number("lonmin")?, number("lonmax")?];
+    for (axis, range) in template.box_cells([bbox[0], bbox[1]], [bbox[2], bbox[3]], 0)? {
+        ranges[axis] = range;
+    }
+    let mut array = reader.read_block(&ranges)?;
+    to_canonical(&mut array)?;
+    if let Some(time) = &mut array.time {
+        for date in &mut time.dates {
+            *date = CfDateTime::ymd(date.year, date.month, date.day);
+        }
+    }
+    array.name = variable.to_string();
+    Ok((source.location, Field::InMemory(array)))
 }

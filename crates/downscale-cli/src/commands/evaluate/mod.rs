@@ -17,10 +17,11 @@ use downscale_data::{Location, read_variable};
 use downscale_engine::Manifest;
 use downscale_evaluate::{
     ChangeFields, ChangeReport, EvaluateError, Evaluation, Field, InvalidStore, Land, Product, QaScan, Quantity,
-    SkillOptions, bilinear_baseline, change_signal, scan, skill,
+    SkillOptions, bilinear_baseline, change_signal, html_report, scan, skill,
 };
 use inputs::{
-    BILINEAR, coverage, dataset, expected_days, historical_run, intermediate, land_mask, load_manifest, raw_model,
+    BILINEAR, coverage, dataset, expected_days, historical_run, land_mask, load_manifest, observations,
+    predicted_years, raw_model,
 };
 
 use super::ConfigArgs;
@@ -29,8 +30,8 @@ use super::ConfigArgs;
 pub(crate) struct Args {
     /// A run id (its last successful run's manifest under `storage.results`) or a manifest file.
     run: String,
-    /// Years (inclusive) to compare with the observations [default: every day the output and the observations
-    /// share].
+    /// Years (inclusive) to compare with the observations [default: the years the run predicted; observations
+    /// the flow did not read (held-out years) are read from the observation catalog].
     #[arg(long, num_args = 2, value_names = ["Y0", "Y1"])]
     obs_years: Option<Vec<i32>>,
     /// Folder to write `evaluation.json` to [default: `evaluation` beside the run's daily store].
@@ -61,21 +62,23 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         .map(str::to_string)
         .ok_or_else(|| anyhow!("{}: the parameters have no 'variable'", manifest.run_id))?;
     let daily = dataset(&manifest, "daily")?;
-    let observations = intermediate(&manifest, "get_obs")?;
     let output = Field::open(&daily, &variable)?;
-    let observed = Field::open(&observations, &variable)?;
+    let years = match &args.obs_years {
+        Some(years) => (years[0], years[1]),
+        None => predicted_years(&manifest)?,
+    };
+    let (observations, observed) = observations(&manifest, &variable, years, config)?;
     let quantity = Quantity::of_variable(&variable);
-    let land = land_mask(&manifest, &observations, &variable)?;
+    let land = land_mask(&manifest, &observed)?;
     let in_phase = args.in_phase
         || manifest
             .attrs
             .get("driving_activity_id")
             .and_then(|v| v.as_str())
             .is_some_and(|a| a.eq_ignore_ascii_case("reanalysis"));
-    let years = args.obs_years.as_deref().map(|y| (y[0], y[1]));
 
     let mut qa = QaScan::new(&output, quantity)?;
-    let options = SkillOptions { quantity, years, in_phase };
+    let options = SkillOptions { quantity, years: Some(years), in_phase };
     let baseline = match raw_model(&manifest, &variable) {
         Some(model) => Some(bilinear_baseline(&read_variable(&model, &variable)?, &observed)?),
         None => None,
@@ -112,7 +115,7 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     // Values are expected on land where the observations have some: the outputs follow the observations' coverage.
     let covered = match &skill_report {
         Some(report) => report.observed_coverage(),
-        None => coverage(&observations, &variable)?,
+        None => coverage(&observed)?,
     };
     let expected = land.intersect(&covered);
     let qa = qa.finish(&daily, &expected, expected_days(&manifest)?, invalid)?;
@@ -136,6 +139,7 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     };
     let json = folder.child("evaluation.json");
     json.write_bytes(serde_json::to_vec_pretty(&evaluation)?)?;
+    folder.child("report.html").write_bytes(html_report(&evaluation)?.into_bytes())?;
     summary::print_summary(&evaluation);
     for defect in &evaluation.qa.defects {
         eprintln!("QA: {defect}");

@@ -37,7 +37,7 @@ fn print_skill(evaluation: &Evaluation) {
         "{} against the observations, {} to {} ({} days), land means:",
         evaluation.run_id, skill.period.first, skill.period.last, skill.period.days
     );
-    let products: Vec<&String> = skill.pattern_correlation.keys().collect();
+    let products: Vec<&String> = skill.products.iter().collect();
     let mut header = format!("{:<18} {:>10}", "statistic", "observed");
     for product in &products {
         header += &format!(" {:>11} {:>11}", product, "comparison");
