@@ -128,6 +128,21 @@ impl Field {
         Days::new(self.source(), time.calendar, time.dates.clone())
     }
 
+    /// The daily series of one cell (row, column).
+    pub(crate) fn read_cell(&self, (row, column): (usize, usize)) -> Result<Vec<f32>, EvaluateError> {
+        let ranges = [0..self.shape()[0], row..row + 1, column..column + 1];
+        let block = match self {
+            Field::Stored(reader) => reader.read_block(&ranges)?,
+            Field::InMemory(array) => array.block(&ranges)?,
+        };
+        Ok(block.data.iter().copied().collect())
+    }
+
+    /// The dates of its days, `YYYY-MM-DD`.
+    pub fn iso_dates(&self) -> Result<Vec<String>, EvaluateError> {
+        Ok(self.days()?.dates().iter().map(crate::skill::iso_date).collect())
+    }
+
     /// The values of latitude rows `rows`, every day and longitude: `(time, row, lon)`.
     pub(crate) fn read_rows(&self, rows: Range<usize>) -> Result<Array3<f32>, EvaluateError> {
         let ranges = [0..self.shape()[0], rows, 0..self.shape()[2]];

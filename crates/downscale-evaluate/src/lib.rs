@@ -15,6 +15,7 @@ mod field;
 mod html;
 mod indices;
 mod metrics;
+mod places;
 mod qa;
 mod report;
 mod skill;
@@ -28,6 +29,7 @@ pub use field::Field;
 pub use html::html_report;
 pub use indices::{AnnualIndex, WET_DAY_MM};
 pub use metrics::{Comparison, PERCENTILES, PairedStatistic, Quantity, Statistic};
+pub use places::{LocatedPlace, Place, locate, series_at, shipped_cities};
 pub use qa::{
     Example, ExpectedDays, InvalidStore, MAX_TEMPERATURE_K, MIN_TEMPERATURE_K, QaReport, QaScan, ValueDefect, scan,
 };

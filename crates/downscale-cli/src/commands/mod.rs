@@ -8,6 +8,7 @@ mod config;
 mod convert;
 mod dashboard;
 mod evaluate;
+mod extract;
 mod flow_setup;
 mod inspect;
 mod manifests;
@@ -78,6 +79,9 @@ pub(crate) enum Command {
     /// precipitation occurrence and spells, ETCCDI extremes, pattern correlation) and check its output's quality
     /// (gaps on land, impossible values, missing days, stores that do not validate); writes evaluation.json.
     Evaluate(evaluate::Args),
+    /// Write the daily series at named places (a CSV of points, or the shipped large cities) of a run's output or
+    /// a store, as a CSV with a column per place, each place at its nearest cell holding data.
+    Extract(extract::Args),
     /// Check that a Zarr store is complete (every chunk present, metadata consistent) and count missing values.
     /// Exits with 1 when the store is incomplete.
     Validate(validate::Args),
@@ -95,6 +99,7 @@ pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
         Command::Runs(command) => runs::run(command, config),
         Command::Dashboard(args) => dashboard::run(args, config),
         Command::Evaluate(args) => evaluate::run(args, config),
+        Command::Extract(args) => extract::run(args, config),
         Command::Adjust(args) => adjust::run(*args),
         Command::Bench(args) => bench::run(args),
         Command::Inspect(args) => inspect::run(args),

@@ -15,7 +15,7 @@ use super::super::ConfigArgs;
 use super::super::flow_setup::storage_location;
 
 /// The manifest `run` names: a manifest file, or the last successful run of a run id under `storage.results`.
-pub(super) fn load_manifest(run: &str, config: &ConfigArgs) -> Result<Manifest> {
+pub(in crate::commands) fn load_manifest(run: &str, config: &ConfigArgs) -> Result<Manifest> {
     let path = PathBuf::from(run);
     let (bytes, name) = if path.is_file() {
         (std::fs::read(&path).with_context(|| format!("{run}: cannot read the manifest"))?, run.to_string())
@@ -32,7 +32,7 @@ pub(super) fn load_manifest(run: &str, config: &ConfigArgs) -> Result<Manifest> 
     serde_json::from_slice(&bytes).map_err(|e| anyhow!("{name}: not a run manifest: {e}"))
 }
 
-pub(super) fn dataset(manifest: &Manifest, name: &str) -> Result<String> {
+pub(in crate::commands) fn dataset(manifest: &Manifest, name: &str) -> Result<String> {
     manifest.datasets.get(name).cloned().ok_or_else(|| {
         anyhow!("{}: the manifest lists no '{name}' dataset, which an evaluation reads", manifest.run_id)
     })

@@ -19,10 +19,8 @@ use downscale_evaluate::{
     ChangeFields, ChangeReport, EvaluateError, Evaluation, Field, InvalidStore, Land, Product, QaScan, Quantity,
     SkillOptions, bilinear_baseline, change_signal, html_report, scan, skill,
 };
-use inputs::{
-    BILINEAR, coverage, dataset, expected_days, historical_run, land_mask, load_manifest, observations,
-    predicted_years, raw_model,
-};
+use inputs::{BILINEAR, coverage, expected_days, historical_run, land_mask, observations, predicted_years, raw_model};
+pub(in crate::commands) use inputs::{dataset, load_manifest};
 
 use super::ConfigArgs;
 
