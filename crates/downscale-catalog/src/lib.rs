@@ -1,5 +1,6 @@
 //! Reading intake-esm data catalogs (the ESM collection specification): a collection JSON describing a CSV table
-//! (or inline records) whose rows are datasets, searched by their attribute columns.
+//! (or inline records) whose rows are datasets, searched by their attribute columns; and writing the catalogs of
+//! published outputs ([`PublishedCatalog`]).
 //!
 //! `downscale` names its inputs through two such catalogs rather than through file paths: a **model** catalog
 //! keyed like CMIP ([`ModelKey`], the columns of the Pangeo CMIP6 catalog) and an **observation** catalog keyed by
@@ -19,6 +20,7 @@ mod catalog;
 mod collection;
 mod error;
 mod limits;
+mod published;
 mod query;
 mod search;
 mod table;
@@ -29,5 +31,6 @@ pub use catalog::{Catalog, Entry, FILE_VARIABLE_COLUMN, PREDICTORS_FOR_COLUMN, T
 pub use collection::{Aggregation, AggregationControl, AggregationKind, Assets, Attribute, FormatSource};
 pub use error::CatalogError;
 pub use limits::{CATALOG_CSV_LIMIT, COLLECTION_JSON_LIMIT};
+pub use published::{PUBLISHED_COLUMNS, PublishedCatalog, PublishedStore};
 pub use query::{CatalogKind, ModelKey, ObsKey, Query};
 pub use time_range::{CatalogDate, TimeRange};

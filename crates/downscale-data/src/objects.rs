@@ -111,6 +111,20 @@ impl Location {
             .map_err(|e| DataError::Unreachable { path: self.display.clone(), detail: store_problem(&e) })
     }
 
+    /// Names of the folders (key prefixes) directly under this location, sorted; none when it holds nothing.
+    pub fn child_folders(&self) -> Result<Vec<String>> {
+        let (store, key) = (self.store.clone(), self.key.clone());
+        let mut names: Vec<String> = IO_RUNTIME
+            .block_on(async move { store.list_with_delimiter(Some(&key)).await })
+            .map_err(|e| DataError::read_source(&self.display, e))?
+            .common_prefixes
+            .iter()
+            .filter_map(|prefix| prefix.filename().map(str::to_string))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
     /// Bytes held at this location: the object's size, or the sum over every object under it (a store).
     pub fn total_size(&self) -> Result<u64> {
         let (store, key) = (self.store.clone(), self.key.clone());

@@ -4,6 +4,7 @@ mod adjust;
 mod adjust_inputs;
 mod batch;
 mod bench;
+mod catalog;
 mod config;
 mod convert;
 mod dashboard;
@@ -82,6 +83,9 @@ pub(crate) enum Command {
     /// Write the daily series at named places (a CSV of points, or the shipped large cities) of a run's output or
     /// a store, as a CSV with a column per place, each place at its nearest cell holding data.
     Extract(extract::Args),
+    /// Build the catalogs of the stores the runs of a results folder published (intake-esm JSON and CSV, and the
+    /// web catalog JSON), newest run per run id, stores that do not validate left out.
+    Catalog(catalog::Args),
     /// Check that a Zarr store is complete (every chunk present, metadata consistent) and count missing values.
     /// Exits with 1 when the store is incomplete.
     Validate(validate::Args),
@@ -99,6 +103,7 @@ pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
         Command::Runs(command) => runs::run(command, config),
         Command::Dashboard(args) => dashboard::run(args, config),
         Command::Evaluate(args) => evaluate::run(args, config),
+        Command::Catalog(args) => catalog::run(args, config),
         Command::Extract(args) => extract::run(args, config),
         Command::Adjust(args) => adjust::run(*args),
         Command::Bench(args) => bench::run(args),
