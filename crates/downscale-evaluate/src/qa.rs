@@ -89,6 +89,19 @@ pub struct ExpectedDays {
     pub months: [bool; 12],
 }
 
+impl ExpectedDays {
+    /// Every day from the first to the last of `array`'s record, in the months it holds: what an output made from
+    /// it (the raw model of the predicted period) must hold.
+    pub fn covering(array: &downscale_data::DataArray) -> Option<ExpectedDays> {
+        let dates = &array.time.as_ref()?.dates;
+        let mut months = [false; 12];
+        for date in dates {
+            months[date.month as usize - 1] = true;
+        }
+        Some(ExpectedDays { first: *dates.first()?, last: *dates.last()?, months })
+    }
+}
+
 /// A check of each value against a physical bound, accumulated band by band.
 struct BoundCheck {
     name: String,

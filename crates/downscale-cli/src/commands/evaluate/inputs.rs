@@ -7,9 +7,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use downscale_data::calendar::CfDateTime;
 use downscale_data::select::whole;
 use downscale_data::units::to_canonical;
-use downscale_data::{Location, VariableReader, read_variable};
+use downscale_data::{VariableReader, read_variable};
 use downscale_engine::Manifest;
-use downscale_evaluate::{ExpectedDays, Field, Land};
+use downscale_evaluate::{Field, Land};
 
 use super::super::ConfigArgs;
 use super::super::flow_setup::storage_location;
@@ -43,9 +43,6 @@ pub(super) fn intermediate(manifest: &Manifest, task: &str) -> Result<String> {
         anyhow!("{}: the manifest lists no '{task}' intermediate, which an evaluation reads", manifest.run_id)
     })
 }
-
-/// The name of the bilinear baseline in the evaluation.
-pub(super) const BILINEAR: &str = "bilinear";
 
 /// The raw model's field of the predicted variable for the predicted period, when the flow read one
 /// (`get_experiment_predict` in BCSD, `get_experiment_predict_<variable>` in GARD when it is a predictor).
@@ -84,27 +81,6 @@ pub(super) fn predicted_years(manifest: &Manifest) -> Result<(i32, i32)> {
         (Some(first), Some(last)) => Ok((first, last)),
         _ => bail!("{}: the parameters' 'predict_dates' are not two years or dates: pass --obs-years", manifest.run_id),
     }
-}
-
-/// The days the output must hold: those of the raw model read for the predicted period, in the predicted years.
-pub(super) fn expected_days(manifest: &Manifest) -> Result<Option<ExpectedDays>> {
-    let Some((_, model)) = manifest.intermediates.iter().find(|(task, _)| task.starts_with("get_experiment_predict"))
-    else {
-        return Ok(None);
-    };
-    let variable = downscale_data::decode::data_variables(&*downscale_data::backend::open(&Location::parse(model)?)?)
-        .into_iter()
-        .next()
-        .ok_or_else(|| anyhow!("{model}: no data variable"))?;
-    let reader = downscale_data::VariableReader::open(model, &variable)?;
-    let Some(time) = &reader.template().time else { return Ok(None) };
-    let dates: Vec<&CfDateTime> = time.dates.iter().collect();
-    let (Some(first), Some(last)) = (dates.first(), dates.last()) else { return Ok(None) };
-    let mut months = [false; 12];
-    for date in &dates {
-        months[date.month as usize - 1] = true;
-    }
-    Ok(Some(ExpectedDays { first: **first, last: **last, months }))
 }
 
 /// The parameters that must agree between a scenario run and the historical run it is compared with: all but the

@@ -14,13 +14,9 @@ use std::process::ExitCode;
 use anyhow::{Result, anyhow, bail};
 use downscale_data::validate::validate_store;
 use downscale_data::{Location, read_variable};
-use downscale_engine::Manifest;
-use downscale_evaluate::{
-    ChangeFields, ChangeReport, EvaluateError, Evaluation, Field, InvalidStore, Land, Product, QaScan, Quantity,
-    SkillOptions, bilinear_baseline, change_signal, html_report, scan, skill,
-};
-use inputs::{BILINEAR, coverage, expected_days, historical_run, land_mask, observations, predicted_years, raw_model};
+use downscale_evaluate::{EvaluationInputs, ExpectedDays, Field, Historical, InvalidStore, evaluate, html_report};
 pub(in crate::commands) use inputs::{dataset, load_manifest};
+use inputs::{historical_run, land_mask, observations, predicted_years, raw_model};
 
 use super::ConfigArgs;
 
@@ -66,7 +62,6 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         None => predicted_years(&manifest)?,
     };
     let (observations, observed) = observations(&manifest, &variable, years, config)?;
-    let quantity = Quantity::of_variable(&variable);
     let land = land_mask(&manifest, &observed)?;
     let in_phase = args.in_phase
         || manifest
@@ -75,33 +70,23 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
             .and_then(|v| v.as_str())
             .is_some_and(|a| a.eq_ignore_ascii_case("reanalysis"));
 
-    let mut qa = QaScan::new(&output, quantity)?;
-    let options = SkillOptions { quantity, years: Some(years), in_phase };
-    let baseline = match raw_model(&manifest, &variable) {
-        Some(model) => Some(bilinear_baseline(&read_variable(&model, &variable)?, &observed)?),
-        None => None,
-    };
-    let mut products = vec![Product { name: "downscaled", field: &output }];
-    if let Some(baseline) = &baseline {
-        products.push(Product { name: BILINEAR, field: baseline });
-    }
-    let (skill_report, skill_skipped) = match skill(&observed, &products, &land, options, Some(&mut qa)) {
-        Ok(report) => (Some(report), None),
-        Err(reason @ EvaluateError::NoCommonDays { .. }) => {
-            scan(&output, &mut qa)?;
-            (None, Some(reason.to_string()))
-        }
-        Err(error) => return Err(error.into()),
-    };
+    let model_store = raw_model(&manifest, &variable);
+    let model = model_store.as_deref().map(|store| read_variable(store, &variable)).transpose()?;
     let manifest_file = Path::new(&args.run).is_file().then(|| Path::new(&args.run));
-    let (change, change_skipped) = match historical_run(&manifest, manifest_file, args.historical.as_deref(), config)? {
+    let historical_manifest = historical_run(&manifest, manifest_file, args.historical.as_deref(), config)?;
+    let historical_fields = match &historical_manifest {
         Ok(historical) => {
-            let fields = ChangeInputs { output: &output, observed: &observed, future_model: baseline.as_ref() };
-            (Some(fields.change(&historical, &variable, quantity, &land)?), None)
+            let store = raw_model(historical, &variable)
+                .ok_or_else(|| anyhow!("{}: the historical run read no raw model of {variable}", historical.run_id))?;
+            Ok((Field::open(&dataset(historical, "daily")?, &variable)?, read_variable(&store, &variable)?, store))
         }
-        Err(reason) => (None, Some(reason)),
+        Err(reason) => Err(reason.clone()),
     };
-    let invalid = manifest
+    let historical = match &historical_fields {
+        Ok((daily, model, store)) => Ok(Historical { daily, model, model_store: store }),
+        Err(reason) => Err(reason.clone()),
+    };
+    let invalid_stores = manifest
         .datasets
         .values()
         .map(|store| -> Result<Option<InvalidStore>> {
@@ -110,27 +95,19 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         })
         .filter_map(Result::transpose)
         .collect::<Result<Vec<_>>>()?;
-    // Values are expected on land where the observations have some: the outputs follow the observations' coverage.
-    let covered = match &skill_report {
-        Some(report) => report.observed_coverage(),
-        None => coverage(&observed)?,
-    };
-    let expected = land.intersect(&covered);
-    let qa = qa.finish(&daily, &expected, expected_days(&manifest)?, invalid)?;
-
-    let evaluation = Evaluation {
-        run_id: manifest.run_id.clone(),
-        units: output.units().unwrap_or("1").to_string(),
-        variable,
-        downscaled: daily.clone(),
-        observations,
-        skill: skill_report,
-        skill_skipped,
-        change_signal: change,
-        change_signal_skipped: change_skipped,
-        qa,
-        producer: format!("downscale {}", env!("CARGO_PKG_VERSION")),
-    };
+    let evaluation = evaluate(EvaluationInputs {
+        run_id: &manifest.run_id,
+        variable: &variable,
+        output: &output,
+        observed: (&observed, &observations),
+        land: &land,
+        model: model.as_ref(),
+        years: Some(years),
+        in_phase,
+        expected_days: model.as_ref().and_then(ExpectedDays::covering),
+        invalid_stores,
+        historical,
+    })?;
     let folder = match &args.out {
         Some(out) => Location::parse(out)?,
         None => Location::parse(&daily)?.sibling("evaluation"),
@@ -144,31 +121,4 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     }
     println!("{}", json.display);
     Ok(if args.strict && !evaluation.qa.defects.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
-}
-
-/// The scenario run's fields a change-signal check starts from.
-struct ChangeInputs<'a> {
-    output: &'a Field,
-    observed: &'a Field,
-    /// The run's raw model on the observations' grid (the bilinear baseline), when it read one.
-    future_model: Option<&'a Field>,
-}
-
-impl ChangeInputs<'_> {
-    /// The change between `historical`'s period and this run's, for the output and the raw model.
-    fn change(&self, historical: &Manifest, variable: &str, quantity: Quantity, land: &Land) -> Result<ChangeReport> {
-        let future_model =
-            self.future_model.ok_or_else(|| anyhow!("the scenario run read no raw model of {variable}"))?;
-        let historical_daily = Field::open(&dataset(historical, "daily")?, variable)?;
-        let historical_store = raw_model(historical, variable)
-            .ok_or_else(|| anyhow!("{}: the historical run read no raw model of {variable}", historical.run_id))?;
-        let historical_model = bilinear_baseline(&read_variable(&historical_store, variable)?, self.observed)?;
-        let fields = ChangeFields {
-            downscaled_historical: &historical_daily,
-            downscaled_future: self.output,
-            model_historical: &historical_model,
-            model_future: future_model,
-        };
-        Ok(change_signal(&fields, land, quantity, &historical_store)?)
-    }
 }
