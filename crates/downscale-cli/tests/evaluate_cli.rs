@@ -204,3 +204,40 @@ fn bad_input_is_one_line() {
         .unwrap();
     assert_one_line_error(&unknown_run, &["no_such_run", "no successful run"]);
 }
+
+#[test]
+fn the_flow_evaluates_its_run_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let arguments = ["--runtime", "ci", "--set", "run_options.evaluate=true"];
+    let manifest = run_with_shipped_catalogs(dir.path(), "results", &example("pr", "historical"), &arguments);
+    let published = |dataset: &str| PathBuf::from(manifest["datasets"][dataset].as_str().unwrap());
+    let daily = published("daily");
+    let stem = daily.to_str().unwrap().trim_end_matches(".zarr").to_string();
+    assert_eq!(published("evaluation"), PathBuf::from(format!("{stem}.evaluation.json")));
+    assert_eq!(published("report"), PathBuf::from(format!("{stem}.report.html")));
+    let in_flow: Value = serde_json::from_slice(&std::fs::read(published("evaluation")).unwrap()).unwrap();
+    let page = std::fs::read_to_string(published("report")).unwrap();
+    assert!(
+        page.contains("<meta name=\"generator\" content=\"downscale\">") && page.contains("data:image/png;base64,")
+    );
+
+    // The same numbers as the command's evaluation of the published store.
+    let (command, _, _) = evaluate_clean("pr", &manifest_file(dir.path(), &manifest));
+    for (ours, theirs) in in_flow["skill"]["statistics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(command["skill"]["statistics"].as_array().unwrap())
+    {
+        assert_eq!(ours["name"], theirs["name"]);
+        for product in ["downscaled", "bilinear"] {
+            let value = |e: &Value| e["products"][product]["skill"]["land_mean"].as_f64().unwrap();
+            assert!((value(ours) - value(theirs)).abs() <= 1e-12 * value(theirs).abs().max(1.0), "{}", ours["name"]);
+        }
+    }
+    assert_eq!(in_flow["qa"]["defects"], serde_json::json!([]));
+
+    // A second run of the run id publishes again over its own documents.
+    let again = run_with_shipped_catalogs(dir.path(), "results", &example("pr", "historical"), &arguments);
+    assert_eq!(again["datasets"], manifest["datasets"]);
+}

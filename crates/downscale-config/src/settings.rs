@@ -160,6 +160,9 @@ pub struct RunOptions {
     /// The seed of a run's random draws (GARD's random fields): another seed makes another realisation of the same
     /// run; the same seed the same one.
     pub seed: u64,
+    /// Evaluate each run as tasks of its flow: skill against the observations, quality checks, and the report,
+    /// published beside its outputs (`...evaluation.json`, `...report.html`).
+    pub evaluate: bool,
 }
 
 /// GARD's settings beyond the parameter file.

@@ -33,5 +33,5 @@ pub use error::{DataError, Result};
 pub use location::Location;
 pub use netcdf_write::write_netcdf;
 pub use objects::{ObjectVersion, copy_stores};
-pub use publish::{OutputKind, PRODUCER_ATTRIBUTE, Replace, check_destination};
+pub use publish::{OutputKind, PAGE_GENERATOR, PRODUCER_ATTRIBUTE, Replace, check_destination};
 pub use zarr_write::{Companion, Compression, WriteOptions, ZarrWriter, write_zarr};

@@ -230,9 +230,12 @@ impl StagedCopy {
 }
 
 fn stage_copy(source: &Location, destination: &Location) -> Result<StagedCopy> {
+    let page = source.key.extension() == Some("html");
     let kind = match &source.local_path {
+        Some(path) if path.is_file() && page => OutputKind::Page,
         Some(path) if path.is_file() => OutputKind::Document,
         Some(_) => OutputKind::ZarrStore,
+        None if page => OutputKind::Page,
         None if source.key.extension() == Some("json") => OutputKind::Document,
         None => OutputKind::ZarrStore,
     };

@@ -40,7 +40,12 @@ pub enum OutputKind {
     NetcdfFile,
     /// A JSON document a flow task produced; only a JSON document is replaced by one.
     Document,
+    /// An HTML page this tool wrote (a report); only a page carrying [`PAGE_GENERATOR`] is replaced by one.
+    Page,
 }
+
+/// The `<meta>` element every HTML page this tool writes carries, by which a page it may replace is known.
+pub const PAGE_GENERATOR: &str = "<meta name=\"generator\" content=\"downscale\">";
 
 /// Refuses a destination whose current content publishing must not replace (see the module documentation).
 pub fn check_destination(destination: &Location, replace: Replace, kind: OutputKind) -> Result<()> {
@@ -96,13 +101,18 @@ fn local_refusal(path: &Path, replace: Replace, kind: OutputKind) -> Option<Stri
             }
         }
         OutputKind::ZarrStore => Some("a file that is not a Zarr store is already there".into()),
-        OutputKind::NetcdfFile | OutputKind::Document if !file_type.is_file() => {
+        OutputKind::NetcdfFile | OutputKind::Document | OutputKind::Page if !file_type.is_file() => {
             Some("something that is not a regular file is already there".into())
         }
         OutputKind::NetcdfFile => netcdf_refusal(path, replace),
         OutputKind::Document => {
             let is_json = std::fs::read(path).is_ok_and(|bytes| serde_json::from_slice::<Value>(&bytes).is_ok());
             (!is_json).then(|| "a file that is not a JSON document is already there".into())
+        }
+        OutputKind::Page => {
+            let is_own = std::fs::read(path)
+                .is_ok_and(|bytes| bytes.windows(PAGE_GENERATOR.len()).any(|w| w == PAGE_GENERATOR.as_bytes()));
+            (!is_own).then(|| "a file that is not a page this tool wrote is already there".into())
         }
     }
 }
@@ -180,7 +190,7 @@ fn remote_refusal(destination: &Location, replace: Replace, kind: OutputKind) ->
     let read_error = |e: object_store::Error| DataError::read_source(&destination.display, e);
     crate::backend::IO_RUNTIME.block_on(async move {
         match kind {
-            OutputKind::NetcdfFile | OutputKind::Document => match store.head(&key).await {
+            OutputKind::NetcdfFile | OutputKind::Document | OutputKind::Page => match store.head(&key).await {
                 Err(object_store::Error::NotFound { .. }) => Ok(None),
                 Err(e) => Err(read_error(e)),
                 Ok(_) if replace == Replace::AnyDataset => Ok(None),
@@ -314,6 +324,17 @@ mod tests {
         let unmarked = ROOT.replace("downscale_version", "written_by");
         assert!(!is_own_store(unmarked.as_bytes(), &own));
         assert!(!is_own_store(b"not json", &own));
+    }
+
+    #[test]
+    fn only_a_page_this_tool_wrote_is_replaced_by_a_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = dir.path().join("run.report.html");
+        assert_eq!(local_refusal(&page, Replace::OwnOutputs, OutputKind::Page), None, "nothing there yet");
+        std::fs::write(&page, format!("<!DOCTYPE html><html><head>{PAGE_GENERATOR}</head></html>")).unwrap();
+        assert_eq!(local_refusal(&page, Replace::OwnOutputs, OutputKind::Page), None);
+        std::fs::write(&page, "<!DOCTYPE html><html><head><title>notes</title></head></html>").unwrap();
+        assert!(local_refusal(&page, Replace::OwnOutputs, OutputKind::Page).is_some_and(|r| r.contains("not a page")));
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub struct Artifact {
     pub task: String,
     /// The task's cache key: the second part of the folder.
     pub key: CacheKey,
-    /// What it is, as [`ArtifactKind::as_str`](crate::ArtifactKind::as_str) spells it: `zarr` or `json`.
+    /// What it is, as [`ArtifactKind::as_str`](crate::ArtifactKind::as_str) spells it: `zarr`, `json` or `html`.
     pub kind: String,
     /// The data variable of a Zarr artifact.
     pub variable: Option<String>,
@@ -89,6 +89,7 @@ impl ArtifactStore {
     pub fn location_of(&self, artifact: &Artifact) -> Location {
         let file_name = match artifact.kind.as_str() {
             "json" => ArtifactKind::Json.file_name(),
+            "html" => ArtifactKind::Html.file_name(),
             _ => ArtifactKind::Zarr.file_name(),
         };
         self.folder(&artifact.task, &artifact.key).child(file_name)

@@ -231,6 +231,17 @@ impl<'a> TaskContext<'a> {
         Ok(())
     }
 
+    /// Writes the task's artifact: a self-contained HTML page, which must carry
+    /// [`PAGE_GENERATOR`](downscale_data::PAGE_GENERATOR) so a later run may replace it when published.
+    pub fn write_html(&self, page: &str) -> Result<(), TaskError> {
+        self.expect_kind(ArtifactKind::Html)?;
+        if !page.contains(downscale_data::PAGE_GENERATOR) {
+            return Err(TaskError::new(format!("task '{}': the page does not say this tool wrote it", self.task.id)));
+        }
+        self.output.write_bytes(page.as_bytes().to_vec())?;
+        Ok(())
+    }
+
     /// Announces `total` tiles of work, then call [`tile_done`](Self::tile_done) after each.
     pub fn tiles(&self, total: u64) {
         self.progress.tiles_started(&self.task.id, total);

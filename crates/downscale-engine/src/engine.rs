@@ -286,6 +286,7 @@ impl Engine<'_> {
         for output in &request.outputs {
             let kind = match request.flow.task(&output.task_id).map(|task| task.kind) {
                 Some(ArtifactKind::Json) => OutputKind::Document,
+                Some(ArtifactKind::Html) => OutputKind::Page,
                 _ => OutputKind::ZarrStore,
             };
             let to = self.results.child(&format!("{}/{}", request.run_id, output.published_name));

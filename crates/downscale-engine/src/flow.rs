@@ -28,6 +28,8 @@ pub enum ArtifactKind {
     Zarr,
     /// A small JSON document (a plan, statistics, a list of files).
     Json,
+    /// A self-contained HTML page (a report).
+    Html,
 }
 
 impl ArtifactKind {
@@ -36,6 +38,7 @@ impl ArtifactKind {
         match self {
             ArtifactKind::Zarr => "data.zarr",
             ArtifactKind::Json => "value.json",
+            ArtifactKind::Html => "report.html",
         }
     }
 
@@ -44,6 +47,7 @@ impl ArtifactKind {
         match self {
             ArtifactKind::Zarr => "zarr",
             ArtifactKind::Json => "json",
+            ArtifactKind::Html => "html",
         }
     }
 }

@@ -55,7 +55,7 @@ pub struct ChangeFields<'a> {
 }
 
 /// One statistic's change, for the product and the model, and their departure.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChangeStatistic {
     /// The statistic's name (`mean`, `q95`, ...).
     pub name: String,
@@ -74,7 +74,7 @@ pub struct ChangeStatistic {
 }
 
 /// The change signal of a product against its raw model.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChangeReport {
     /// The historical product's store.
     pub downscaled_historical: String,

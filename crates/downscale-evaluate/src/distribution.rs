@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::metrics::Quantity;
 use crate::qa::{MAX_TEMPERATURE_K, MIN_TEMPERATURE_K};
@@ -23,7 +23,7 @@ const PRECIPITATION_EDGES_MM: [f64; 22] = [
 ];
 
 /// Counts of daily values in bins, per source.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Distribution {
     /// Bin edges, ascending; bin k holds values in [edges[k], edges[k + 1]), the last bin its upper edge too.
     pub edges: Vec<f64>,

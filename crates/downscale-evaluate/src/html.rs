@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 
 use base64::Engine as _;
+use downscale_data::PAGE_GENERATOR;
 use downscale_plot::{
     Coastlines, ColourScale, Field as MapField, Histograms, ImageFormat, ImageSpec, MapOptions, render_histograms,
     render_map,
@@ -36,7 +37,8 @@ pub fn html_report(evaluation: &Evaluation) -> Result<String, EvaluateError> {
     let title = format!("Evaluation of {}", evaluation.run_id);
     let _ = write!(
         page,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head>\
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">{PAGE_GENERATOR}<title>{}</title>\
+         <style>{STYLE}</style></head>\
          <body><h1>{}</h1><p class=\"meta\">Variable <b>{}</b> ({}). Output {}. Observations {}.</p>",
         escape(&title),
         escape(&title),

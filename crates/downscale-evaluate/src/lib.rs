@@ -16,6 +16,7 @@ mod field;
 mod html;
 mod indices;
 mod metrics;
+mod nullable;
 mod places;
 mod qa;
 mod report;

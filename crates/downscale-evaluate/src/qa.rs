@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use downscale_data::calendar::CfDateTime;
 use ndarray::Array3;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::days::Days;
 use crate::error::EvaluateError;
@@ -27,7 +27,7 @@ pub const MAX_TEMPERATURE_K: f32 = 340.0;
 const EXAMPLES: usize = 5;
 
 /// One value found where it should not be.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Example {
     /// Its day.
     pub date: String,
@@ -36,11 +36,12 @@ pub struct Example {
     /// Its cell's longitude, degrees.
     pub lon: f64,
     /// The value (null for a missing one).
+    #[serde(with = "crate::nullable::number")]
     pub value: f64,
 }
 
 /// Values missing on land, or breaking a physical bound.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ValueDefect {
     /// What was checked, e.g. `missing on land`, `negative precipitation`.
     pub check: String,
@@ -55,7 +56,7 @@ pub struct ValueDefect {
 }
 
 /// Everything QA found in one output.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QaReport {
     /// The daily store checked.
     pub store: String,
@@ -70,7 +71,7 @@ pub struct QaReport {
 }
 
 /// A published store that does not validate.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InvalidStore {
     /// The store.
     pub store: String,

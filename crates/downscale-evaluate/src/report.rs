@@ -1,14 +1,14 @@
 //! The evaluation of one run as a document: what was compared, the skill, and the quality checks. It is written
 //! as `evaluation.json`, every number of the evaluation for machines, and is what the HTML report is drawn from.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::change::ChangeReport;
 use crate::qa::QaReport;
 use crate::skill::SkillReport;
 
 /// Everything an evaluation of a run found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Evaluation {
     /// The run evaluated.
     pub run_id: String,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use ndarray::{Array2, Array3, Axis};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::days::{Days, IndexYear};
 use crate::distribution::{self, Distribution, count_into};
@@ -81,16 +81,18 @@ pub struct SkillOptions {
 }
 
 /// A per-cell map and its summary over land.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Map {
     /// Area-weighted mean over the land cells where the value exists (null when none does).
+    #[serde(with = "crate::nullable::number")]
     pub land_mean: f64,
     /// Values by latitude row then longitude, south to north and west to east; null where missing.
+    #[serde(with = "crate::nullable::rows")]
     pub values: Vec<Vec<f64>>,
 }
 
 /// A product's maps for one statistic.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProductStatistic {
     /// The product's value of the statistic.
     pub value: Map,
@@ -99,7 +101,7 @@ pub struct ProductStatistic {
 }
 
 /// One statistic: the observed maps and each product's.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StatisticReport {
     /// Its name (`mean`, `q95`, `Rx5day`, ...).
     pub name: String,
@@ -118,7 +120,7 @@ pub struct StatisticReport {
 }
 
 /// One paired statistic: each product's map.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PairedReport {
     /// Its name.
     pub name: String,
@@ -133,7 +135,7 @@ pub struct PairedReport {
 }
 
 /// The days compared.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Period {
     /// First day (`YYYY-MM-DD`).
     pub first: String,
@@ -148,7 +150,7 @@ pub struct Period {
 }
 
 /// The skill of every product against the observations.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SkillReport {
     /// The products scored, in the order they were given (the downscaled output first).
     pub products: Vec<String>,
@@ -161,6 +163,7 @@ pub struct SkillReport {
     /// Statistics of each product with the observations together.
     pub paired: Vec<PairedReport>,
     /// Area-weighted correlation over land of each product's mean map with the observed one.
+    #[serde(with = "crate::nullable::by_name")]
     pub pattern_correlation: BTreeMap<String, f64>,
     /// Daily values of the land cells with observations, binned, for each source (none for quantities without
     /// fixed bins).

@@ -29,4 +29,6 @@ pub fn kinds() -> Kinds {
         .with_sharded(gard::FitAndPredict)
         .with(gard::RandomField)
         .with_sharded(gard::GardPostprocess)
+        .with(tasks::evaluate::Evaluate)
+        .with(tasks::evaluate::EvaluationReport)
 }

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::error::FlowError;
 use crate::sources::{Source, model_run, observations};
+use crate::tasks::evaluate::{EvaluateParams, add_evaluation};
 use crate::{bcsd, gard};
 
 /// What a method's build function reads: the parameter file (as read from `file`), the configuration and the
@@ -82,7 +83,7 @@ pub fn prepare(
     });
     let run = RunInputs { parameters, file, settings, model_catalog, obs_catalog };
     // One build function per method: it finds its data, wires its tasks and names its outputs.
-    let (tasks, outputs) = match parameters.method {
+    let (mut tasks, mut outputs) = match parameters.method {
         Method::Bcsd => bcsd::build(&run, &mut attrs)?,
         Method::Gard | Method::GardMultivariate => gard::build(&run, &mut attrs)?,
         other => {
@@ -92,6 +93,17 @@ pub fn prepare(
             )));
         }
     };
+    if settings.run_options.evaluate {
+        let predicted = parameters.predict.years();
+        let in_phase = attrs["driving_activity_id"].as_str().is_some_and(|a| a.eq_ignore_ascii_case("reanalysis"));
+        let params = EvaluateParams {
+            run_id: run_id.clone(),
+            variable: parameters.variable.clone(),
+            years: [predicted.0, predicted.1],
+            in_phase,
+        };
+        add_evaluation(&mut tasks, &mut outputs, &params).map_err(|e| run.refuse(e.to_string()))?;
+    }
     let flow = Flow::new(parameters.method.as_str(), tasks, crate::kinds())?;
     Ok(PreparedRun { run_id, flow, outputs, parameters: document, attrs })
 }

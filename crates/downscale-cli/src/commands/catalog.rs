@@ -49,7 +49,8 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         if manifest.failure.is_some() {
             continue;
         }
-        for uri in manifest.datasets.values() {
+        // The stores (a run's evaluation document and report are published beside them, not catalogued).
+        for uri in manifest.datasets.values().filter(|uri| uri.ends_with(".zarr")) {
             let recorded = Location::parse(uri)?;
             let name = recorded.file_name();
             // The store where this results folder has it (a folder moved or mounted elsewhere still lists), or

@@ -86,6 +86,7 @@ pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
             "use_cache": settings.run_options.use_cache,
             "generate_pyramids": settings.run_options.generate_pyramids,
             "carbonplan_compat": settings.run_options.carbonplan_compat,
+            "evaluate": settings.run_options.evaluate,
         },
     });
     let configuration = yaml_serde::to_string(&configuration)?;

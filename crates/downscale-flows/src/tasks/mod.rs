@@ -7,6 +7,7 @@
 pub mod anomalies;
 pub mod blocks;
 pub mod correct;
+pub mod evaluate;
 pub mod gard_model;
 pub mod inputs;
 pub mod land;

@@ -89,6 +89,7 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     let invalid_stores = manifest
         .datasets
         .values()
+        .filter(|store| store.ends_with(".zarr"))
         .map(|store| -> Result<Option<InvalidStore>> {
             let report = validate_store(&Location::parse(store)?)?;
             Ok((!report.is_complete()).then(|| InvalidStore { store: store.clone(), problems: report.problems }))
