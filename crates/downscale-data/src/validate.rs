@@ -53,6 +53,21 @@ impl ValidationReport {
 /// dimensions have one length across arrays; counts NaNs. Chunks are decoded one at a time, so memory stays at one
 /// chunk whatever the store's size, and a damaged shape is reported, never walked.
 pub fn validate_store(location: &Location) -> Result<ValidationReport> {
+    validate_store_to(location, Depth::EveryChunk)
+}
+
+/// How far a validation goes into the chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Decode every chunk (and count NaNs): what `validate` does.
+    EveryChunk,
+    /// Only check that every chunk is stored, for a caller that decodes every chunk itself anyway (an evaluation
+    /// reading the whole store), so the store is read once; a chunk that does not decode fails that reading.
+    Listing,
+}
+
+/// [`validate_store`] to `depth`.
+pub fn validate_store_to(location: &Location, depth: Depth) -> Result<ValidationReport> {
     let read_err = |e: &dyn std::fmt::Display| DataError::read(&location.display, e);
     if let Some(path) = &location.local_path
         && path.exists()
@@ -134,7 +149,7 @@ pub fn validate_store(location: &Location) -> Result<ValidationReport> {
                 }
             }
         }
-        arrays.push(check_chunks(&array, &name, &listing, &location.display, &mut problems));
+        arrays.push(check_chunks(&array, &name, &listing, &location.display, depth, &mut problems));
     }
     arrays.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(ValidationReport { store: location.display.clone(), arrays, problems })
@@ -164,6 +179,7 @@ fn check_chunks(
     name: &str,
     listing: &StoreListing,
     store: &str,
+    depth: Depth,
     problems: &mut Vec<String>,
 ) -> ArrayReport {
     let grid = array.chunk_grid_shape().to_vec();
@@ -192,6 +208,9 @@ fn check_chunks(
             "array '{name}': {missing} of {expected} chunks missing (e.g. {})",
             report.missing_examples.join(", ")
         ));
+        return report;
+    }
+    if depth == Depth::Listing {
         return report;
     }
     // NaNs are counted only when every chunk decodes: a lost chunk would read as fill values and be miscounted.

@@ -46,10 +46,26 @@ pub(crate) fn edges(quantity: Quantity) -> Option<Vec<f64>> {
 /// Adds the finite values of `series` to `counts` (one per bin of `edges`).
 pub(crate) fn count_into(counts: &mut [u64], edges: &[f64], series: &[f32]) {
     let last = counts.len() - 1;
+    let width = edges[1] - edges[0];
+    // Bins of one width (temperature's) are found by division; others by a search of the edges.
+    let uniform = edges.windows(2).all(|pair| pair[1] - pair[0] == width);
     for &value in series {
         if value.is_finite() {
             let value = f64::from(value);
-            let bin = edges.partition_point(|&edge| edge <= value).saturating_sub(1).min(last);
+            let bin = if uniform {
+                let position = ((value - edges[0]) / width).floor();
+                // The division can land one bin off at an edge: the edges themselves decide.
+                let guess = position.clamp(0.0, last as f64) as usize;
+                if value < edges[guess] && guess > 0 {
+                    guess - 1
+                } else if guess < last && value >= edges[guess + 1] {
+                    guess + 1
+                } else {
+                    guess
+                }
+            } else {
+                edges.partition_point(|&edge| edge <= value).saturating_sub(1).min(last)
+            };
             counts[bin] += 1;
         }
     }

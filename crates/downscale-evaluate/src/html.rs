@@ -160,17 +160,13 @@ fn skill_sections(page: &mut String, evaluation: &Evaluation, skill: &SkillRepor
     page.push_str("<td>1</td></tr></table>");
 
     page.push_str("<h2>Maps</h2>");
-    let grid = (&skill.lat, &skill.lon);
+    let grid = MapGrid::new(&skill.lat, &skill.lon)?;
     let mean = statistic(skill, Statistic::Mean);
-    figure(
-        page,
-        &map_image(grid, &mean.observed, "observed mean", &evaluation.units, ColourScale::Sequential)?,
-        "Observed mean.",
-    );
+    let observed = grid.image(&mean.observed, "observed mean", &evaluation.units, ColourScale::Sequential)?;
+    figure(page, &observed, "Observed mean.");
     for product in &products {
         let maps = &mean.products[*product];
-        let image =
-            map_image(grid, &maps.value, &format!("{product} mean"), &evaluation.units, ColourScale::Sequential)?;
+        let image = grid.image(&maps.value, &format!("{product} mean"), &evaluation.units, ColourScale::Sequential)?;
         figure(page, &image, &format!("Mean of the {product} product."));
     }
     let mut biases = vec![Statistic::Mean, Statistic::StandardDeviation, Statistic::Percentile(99)];
@@ -183,7 +179,7 @@ fn skill_sections(page: &mut String, evaluation: &Evaluation, skill: &SkillRepor
             let (title, caption, shifted) = bias_titles(entry, product);
             let map = shift(&entry.products[*product].skill, shifted);
             let units = if entry.comparison == Comparison::Difference { entry.units.as_str() } else { "1" };
-            figure(page, &map_image(grid, &map, &title, units, ColourScale::Diverging)?, &caption);
+            figure(page, &grid.image(&map, &title, units, ColourScale::Diverging)?, &caption);
         }
     }
     if let Some(distribution) = &skill.distribution {
@@ -223,14 +219,14 @@ fn change_section(page: &mut String, evaluation: &Evaluation, change: &ChangeRep
         );
     }
     page.push_str("</table>");
-    let grid = (&change.lat, &change.lon);
+    let grid = MapGrid::new(&change.lat, &change.lon)?;
     if let Some(mean) = change.statistics.iter().find(|s| s.statistic == Statistic::Mean) {
         for (map, title) in [
             (&mean.downscaled, "downscaled change of the mean"),
             (&mean.model, "raw model's change of the mean"),
             (&mean.departure, "departure of the change of the mean"),
         ] {
-            let image = map_image(grid, map, title, &mean.units, ColourScale::Diverging)?;
+            let image = grid.image(map, title, &mean.units, ColourScale::Diverging)?;
             figure(page, &image, &format!("The {title} ({}).", escape(&evaluation.variable)));
         }
     }
@@ -274,27 +270,38 @@ fn shift(map: &Map, by_one: bool) -> Map {
     }
 }
 
-/// A map of `map` on the grid as PNG bytes.
-fn map_image(
-    (lat, lon): (&Vec<f64>, &Vec<f64>),
-    map: &Map,
-    title: &str,
-    units: &str,
-    scale: ColourScale,
-) -> Result<Vec<u8>, EvaluateError> {
-    let values = Array2::from_shape_fn((lat.len(), lon.len()), |(i, j)| map.values[i][j] as f32);
-    let field = MapField {
+/// A grid's latitudes and longitudes, and its coastlines (read once per report: the land polygons are megabytes).
+struct MapGrid<'a> {
+    lat: &'a [f64],
+    lon: &'a [f64],
+    coastlines: Coastlines,
+}
+
+impl<'a> MapGrid<'a> {
+    fn new(lat: &'a [f64], lon: &'a [f64]) -> Result<MapGrid<'a>, EvaluateError> {
+        let outline = map_field(lat, lon, Array2::zeros((lat.len(), lon.len())), "", "");
+        Ok(MapGrid { lat, lon, coastlines: Coastlines::natural_earth_near(&outline)? })
+    }
+
+    /// A map of `map` as PNG bytes.
+    fn image(&self, map: &Map, title: &str, units: &str, scale: ColourScale) -> Result<Vec<u8>, EvaluateError> {
+        let values = Array2::from_shape_fn((self.lat.len(), self.lon.len()), |(i, j)| map.values[i][j] as f32);
+        let field = map_field(self.lat, self.lon, values, title, units);
+        let options = MapOptions { scale, robust_range: false, title: Some(title.to_string()) };
+        let spec = ImageSpec { format: ImageFormat::Png, width: MAP_SIZE.0, height: MAP_SIZE.1 };
+        Ok(render_map(&field, &self.coastlines, &options, spec)?.bytes)
+    }
+}
+
+fn map_field(lat: &[f64], lon: &[f64], values: Array2<f32>, title: &str, units: &str) -> MapField {
+    MapField {
         name: title.to_string(),
         units: units.to_string(),
         period: String::new(),
-        lat: lat.clone(),
-        lon: lon.clone(),
+        lat: lat.to_vec(),
+        lon: lon.to_vec(),
         values,
-    };
-    let coastlines = Coastlines::natural_earth_near(&field)?;
-    let options = MapOptions { scale, robust_range: false, title: Some(title.to_string()) };
-    let spec = ImageSpec { format: ImageFormat::Png, width: MAP_SIZE.0, height: MAP_SIZE.1 };
-    Ok(render_map(&field, &coastlines, &options, spec)?.bytes)
+    }
 }
 
 /// An embedded PNG with its caption.

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::days::{Days, IndexYear};
 use crate::indices::{AnnualIndex, lag1_autocorrelation, mean_spell_length, wet_day_frequency, wet_day_intensity};
-use crate::stats::{correlation, mean, quantile_of_sorted, rmse, sorted, standard_deviation, wasserstein_of_sorted};
+use crate::stats::{
+    correlation, mean, quantile_of_sorted, rmse, sorted_finite, standard_deviation, wasserstein_of_sorted,
+};
 
 /// The kind of quantity a variable is, which decides its statistics and physical bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,8 +216,7 @@ pub(crate) struct Series<'a> {
 
 impl<'a> Series<'a> {
     pub(crate) fn new(values: &'a [f32]) -> Series<'a> {
-        let finite: Vec<f64> = values.iter().filter(|v| v.is_finite()).map(|&v| f64::from(v)).collect();
-        Series { values, sorted: sorted(&finite) }
+        Series { values, sorted: sorted_finite(values) }
     }
 
     /// Whether the cell has no present day (sea, or outside the observations' coverage).

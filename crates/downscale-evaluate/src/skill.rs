@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use ndarray::{Array2, Array3, Axis};
+use ndarray::{Array2, Array3};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -217,16 +217,15 @@ pub fn skill(
     let mut counts = vec![vec![0u64; bins]; fields];
     for first_row in (0..grid.lat.len()).step_by(band_rows) {
         let rows = first_row..(first_row + band_rows).min(grid.lat.len());
-        let mut bands = vec![by_cell(observed.read_rows(rows.clone())?, &alignment.indices[0])];
-        for (k, product) in products.iter().enumerate() {
-            let band = product.field.read_rows(rows.clone())?;
-            if k == 0
-                && let Some(scan) = qa.as_deref_mut()
-            {
-                scan.scan_band(rows.clone(), &band);
-            }
-            bands.push(by_cell(band, &alignment.indices[k + 1]));
+        // The fields' bands are read (and decoded) at once.
+        let fields_of_band: Vec<&Field> = std::iter::once(observed).chain(products.iter().map(|p| p.field)).collect();
+        let raw: Vec<Array3<f32>> =
+            fields_of_band.par_iter().map(|field| field.read_rows(rows.clone())).collect::<Result<_, _>>()?;
+        if let Some(scan) = qa.as_deref_mut() {
+            scan.scan_band(rows.clone(), &raw[1]);
         }
+        let bands: Vec<Array2<f32>> =
+            raw.into_iter().zip(&alignment.indices).map(|(band, indices)| by_cell(band, indices)).collect();
         let context = CellContext { days: &alignment.days, years: &years, statistics: &statistics, paired: &paired };
         let band: Vec<CellValues> = (0..bands[0].nrows())
             .into_par_iter()
@@ -412,15 +411,25 @@ impl CellContext<'_> {
 
 /// A `(time, row, lon)` band as `(cell, day)` rows over the aligned days `indices`.
 pub(crate) fn by_cell(band: Array3<f32>, indices: &[usize]) -> Array2<f32> {
-    let selected = band.select(Axis(0), indices);
-    let (days, rows, lons) = selected.dim();
-    let mut cells = Array2::<f32>::zeros((rows * lons, days));
-    for (day, map) in selected.outer_iter().enumerate() {
-        for (cell, &value) in map.iter().enumerate() {
-            cells[[cell, day]] = value;
+    /// Cells transposed together: their rows of the output stay in cache while the days are walked.
+    const CELLS_AT_ONCE: usize = 64;
+    let band = if band.is_standard_layout() { band } else { band.as_standard_layout().into_owned() };
+    let (_, rows, lons) = band.dim();
+    let cells = rows * lons;
+    let days = indices.len();
+    let input = band.as_slice().expect("a standard-layout band is contiguous");
+    let mut output = vec![0f32; cells * days];
+    output.par_chunks_mut(CELLS_AT_ONCE * days).enumerate().for_each(|(block, rows_out)| {
+        let first = block * CELLS_AT_ONCE;
+        let count = rows_out.len() / days.max(1);
+        for (day, &index) in indices.iter().enumerate() {
+            let map = &input[index * cells + first..index * cells + first + count];
+            for (k, &value) in map.iter().enumerate() {
+                rows_out[k * days + day] = value;
+            }
         }
-    }
-    cells
+    });
+    Array2::from_shape_vec((cells, days), output).expect("cells x days values")
 }
 
 /// The days every field holds, and each field's indices of them (`indices[0]` the observations').

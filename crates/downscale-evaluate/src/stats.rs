@@ -101,10 +101,10 @@ pub(crate) fn rmse(first: &[f64], second: &[f64]) -> f64 {
     (sum / first.len() as f64).sqrt()
 }
 
-/// Sorts finite values ascending (NaNs must have been left out).
-pub(crate) fn sorted(values: &[f64]) -> Vec<f64> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
+/// The finite values of `values`, ascending. (An unstable sort: equal values are indistinguishable.)
+pub(crate) fn sorted_finite(values: &[f32]) -> Vec<f64> {
+    let mut sorted: Vec<f64> = values.iter().filter(|v| v.is_finite()).map(|&v| f64::from(v)).collect();
+    sorted.sort_unstable_by(f64::total_cmp);
     sorted
 }
 

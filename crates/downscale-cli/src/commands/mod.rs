@@ -8,7 +8,7 @@ mod catalog;
 mod config;
 mod convert;
 mod dashboard;
-mod evaluate;
+pub(crate) mod evaluate;
 mod extract;
 mod flow_setup;
 mod inspect;
@@ -116,7 +116,7 @@ pub(crate) fn run(command: Command, config: &ConfigArgs) -> Result<ExitCode> {
 }
 
 /// The configuration layers given on the command line, on top of the files and the environment.
-#[derive(clap::Args)]
+#[derive(clap::Args, Default)]
 pub(crate) struct ConfigArgs {
     /// A YAML configuration file, above the system, user and $DOWNSCALE_CONFIG files (repeatable; later wins).
     #[arg(long = "config", id = "config_files", global = true, value_name = "FILE")]

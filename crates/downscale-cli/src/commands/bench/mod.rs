@@ -4,6 +4,7 @@
 mod adjust;
 mod case;
 mod dashboard;
+mod evaluate;
 mod flow;
 mod gard;
 mod regrid;
@@ -51,6 +52,9 @@ enum What {
     /// The dashboard's runs list and run pages on records of 10,000 runs and 1,000,000 log lines modelled on a real
     /// run: p50, p95 and slowest of real HTTP requests over loopback, next to the 100 ms goal.
     Dashboard(dashboard::Args),
+    /// `downscale evaluate` of a BCSD run of the scaled-up Iberia tas case next to the same metrics with xarray and
+    /// xclim on the same stores: seconds, bytes read against the stores' sizes, and the numbers compared.
+    Evaluate(evaluate::Args),
     /// Build the scaled-up copy of the Iberia tas case that `bench flow` runs (inputs, catalogs and a parameter
     /// file) in a directory, and print where they are, to run it by hand.
     Case {
@@ -70,6 +74,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         What::Scale(args) => scale::run(args),
         What::Gard(args) => gard::run(args),
         What::Dashboard(args) => dashboard::run(args),
+        What::Evaluate(args) => evaluate::run(args),
         What::Case { case, out } => case::run(&case, &out),
     }
 }

@@ -12,9 +12,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
-use downscale_data::validate::validate_store;
+use downscale_data::validate::{Depth, validate_store_to};
 use downscale_data::{Location, read_variable};
-use downscale_evaluate::{EvaluationInputs, ExpectedDays, Field, Historical, InvalidStore, evaluate, html_report};
+use downscale_evaluate::{
+    Evaluation, EvaluationInputs, ExpectedDays, Field, Historical, InvalidStore, evaluate, html_report,
+};
 pub(in crate::commands) use inputs::{dataset, load_manifest};
 use inputs::{historical_run, land_mask, observations, predicted_years, raw_model};
 
@@ -44,7 +46,33 @@ pub(crate) struct Args {
     strict: bool,
 }
 
+impl Args {
+    /// The arguments evaluating the run of the manifest file `manifest` into `out`, with the defaults otherwise.
+    pub(crate) fn of_manifest(manifest: &str, out: &str) -> Args {
+        Args {
+            run: manifest.to_string(),
+            obs_years: None,
+            out: Some(out.to_string()),
+            in_phase: false,
+            historical: None,
+            strict: false,
+        }
+    }
+}
+
 pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
+    let (evaluation, json) = evaluate_and_write(&args, config)?;
+    summary::print_summary(&evaluation);
+    for defect in &evaluation.qa.defects {
+        eprintln!("QA: {defect}");
+    }
+    println!("{json}");
+    Ok(if args.strict && !evaluation.qa.defects.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Evaluates the run `args` name and writes `evaluation.json` and `report.html`; returns the evaluation and where
+/// its JSON is.
+pub(crate) fn evaluate_and_write(args: &Args, config: &ConfigArgs) -> Result<(Evaluation, String)> {
     let manifest = load_manifest(&args.run, config)?;
     if let Some(failure) = &manifest.failure {
         bail!("run {} failed in task {}: a failed run has no output to evaluate", manifest.run_id, failure.task);
@@ -91,7 +119,9 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         .values()
         .filter(|store| store.ends_with(".zarr"))
         .map(|store| -> Result<Option<InvalidStore>> {
-            let report = validate_store(&Location::parse(store)?)?;
+            // The daily store's chunks are all decoded by the evaluation itself: listing them is enough here.
+            let depth = if *store == daily { Depth::Listing } else { Depth::EveryChunk };
+            let report = validate_store_to(&Location::parse(store)?, depth)?;
             Ok((!report.is_complete()).then(|| InvalidStore { store: store.clone(), problems: report.problems }))
         })
         .filter_map(Result::transpose)
@@ -116,10 +146,5 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     let json = folder.child("evaluation.json");
     json.write_bytes(serde_json::to_vec_pretty(&evaluation)?)?;
     folder.child("report.html").write_bytes(html_report(&evaluation)?.into_bytes())?;
-    summary::print_summary(&evaluation);
-    for defect in &evaluation.qa.defects {
-        eprintln!("QA: {defect}");
-    }
-    println!("{}", json.display);
-    Ok(if args.strict && !evaluation.qa.defects.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok((evaluation, json.display))
 }
