@@ -43,31 +43,17 @@ pub(crate) fn edges(quantity: Quantity) -> Option<Vec<f64>> {
     }
 }
 
-/// Adds the finite values of `series` to `counts` (one per bin of `edges`).
-pub(crate) fn count_into(counts: &mut [u64], edges: &[f64], series: &[f32]) {
+/// Adds the ascending finite values `sorted` to `counts` (one per bin of `edges`), walking values and edges
+/// together.
+pub(crate) fn count_sorted_into(counts: &mut [u64], edges: &[f64], sorted: &[f32]) {
     let last = counts.len() - 1;
-    let width = edges[1] - edges[0];
-    // Bins of one width (temperature's) are found by division; others by a search of the edges.
-    let uniform = edges.windows(2).all(|pair| pair[1] - pair[0] == width);
-    for &value in series {
-        if value.is_finite() {
-            let value = f64::from(value);
-            let bin = if uniform {
-                let position = ((value - edges[0]) / width).floor();
-                // The division can land one bin off at an edge: the edges themselves decide.
-                let guess = position.clamp(0.0, last as f64) as usize;
-                if value < edges[guess] && guess > 0 {
-                    guess - 1
-                } else if guess < last && value >= edges[guess + 1] {
-                    guess + 1
-                } else {
-                    guess
-                }
-            } else {
-                edges.partition_point(|&edge| edge <= value).saturating_sub(1).min(last)
-            };
-            counts[bin] += 1;
+    let mut bin = 0;
+    for &value in sorted {
+        let value = f64::from(value);
+        while bin < last && value >= edges[bin + 1] {
+            bin += 1;
         }
+        counts[bin] += 1;
     }
 }
 
@@ -79,7 +65,7 @@ mod tests {
     fn values_fall_in_half_open_bins_and_outliers_in_the_outer_ones() {
         let bins = [0.0, 1.0, 2.0, 3.0];
         let mut counts = [0; 3];
-        count_into(&mut counts, &bins, &[-5.0, 0.0, 0.5, 1.0, 2.99, 3.0, 99.0, f32::NAN]);
+        count_sorted_into(&mut counts, &bins, &[-5.0, 0.0, 0.5, 1.0, 2.99, 3.0, 99.0]);
         assert_eq!(counts, [3, 1, 3]);
         assert_eq!(edges(Quantity::Temperature).unwrap().len(), 321);
     }

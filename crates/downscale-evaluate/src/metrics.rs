@@ -211,12 +211,17 @@ impl PairedStatistic {
 /// One cell's series, ready for its statistics: the values and their finite values sorted.
 pub(crate) struct Series<'a> {
     values: &'a [f32],
-    sorted: Vec<f64>,
+    sorted: Vec<f32>,
 }
 
 impl<'a> Series<'a> {
     pub(crate) fn new(values: &'a [f32]) -> Series<'a> {
         Series { values, sorted: sorted_finite(values) }
+    }
+
+    /// Adds the series' values to `counts` (one per bin of `edges`), walking its sorted values once.
+    pub(crate) fn count_into(&self, counts: &mut [u64], edges: &[f64]) {
+        crate::distribution::count_sorted_into(counts, edges, &self.sorted);
     }
 
     /// Whether the cell has no present day (sea, or outside the observations' coverage).

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::days::{Days, IndexYear};
-use crate::distribution::{self, Distribution, count_into};
+use crate::distribution::{self, Distribution};
 use crate::error::EvaluateError;
 use crate::field::{Field, Grid};
 use crate::metrics::{Comparison, PairedStatistic, Quantity, Series, Statistic};
@@ -226,32 +226,34 @@ pub fn skill(
         }
         let bands: Vec<Array2<f32>> =
             raw.into_iter().zip(&alignment.indices).map(|(band, indices)| by_cell(band, indices)).collect();
-        let context = CellContext { days: &alignment.days, years: &years, statistics: &statistics, paired: &paired };
-        let band: Vec<CellValues> = (0..bands[0].nrows())
+        let context = CellContext {
+            days: &alignment.days,
+            years: &years,
+            statistics: &statistics,
+            paired: &paired,
+            bin_edges: bin_edges.as_deref(),
+        };
+        let first_cell = first_row * width;
+        // Each cell's statistics, in order, and the band's histogram counts (land cells with observations).
+        let (band, band_counts) = (0..bands[0].nrows())
             .into_par_iter()
-            .map(|cell| context.values(&bands.iter().map(|b| b.row(cell)).collect::<Vec<_>>()))
-            .collect();
-        if let Some(edges) = &bin_edges {
-            let first_cell = first_row * width;
-            let band_counts = (0..bands[0].nrows())
-                .into_par_iter()
-                .filter(|&cell| land.is_land(first_cell + cell))
-                .fold(
-                    || vec![vec![0u64; bins]; fields],
-                    |mut counts, cell| {
-                        let observed = bands[0].row(cell);
-                        if observed.iter().any(|v| v.is_finite()) {
-                            for (source, band) in bands.iter().enumerate() {
-                                let row = band.row(cell);
-                                count_into(&mut counts[source], edges, row.as_slice().expect("contiguous rows"));
-                            }
-                        }
-                        counts
-                    },
-                )
-                .reduce(|| vec![vec![0u64; bins]; fields], add_counts);
-            counts = add_counts(counts, band_counts);
-        }
+            .fold(
+                || (Vec::new(), vec![vec![0u64; bins]; fields]),
+                |(mut values, mut counts), cell| {
+                    let rows: Vec<_> = bands.iter().map(|b| b.row(cell)).collect();
+                    let histogram = land.is_land(first_cell + cell).then_some(&mut counts);
+                    values.push(context.values(&rows, histogram));
+                    (values, counts)
+                },
+            )
+            .reduce(
+                || (Vec::new(), vec![vec![0u64; bins]; fields]),
+                |(mut values, counts), (more, more_counts)| {
+                    values.extend(more);
+                    (values, add_counts(counts, more_counts))
+                },
+            );
+        counts = add_counts(counts, band_counts);
         cells.extend(band);
     }
 
@@ -379,14 +381,23 @@ struct CellContext<'a> {
     years: &'a [IndexYear],
     statistics: &'a [Statistic],
     paired: &'a [PairedStatistic],
+    /// The histograms' bin edges, when the quantity has them.
+    bin_edges: Option<&'a [f64]>,
 }
 
 impl CellContext<'_> {
     /// The statistics of one cell's series, `sources[0]` the observations.
-    fn values(&self, sources: &[ndarray::ArrayView1<'_, f32>]) -> CellValues {
+    /// The statistics of one cell's series, `sources[0]` the observations; their values are added to `histogram`
+    /// (one set of counts per source) when given and the cell has observations.
+    fn values(&self, sources: &[ndarray::ArrayView1<'_, f32>], histogram: Option<&mut Vec<Vec<u64>>>) -> CellValues {
         let slices: Vec<&[f32]> =
             sources.iter().map(|s| s.as_slice().expect("rows of a standard-layout band are contiguous")).collect();
         let series: Vec<Series<'_>> = slices.iter().map(|s| Series::new(s)).collect();
+        if let (Some(counts), Some(edges), false) = (histogram, self.bin_edges, series[0].is_empty()) {
+            for (source, one) in series.iter().enumerate() {
+                one.count_into(&mut counts[source], edges);
+            }
+        }
         if series[0].is_empty() {
             // No observation at this cell (sea): nothing to compare.
             return CellValues {
