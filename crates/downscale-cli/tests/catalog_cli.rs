@@ -10,20 +10,11 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{damaged_model_catalog, downscale, repo, run_with_shipped_catalogs, shipped_catalog_settings};
+use common::{
+    bcsd_example, damaged_model_catalog, downscale, evaluate_python, run_with_shipped_catalogs,
+    shipped_catalog_settings,
+};
 use serde_json::Value;
-
-fn python() -> PathBuf {
-    std::env::var_os("DOWNSCALE_EVALUATE_PYTHON")
-        .map_or_else(|| repo().join(".venv-evaluate/bin/python"), PathBuf::from)
-}
-
-fn example(variable: &str, scenario: &str) -> PathBuf {
-    let predicted = if scenario == "historical" { "1983_2002" } else { "2081_2100" };
-    repo().join(format!(
-        "examples/iberia/bcsd/bcsd_E-OBS_CNRM-CM5_r1i1p1_{scenario}_{variable}_35_45_-10_5_1983_2002_{predicted}.json"
-    ))
-}
 
 /// Opens the collection with intake-esm, loads every dataset, and prints one line per listed store's URI.
 const LOAD: &str = r#"
@@ -46,12 +37,12 @@ fn the_catalog_lists_every_valid_store_and_intake_esm_loads_them() {
     let mut published = Vec::new();
     for (variable, scenario) in [("tas", "historical"), ("pr", "historical"), ("pr", "rcp85")] {
         let manifest =
-            run_with_shipped_catalogs(dir.path(), "results", &example(variable, scenario), &["--runtime", "ci"]);
+            run_with_shipped_catalogs(dir.path(), "results", &bcsd_example(variable, scenario), &["--runtime", "ci"]);
         published.extend(manifest["datasets"].as_object().unwrap().values().map(|v| v.as_str().unwrap().to_string()));
     }
     let failed = downscale()
         .args(["run", "--runtime", "ci", "--param-file"])
-        .arg(example("tas", "rcp85"))
+        .arg(bcsd_example("tas", "rcp85"))
         .args(shipped_catalog_settings(dir.path(), "results"))
         .arg("--set")
         .arg(format!("data_catalog.model={}", damaged_model_catalog(dir.path()).display()))
@@ -76,8 +67,11 @@ fn the_catalog_lists_every_valid_store_and_intake_esm_loads_them() {
         .filter(|s| **s != damaged)
         .map(|s| format!("file://{}", std::path::absolute(s).unwrap().display()))
         .collect();
-    let load =
-        Command::new(python()).args(["-c", LOAD]).arg(&collection).output().expect("the evaluation venv's python runs");
+    let load = Command::new(evaluate_python())
+        .args(["-c", LOAD])
+        .arg(&collection)
+        .output()
+        .expect("the evaluation venv's python runs");
     let report = String::from_utf8_lossy(&load.stdout);
     assert!(load.status.success(), "{report}{}", String::from_utf8_lossy(&load.stderr));
     let mut lines = report.lines();

@@ -10,36 +10,19 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{assert_one_line_error, downscale, repo, run_with_shipped_catalogs};
+use common::{
+    assert_one_line_error, bcsd_example, downscale, evaluate_python, manifest_file, repo, run_with_shipped_catalogs,
+};
 use serde_json::Value;
-
-/// The Python with numpy, scipy, xarray, zarr and xclim (`scripts/setup.sh` makes `.venv-evaluate`).
-fn python() -> PathBuf {
-    std::env::var_os("DOWNSCALE_EVALUATE_PYTHON")
-        .map_or_else(|| repo().join(".venv-evaluate/bin/python"), PathBuf::from)
-}
-
-/// The Iberia BCSD example of `variable` for `scenario` (historical: the training winters; rcp85: 2081–2100).
-fn example(variable: &str, scenario: &str) -> PathBuf {
-    let predicted = if scenario == "historical" { "1983_2002" } else { "2081_2100" };
-    repo().join(format!(
-        "examples/iberia/bcsd/bcsd_E-OBS_CNRM-CM5_r1i1p1_{scenario}_{variable}_35_45_-10_5_1983_2002_{predicted}.json"
-    ))
-}
 
 /// `downscale evaluate` of a manifest file with `extra` arguments.
 fn evaluate(manifest: &Path, extra: &[&str]) -> std::process::Output {
     downscale().arg("evaluate").arg(manifest).args(extra).output().unwrap()
 }
 
-/// The manifest file of the last successful run of `manifest`'s run id under `dir/results`.
-fn manifest_file(dir: &Path, manifest: &Value) -> PathBuf {
-    dir.join("results/runs").join(manifest["run_id"].as_str().unwrap()).join("latest.json")
-}
-
 /// Runs the independent check of an evaluation; prints its summary.
 fn check_independently(label: &str, manifest_path: &Path, json_path: &str) {
-    let check = Command::new(python())
+    let check = Command::new(evaluate_python())
         .arg(repo().join("scripts/oracles/evaluate_check.py"))
         .arg(manifest_path)
         .arg(json_path)
@@ -71,10 +54,14 @@ fn every_statistic_matches_numpy_scipy_and_xclim() {
     for variable in ["tas", "pr"] {
         let dir = tempfile::tempdir().unwrap();
         // The historical run, then the scenario run beside it, whose change is measured from it.
-        let historical =
-            run_with_shipped_catalogs(dir.path(), "results", &example(variable, "historical"), &["--runtime", "ci"]);
+        let historical = run_with_shipped_catalogs(
+            dir.path(),
+            "results",
+            &bcsd_example(variable, "historical"),
+            &["--runtime", "ci"],
+        );
         let future =
-            run_with_shipped_catalogs(dir.path(), "results", &example(variable, "rcp85"), &["--runtime", "ci"]);
+            run_with_shipped_catalogs(dir.path(), "results", &bcsd_example(variable, "rcp85"), &["--runtime", "ci"]);
 
         let manifest_path = manifest_file(dir.path(), &historical);
         let (evaluation, json_path, stdout) = evaluate_clean(variable, &manifest_path);
@@ -149,7 +136,7 @@ for name in ds.variables:
 shutil.rmtree(store)
 ds.to_zarr(store, zarr_format=3, encoding={"pr": {"chunks": (ds.sizes["time"], 10, 15)}}, consolidated=True)
 "#;
-    let output = Command::new(python()).args(["-c", script, store]).output().unwrap();
+    let output = Command::new(evaluate_python()).args(["-c", script, store]).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     std::fs::remove_file(Path::new(store).join("pr/c/0/1/1")).expect("the chunk to delete exists");
 }
@@ -157,7 +144,8 @@ ds.to_zarr(store, zarr_format=3, encoding={"pr": {"chunks": (ds.sizes["time"], 1
 #[test]
 fn quality_checks_name_each_planted_defect() {
     let dir = tempfile::tempdir().unwrap();
-    let manifest = run_with_shipped_catalogs(dir.path(), "results", &example("pr", "historical"), &["--runtime", "ci"]);
+    let manifest =
+        run_with_shipped_catalogs(dir.path(), "results", &bcsd_example("pr", "historical"), &["--runtime", "ci"]);
     let manifest_path = manifest_file(dir.path(), &manifest);
     let daily = manifest["datasets"]["daily"].as_str().unwrap().to_string();
     plant_defects(&daily);
@@ -209,7 +197,7 @@ fn bad_input_is_one_line() {
 fn the_flow_evaluates_its_run_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let arguments = ["--runtime", "ci", "--set", "run_options.evaluate=true"];
-    let manifest = run_with_shipped_catalogs(dir.path(), "results", &example("pr", "historical"), &arguments);
+    let manifest = run_with_shipped_catalogs(dir.path(), "results", &bcsd_example("pr", "historical"), &arguments);
     let published = |dataset: &str| PathBuf::from(manifest["datasets"][dataset].as_str().unwrap());
     let daily = published("daily");
     let stem = daily.to_str().unwrap().trim_end_matches(".zarr").to_string();
@@ -238,6 +226,6 @@ fn the_flow_evaluates_its_run_when_asked() {
     assert_eq!(in_flow["qa"]["defects"], serde_json::json!([]));
 
     // A second run of the run id publishes again over its own documents.
-    let again = run_with_shipped_catalogs(dir.path(), "results", &example("pr", "historical"), &arguments);
+    let again = run_with_shipped_catalogs(dir.path(), "results", &bcsd_example("pr", "historical"), &arguments);
     assert_eq!(again["datasets"], manifest["datasets"]);
 }

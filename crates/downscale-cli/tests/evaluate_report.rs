@@ -12,13 +12,8 @@ use std::process::Command;
 
 use common::browser::{Driver, browser, eval, keep_screenshot};
 use common::skill::reanalysis_catalog;
-use common::{downscale, repo, run_with_shipped_catalogs, shipped_catalog_settings};
+use common::{downscale, evaluate_python, manifest_file, repo, run_with_shipped_catalogs, shipped_catalog_settings};
 use serde_json::{Value, json};
-
-fn python() -> PathBuf {
-    std::env::var_os("DOWNSCALE_EVALUATE_PYTHON")
-        .map_or_else(|| repo().join(".venv-evaluate/bin/python"), PathBuf::from)
-}
 
 /// `downscale evaluate` of `manifest` with the shipped catalogs; returns the evaluation and its folder.
 fn evaluate(dir: &Path, manifest: &Path) -> (Value, PathBuf) {
@@ -28,10 +23,6 @@ fn evaluate(dir: &Path, manifest: &Path) -> (Value, PathBuf) {
     let json = PathBuf::from(String::from_utf8_lossy(&output.stdout).lines().last().unwrap());
     let evaluation = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     (evaluation, json.parent().unwrap().to_path_buf())
-}
-
-fn manifest_file(dir: &Path, manifest: &Value) -> PathBuf {
-    dir.join("results/runs").join(manifest["run_id"].as_str().unwrap()).join("latest.json")
 }
 
 /// A GARD-SV tas run by perfect prognosis: NCEP-R1 as the model, trained 1983–1992, predicting 1993–2002.
@@ -114,7 +105,7 @@ fn reports_of_a_bcsd_and_a_perfect_prognosis_gard_run_open_in_chromium() {
     // GARD skill test) and miss it by less than the reanalysis' own field does.
     assert!(paired("correlation", "downscaled") > 0.6, "{}", paired("correlation", "downscaled"));
     assert!(paired("rmse", "downscaled") < paired("rmse", "bilinear"));
-    let check = Command::new(python())
+    let check = Command::new(evaluate_python())
         .arg(repo().join("scripts/oracles/evaluate_check.py"))
         .arg(&gard_manifest)
         .arg(gard_folder.join("evaluation.json"))

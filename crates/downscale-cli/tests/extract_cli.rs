@@ -8,12 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{assert_one_line_error, downscale, repo, run_with_shipped_catalogs};
-
-fn python() -> PathBuf {
-    std::env::var_os("DOWNSCALE_EVALUATE_PYTHON")
-        .map_or_else(|| repo().join(".venv-evaluate/bin/python"), PathBuf::from)
-}
+use common::{assert_one_line_error, downscale, evaluate_python, repo, run_with_shipped_catalogs};
 
 /// Checks an extraction with xarray and numpy: every place's cell and series.
 const CHECK: &str = r#"
@@ -52,7 +47,7 @@ print(f"{len(located)} places, {on_land} at xarray's nearest cell, the others at
 "#;
 
 fn check(store: &str, land: &str, table: &Path, places: &Path) -> String {
-    let output = Command::new(python())
+    let output = Command::new(evaluate_python())
         .args(["-c", CHECK, store, land])
         .arg(table)
         .arg(places)

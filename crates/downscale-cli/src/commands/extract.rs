@@ -101,6 +101,9 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
 fn source(args: &Args, config: &ConfigArgs) -> Result<(String, String, Option<Vec<bool>>)> {
     let path = Path::new(&args.source);
     let is_store = path.is_dir() || (path.is_file() && !args.source.ends_with(".json")) || args.source.contains("://");
+    if !is_store && [".zarr", ".nc"].iter().any(|suffix| args.source.trim_end_matches('/').ends_with(suffix)) {
+        bail!("{}: no such store", args.source);
+    }
     if is_store {
         let variable = match &args.var {
             Some(var) => var.clone(),

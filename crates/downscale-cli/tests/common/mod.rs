@@ -280,3 +280,23 @@ pub(crate) fn damaged_model_catalog(dir: &std::path::Path) -> PathBuf {
     std::fs::copy(catalog_dir.join("cmip.json"), dir.join("cmip.json")).unwrap();
     dir.join("cmip.json")
 }
+
+/// The Python with numpy, scipy, xarray, zarr, xclim and intake-esm (`scripts/setup.sh` makes `.venv-evaluate`), or
+/// `$DOWNSCALE_EVALUATE_PYTHON`.
+pub(crate) fn evaluate_python() -> PathBuf {
+    std::env::var_os("DOWNSCALE_EVALUATE_PYTHON")
+        .map_or_else(|| repo().join(".venv-evaluate/bin/python"), PathBuf::from)
+}
+
+/// The Iberia BCSD example of `variable` for `scenario` (historical: the training winters; rcp85: 2081–2100).
+pub(crate) fn bcsd_example(variable: &str, scenario: &str) -> PathBuf {
+    let predicted = if scenario == "historical" { "1983_2002" } else { "2081_2100" };
+    repo().join(format!(
+        "examples/iberia/bcsd/bcsd_E-OBS_CNRM-CM5_r1i1p1_{scenario}_{variable}_35_45_-10_5_1983_2002_{predicted}.json"
+    ))
+}
+
+/// The manifest file of the last successful run of `manifest`'s run id under `dir/results`.
+pub(crate) fn manifest_file(dir: &std::path::Path, manifest: &serde_json::Value) -> PathBuf {
+    dir.join("results/runs").join(manifest["run_id"].as_str().unwrap()).join("latest.json")
+}

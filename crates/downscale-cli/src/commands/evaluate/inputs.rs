@@ -19,8 +19,8 @@ pub(in crate::commands) fn load_manifest(run: &str, config: &ConfigArgs) -> Resu
     let path = PathBuf::from(run);
     let (bytes, name) = if path.is_file() {
         (std::fs::read(&path).with_context(|| format!("{run}: cannot read the manifest"))?, run.to_string())
-    } else if run.ends_with(".json") {
-        bail!("{run}: no such manifest file");
+    } else if run.ends_with(".json") || run.contains('/') {
+        bail!("{run}: no such manifest file (a run id has no '/')");
     } else {
         let results = storage_location(&config.load()?, "results")?;
         let location = results.child(&format!("runs/{run}/latest.json"));
