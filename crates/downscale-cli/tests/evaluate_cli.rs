@@ -35,7 +35,7 @@ fn check_independently(label: &str, manifest_path: &Path, json_path: &str) {
 
 /// `downscale evaluate --strict` of a manifest file, which must pass; returns the evaluation and its path.
 fn evaluate_clean(label: &str, manifest_path: &Path) -> (Value, String, String) {
-    let output = evaluate(manifest_path, &["--strict"]);
+    let output = evaluate(manifest_path, &["--strict", "--keep-baselines"]);
     assert!(output.status.success(), "{label}: {}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     let json_path = stdout.lines().last().unwrap().to_string();
@@ -89,9 +89,13 @@ fn every_statistic_matches_numpy_scipy_and_xclim() {
             comparison("sd", "downscaled")
         );
         assert!(skill["pattern_correlation"]["downscaled"].as_f64().unwrap() > 0.99);
-        // ... and better than the raw model interpolated, the baseline computed in the same evaluation.
+        // ... and better than the raw model interpolated, and than it bias-corrected at its own scale and
+        // interpolated: the baselines computed in the same evaluation.
+        assert_eq!(skill["products"], serde_json::json!(["downscaled", "bilinear", "qdm_bilinear"]));
         let baseline = skill["pattern_correlation"]["bilinear"].as_f64().unwrap();
         assert!(baseline < 0.95, "{variable}: the bilinear baseline's pattern correlation {baseline}");
+        let corrected = skill["pattern_correlation"]["qdm_bilinear"].as_f64().unwrap();
+        assert!(corrected < skill["pattern_correlation"]["downscaled"].as_f64().unwrap(), "{variable}: {corrected}");
         assert!(comparison("mean", "bilinear").abs() > comparison("mean", "downscaled").abs());
         assert!(stdout.contains("wasserstein"), "{stdout}");
         check_independently(&format!("{variable} historical"), &manifest_path, &json_path);
@@ -218,7 +222,7 @@ fn the_flow_evaluates_its_run_when_asked() {
         .zip(command["skill"]["statistics"].as_array().unwrap())
     {
         assert_eq!(ours["name"], theirs["name"]);
-        for product in ["downscaled", "bilinear"] {
+        for product in ["downscaled", "bilinear", "qdm_bilinear"] {
             let value = |e: &Value| e["products"][product]["skill"]["land_mean"].as_f64().unwrap();
             assert!((value(ours) - value(theirs)).abs() <= 1e-12 * value(theirs).abs().max(1.0), "{}", ours["name"]);
         }

@@ -17,8 +17,13 @@ use serde_json::{Value, json};
 
 /// `downscale evaluate` of `manifest` with the shipped catalogs; returns the evaluation and its folder.
 fn evaluate(dir: &Path, manifest: &Path) -> (Value, PathBuf) {
-    let output =
-        downscale().arg("evaluate").arg(manifest).args(shipped_catalog_settings(dir, "results")).output().unwrap();
+    let output = downscale()
+        .arg("evaluate")
+        .arg(manifest)
+        .arg("--keep-baselines")
+        .args(shipped_catalog_settings(dir, "results"))
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let json = PathBuf::from(String::from_utf8_lossy(&output.stdout).lines().last().unwrap());
     let evaluation = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();

@@ -16,6 +16,9 @@ use crate::skill::{Land, Product, SkillOptions, skill};
 /// The name of the bilinear baseline in evaluations.
 pub const BILINEAR: &str = "bilinear";
 
+/// The name of the second baseline in evaluations: the raw model bias-corrected at its own scale, interpolated.
+pub const QDM_BILINEAR: &str = "qdm_bilinear";
+
 /// The name of the output in evaluations.
 pub const DOWNSCALED: &str = "downscaled";
 
@@ -43,6 +46,9 @@ pub struct EvaluationInputs<'a> {
     pub land: &'a Land,
     /// The raw model the run read for its predicted period, for the bilinear baseline and the change signal.
     pub model: Option<&'a DataArray>,
+    /// The raw model of the predicted period bias-corrected at its own scale (quantile delta mapping against the
+    /// coarsened observations), for the second baseline once interpolated.
+    pub corrected_model: Option<&'a DataArray>,
     /// Years (inclusive) to compare with the observations; every shared day when `None`.
     pub years: Option<(i32, i32)>,
     /// Whether the output's days are in phase with the observations'.
@@ -63,6 +69,10 @@ pub fn evaluate(inputs: EvaluationInputs<'_>) -> Result<Evaluation, EvaluateErro
     let mut products = vec![Product { name: DOWNSCALED, field: inputs.output }];
     if let Some(baseline) = &baseline {
         products.push(Product { name: BILINEAR, field: baseline });
+    }
+    let corrected = inputs.corrected_model.map(|model| bilinear_baseline(model, observed)).transpose()?;
+    if let Some(corrected) = &corrected {
+        products.push(Product { name: QDM_BILINEAR, field: corrected });
     }
     let mut qa = QaScan::new(inputs.output, quantity)?;
     let options = SkillOptions { quantity, years: inputs.years, in_phase: inputs.in_phase };

@@ -27,7 +27,7 @@ pub use baseline::bilinear_baseline;
 pub use change::{Change, ChangeFields, ChangeReport, ChangeStatistic, change_signal};
 pub use distribution::Distribution;
 pub use error::EvaluateError;
-pub use evaluate::{BILINEAR, DOWNSCALED, EvaluationInputs, Historical, evaluate};
+pub use evaluate::{BILINEAR, DOWNSCALED, EvaluationInputs, Historical, QDM_BILINEAR, evaluate};
 pub use field::Field;
 pub use html::html_report;
 pub use indices::{AnnualIndex, WET_DAY_MM};

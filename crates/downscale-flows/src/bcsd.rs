@@ -88,7 +88,7 @@ pub enum BcsdVariant {
 
 impl BcsdVariant {
     /// The coarse bias correction, additive for a temperature and multiplicative otherwise.
-    fn coarse_correction(self, temperature: bool) -> BiasCorrection {
+    pub(crate) fn coarse_correction(self, temperature: bool) -> BiasCorrection {
         match self {
             BcsdVariant::QuantileDeltaMapping { nquantiles } => BiasCorrection::Qdm(XsdbaSettings {
                 train: TrainOptions {

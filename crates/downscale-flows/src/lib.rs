@@ -2,6 +2,7 @@
 //! share ([`tasks`]), and [`prepare`], which turns a parameter file, the catalogs and the configuration into a
 //! flow the engine can run.
 
+pub mod baselines;
 pub mod bcsd;
 pub mod error;
 pub mod gard;

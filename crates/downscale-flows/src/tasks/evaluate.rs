@@ -10,6 +10,8 @@ use downscale_engine::{ArtifactKind, Output, Task, TaskContext, TaskError, TaskK
 use downscale_evaluate::{Evaluation, EvaluationInputs, ExpectedDays, Field, Land, evaluate, html_report};
 use serde::{Deserialize, Serialize};
 
+use crate::baselines::coarse_qdm;
+
 /// What `evaluate` scores; with its inputs, the whole of its cache key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,13 +26,13 @@ pub struct EvaluateParams {
     pub in_phase: bool,
 }
 
-/// Scores a run's daily output (inputs `daily`, `obs`, `land`, and `model` when the flow read the raw model of
-/// the variable).
+/// Scores a run's daily output (inputs `daily`, `obs`, `land`, and `model` and `model_train` when the flow read
+/// the raw model of the variable), beside the bilinear and the QDM baselines.
 pub struct Evaluate;
 
 impl TaskKind for Evaluate {
     const NAME: &'static str = "evaluate";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
     const ARTIFACT: ArtifactKind = ArtifactKind::Json;
     type Params = EvaluateParams;
 
@@ -41,6 +43,12 @@ impl TaskKind for Evaluate {
         let observations = observed.source().to_string();
         let land = Land::from_fraction(&ctx.read_array("land")?.data.iter().copied().collect::<Vec<_>>());
         let model = if ctx.input("model").is_ok() { Some(ctx.read_array("model")?) } else { None };
+        let corrected_model = match (&model, ctx.input("model_train").is_ok()) {
+            (Some(model), true) => {
+                Some(coarse_qdm(&ctx.read_array("obs")?, &ctx.read_array("model_train")?, model, &params.variable)?)
+            }
+            _ => None,
+        };
         let evaluation = evaluate(EvaluationInputs {
             run_id: &params.run_id,
             variable: &params.variable,
@@ -48,6 +56,7 @@ impl TaskKind for Evaluate {
             observed: (&observed, &observations),
             land: &land,
             model: model.as_ref(),
+            corrected_model: corrected_model.as_ref(),
             years: Some((params.years[0], params.years[1])),
             in_phase: params.in_phase,
             expected_days: model.as_ref().and_then(ExpectedDays::covering),
@@ -103,6 +112,10 @@ pub fn add_evaluation(
     let model = ["get_experiment_predict".to_string(), format!("get_experiment_predict_{}", params.variable)];
     if let Some(model) = model.iter().find(|id| has(id)) {
         evaluate = evaluate.input("model", model);
+    }
+    let train = ["get_experiment_train".to_string(), format!("get_experiment_train_{}", params.variable)];
+    if let Some(train) = train.iter().find(|id| has(id)) {
+        evaluate = evaluate.input("model_train", train);
     }
     tasks.push(evaluate);
     tasks.push(Task::of::<EvaluationReport>("evaluation_report", &ReportParams {})?.input("evaluation", "evaluate"));

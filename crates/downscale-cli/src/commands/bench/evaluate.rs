@@ -73,7 +73,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let skill = evaluation.skill.as_ref().context("the run is scored against the observations")?;
     println!(
         "downscale evaluate of BCSD tas on the Iberia case tiled {0}x{0}, {1}x in time: {2} days of a {3}x{4} grid, \
-         2 products (the output and the bilinear baseline); {5} threads",
+         3 products (the output and the bilinear and QDM baselines; the reference does the first two); {5} threads",
         args.case.tiles,
         args.case.periods,
         skill.period.days,

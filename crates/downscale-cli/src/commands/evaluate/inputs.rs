@@ -51,6 +51,13 @@ pub(super) fn raw_model(manifest: &Manifest, variable: &str) -> Option<String> {
     tasks.iter().find_map(|task| manifest.intermediates.get(task).cloned())
 }
 
+/// The raw model's field of the variable for the training years, when the flow read one (`get_experiment_train`
+/// in BCSD, `get_experiment_train_<variable>` in GARD when it is a predictor).
+pub(super) fn raw_model_train(manifest: &Manifest, variable: &str) -> Option<String> {
+    let tasks = ["get_experiment_train".to_string(), format!("get_experiment_train_{variable}")];
+    tasks.iter().find_map(|task| manifest.intermediates.get(task).cloned())
+}
+
 /// The run's land mask, or where the observations have values when the flow made none.
 pub(super) fn land_mask(manifest: &Manifest, observed: &Field) -> Result<Land> {
     match manifest.intermediates.get("land_mask") {

@@ -13,12 +13,13 @@ use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
 use downscale_data::validate::{Depth, validate_store_to};
-use downscale_data::{Location, read_variable};
+use downscale_data::{Location, WriteOptions, read_variable, write_zarr};
 use downscale_evaluate::{
-    Evaluation, EvaluationInputs, ExpectedDays, Field, Historical, InvalidStore, evaluate, html_report,
+    Evaluation, EvaluationInputs, ExpectedDays, Field, Historical, InvalidStore, QDM_BILINEAR, bilinear_baseline,
+    evaluate, html_report,
 };
 pub(in crate::commands) use inputs::{dataset, load_manifest};
-use inputs::{historical_run, land_mask, observations, predicted_years, raw_model};
+use inputs::{historical_run, land_mask, observations, predicted_years, raw_model, raw_model_train};
 
 use super::ConfigArgs;
 
@@ -41,6 +42,10 @@ pub(crate) struct Args {
     /// same results folder with the same parameters but the scenario and the predicted years].
     #[arg(long, value_name = "RUN")]
     historical: Option<String>,
+    /// Also write the QDM baseline's daily field (the raw model bias-corrected at its scale, interpolated) beside
+    /// the evaluation, as `qdm_bilinear.zarr`, to inspect it or check the evaluation against it.
+    #[arg(long)]
+    keep_baselines: bool,
     /// Exit with status 1 when quality checks find a defect.
     #[arg(long)]
     strict: bool,
@@ -55,6 +60,7 @@ impl Args {
             out: Some(out.to_string()),
             in_phase: false,
             historical: None,
+            keep_baselines: false,
             strict: false,
         }
     }
@@ -100,6 +106,19 @@ pub(crate) fn evaluate_and_write(args: &Args, config: &ConfigArgs) -> Result<(Ev
 
     let model_store = raw_model(&manifest, &variable);
     let model = model_store.as_deref().map(|store| read_variable(store, &variable)).transpose()?;
+    // The second baseline: the raw model bias-corrected at its own scale against the observations the flow trained on.
+    let corrected_model = match (&model, raw_model_train(&manifest, &variable), manifest.intermediates.get("get_obs")) {
+        (Some(model), Some(train), Some(observed_train)) => Some(
+            downscale_flows::baselines::coarse_qdm(
+                &read_variable(observed_train, &variable)?,
+                &read_variable(&train, &variable)?,
+                model,
+                &variable,
+            )
+            .map_err(|e| anyhow!("{}: the QDM baseline: {e}", manifest.run_id))?,
+        ),
+        _ => None,
+    };
     let manifest_file = Path::new(&args.run).is_file().then(|| Path::new(&args.run));
     let historical_manifest = historical_run(&manifest, manifest_file, args.historical.as_deref(), config)?;
     let historical_fields = match &historical_manifest {
@@ -133,6 +152,7 @@ pub(crate) fn evaluate_and_write(args: &Args, config: &ConfigArgs) -> Result<(Ev
         observed: (&observed, &observations),
         land: &land,
         model: model.as_ref(),
+        corrected_model: corrected_model.as_ref(),
         years: Some(years),
         in_phase,
         expected_days: model.as_ref().and_then(ExpectedDays::covering),
@@ -143,6 +163,13 @@ pub(crate) fn evaluate_and_write(args: &Args, config: &ConfigArgs) -> Result<(Ev
         Some(out) => Location::parse(out)?,
         None => Location::parse(&daily)?.sibling("evaluation"),
     };
+    if let (true, Some(corrected)) = (args.keep_baselines, &corrected_model) {
+        let Field::InMemory(interpolated) = bilinear_baseline(corrected, &observed)? else {
+            unreachable!("a baseline is computed in memory")
+        };
+        let options = WriteOptions { provenance: super::command_line_provenance(), ..WriteOptions::default() };
+        write_zarr(&interpolated, &folder.child(&format!("{QDM_BILINEAR}.zarr")), &options)?;
+    }
     let json = folder.child("evaluation.json");
     json.write_bytes(serde_json::to_vec_pretty(&evaluation)?)?;
     folder.child("report.html").write_bytes(html_report(&evaluation)?.into_bytes())?;
