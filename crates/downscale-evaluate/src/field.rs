@@ -45,6 +45,14 @@ impl Field {
         }
     }
 
+    /// The array, when the field is in memory.
+    pub fn in_memory(&self) -> Option<&DataArray> {
+        match self {
+            Field::Stored(_) => None,
+            Field::InMemory(array) => Some(array),
+        }
+    }
+
     /// The store or file it comes from.
     pub fn source(&self) -> &str {
         &self.template().source

@@ -38,7 +38,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let stores: Value = serde_json::from_slice(&manifest_text)?;
     let size = |path: &str| Location::parse(path).and_then(|l| l.total_size()).unwrap_or(0);
     let daily = stores["datasets"]["daily"].as_str().context("the manifest's daily store")?;
-    let inputs: u64 = ["get_obs", "get_experiment_predict", "land_mask"]
+    let inputs: u64 = ["get_obs", "get_experiment_train", "get_experiment_predict", "land_mask"]
         .iter()
         .filter_map(|task| stores["intermediates"][task].as_str())
         .map(size)
@@ -82,7 +82,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         rayon::current_num_threads()
     );
     println!(
-        "stores: daily {:.1} MB, monthly and annual {:.1} MB, its inputs (observations, raw model, land) {:.1} MB",
+        "stores: daily {:.1} MB, monthly and annual {:.1} MB, its inputs (observations, raw model of both periods, \
+         land) {:.1} MB",
         mb(daily_bytes),
         mb(monthly_bytes + annual_bytes),
         mb(inputs)

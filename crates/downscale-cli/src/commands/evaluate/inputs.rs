@@ -170,7 +170,8 @@ pub(super) fn observations(
     let flow_read = intermediate(manifest, "get_obs")?;
     let field = Field::open(&flow_read, variable)?;
     if field.holds_years(years)? {
-        return Ok((flow_read, field));
+        // Held in memory: the QDM baseline trains on the same observations, so they are read once.
+        return Ok((flow_read.clone(), Field::InMemory(read_variable(&flow_read, variable)?)));
     }
     let text = |key: &str| manifest.parameters.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
     let number =

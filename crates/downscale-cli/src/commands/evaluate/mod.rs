@@ -108,15 +108,24 @@ pub(crate) fn evaluate_and_write(args: &Args, config: &ConfigArgs) -> Result<(Ev
     let model = model_store.as_deref().map(|store| read_variable(store, &variable)).transpose()?;
     // The second baseline: the raw model bias-corrected at its own scale against the observations the flow trained on.
     let corrected_model = match (&model, raw_model_train(&manifest, &variable), manifest.intermediates.get("get_obs")) {
-        (Some(model), Some(train), Some(observed_train)) => Some(
-            downscale_flows::baselines::coarse_qdm(
-                &read_variable(observed_train, &variable)?,
+        (Some(model), Some(train), Some(observed_train)) => {
+            // The observations the flow trained on: those already in memory when they are the ones compared.
+            let read_again;
+            let observed_train = match observed.in_memory() {
+                Some(array) if observations == *observed_train => array,
+                _ => {
+                    read_again = read_variable(observed_train, &variable)?;
+                    &read_again
+                }
+            };
+            let corrected = downscale_flows::baselines::coarse_qdm(
+                observed_train,
                 &read_variable(&train, &variable)?,
                 model,
                 &variable,
-            )
-            .map_err(|e| anyhow!("{}: the QDM baseline: {e}", manifest.run_id))?,
-        ),
+            );
+            Some(corrected.map_err(|e| anyhow!("{}: the QDM baseline: {e}", manifest.run_id))?)
+        }
         _ => None,
     };
     let manifest_file = Path::new(&args.run).is_file().then(|| Path::new(&args.run));
