@@ -169,6 +169,26 @@ fn encode_png(pixels: &[u8], width: u32, height: u32) -> std::result::Result<Vec
     Ok(bytes)
 }
 
+/// Height of the band above the plot that holds an image's title, pixels.
+pub(crate) const TITLE_HEIGHT: u32 = 40;
+
+/// Clears `root` to white and writes `title` centred in a band across its top; returns the area below the band.
+pub(crate) fn titled<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+) -> Drawn<DrawingArea<DB, plotters::coord::Shift>>
+where
+    DB::ErrorType: 'static,
+{
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    root.fill(&WHITE)?;
+    let (width, _) = root.dim_in_pixel();
+    let (title_area, body) = root.split_vertically(TITLE_HEIGHT);
+    let centred = text(18.0).pos(Pos::new(HPos::Center, VPos::Center));
+    title_area.draw_text(title, &centred, (width as i32 / 2, TITLE_HEIGHT as i32 / 2))?;
+    Ok(body)
+}
+
 /// A text style in the vendored font.
 pub(crate) fn text(size: f64) -> TextStyle<'static> {
     TextStyle::from((FONT, size).into_font()).color(&BLACK)

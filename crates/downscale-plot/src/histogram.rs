@@ -7,13 +7,11 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::canvas::{Drawn, Image, ImageSpec, Painter, PlotArea, render, text};
+use crate::canvas::{Drawn, Image, ImageSpec, Painter, PlotArea, render, text, titled};
 use crate::error::{PlotError, Result};
 use crate::ticks::{TickedAxis, label_of, value_ticks};
 
-const TITLE_HEIGHT: u32 = 40;
 const MARGIN: u32 = 16;
 const X_LABELS: u32 = 40;
 const Y_LABELS: u32 = 76;
@@ -99,11 +97,8 @@ impl Painter for HistogramPainter<'_> {
     where
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
+        let body = titled(root, &self.histograms.title)?;
         let (width, _) = root.dim_in_pixel();
-        let (title_area, body) = root.split_vertically(TITLE_HEIGHT);
-        let centred = text(18.0).pos(Pos::new(HPos::Center, VPos::Center));
-        title_area.draw_text(&self.histograms.title, &centred, (width as i32 / 2, TITLE_HEIGHT as i32 / 2))?;
 
         let plot_width = f64::from(width.saturating_sub(Y_LABELS + 2 * MARGIN));
         let x_range = self.x_of(self.bins.start)..self.x_of(self.bins.end);

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::canvas::{Drawn, Image, ImageSpec, Painter, PlotArea, render, rgb, text};
+use crate::canvas::{Drawn, Image, ImageSpec, Painter, PlotArea, TITLE_HEIGHT, render, rgb, text, titled};
 use crate::coast::{Bounds, Coastlines, LonLat};
 use crate::colour::{ColourScale, NO_DATA_COLOUR};
 use crate::error::{PlotError, Result};
@@ -13,7 +13,6 @@ use crate::select::Field;
 use crate::ticks::{TickedAxis, degree_ticks, label_of, value_ticks};
 
 /// Heights and widths of the parts around the plot area, in pixels.
-const TITLE_HEIGHT: u32 = 40;
 const LEGEND_WIDTH: u32 = 120;
 const MARGIN: u32 = 12;
 const X_LABELS: u32 = 36;
@@ -224,11 +223,8 @@ impl Painter for MapPainter<'_> {
     where
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
+        let body = titled(root, &self.title)?;
         let (width, _) = root.dim_in_pixel();
-        let (title_area, body) = root.split_vertically(TITLE_HEIGHT);
-        let centred = text(18.0).pos(Pos::new(HPos::Center, VPos::Center));
-        title_area.draw_text(&self.title, &centred, (width as i32 / 2, TITLE_HEIGHT as i32 / 2))?;
         let (map_area, legend_area) = body.split_horizontally(width - LEGEND_WIDTH);
 
         let (area_width, area_height) = map_area.dim_in_pixel();
