@@ -186,6 +186,16 @@ fn bad_input_is_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nowhere.json");
     assert_one_line_error(&evaluate(&missing, &[]), &["nowhere.json", "no such manifest"]);
+    // A user's own page where the report would go is refused, and left as it was.
+    let example = bcsd_example("tas", "historical");
+    let manifest = run_with_shipped_catalogs(dir.path(), "results", &example, &["--runtime", "ci"]);
+    let mine = dir.path().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("report.html"), "<html>my notes</html>").unwrap();
+    let refused = evaluate(&manifest_file(dir.path(), &manifest), &["--out", mine.to_str().unwrap()]);
+    assert_one_line_error(&refused, &["report.html", "not a page this tool wrote"]);
+    assert_eq!(std::fs::read_to_string(mine.join("report.html")).unwrap(), "<html>my notes</html>");
+    assert!(!mine.join("evaluation.json").exists(), "nothing written beside it");
     let not_a_manifest = dir.path().join("notes.json");
     std::fs::write(&not_a_manifest, b"{\"hello\": 1}").unwrap();
     assert_one_line_error(&evaluate(&not_a_manifest, &[]), &["notes.json", "not a run manifest"]);

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
 use downscale_data::validate::{Depth, validate_store_to};
-use downscale_data::{Location, WriteOptions, read_variable, write_zarr};
+use downscale_data::{Location, OutputKind, Replace, WriteOptions, check_destination, read_variable, write_zarr};
 use downscale_evaluate::{
     Evaluation, EvaluationInputs, ExpectedDays, Field, Historical, InvalidStore, QDM_BILINEAR, bilinear_baseline,
     evaluate, html_report,
@@ -180,7 +180,13 @@ pub(crate) fn evaluate_and_write(args: &Args, config: &ConfigArgs) -> Result<(Ev
         write_zarr(&interpolated, &folder.child(&format!("{QDM_BILINEAR}.zarr")), &options)?;
     }
     let json = folder.child("evaluation.json");
+    let report = folder.child("report.html");
+    // Only an earlier evaluation is replaced: a user's own file of the same name is refused before anything is
+    // written.
+    check_destination(&json, Replace::OwnOutputs, OutputKind::Document)?;
+    check_destination(&report, Replace::OwnOutputs, OutputKind::Page)?;
+    let page = html_report(&evaluation)?;
     json.write_bytes(serde_json::to_vec_pretty(&evaluation)?)?;
-    folder.child("report.html").write_bytes(html_report(&evaluation)?.into_bytes())?;
+    report.write_bytes(page.into_bytes())?;
     Ok((evaluation, json.display))
 }
