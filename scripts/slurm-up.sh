@@ -10,6 +10,11 @@
 # several; a real cluster's tuning is its administrators'.
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then exec sudo --preserve-env=PATH "$0" "$@"; fi
+# Tests call this concurrently; one caller at a time checks and starts the daemons, so two never race to start
+# munged (the second would fail to bind its socket) or slurmctld. The daemons are started with the lock's descriptor
+# closed, or they would hold the lock for as long as they run.
+exec 9>/run/downscale-slurm-up.lock
+flock 9
 
 for daemon in slurmctld slurmd munged sinfo; do
   command -v "$daemon" >/dev/null || { echo "error: $daemon is not installed (run scripts/setup.sh)" >&2; exit 1; }
@@ -18,7 +23,7 @@ done
 mkdir -p /run/munge /var/log/munge /var/lib/munge /etc/munge /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
 chown munge:munge /run/munge /var/log/munge /var/lib/munge
 [ -s /etc/munge/munge.key ] || { mungekey --create >/dev/null 2>&1 || mungekey -c; chown munge:munge /etc/munge/munge.key; }
-[ -S /run/munge/munge.socket.2 ] && munge -n >/dev/null 2>&1 || runuser -u munge -- munged --force
+[ -S /run/munge/munge.socket.2 ] && munge -n >/dev/null 2>&1 || runuser -u munge -- munged --force 9>&-
 
 host=$(hostname -s)
 # The node offers what the machine has, less 1 GiB for the daemons and the driving process.
@@ -52,8 +57,8 @@ if [ "$(cat /etc/slurm/slurm.conf 2>/dev/null)" != "$config" ]; then
   scontrol ping >/dev/null 2>&1 && scontrol reconfigure >/dev/null 2>&1 || true
 fi
 
-scontrol ping 2>/dev/null | grep -q UP || slurmctld
-{ [ -s /run/slurmd.pid ] && kill -0 "$(cat /run/slurmd.pid)" 2>/dev/null; } || slurmd
+scontrol ping 2>/dev/null | grep -q UP || slurmctld 9>&-
+{ [ -s /run/slurmd.pid ] && kill -0 "$(cat /run/slurmd.pid)" 2>/dev/null; } || slurmd 9>&-
 
 for _ in $(seq 120); do
   state=$(sinfo -h -o %T 2>/dev/null || true)
