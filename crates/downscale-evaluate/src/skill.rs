@@ -386,7 +386,6 @@ struct CellContext<'a> {
 }
 
 impl CellContext<'_> {
-    /// The statistics of one cell's series, `sources[0]` the observations.
     /// The statistics of one cell's series, `sources[0]` the observations; their values are added to `histogram`
     /// (one set of counts per source) when given and the cell has observations.
     fn values(&self, sources: &[ndarray::ArrayView1<'_, f32>], histogram: Option<&mut Vec<Vec<u64>>>) -> CellValues {
