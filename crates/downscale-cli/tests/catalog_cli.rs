@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::{
-    bcsd_example, damaged_model_catalog, downscale, evaluate_python, run_with_shipped_catalogs,
+    assert_one_line_error, bcsd_example, damaged_model_catalog, downscale, evaluate_python, run_with_shipped_catalogs,
     shipped_catalog_settings,
 };
 use serde_json::Value;
@@ -91,4 +91,17 @@ fn the_catalog_lists_every_valid_store_and_intake_esm_loads_them() {
 
     let ours = downscale_catalog::Catalog::open(&collection).expect("this crate's reader opens the collection");
     assert_eq!(ours.len(), expected.len());
+
+    // Building it again replaces the earlier catalogs; a folder holding a user's own catalog.csv is refused whole.
+    let again = downscale().arg("catalog").arg("--results").arg(dir.path().join("results")).output().unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let theirs = dir.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    let their_table = "activity_id,source_id,path\nCMIP,CNRM-CM5,/data/tas.zarr\n";
+    std::fs::write(theirs.join("catalog.csv"), their_table).unwrap();
+    let refused =
+        downscale().arg("catalog").arg("--results").arg(dir.path().join("results")).arg("--out").arg(&theirs).output();
+    assert_one_line_error(&refused.unwrap(), &["catalog.csv", "columns 'activity,institution,source"]);
+    assert_eq!(std::fs::read_to_string(theirs.join("catalog.csv")).unwrap(), their_table);
+    assert!(!theirs.join("catalog.json").exists(), "nothing is written");
 }

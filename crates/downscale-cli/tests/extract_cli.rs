@@ -1,7 +1,7 @@
 //! `downscale extract` on a real BCSD output (the Iberia tas example, historical winters): the series of every
 //! shipped city inside the grid, and of points from a CSV, are exactly those xarray's `.sel(method="nearest")` gives
 //! where that cell is on land, and otherwise the nearest land cell's (checked with numpy by great-circle distance);
-//! places outside the grid are left out; bad points files are one line.
+//! places outside the grid are left out; bad points files are one line; only an earlier extraction is replaced.
 
 mod common;
 
@@ -118,4 +118,34 @@ fn bad_points_are_one_line() {
     }
     let neither = downscale().arg("extract").arg(&store).output().unwrap();
     assert!(!neither.status.success(), "--points or --cities is required");
+}
+
+#[test]
+fn only_an_earlier_extraction_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = repo().join("data/samples/zarr/tas_day_E-OBS-v14-0.50reg_iberia_DJF_19821201-20020228.zarr");
+    let points = dir.path().join("points.csv");
+    let points_text = "name,lat,lon\nSeville,37.39,-5.98\n";
+    std::fs::write(&points, points_text).unwrap();
+    let extract = |out: &Path| {
+        downscale().arg("extract").arg(&store).arg("--points").arg(&points).arg("--out").arg(out).output().unwrap()
+    };
+
+    // The points file itself, named as the output by mistake.
+    assert_one_line_error(&extract(&points), &["points.csv", "columns 'time'", "nothing was written"]);
+    assert_eq!(std::fs::read_to_string(&points).unwrap(), points_text);
+    assert!(!dir.path().join("points.places.csv").exists());
+    // A station's series of the user's: a time column, but no places file of an extraction beside it.
+    let station = dir.path().join("station.csv");
+    std::fs::write(&station, "time,tas\n1983-01-01,281.2\n").unwrap();
+    assert_one_line_error(&extract(&station), &["station.csv", "a table this tool did not write"]);
+    assert!(std::fs::read_to_string(&station).unwrap().contains("281.2"));
+
+    // An extraction, then the same again: replaced.
+    let out = dir.path().join("series.csv");
+    for _ in 0..2 {
+        let output = extract(&out);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    assert!(std::fs::read_to_string(&out).unwrap().starts_with("time,Seville\n"));
 }

@@ -5,7 +5,8 @@
 //! which would silently destroy whatever was there. So before anything is written, and again just before the
 //! rename, the destination is checked: it may be absent, an empty folder, or an output this tool published there
 //! before (a Zarr store or NetCDF file whose global attributes carry [`PRODUCER_ATTRIBUTE`], and for a store,
-//! nothing inside it but its own arrays). With [`Replace::AnyDataset`] (the command line's `--overwrite`) another
+//! nothing inside it but its own arrays; for a JSON document, report page or CSV table, one of the same kind, see
+//! [`OutputKind`]). With [`Replace::AnyDataset`] (the command line's `--overwrite`) another
 //! program's Zarr store or NetCDF file may be replaced too. Anything else, a folder holding other files, a regular
 //! file that is not NetCDF, a symbolic link, is never replaced: the user gets an error naming the path and moves
 //! it away themselves.
@@ -42,6 +43,9 @@ pub enum OutputKind {
     Document,
     /// An HTML page this tool wrote (a report); only a page carrying [`PAGE_GENERATOR`] is replaced by one.
     Page,
+    /// A CSV table this tool writes, whose header starts with the given columns; only a CSV whose header starts with
+    /// them is replaced by one (a user's own table, say a list of points, has other columns).
+    Table(&'static [&'static str]),
 }
 
 /// The `<meta>` element every HTML page this tool writes carries, by which a page it may replace is known.
@@ -101,20 +105,36 @@ fn local_refusal(path: &Path, replace: Replace, kind: OutputKind) -> Option<Stri
             }
         }
         OutputKind::ZarrStore => Some("a file that is not a Zarr store is already there".into()),
-        OutputKind::NetcdfFile | OutputKind::Document | OutputKind::Page if !file_type.is_file() => {
-            Some("something that is not a regular file is already there".into())
-        }
+        _ if !file_type.is_file() => Some("something that is not a regular file is already there".into()),
         OutputKind::NetcdfFile => netcdf_refusal(path, replace),
-        OutputKind::Document => {
-            let is_json = std::fs::read(path).is_ok_and(|bytes| serde_json::from_slice::<Value>(&bytes).is_ok());
-            (!is_json).then(|| "a file that is not a JSON document is already there".into())
-        }
-        OutputKind::Page => {
-            let is_own = std::fs::read(path)
-                .is_ok_and(|bytes| bytes.windows(PAGE_GENERATOR.len()).any(|w| w == PAGE_GENERATOR.as_bytes()));
-            (!is_own).then(|| "a file that is not a page this tool wrote is already there".into())
-        }
+        OutputKind::Document | OutputKind::Page | OutputKind::Table(_) => match std::fs::read(path) {
+            Ok(bytes) => content_refusal(&bytes, kind),
+            Err(e) => Some(format!("cannot read what is there: {e}")),
+        },
     }
+}
+
+/// Why a document, page or table whose current content is `bytes` must not be replaced by one of `kind`.
+fn content_refusal(bytes: &[u8], kind: OutputKind) -> Option<String> {
+    let own = match kind {
+        OutputKind::Document => serde_json::from_slice::<Value>(bytes).is_ok(),
+        OutputKind::Page => bytes.windows(PAGE_GENERATOR.len()).any(|w| w == PAGE_GENERATOR.as_bytes()),
+        OutputKind::Table(columns) => {
+            let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+            let header = header.strip_suffix(b"\r").unwrap_or(header);
+            let mut found = header.split(|&b| b == b',');
+            columns.iter().all(|column| found.next() == Some(column.as_bytes()))
+        }
+        OutputKind::ZarrStore | OutputKind::NetcdfFile => return None,
+    };
+    let what = match kind {
+        OutputKind::Document => "a file that is not a JSON document".to_string(),
+        OutputKind::Table(columns) => {
+            format!("a file that is not a table starting with the columns '{}'", columns.join(","))
+        }
+        _ => "a file that is not a page this tool wrote".to_string(),
+    };
+    (!own).then(|| format!("{what} is already there"))
 }
 
 /// Why the existing regular file `path` must not be replaced by a NetCDF file.
@@ -190,11 +210,16 @@ fn remote_refusal(destination: &Location, replace: Replace, kind: OutputKind) ->
     let read_error = |e: object_store::Error| DataError::read_source(&destination.display, e);
     crate::backend::IO_RUNTIME.block_on(async move {
         match kind {
-            OutputKind::NetcdfFile | OutputKind::Document | OutputKind::Page => match store.head(&key).await {
+            OutputKind::NetcdfFile => match store.head(&key).await {
                 Err(object_store::Error::NotFound { .. }) => Ok(None),
                 Err(e) => Err(read_error(e)),
                 Ok(_) if replace == Replace::AnyDataset => Ok(None),
                 Ok(_) => Ok(Some("an object is already there (--overwrite replaces it)".into())),
+            },
+            OutputKind::Document | OutputKind::Page | OutputKind::Table(_) => match store.get(&key).await {
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(read_error(e)),
+                Ok(found) => Ok(content_refusal(&found.bytes().await.map_err(read_error)?, kind)),
             },
             OutputKind::ZarrStore => {
                 let keys = crate::zarr_write::list_all_keys(&store, &key).await.map_err(read_error)?;
@@ -335,6 +360,22 @@ mod tests {
         assert_eq!(local_refusal(&page, Replace::OwnOutputs, OutputKind::Page), None);
         std::fs::write(&page, "<!DOCTYPE html><html><head><title>notes</title></head></html>").unwrap();
         assert!(local_refusal(&page, Replace::OwnOutputs, OutputKind::Page).is_some_and(|r| r.contains("not a page")));
+    }
+
+    #[test]
+    fn only_a_table_with_the_same_header_is_replaced_by_a_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = dir.path().join("places.csv");
+        let kind = OutputKind::Table(&["name", "country", "lat", "lon"]);
+        assert_eq!(local_refusal(&table, Replace::OwnOutputs, kind), None, "nothing there yet");
+        std::fs::write(&table, "name,country,lat,lon,cell_lat\nMadrid,Spain,40.4,-3.7,40.25\n").unwrap();
+        assert_eq!(local_refusal(&table, Replace::OwnOutputs, kind), None);
+        std::fs::write(&table, "name,lat,lon\nMadrid,40.4,-3.7\n").unwrap();
+        let refusal = local_refusal(&table, Replace::OwnOutputs, kind);
+        assert!(refusal.is_some_and(|r| r.contains("columns 'name,country,lat,lon'")), "a user's points");
+        std::fs::write(&table, "name,countryside,lat,lon\n").unwrap();
+        assert!(local_refusal(&table, Replace::OwnOutputs, kind).is_some(), "whole column names");
+        assert!(local_refusal(dir.path(), Replace::OwnOutputs, kind).is_some_and(|r| r.contains("not a regular file")));
     }
 
     #[test]

@@ -8,9 +8,9 @@
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
-use downscale_catalog::{PublishedCatalog, PublishedStore};
-use downscale_data::Location;
+use downscale_catalog::{PUBLISHED_COLUMNS, PublishedCatalog, PublishedStore};
 use downscale_data::validate::validate_store;
+use downscale_data::{Location, OutputKind, Replace, check_destination};
 use downscale_engine::Manifest;
 use serde_json::Value;
 
@@ -35,6 +35,15 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
             Location::parse(&absolute(&configured.display))?
         }
     };
+    let folder = match &args.out {
+        Some(out) => Location::parse(&absolute(out))?,
+        None => results.child("catalog"),
+    };
+    // Only earlier catalogs are replaced: a user's own file of the same name is refused before any run is read.
+    check_destination(&folder.child("catalog.csv"), Replace::OwnOutputs, OutputKind::Table(&PUBLISHED_COLUMNS))?;
+    for document in ["catalog.json", "web-catalog.json"] {
+        check_destination(&folder.child(document), Replace::OwnOutputs, OutputKind::Document)?;
+    }
     let run_ids = results.child("runs").child_folders()?;
     if run_ids.is_empty() {
         bail!("{}: no runs/ with a run's manifest (expected runs/<run_id>/latest.json)", results.display);
@@ -71,10 +80,6 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         }
     }
     let catalog = PublishedCatalog::new(stores);
-    let folder = match &args.out {
-        Some(out) => Location::parse(&absolute(out))?,
-        None => results.child("catalog"),
-    };
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     folder.child("catalog.csv").write_bytes(catalog.csv().into_bytes())?;
     let collection = catalog.collection_json("downscale-published", "catalog.csv", &now);

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
 use downscale_data::decode::data_variables;
-use downscale_data::{Location, backend, read_variable};
+use downscale_data::{Location, OutputKind, Replace, backend, check_destination, read_variable};
 use downscale_evaluate::{Field, Place, locate, series_at, shipped_cities};
 
 use super::ConfigArgs;
@@ -71,7 +71,7 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         }
         table.push('\n');
     }
-    let mut cells = String::from("name,country,lat,lon,cell_lat,cell_lon,distance_km\n");
+    let mut cells = PLACES_COLUMNS.join(",") + "\n";
     for place in &located {
         let _ = writeln!(
             cells,
@@ -89,12 +89,35 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
         Some(out) => out.clone(),
         None => format!("{}.csv", store.trim_end_matches('/').trim_end_matches(".zarr").trim_end_matches(".nc")),
     };
-    let places_out = format!("{}.places.csv", out.trim_end_matches(".csv"));
-    Location::parse(&places_out)?.write_bytes(cells.into_bytes())?;
-    Location::parse(&out)?.write_bytes(table.into_bytes())?;
+    let places_out = Location::parse(&format!("{}.places.csv", out.trim_end_matches(".csv")))?;
+    let out = Location::parse(&out)?;
+    check_destinations(&out, &places_out)?;
+    places_out.write_bytes(cells.into_bytes())?;
+    out.write_bytes(table.into_bytes())?;
+    let out = out.display;
     eprintln!("{} of {} places inside the grid, {} days of {variable}", located.len(), places.len(), dates.len());
     println!("{out}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The columns of the places file: each place, and the cell that stands for it.
+const PLACES_COLUMNS: [&str; 7] = ["name", "country", "lat", "lon", "cell_lat", "cell_lon", "distance_km"];
+
+/// Refuses, before anything is written, destinations holding something other than an earlier extraction: a series
+/// table (its first column `time`) with its places file beside it. A user's own CSV there (their list of points, a
+/// station's series without our places file) is never replaced.
+fn check_destinations(out: &Location, places_out: &Location) -> Result<()> {
+    check_destination(places_out, Replace::OwnOutputs, OutputKind::Table(&PLACES_COLUMNS))?;
+    check_destination(out, Replace::OwnOutputs, OutputKind::Table(&["time"]))?;
+    if out.version()?.is_some() && places_out.version()?.is_none() {
+        bail!(
+            "{}: a table this tool did not write is already there (an extraction writes {} beside it); nothing was \
+             written (choose another output, or move it away first)",
+            out.display,
+            places_out.file_name()
+        );
+    }
+    Ok(())
 }
 
 /// The store, its variable and, for a run, its land mask.
