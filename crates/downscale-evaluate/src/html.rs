@@ -14,6 +14,7 @@ use downscale_plot::{
     render_map,
 };
 use ndarray::Array2;
+use rayon::prelude::*;
 
 use crate::change::ChangeReport;
 use crate::error::EvaluateError;
@@ -162,12 +163,18 @@ fn skill_sections(page: &mut String, evaluation: &Evaluation, skill: &SkillRepor
     page.push_str("<h2>Maps</h2>");
     let grid = MapGrid::new(&skill.lat, &skill.lon)?;
     let mean = statistic(skill, Statistic::Mean);
-    let observed = grid.image(&mean.observed, "observed mean", &evaluation.units, ColourScale::Sequential)?;
-    figure(page, &observed, "Observed mean.");
+    let units = evaluation.units.as_str();
+    let mut maps = vec![
+        MapFigure::new(mean.observed.clone(), "observed mean", units, ColourScale::Sequential)
+            .captioned("Observed mean."),
+    ];
     for product in &products {
-        let maps = &mean.products[*product];
-        let image = grid.image(&maps.value, &format!("{product} mean"), &evaluation.units, ColourScale::Sequential)?;
-        figure(page, &image, &format!("Mean of the {product} product."));
+        let value = mean.products[*product].value.clone();
+        let title = format!("{product} mean");
+        maps.push(
+            MapFigure::new(value, &title, units, ColourScale::Sequential)
+                .captioned(&format!("Mean of the {product} product.")),
+        );
     }
     let mut biases = vec![Statistic::Mean, Statistic::StandardDeviation, Statistic::Percentile(99)];
     if skill.statistics.iter().any(|s| s.statistic == Statistic::WetDayFrequency) {
@@ -179,9 +186,10 @@ fn skill_sections(page: &mut String, evaluation: &Evaluation, skill: &SkillRepor
             let (title, caption, shifted) = bias_titles(entry, product);
             let map = shift(&entry.products[*product].skill, shifted);
             let units = if entry.comparison == Comparison::Difference { entry.units.as_str() } else { "1" };
-            figure(page, &grid.image(&map, &title, units, ColourScale::Diverging)?, &caption);
+            maps.push(MapFigure::new(map, &title, units, ColourScale::Diverging).captioned(&caption));
         }
     }
+    grid.figures(page, &maps)?;
     if let Some(distribution) = &skill.distribution {
         let histograms = Histograms {
             title: format!("{}: daily values over land", evaluation.variable),
@@ -221,14 +229,18 @@ fn change_section(page: &mut String, evaluation: &Evaluation, change: &ChangeRep
     page.push_str("</table>");
     let grid = MapGrid::new(&change.lat, &change.lon)?;
     if let Some(mean) = change.statistics.iter().find(|s| s.statistic == Statistic::Mean) {
-        for (map, title) in [
+        let maps: Vec<MapFigure> = [
             (&mean.downscaled, "downscaled change of the mean"),
             (&mean.model, "raw model's change of the mean"),
             (&mean.departure, "departure of the change of the mean"),
-        ] {
-            let image = grid.image(map, title, &mean.units, ColourScale::Diverging)?;
-            figure(page, &image, &format!("The {title} ({}).", escape(&evaluation.variable)));
-        }
+        ]
+        .into_iter()
+        .map(|(map, title)| {
+            MapFigure::new(map.clone(), title, &mean.units, ColourScale::Diverging)
+                .captioned(&format!("The {title} ({}).", escape(&evaluation.variable)))
+        })
+        .collect();
+        grid.figures(page, &maps)?;
     }
     Ok(())
 }
@@ -283,13 +295,41 @@ impl<'a> MapGrid<'a> {
         Ok(MapGrid { lat, lon, coastlines: Coastlines::natural_earth_near(&outline)? })
     }
 
-    /// A map of `map` as PNG bytes.
-    fn image(&self, map: &Map, title: &str, units: &str, scale: ColourScale) -> Result<Vec<u8>, EvaluateError> {
-        let values = Array2::from_shape_fn((self.lat.len(), self.lon.len()), |(i, j)| map.values[i][j] as f32);
-        let field = map_field(self.lat, self.lon, values, title, units);
-        let options = MapOptions { scale, robust_range: false, title: Some(title.to_string()) };
+    /// Draws `maps` (in parallel: each image is drawn and PNG-encoded on its own) and adds them to `page` in order.
+    fn figures(&self, page: &mut String, maps: &[MapFigure]) -> Result<(), EvaluateError> {
+        let images: Vec<Vec<u8>> = maps.par_iter().map(|map| self.image(map)).collect::<Result<_, _>>()?;
+        for (map, image) in maps.iter().zip(&images) {
+            figure(page, image, &map.caption);
+        }
+        Ok(())
+    }
+
+    /// A map as PNG bytes.
+    fn image(&self, map: &MapFigure) -> Result<Vec<u8>, EvaluateError> {
+        let values = Array2::from_shape_fn((self.lat.len(), self.lon.len()), |(i, j)| map.map.values[i][j] as f32);
+        let field = map_field(self.lat, self.lon, values, &map.title, &map.units);
+        let options = MapOptions { scale: map.scale, robust_range: false, title: Some(map.title.clone()) };
         let spec = ImageSpec { format: ImageFormat::Png, width: MAP_SIZE.0, height: MAP_SIZE.1 };
         Ok(render_map(&field, &self.coastlines, &options, spec)?.bytes)
+    }
+}
+
+/// A map figure of the report: what to draw, how, and its caption.
+struct MapFigure {
+    map: Map,
+    title: String,
+    units: String,
+    scale: ColourScale,
+    caption: String,
+}
+
+impl MapFigure {
+    fn new(map: Map, title: &str, units: &str, scale: ColourScale) -> MapFigure {
+        MapFigure { map, title: title.to_string(), units: units.to_string(), scale, caption: String::new() }
+    }
+
+    fn captioned(self, caption: &str) -> MapFigure {
+        MapFigure { caption: caption.to_string(), ..self }
     }
 }
 
