@@ -116,23 +116,24 @@ fn local_refusal(path: &Path, replace: Replace, kind: OutputKind) -> Option<Stri
 
 /// Why a document, page or table whose current content is `bytes` must not be replaced by one of `kind`.
 fn content_refusal(bytes: &[u8], kind: OutputKind) -> Option<String> {
-    let own = match kind {
-        OutputKind::Document => serde_json::from_slice::<Value>(bytes).is_ok(),
-        OutputKind::Page => bytes.windows(PAGE_GENERATOR.len()).any(|w| w == PAGE_GENERATOR.as_bytes()),
+    let (own, what) = match kind {
+        OutputKind::Document => {
+            (serde_json::from_slice::<Value>(bytes).is_ok(), "a file that is not a JSON document".to_string())
+        }
+        OutputKind::Page => (
+            bytes.windows(PAGE_GENERATOR.len()).any(|w| w == PAGE_GENERATOR.as_bytes()),
+            "a file that is not a page this tool wrote".to_string(),
+        ),
         OutputKind::Table(columns) => {
             let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
             let header = header.strip_suffix(b"\r").unwrap_or(header);
             let mut found = header.split(|&b| b == b',');
-            columns.iter().all(|column| found.next() == Some(column.as_bytes()))
+            (
+                columns.iter().all(|column| found.next() == Some(column.as_bytes())),
+                format!("a file that is not a table starting with the columns '{}'", columns.join(",")),
+            )
         }
         OutputKind::ZarrStore | OutputKind::NetcdfFile => return None,
-    };
-    let what = match kind {
-        OutputKind::Document => "a file that is not a JSON document".to_string(),
-        OutputKind::Table(columns) => {
-            format!("a file that is not a table starting with the columns '{}'", columns.join(","))
-        }
-        _ => "a file that is not a page this tool wrote".to_string(),
     };
     (!own).then(|| format!("{what} is already there"))
 }
