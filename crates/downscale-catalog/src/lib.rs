@@ -31,6 +31,6 @@ pub use catalog::{Catalog, Entry, FILE_VARIABLE_COLUMN, PREDICTORS_FOR_COLUMN, T
 pub use collection::{Aggregation, AggregationControl, AggregationKind, Assets, Attribute, FormatSource};
 pub use error::CatalogError;
 pub use limits::{CATALOG_CSV_LIMIT, COLLECTION_JSON_LIMIT};
-pub use published::{PUBLISHED_COLUMNS, PublishedCatalog, PublishedStore};
+pub use published::{COLLECTION_ID, PUBLISHED_COLUMNS, PublishedCatalog, PublishedStore, WEB_CATALOG_TITLE};
 pub use query::{CatalogKind, ModelKey, ObsKey, Query};
 pub use time_range::{CatalogDate, TimeRange};

@@ -11,6 +11,12 @@
 
 use serde_json::{Value, json};
 
+/// The `id` of the intake-esm collection of published stores, by which an earlier one is known and replaced.
+pub const COLLECTION_ID: &str = "downscale-published";
+
+/// The `title` of the web catalog, by which an earlier one is known and replaced.
+pub const WEB_CATALOG_TITLE: &str = "Downscaled climate projections";
+
 /// The columns of the published catalog, in order.
 pub const PUBLISHED_COLUMNS: [&str; 11] = [
     "activity",
@@ -194,7 +200,7 @@ impl PublishedCatalog {
             .collect();
         json!({
             "version": "v1.0.0",
-            "title": "Downscaled climate projections",
+            "title": WEB_CATALOG_TITLE,
             "description": "Every store published by the runs of this results folder that validates, newest run per run id.",
             "last_updated": last_updated,
             "datasets": datasets,

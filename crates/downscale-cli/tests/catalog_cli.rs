@@ -104,4 +104,11 @@ fn the_catalog_lists_every_valid_store_and_intake_esm_loads_them() {
     assert_one_line_error(&refused.unwrap(), &["catalog.csv", "columns 'activity,institution,source"]);
     assert_eq!(std::fs::read_to_string(theirs.join("catalog.csv")).unwrap(), their_table);
     assert!(!theirs.join("catalog.json").exists(), "nothing is written");
+    // Nor is a JSON document of the user's replaced by the collection.
+    std::fs::remove_file(theirs.join("catalog.csv")).unwrap();
+    std::fs::write(theirs.join("catalog.json"), r#"{"id": "my-stores"}"#).unwrap();
+    let refused =
+        downscale().arg("catalog").arg("--results").arg(dir.path().join("results")).arg("--out").arg(&theirs).output();
+    assert_one_line_error(&refused.unwrap(), &["catalog.json", "\"downscale-published\" at /id"]);
+    assert!(!theirs.join("catalog.csv").exists(), "nothing is written");
 }

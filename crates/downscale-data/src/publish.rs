@@ -43,6 +43,14 @@ pub enum OutputKind {
     Document,
     /// An HTML page this tool wrote (a report); only a page carrying [`PAGE_GENERATOR`] is replaced by one.
     Page,
+    /// A JSON document this tool writes for users (a catalog), known by the string `value` at the JSON pointer
+    /// `pointer`; only such a document is replaced by one (a user's own JSON of the same name is not).
+    MarkedDocument {
+        /// Where the mark is, e.g. `/id`.
+        pointer: &'static str,
+        /// The mark.
+        value: &'static str,
+    },
     /// A CSV table this tool writes, whose header starts with the given columns; only a CSV whose header starts with
     /// them is replaced by one (a user's own table, say a list of points, has other columns).
     Table(&'static [&'static str]),
@@ -107,10 +115,12 @@ fn local_refusal(path: &Path, replace: Replace, kind: OutputKind) -> Option<Stri
         OutputKind::ZarrStore => Some("a file that is not a Zarr store is already there".into()),
         _ if !file_type.is_file() => Some("something that is not a regular file is already there".into()),
         OutputKind::NetcdfFile => netcdf_refusal(path, replace),
-        OutputKind::Document | OutputKind::Page | OutputKind::Table(_) => match std::fs::read(path) {
-            Ok(bytes) => content_refusal(&bytes, kind),
-            Err(e) => Some(format!("cannot read what is there: {e}")),
-        },
+        OutputKind::Document | OutputKind::MarkedDocument { .. } | OutputKind::Page | OutputKind::Table(_) => {
+            match std::fs::read(path) {
+                Ok(bytes) => content_refusal(&bytes, kind),
+                Err(e) => Some(format!("cannot read what is there: {e}")),
+            }
+        }
     }
 }
 
@@ -120,6 +130,11 @@ fn content_refusal(bytes: &[u8], kind: OutputKind) -> Option<String> {
         OutputKind::Document => {
             (serde_json::from_slice::<Value>(bytes).is_ok(), "a file that is not a JSON document".to_string())
         }
+        OutputKind::MarkedDocument { pointer, value } => (
+            serde_json::from_slice::<Value>(bytes)
+                .is_ok_and(|document| document.pointer(pointer).and_then(Value::as_str) == Some(value)),
+            format!("a file that is not a JSON document with \"{value}\" at {pointer}"),
+        ),
         OutputKind::Page => (
             bytes.windows(PAGE_GENERATOR.len()).any(|w| w == PAGE_GENERATOR.as_bytes()),
             "a file that is not a page this tool wrote".to_string(),
@@ -217,11 +232,13 @@ fn remote_refusal(destination: &Location, replace: Replace, kind: OutputKind) ->
                 Ok(_) if replace == Replace::AnyDataset => Ok(None),
                 Ok(_) => Ok(Some("an object is already there (--overwrite replaces it)".into())),
             },
-            OutputKind::Document | OutputKind::Page | OutputKind::Table(_) => match store.get(&key).await {
-                Err(object_store::Error::NotFound { .. }) => Ok(None),
-                Err(e) => Err(read_error(e)),
-                Ok(found) => Ok(content_refusal(&found.bytes().await.map_err(read_error)?, kind)),
-            },
+            OutputKind::Document | OutputKind::MarkedDocument { .. } | OutputKind::Page | OutputKind::Table(_) => {
+                match store.get(&key).await {
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(read_error(e)),
+                    Ok(found) => Ok(content_refusal(&found.bytes().await.map_err(read_error)?, kind)),
+                }
+            }
             OutputKind::ZarrStore => {
                 let keys = crate::zarr_write::list_all_keys(&store, &key).await.map_err(read_error)?;
                 let relative: BTreeSet<String> = keys
@@ -377,6 +394,15 @@ mod tests {
         std::fs::write(&table, "name,countryside,lat,lon\n").unwrap();
         assert!(local_refusal(&table, Replace::OwnOutputs, kind).is_some(), "whole column names");
         assert!(local_refusal(dir.path(), Replace::OwnOutputs, kind).is_some_and(|r| r.contains("not a regular file")));
+    }
+
+    #[test]
+    fn only_a_document_with_the_mark_is_replaced_by_a_marked_document() {
+        let kind = OutputKind::MarkedDocument { pointer: "/id", value: "downscale-published" };
+        assert_eq!(content_refusal(br#"{"id": "downscale-published", "attributes": []}"#, kind), None);
+        for theirs in [&br#"{"id": "my-stores"}"#[..], br#"{"title": "x"}"#, b"id,uri\n"] {
+            assert!(content_refusal(theirs, kind).is_some_and(|r| r.contains("\"downscale-published\" at /id")));
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
-use downscale_catalog::{PUBLISHED_COLUMNS, PublishedCatalog, PublishedStore};
+use downscale_catalog::{COLLECTION_ID, PUBLISHED_COLUMNS, PublishedCatalog, PublishedStore, WEB_CATALOG_TITLE};
 use downscale_data::validate::validate_store;
 use downscale_data::{Location, OutputKind, Replace, check_destination};
 use downscale_engine::Manifest;
@@ -41,8 +41,10 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     };
     // Only earlier catalogs are replaced: a user's own file of the same name is refused before any run is read.
     check_destination(&folder.child("catalog.csv"), Replace::OwnOutputs, OutputKind::Table(&PUBLISHED_COLUMNS))?;
-    for document in ["catalog.json", "web-catalog.json"] {
-        check_destination(&folder.child(document), Replace::OwnOutputs, OutputKind::Document)?;
+    for (document, pointer, value) in
+        [("catalog.json", "/id", COLLECTION_ID), ("web-catalog.json", "/title", WEB_CATALOG_TITLE)]
+    {
+        check_destination(&folder.child(document), Replace::OwnOutputs, OutputKind::MarkedDocument { pointer, value })?;
     }
     let run_ids = results.child("runs").child_folders()?;
     if run_ids.is_empty() {
@@ -82,7 +84,7 @@ pub(crate) fn run(args: Args, config: &ConfigArgs) -> Result<ExitCode> {
     let catalog = PublishedCatalog::new(stores);
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     folder.child("catalog.csv").write_bytes(catalog.csv().into_bytes())?;
-    let collection = catalog.collection_json("downscale-published", "catalog.csv", &now);
+    let collection = catalog.collection_json(COLLECTION_ID, "catalog.csv", &now);
     folder.child("catalog.json").write_bytes(serde_json::to_vec_pretty(&collection)?)?;
     folder.child("web-catalog.json").write_bytes(serde_json::to_vec_pretty(&catalog.web_catalog(&now))?)?;
     eprintln!("{} stores of {} runs listed, {left_out} left out", catalog.stores.len(), run_ids.len());
